@@ -1,0 +1,40 @@
+"""Recognising headings in running text from their numbering, wording, capitals or weight."""
+
+from __future__ import annotations
+
+import re
+from functools import cache
+
+from ingest.resources import load_yaml
+
+MAX_HEADING_CHARS = 160
+
+
+@cache
+def _patterns() -> tuple[tuple[int, re.Pattern[str]], ...]:
+    return tuple((int(level), re.compile(p, re.IGNORECASE)) for level, p in load_yaml("headings.yaml")["patterns"])
+
+
+def heading_level(line: str, bold: bool = False) -> int | None:
+    """The depth of `line` if it reads as a heading, else None.
+
+    A heading is short, does not end like a sentence, and is numbered, opens with a structural
+    word (Orientation, Axe, Objectif…), is set in capitals, or is entirely bold.
+    """
+    text = line.strip()
+    if not text or len(text) > MAX_HEADING_CHARS or len(text.split()) > 24:
+        return None
+    if text.endswith((",", ";")):
+        return None
+    sentence_like = text.endswith(".") and len(text) > 60
+    if sentence_like:
+        return None
+    for level, pattern in _patterns():
+        if pattern.search(text):
+            return level
+    letters = [c for c in text if c.isalpha()]
+    if len(letters) >= 4 and sum(c.isupper() for c in letters) / len(letters) > 0.9 and len(text) <= 100:
+        return 1
+    if bold and len(text) <= 120:
+        return 2
+    return None

@@ -1,0 +1,51 @@
+"""Configuration, in one place: every setting, its environment variable and its default.
+
+Precedence: command-line option > environment variable > default.
+
+| setting        | variable                | default                                      |
+|----------------|-------------------------|----------------------------------------------|
+| data directory | CONTRATS_DATA           | data/                                        |
+| store          | CONTRATS_STORE          | oxigraph (also: memory, sparql)              |
+| SPARQL server  | CONTRATS_SPARQL_QUERY / CONTRATS_SPARQL_UPDATE | (store=sparql only)   |
+| encoder model  | CONTRATS_MODEL          | builtin:fr-word-vectors (built offline)      |
+| reference data | CONTRATS_REFERENCE      | reference/ (QPV 2024 and contrats de ville)  |
+| hybrid weight  | CONTRATS_HYBRID_WEIGHT  | see kg.index (dense share of the fusion)     |
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_MODEL = "builtin:fr-word-vectors"
+
+
+def _env(name: str, default: str | None = None) -> str | None:
+    value = os.environ.get(name)
+    return value if value not in (None, "") else default
+
+
+@dataclass(frozen=True)
+class Settings:
+    data_dir: Path = field(default_factory=lambda: Path(_env("CONTRATS_DATA", "data")))
+    store: str = field(default_factory=lambda: _env("CONTRATS_STORE", "oxigraph"))
+    sparql_query_url: str | None = field(default_factory=lambda: _env("CONTRATS_SPARQL_QUERY"))
+    sparql_update_url: str | None = field(default_factory=lambda: _env("CONTRATS_SPARQL_UPDATE"))
+    model: str = field(default_factory=lambda: _env("CONTRATS_MODEL", DEFAULT_MODEL))
+    reference_dir: Path = field(
+        default_factory=lambda: Path(_env("CONTRATS_REFERENCE", str(PROJECT_ROOT / "reference")))
+    )
+
+    def with_data(self, data_dir: str | Path | None) -> Settings:
+        """These settings with `--data` applied when it was given."""
+        if data_dir is None:
+            return self
+        from dataclasses import replace
+
+        return replace(self, data_dir=Path(data_dir))
+
+
+def load_settings(data_dir: str | Path | None = None) -> Settings:
+    return Settings().with_data(data_dir)
