@@ -62,14 +62,19 @@ def _accent_lexicon() -> tuple[frozenset[str], dict[str, str]]:
 
     dictionary = DefaultDictionaryFactory().get_dictionary("fr")
     forms: set[str] = set()
+    accented: set[str] = set()
     for key, value in dictionary.items():
-        forms.add(key)
-        forms.add(value if isinstance(value, str) else value.decode())
+        lemma = value if isinstance(value, str) else value.decode()
+        accented.update(w.lower() for w in (key, lemma) if fold(w) != w.lower())
+        # The dictionary lists some accent-free misspellings ("etre" -> "être"): not words.
+        if not (fold(lemma) == key and lemma != key):
+            forms.add(key)
+    forms.update(accented)
     restore: dict[str, str] = {}
     ambiguous: set[str] = set()
-    for form in forms:
+    for form in accented:
         plain = fold(form)
-        if plain == form or plain in forms:
+        if plain in forms:
             continue
         if plain in restore and restore[plain] != form:
             ambiguous.add(plain)

@@ -30,6 +30,7 @@ OCR_DAMAGE_THRESHOLD = 0.01
 
 _BULLET = re.compile(r"^\s*(?:[-–—•▪►●◦■□➢➔→✓>*»]|[eov=¢]\s(?=\S)|v['\"]\s|\d{1,2}\)|[a-z]\))\s*")
 _TERMINAL = tuple(".!?:;")
+_STRUCTURAL = re.compile(r"engag|indicat|objecti|orientat|\baxe|evaluat|quartier|action")
 _COMPOUND_PREFIXES = frozenset(
     {"peut", "vis", "au", "non", "sous", "demi", "mi", "semi", "quasi", "ex", "c'est", "après",
      "avant", "arrière", "grand", "grands", "petit", "petits", "porte", "vice", "bien", "mal"}
@@ -80,7 +81,7 @@ def read_text(path: str | Path) -> TextContent:
 def text_to_blocks(text: str, warnings: list[str] | None = None, source: str = "<text>") -> TextContent:
     warnings = list(warnings or [])
     raw_lines = text.replace("\r\n", "\n").replace("\r", "\n").replace("\f", "\n").split("\n")
-    ocr = ocr_damage_score(text) > OCR_DAMAGE_THRESHOLD
+    ocr = ocr_damage_score(text) > OCR_DAMAGE_THRESHOLD and len(text) > 2000
     lines = _classify(_merge_bold_spans(raw_lines), ocr)
     lines, dropped = _drop_furniture(lines, ocr)
     if dropped:
@@ -161,7 +162,13 @@ def _drop_furniture(lines: list[_Line], ocr: bool) -> tuple[list[_Line], int]:
         if ln.kind in ("text", "heading", "bullet"):
             key = fold(ln.text)
             is_number = re.fullmatch(r"(page\s*)?\d{1,3}(\s*/\s*\d{1,3})?", key) is not None
-            repeated = alone(i) and standalone[key] >= 5 and len(key) < 60
+            # Structural labels ("Indicateurs de suivi :", "(Engagements communs…)") repeat too,
+            # so only plain short text lines, never heading candidates, count as furniture.
+            # Headings and partner names repeat legitimately in text exports ("La Banque des
+            # Territoires" before each of its sections), so only lowercase fragments left over
+            # from table cells and running headers count as furniture here.
+            repeated = (alone(i) and standalone[key] >= 5 and len(key) < 60 and ln.kind == "text"
+                        and ln.text[:1].islower() and not _STRUCTURAL.search(key))
             if is_number or repeated or (ocr and _is_ocr_noise(ln.text)):
                 dropped += 1
                 continue
@@ -173,6 +180,8 @@ def _is_ocr_noise(text: str) -> bool:
     """A line of a scan that is not language: images and stamps read as letters."""
     from ingest.normalise import _accent_lexicon
 
+    if text.endswith("-") or text[:1].islower():
+        return False  # a wrapped line of a sentence, with a word cut at its ends
     words = re.findall(r"[A-Za-zÀ-ÿœ]+", text)
     if not words:
         return len(text) < 20
@@ -181,7 +190,7 @@ def _is_ocr_noise(text: str) -> bool:
         return len(text) < 16
     forms, _ = _accent_lexicon()
     known = sum(1 for w in long_words if w.lower() in forms)
-    return known / len(long_words) < 0.5
+    return known / len(long_words) < 0.4
 
 
 def _line_width(lines: list[_Line]) -> float:

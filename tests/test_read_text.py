@@ -1,0 +1,178 @@
+"""The text reader on real snippets of each seed, and on whole documents."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from ingest.corpus import discover, ingest_file, ingest_paths
+from ingest.errors import IngestError
+from ingest.model import BlockKind
+from ingest.normalise import clean_characters, fold, repair_ocr, strip_markup
+from ingest.read_text import text_to_blocks
+
+NARROW = """Dès sa création en 2001, la Com-
+munauté d’Agglomération de Valen-
+ciennes Métropole s’est appuyée 
+sur le Conseil Régional Nord - Pas-de-
+Calais, pour la période 2007-
+2013, contractualisé uniquement 
+entre l’agglomération et l’Etat.
+• �les nouveaux contours de la géo-
+
+graphie prioritaire : 18 communes ;
+> La DDTM s’engage à accompa-
+gner les projets de renouvellements 
+urbains.
+"""
+
+
+def texts(content) -> list[str]:
+    return [b.text for b in content.blocks]
+
+
+def test_narrow_columns_are_rejoined_and_real_hyphens_kept() -> None:
+    blocks = text_to_blocks(NARROW).blocks
+    first = blocks[0].text
+    assert "Communauté d'Agglomération de Valenciennes Métropole" in first
+    assert "Nord - Pas-de-Calais" in first
+    assert "2007-2013" in first
+    assert blocks[1].kind == BlockKind.LIST_ITEM
+    assert blocks[1].text == "les nouveaux contours de la géographie prioritaire : 18 communes ;"
+    assert blocks[2].text.startswith("La DDTM s'engage à accompagner les projets")
+    assert (blocks[0].line_start, blocks[0].line_end) == (1, 7)
+
+
+def test_bold_markup_spanning_lines_becomes_one_heading() -> None:
+    content = text_to_blocks("Intro.\n\n**Le quartier du Village\nà Ferrière-la-Grande**\n\nTexte du quartier.\n")
+    heading = [b for b in content.blocks if b.kind == BlockKind.HEADING]
+    assert [h.text for h in heading] == ["Le quartier du Village à Ferrière-la-Grande"]
+
+
+def test_tab_separated_rows_stay_rows_with_empty_first_cell() -> None:
+    content = text_to_blocks("Commune\tQuartier\nLOUVROIL\tCentre\n\tLongs Prés – Prés du paradis\n")
+    rows = [b.text for b in content.blocks if b.kind == BlockKind.TABLE_ROW]
+    assert rows == ["Commune | Quartier", "LOUVROIL | Centre", "| Longs Prés – Prés du paradis"]
+
+
+def test_objective_headings_get_levels() -> None:
+    content = text_to_blocks(
+        "QUARTIER APAISE\n\nObjectif stratégique 1 : Maintenir des moyens de médiation\n\n"
+        "Objectifs opérationnels:\n\n- 1A Créer des tiers-lieux\n"
+    )
+    kinds = [(b.kind, b.level) for b in content.blocks]
+    assert kinds == [(BlockKind.HEADING, 1), (BlockKind.HEADING, 3), (BlockKind.HEADING, 4),
+                     (BlockKind.LIST_ITEM, None)]
+
+
+def test_ocr_damage_is_repaired() -> None:
+    ocr = ("Le Président a appelé a une mobilisation afin de garantir I’émancipation de I'ensemble "
+           "des habitants et la mise en ceuvre de la politique de la ville dans les quartiers prioritaires. "
+           "La premiere etape est la deuxieme reunion du comite de pilotage avec les elus.\n"
+           "e Renforcer la coopération entre les partenaires\n")
+    content = text_to_blocks(ocr)
+    assert content.ocr_repaired
+    text = " ".join(texts(content))
+    assert "l'émancipation de l'ensemble" in text
+    assert "mise en œuvre" in text
+    assert "première étape" in text and "deuxième réunion" in text
+    assert content.blocks[-1].kind == BlockKind.LIST_ITEM
+    assert content.blocks[-1].text == "Renforcer la coopération entre les partenaires"
+
+
+def test_clean_text_is_not_flagged_as_ocr() -> None:
+    content = text_to_blocks(Path("corpus/arras_2024_contrat-de-ville.txt").read_text()[:20000])
+    assert not content.ocr_repaired
+
+
+@given(st.text())
+def test_clean_characters_is_idempotent(s: str) -> None:
+    once = clean_characters(s)
+    assert clean_characters(once) == once
+    assert "\u00ad" not in once and "\ufffd" not in once and "  " not in once
+
+
+@given(st.text(alphabet=st.characters(categories=["L", "Zs", "P"]), max_size=200))
+def test_fold_has_no_accents_and_is_idempotent(s: str) -> None:
+    folded = fold(s)
+    assert fold(folded) == folded
+    assert not any(c in folded for c in "éèêàâçôûùœ")
+
+
+@given(st.text(alphabet="abcdeéè *<u>/", max_size=60))
+def test_strip_markup_removes_all_markers(s: str) -> None:
+    out = strip_markup(s)
+    assert "**" not in out and "<u>" not in out and "</u>" not in out
+
+
+@given(st.from_regex(r"[a-zé ]{0,40}", fullmatch=True))
+def test_repair_ocr_leaves_clean_lowercase_words_known(s: str) -> None:
+    # Repairs only ever change a word into a French word; they never lengthen the text by much.
+    assert len(repair_ocr(s)) <= len(s) + s.count(" ") + 1
+
+
+def test_whole_corpus_ingests(corpus_dir: Path) -> None:
+    results = list(ingest_paths([corpus_dir]))
+    assert all(not isinstance(r, IngestError) for r in results)
+    by_id = {r.document.id: r for r in results}
+    assert set(by_id) == {"maubeuge-val-de-sambre-2024", "arras-2024", "valenciennes-2015",
+                          "valenciennes-2019"}
+    for r in results:
+        doc, passages = r.document, r.passages
+        assert len(passages) > 300
+        text = doc.text
+        for p in passages[::37]:
+            assert text[p.char_start:p.char_end] == p.text
+        assert len({p.id for p in passages}) == len(passages)
+    v2019 = by_id["valenciennes-2019"].document
+    assert v2019.meta.amends == "valenciennes-2015"
+
+
+def test_ids_are_stable_across_runs(corpus_dir: Path) -> None:
+    a = ingest_file(corpus_dir / "arras_2024_contrat-de-ville.txt").passages
+    b = ingest_file(corpus_dir / "arras_2024_contrat-de-ville.txt").passages
+    assert [p.id for p in a] == [p.id for p in b]
+
+
+def test_section_paths_follow_headings(corpus_dir: Path) -> None:
+    passages = ingest_file(corpus_dir / "arras_2024_contrat-de-ville.txt").passages
+    item = next(p for p in passages if p.text.startswith("1B Former les habitants"))
+    assert any(h.startswith("Objectif stratégique 1") for h in item.section_path)
+
+
+@pytest.mark.parametrize(
+    "name,content,cause",
+    [
+        ("empty.txt", b"", "empty file"),
+        ("blank.txt", b"   \n\n  ", "empty file"),
+        ("binary.txt", bytes(range(256)) * 8, "binary"),
+        ("notes.docx", b"PK\x03\x04 not a contract", "unsupported file type"),
+    ],
+)
+def test_bad_text_inputs_get_one_clear_line(tmp_path: Path, name: str, content: bytes, cause: str) -> None:
+    (tmp_path / name).write_bytes(content)
+    (tmp_path / "good.txt").write_text("Contrat de ville. La CAF s'engage à soutenir les familles.\n")
+    results = [r for r in ingest_paths([tmp_path / name, tmp_path / "good.txt"])]
+    errors = [r for r in results if isinstance(r, IngestError)]
+    assert len(errors) == 1 and cause in str(errors[0]) and name in str(errors[0])
+    assert "\n" not in str(errors[0])
+    assert len(results) == 2
+
+
+def test_latin1_text_is_read_with_a_warning(tmp_path: Path) -> None:
+    path = tmp_path / "latin1.txt"
+    path.write_bytes("La Région s'engage à développer la mobilité.\n".encode("cp1252"))
+    (result,) = list(ingest_paths([path]))
+    assert "Région" in result.passages[0].text
+    assert any("Windows-1252" in w for w in result.document.warnings)
+
+
+def test_symlink_loop_is_reported_not_followed_forever(tmp_path: Path) -> None:
+    (tmp_path / "a.txt").write_text("Un contrat de ville.\n")
+    (tmp_path / "loop").symlink_to(tmp_path)
+    files, errors = discover([tmp_path])
+    assert [f.name for f in files] == ["a.txt"]
+    assert any("loop" in str(e) for e in errors)
