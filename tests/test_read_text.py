@@ -73,7 +73,7 @@ def test_ocr_damage_is_repaired() -> None:
            "des habitants et la mise en ceuvre de la politique de la ville dans les quartiers prioritaires. "
            "La premiere etape est la deuxieme reunion du comite de pilotage avec les elus.\n"
            "e Renforcer la coopération entre les partenaires\n")
-    content = text_to_blocks(ocr)
+    content = text_to_blocks(ocr * 12)  # the damage is judged on a page or more of text
     assert content.ocr_repaired
     text = " ".join(texts(content))
     assert "l'émancipation de l'ensemble" in text
