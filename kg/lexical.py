@@ -1,0 +1,72 @@
+"""French BM25: accent folding, elisions and stop words removed, Snowball stems.
+
+Folding makes the index tolerant of OCR output that lost its accents (the 2019 protocol) and of
+queries typed without them; stemming matches "logement" with "logements".
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from functools import cache
+from pathlib import Path
+
+import numpy as np
+
+from kg.encoder import french_stop_words, word_tokens
+
+_NUMBER = re.compile(r"\b\d{2,}\b")
+
+
+@cache
+def _stemmer():
+    import Stemmer
+
+    return Stemmer.Stemmer("french")
+
+
+@cache
+def _folded_stop_words() -> frozenset[str]:
+    from ingest.normalise import fold
+
+    return frozenset(fold(w) for w in french_stop_words())
+
+
+def analyse(text: str) -> list[str]:
+    """Text to index terms: folded, stop words out, stemmed; numbers kept (years, QPV codes)."""
+    from ingest.normalise import fold
+
+    stop = _folded_stop_words()
+    words = [fold(w) for w in word_tokens(text)]
+    terms = _stemmer().stemWords([w for w in words if len(w) > 1 and w not in stop])
+    return terms + _NUMBER.findall(text) + [c.lower() for c in re.findall(r"\bQ[NP]\d{5}[A-Z]\b", text)]
+
+
+class LexicalIndex:
+    """BM25 over a fixed list of texts; scores for all of them at once (filters mask them)."""
+
+    def __init__(self, retriever) -> None:
+        self._retriever = retriever
+
+    @classmethod
+    def build(cls, texts: Sequence[str]) -> LexicalIndex:
+        import bm25s
+
+        retriever = bm25s.BM25(k1=1.2, b=0.75)
+        retriever.index([analyse(t) or ["∅"] for t in texts], show_progress=False)
+        return cls(retriever)
+
+    def scores(self, query: str) -> np.ndarray:
+        terms = [t for t in analyse(query) if t in self._retriever.vocab_dict]
+        if not terms:
+            return np.zeros(self._retriever.scores["num_docs"], dtype=np.float32)
+        return np.asarray(self._retriever.get_scores(terms), dtype=np.float32)
+
+    def save(self, path: Path) -> None:
+        self._retriever.save(str(path), show_progress=False)
+
+    @classmethod
+    def load(cls, path: Path) -> LexicalIndex:
+        import bm25s
+
+        return cls(bm25s.BM25.load(str(path), show_progress=False))

@@ -1,0 +1,184 @@
+"""Hybrid search: BM25 and dense similarity fused, with filters, in French or English.
+
+Scores of the two methods live on different scales (BM25 is unbounded, cosine is in [-1, 1]), so
+each is min-max normalised over the candidates of the query before the weighted sum. The default
+dense weight was chosen on the gold questions (`contrats eval --search`, BENCHMARKS.md).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from functools import cache
+
+import numpy as np
+
+from kg.encoder import Encoder
+from kg.index import IndexRecord, SearchIndex
+
+DEFAULT_DENSE_WEIGHT = 0.4
+METHODS = ("bm25", "dense", "hybrid")
+_EN_MARKERS = frozenset(
+    ["the", "of", "and", "to", "in", "for", "on", "with", "how", "what", "which", "who", "where", "why", "is", "are", "do", "does", "can", "should", "their", "people", "help", "find", "about", "between", "against", "from"]
+)
+_FR_MARKERS = frozenset(["le", "la", "les", "des", "du", "de", "et", "pour", "dans", "avec", "comment", "quels", "quelles", "est", "sont"])
+
+
+@dataclass(frozen=True)
+class Filters:
+    territories: tuple[str, ...] = ()  # short name or full name, case-insensitive
+    generations: tuple[str, ...] = ()
+    documents: tuple[str, ...] = ()
+    partners: tuple[str, ...] = ()  # substring of the partner's name
+    partner_types: tuple[str, ...] = ()
+    themes: tuple[str, ...] = ()
+    neighbourhoods: tuple[str, ...] = ()
+    record_types: tuple[str, ...] = ()
+
+    def active(self) -> bool:
+        return any(getattr(self, f) for f in self.__dataclass_fields__)
+
+    def accepts(self, r: IndexRecord) -> bool:
+        def lower(values: Iterable[str]) -> set[str]:
+            return {v.lower() for v in values}
+
+        if self.territories and not lower(self.territories) & lower(
+                x for x in (r.territory, r.extra.get("territory_name")) if x):
+            return False
+        if self.generations and (r.generation or "") not in self.generations:
+            return False
+        if self.documents and r.document not in self.documents:
+            return False
+        if self.partners and not any(p.lower() in (r.partner or "").lower() for p in self.partners):
+            return False
+        if self.partner_types and (r.partner_type or "") not in self.partner_types:
+            return False
+        if self.themes and not set(self.themes) & set(r.themes):
+            return False
+        if self.neighbourhoods and not any(
+                n.lower() in (x.lower() for x in r.neighbourhoods) for n in self.neighbourhoods):
+            return False
+        return not (self.record_types and r.record_type not in self.record_types)
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    record: IndexRecord
+    score: float
+    lexical: float = 0.0
+    dense: float = 0.0
+    query_used: str = ""
+
+    def to_json(self) -> dict:
+        r = self.record
+        return {
+            "text": r.text, "document": r.document, "territory": r.territory, "page": r.page,
+            "line": r.line, "section_path": list(r.section_path), "score": round(self.score, 4),
+            "record_type": r.record_type, "id": r.id, "passage_id": r.passage_id, "node": r.node,
+            "partner": r.partner, "partner_type": r.partner_type, "themes": list(r.themes),
+            "neighbourhoods": list(r.neighbourhoods), "generation": r.generation,
+            "scores": {"lexical": round(self.lexical, 4), "dense": round(self.dense, 4)},
+        }
+
+
+@cache
+def _glossary() -> list[tuple[tuple[str, ...], str]]:
+    from pathlib import Path
+
+    import yaml
+
+    data = yaml.safe_load((Path(__file__).parent / "data" / "glossary_en_fr.yaml").read_text("utf-8"))
+    entries = [(tuple(en.lower().split()), fr) for en, fr in data["terms"].items()]
+    return sorted(entries, key=lambda e: -len(e[0]))
+
+
+def detect_language(query: str) -> str:
+    words = re.findall(r"[a-zà-ÿ']+", query.lower())
+    en = sum(w in _EN_MARKERS for w in words)
+    fr = sum(w in _FR_MARKERS for w in words) + 2 * bool(re.search(r"[éèêàçùœ]", query.lower()))
+    if en > fr:
+        return "en"
+    if en == fr == 0:
+        known = sum(any(w == e[0][0] for e in _glossary()) for w in words)
+        return "en" if words and known / len(words) > 0.5 else "fr"
+    return "fr"
+
+
+def translate_query(query: str) -> str:
+    """English domain words replaced by their French terms; other words kept (names, acronyms)."""
+    words = re.findall(r"[\w'-]+", query.lower())
+    out: list[str] = []
+    i = 0
+    glossary = _glossary()
+    while i < len(words):
+        for en, fr in glossary:
+            if tuple(words[i:i + len(en)]) == en:
+                out.append(fr)
+                i += len(en)
+                break
+        else:
+            if words[i] not in _EN_MARKERS:
+                out.append(words[i])
+            i += 1
+    return " ".join(out)
+
+
+def _normalise(scores: dict[int, float]) -> dict[int, float]:
+    if not scores:
+        return {}
+    lo, hi = min(scores.values()), max(scores.values())
+    if hi - lo < 1e-9:
+        return {i: (1.0 if hi > 0 else 0.0) for i in scores}
+    return {i: (s - lo) / (hi - lo) for i, s in scores.items()}
+
+
+@dataclass
+class Searcher:
+    index: SearchIndex
+    encoder: Encoder
+    dense_weight: float = field(
+        default_factory=lambda: float(os.environ.get("CONTRATS_HYBRID_WEIGHT", DEFAULT_DENSE_WEIGHT))
+    )
+    candidates: int = 200
+
+    def _candidate_ids(self, filters: Filters | None) -> np.ndarray | None:
+        if filters is None or not filters.active():
+            return None
+        return np.array([i for i, r in enumerate(self.index.records) if filters.accepts(r)], dtype=np.int64)
+
+    def search(self, query: str, k: int = 10, filters: Filters | None = None, method: str = "hybrid",
+               language: str | None = None) -> list[SearchResult]:
+        if method not in METHODS:
+            raise ValueError(f"unknown method {method!r} (one of {', '.join(METHODS)})")
+        query = query.strip()
+        if not query:
+            raise ValueError("empty query")
+        language = language or detect_language(query)
+        used = translate_query(query) if language == "en" else query
+        ids = self._candidate_ids(filters)
+        if ids is not None and len(ids) == 0:
+            return []
+        lexical: dict[int, float] = {}
+        dense: dict[int, float] = {}
+        if method in ("bm25", "hybrid"):
+            scores = self.index.lexical.scores(used)
+            pool = ids if ids is not None else np.arange(len(scores))
+            if len(pool):
+                top = pool[np.argsort(-scores[pool])[: self.candidates]]
+                lexical = {int(i): float(scores[i]) for i in top if scores[i] > 0}
+        if method in ("dense", "hybrid"):
+            vector = self.encoder.encode_queries([used])[0]
+            dense = self.index.dense_scores(vector, ids, self.candidates)
+        if method == "bm25":
+            fused = lexical
+        elif method == "dense":
+            fused = dense
+        else:
+            ln, dn = _normalise(lexical), _normalise(dense)
+            w = self.dense_weight
+            fused = {i: w * dn.get(i, 0.0) + (1 - w) * ln.get(i, 0.0) for i in set(ln) | set(dn)}
+        best = sorted(fused.items(), key=lambda kv: (-kv[1], kv[0]))[:k]
+        return [SearchResult(self.index.records[i], s, lexical.get(i, 0.0), dense.get(i, 0.0), used)
+                for i, s in best]

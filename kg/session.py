@@ -1,0 +1,47 @@
+"""Opening the built data once per process: the searcher, the store, the build summary."""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+from pathlib import Path
+
+from kg.config import Settings
+
+
+@cache
+def _open_searcher(build_dir: Path, model: str, data_dir: Path):
+    from kg.encoder import load_encoder
+    from kg.index import SearchIndex
+    from kg.search import Searcher
+
+    index = SearchIndex.load(build_dir / "index", expected_model=model)
+    return Searcher(index, load_encoder(model, data_dir / "models"))
+
+
+def open_searcher(settings: Settings):
+    from kg.build import current_build
+
+    build_dir = current_build(settings.data_dir)
+    return _open_searcher(build_dir, settings.model, settings.data_dir)
+
+
+def build_summary(settings: Settings) -> dict:
+    from kg.build import current_build
+
+    return json.loads((current_build(settings.data_dir) / "summary.json").read_text(encoding="utf-8"))
+
+
+def open_graph_store(settings: Settings):
+    """The store of the current build, as configured (read-only use)."""
+    from kg.build import current_build
+    from kg.store import open_store
+
+    build_dir = current_build(settings.data_dir)
+    if settings.store == "oxigraph":
+        return open_store("oxigraph", str(build_dir / "store"))
+    if settings.store == "sparql":
+        return open_store("sparql", settings.sparql_query_url, update_url=settings.sparql_update_url)
+    store = open_store("memory", None)
+    store.load_file(build_dir / "graph.nt")
+    return store
