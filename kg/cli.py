@@ -277,5 +277,49 @@ def evaluate(search_mode: bool, gold: Path | None, data_dir: Path | None, as_jso
         click.echo(format_report(results))
 
 
+@main.command()
+@data_option
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--timeout", default=None, type=float, help="Per-query timeout in seconds (default 10).")
+@click.option("--max-rows", default=None, type=int, help="Result row limit (default 10000).")
+@click.option("--workers", default=None, type=int, help="Query worker processes (default 2).")
+def serve(data_dir, host, port, timeout, max_rows, workers) -> None:
+    """SPARQL 1.1 Protocol endpoint at /sparql (read-only), with a query form at /."""
+    import uvicorn
+
+    from kg.build import NoBuild, current_build
+    from kg.serve import create_app
+
+    settings = load_settings(data_dir)
+    try:
+        build_dir = current_build(settings.data_dir)
+    except NoBuild as e:
+        _fail(str(e))
+    app = create_app(build_dir, store_kind=settings.store, timeout=timeout, max_rows=max_rows, workers=workers)
+    click.echo(f"SPARQL endpoint: http://{host}:{port}/sparql (build {build_dir.name})", err=True)
+    uvicorn.run(app, host=host, port=port, log_level="warning")
+
+
+@main.command()
+@data_option
+@click.option("--port", default=8501, show_default=True, type=int)
+@click.option("--headless/--browser", default=True, show_default=True)
+def app(data_dir, port, headless) -> None:
+    """Start the researchers' app (Streamlit) on the built data."""
+    import os
+    import subprocess
+
+    from kg.config import PROJECT_ROOT
+
+    settings = load_settings(data_dir)
+    env = {**os.environ, "CONTRATS_DATA": str(settings.data_dir.resolve())}
+    cmd = [sys.executable, "-m", "streamlit", "run", str(PROJECT_ROOT / "search_app.py"),
+           "--server.port", str(port), "--server.headless", str(headless).lower(),
+           "--browser.gatherUsageStats", "false"]
+    click.echo(f"app: http://localhost:{port}", err=True)
+    sys.exit(subprocess.call(cmd, env=env))
+
+
 if __name__ == "__main__":
     main()

@@ -1,0 +1,49 @@
+"""Recherche: one query box, filters, results with their provenance and graph facts."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from pages.common import documents, result_card, searcher, theme_label, themes
+
+st.title("Recherche dans les contrats de ville")
+s = searcher()
+records = s.index.records
+docs = documents()
+
+query = st.text_input("Question ou mots-clés (français ou anglais)", key="query",
+                      placeholder="ex. : comment attirer des médecins dans les quartiers ?")
+with st.expander("Filtres", expanded=False):
+    c1, c2, c3 = st.columns(3)
+    territory = c1.multiselect("Territoire", sorted({r.territory for r in records if r.territory}), key="f_territory")
+    generation = c2.multiselect("Génération", sorted({r.generation for r in records if r.generation}),
+                                key="f_generation")
+    record_type = c3.multiselect("Type", ["passage", "commitment", "objective"], key="f_type",
+                                 format_func={"passage": "passages", "commitment": "engagements",
+                                              "objective": "objectifs"}.get)
+    c4, c5, c6 = st.columns(3)
+    partner = c4.multiselect("Partenaire", sorted({r.partner for r in records if r.partner}), key="f_partner")
+    partner_type = c5.multiselect("Type de partenaire", sorted({r.partner_type for r in records if r.partner_type}),
+                                  key="f_partner_type")
+    theme = c6.multiselect("Thème", [t["id"] for t in themes()], format_func=theme_label, key="f_theme")
+    neighbourhood = st.multiselect("Quartier", sorted({n for r in records for n in r.neighbourhoods}),
+                                   key="f_neighbourhood")
+    k = st.slider("Nombre de résultats", 5, 50, 10, key="f_k")
+    method = st.radio("Méthode", ["hybrid", "bm25", "dense"], horizontal=True, key="f_method")
+
+if query.strip():
+    from kg.search import Filters, detect_language, translate_query
+
+    filters = Filters(territories=tuple(territory), generations=tuple(generation), partners=tuple(partner),
+                      partner_types=tuple(partner_type), themes=tuple(theme),
+                      neighbourhoods=tuple(neighbourhood), record_types=tuple(record_type))
+    results = s.search(query, k=k, filters=filters, method=method)
+    if detect_language(query) == "en":
+        st.caption(f"Question en anglais, cherchée comme : « {translate_query(query)} »")
+    st.subheader(f"{len(results)} résultat(s)")
+    if not results:
+        st.info("Rien trouvé. Élargissez les filtres ou reformulez la question.")
+    for n, result in enumerate(results):
+        result_card(result, query, key=f"r{n}")
+else:
+    st.caption(f"{len(docs)} documents, {len(records)} éléments indexés (passages, engagements, objectifs).")
