@@ -7,6 +7,7 @@ is killed and replaced, and the client gets a timeout while the server stays up.
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing as mp
 import queue
 import threading
@@ -54,7 +55,7 @@ def _worker(conn, store_path: str | None, graph_file: str | None, max_rows: int)
         message = conn.recv()
         if message is None:
             return
-        query, accept_kind, fmt = message
+        query, fmt = message
         try:
             result = store.query(query)
             if isinstance(result, ox.QueryBoolean):
@@ -114,7 +115,7 @@ class QueryPool:
         except queue.Empty as e:
             raise QueryTimeout(f"no worker free within {self.timeout:.0f} s") from e
         try:
-            worker.conn.send((query, None, fmt))
+            worker.conn.send((query, fmt))
             if not worker.conn.poll(max(0.0, deadline - time.monotonic())):
                 worker.kill()
                 worker = _Worker(*self._args)
@@ -133,8 +134,6 @@ class QueryPool:
     def close(self) -> None:
         while not self._idle.empty():
             w = self._idle.get_nowait()
-            try:
+            with contextlib.suppress(OSError):
                 w.conn.send(None)
-            except OSError:
-                pass
             w.kill()

@@ -98,13 +98,23 @@ def create_app(build_dir: Path, *, store_kind: str = "oxigraph", timeout: float 
     return app
 
 
-def _home_page(build_name: str) -> str:
-    from kg.queries import saved_queries
+def _examples() -> list[tuple[str, str]]:
+    """(title, text) of the saved queries, for the form's example menu."""
+    folder = Path(__file__).parent / "queries"
+    out = []
+    for path in sorted(folder.glob("*.rq")):
+        text = path.read_text(encoding="utf-8")
+        title = next((ln.lstrip("# ").strip() for ln in text.splitlines() if ln.startswith("#")), path.stem)
+        out.append((title, text))
+    return out
 
+
+def _home_page(build_name: str) -> str:
+    examples = _examples()
     options = "".join(
-        f'<option value="{html.escape(q.text, quote=True)}">{html.escape(q.title)}</option>' for q in saved_queries()
+        f'<option value="{html.escape(text, quote=True)}">{html.escape(title)}</option>' for title, text in examples
     )
-    first = html.escape(saved_queries()[0].text) if saved_queries() else "SELECT * WHERE { ?s ?p ?o } LIMIT 10"
+    first = html.escape(examples[0][1]) if examples else "SELECT * WHERE { ?s ?p ?o } LIMIT 10"
     return f"""<!doctype html><html lang="fr"><head><meta charset="utf-8"><title>contrats-kg SPARQL</title>
 <style>body{{font-family:sans-serif;max-width:60em;margin:2em auto}}textarea{{width:100%;height:20em;font-family:monospace}}</style>
 </head><body><h1>contrats-kg — SPARQL</h1><p>Build {html.escape(build_name)}. Endpoint: <code>/sparql</code>

@@ -1,0 +1,146 @@
+"""The SPARQL endpoint, driven by SPARQLWrapper over real HTTP on loopback."""
+
+from __future__ import annotations
+
+import json
+import socket
+import threading
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pyoxigraph as ox
+import pytest
+import uvicorn
+from SPARQLWrapper import CSV, JSON, TSV, TURTLE, XML, SPARQLWrapper
+from SPARQLWrapper.SPARQLExceptions import QueryBadFormed, SPARQLWrapperException
+
+from kg.serve import create_app
+
+EX = "https://example.org/"
+
+
+def _graph(path: Path, n: int = 300) -> None:
+    lines = []
+    for i in range(n):
+        lines.append(f'<{EX}s{i}> <{EX}label> "Quartier n°{i} « test »"@fr .')
+        lines.append(f"<{EX}s{i}> <{EX}next> <{EX}s{(i + 1) % n}> .")
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def endpoint(tmp_path_factory) -> str:
+    build = tmp_path_factory.mktemp("build")
+    _graph(build / "graph.nt")
+    store = ox.Store(str(build / "store"))
+    store.bulk_load(path=str(build / "graph.nt"), format=ox.RdfFormat.N_TRIPLES)
+    del store
+    app = create_app(build, timeout=3, max_rows=400, workers=2)
+    port = _free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    url = f"http://127.0.0.1:{port}"
+    for _ in range(200):
+        try:
+            urllib.request.urlopen(url + "/health", timeout=1)
+            break
+        except OSError:
+            time.sleep(0.1)
+    yield url + "/sparql"
+    server.should_exit = True
+    thread.join(10)
+
+
+def _client(url: str, query: str, fmt=JSON, method: str = "GET") -> SPARQLWrapper:
+    sw = SPARQLWrapper(url)
+    sw.setQuery(query)
+    sw.setReturnFormat(fmt)
+    sw.setMethod(method)
+    return sw
+
+
+COUNT = f"SELECT (COUNT(*) AS ?n) WHERE {{ ?s <{EX}label> ?l }}"
+
+
+def test_select_in_every_result_format(endpoint: str) -> None:
+    result = _client(endpoint, COUNT).query().convert()
+    assert result["results"]["bindings"][0]["n"]["value"] == "300"
+    xml = _client(endpoint, COUNT, XML).query().convert()
+    assert xml.getElementsByTagName("literal")[0].firstChild.data == "300"
+    csv_text = _client(endpoint, COUNT, CSV).query().convert().decode()
+    assert csv_text.splitlines() == ["n", "300"]
+    tsv_text = _client(endpoint, COUNT, TSV).query().convert().decode()
+    assert tsv_text.splitlines()[0] == "?n"
+
+
+def test_post_and_language_tags_survive(endpoint: str) -> None:
+    q = f'SELECT ?l WHERE {{ <{EX}s7> <{EX}label> ?l }}'
+    result = _client(endpoint, q, JSON, "POST").query().convert()
+    binding = result["results"]["bindings"][0]["l"]
+    assert binding == {"type": "literal", "value": "Quartier n°7 « test »", "xml:lang": "fr"}
+
+
+def test_construct_returns_turtle(endpoint: str) -> None:
+    q = f"CONSTRUCT {{ ?s <{EX}next> ?o }} WHERE {{ ?s <{EX}next> ?o }} LIMIT 5"
+    body = _client(endpoint, q, TURTLE).query().convert()
+    import rdflib
+
+    graph = rdflib.Graph().parse(data=body, format="turtle")
+    assert len(graph) == 5
+
+
+def test_updates_are_refused_in_every_form(endpoint: str) -> None:
+    insert = f'INSERT DATA {{ <{EX}x> <{EX}label> "pirate" }}'
+    for request in (
+        urllib.request.Request(endpoint + "?update=" + urllib.parse.quote(insert)),
+        urllib.request.Request(endpoint, data=insert.encode(), headers={"Content-Type": "application/sparql-update"}),
+        urllib.request.Request(endpoint, data=insert.encode(), headers={"Content-Type": "application/sparql-query"}),
+        urllib.request.Request(endpoint, data=urllib.parse.urlencode({"update": insert}).encode()),
+        urllib.request.Request(endpoint + "?query=" + urllib.parse.quote("# comment\n" + insert)),
+    ):
+        with pytest.raises(urllib.error.HTTPError) as e:
+            urllib.request.urlopen(request, timeout=10)
+        assert 400 <= e.value.code < 500
+    assert _client(endpoint, COUNT).query().convert()["results"]["bindings"][0]["n"]["value"] == "300"
+
+
+def test_syntax_error_is_a_400_and_server_stays_up(endpoint: str) -> None:
+    with pytest.raises(QueryBadFormed):
+        _client(endpoint, "SELECT ?x WHERE { ?x ").query()
+    assert _client(endpoint, COUNT).query().convert()["results"]["bindings"]
+
+
+def test_runaway_query_times_out_and_server_stays_up(endpoint: str) -> None:
+    forever = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l . ?m ?n2 ?o }"
+    started = time.monotonic()
+    with pytest.raises(urllib.error.HTTPError) as e:
+        urllib.request.urlopen(endpoint + "?query=" + urllib.parse.quote(forever), timeout=30)
+    assert e.value.code == 503
+    assert time.monotonic() - started < 15
+    assert _client(endpoint, COUNT).query().convert()["results"]["bindings"][0]["n"]["value"] == "300"
+
+
+def test_huge_result_is_refused_cleanly(endpoint: str) -> None:
+    with pytest.raises((SPARQLWrapperException, urllib.error.HTTPError)) as e:
+        _client(endpoint, "SELECT * WHERE { ?s ?p ?o }").query()
+    assert "413" in str(e.value) or "LIMIT" in str(e.value)
+    limited = _client(endpoint, "SELECT * WHERE { ?s ?p ?o } LIMIT 10").query().convert()
+    assert len(limited["results"]["bindings"]) == 10
+
+
+def test_cors_and_home_page(endpoint: str) -> None:
+    request = urllib.request.Request(endpoint + "?query=" + urllib.parse.quote(COUNT),
+                                     headers={"Origin": "https://yasgui.example", "Accept": "application/json"})
+    with urllib.request.urlopen(request, timeout=10) as response:
+        assert response.headers["access-control-allow-origin"] == "*"
+        assert json.loads(response.read())["head"]["vars"] == ["n"]
+    with urllib.request.urlopen(endpoint.removesuffix("/sparql") + "/", timeout=10) as response:
+        assert b"<form" in response.read()
