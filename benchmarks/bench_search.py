@@ -1,0 +1,119 @@
+"""Search benchmark: encoding throughput, index build time, search latency, memory.
+
+Run on the shipped corpus, then on a synthetic national-scale corpus made by recombining the
+corpus passages (sentences shuffled between passages, territory names replaced) up to
+`--scale` passages. Prints a Markdown table.
+
+    .venv/bin/python benchmarks/bench_search.py --scale 400000
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import resource
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from ingest.corpus import Ingested, ingest_paths  # noqa: E402
+from kg.encoder import load_encoder  # noqa: E402
+from kg.index import IndexRecord, SearchIndex  # noqa: E402
+from kg.search import Filters, Searcher  # noqa: E402
+
+QUERIES = [
+    "comment attirer des médecins dans les quartiers", "accès aux soins", "décrochage scolaire",
+    "clause d'insertion dans les marchés publics", "soutien à la parentalité", "mobilité des jeunes",
+    "rénovation urbaine et relogement", "tranquillité publique médiation", "inclusion numérique des seniors",
+    "school dropout prevention", "childcare for single mothers", "conseils citoyens participation",
+    "transition écologique précarité énergétique", "création d'entreprise dans les QPV",
+    "apprentissage du français pour les adultes", "violences faites aux femmes",
+]
+
+
+def rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def corpus_records() -> list[IndexRecord]:
+    records = []
+    for result in ingest_paths([ROOT / "corpus"]):
+        if isinstance(result, Ingested):
+            meta = result.document.meta
+            for p in result.passages:
+                records.append(IndexRecord(id=p.id, record_type="passage", text=p.text, document=p.document_id,
+                                           territory=meta.territory_short, generation=meta.generation,
+                                           line=p.line_start))
+    return records
+
+
+def synthetic(records: list[IndexRecord], n: int, seed: int = 7) -> list[IndexRecord]:
+    """`n` passages for ~385 renamed territories, each mixing sentences of two real passages."""
+    rng = random.Random(seed)
+    sentences = [s for r in records for s in r.text.split(". ") if len(s) > 30]
+    out = []
+    for i in range(n):
+        k = rng.randint(1, 4)
+        text = ". ".join(rng.sample(sentences, k))
+        territory = f"T{i % 385:03d}"
+        out.append(IndexRecord(id=f"syn#{i}", record_type="passage", text=text, document=f"{territory}-2024",
+                               territory=territory, generation="2024"))
+    return out
+
+
+def measure(records: list[IndexRecord], encoder, label: str) -> dict:
+    t = time.perf_counter()
+    vectors = encoder.encode_passages([r.text for r in records[:20000]])
+    encode_rate = min(len(records), 20000) / (time.perf_counter() - t)
+    del vectors
+    t = time.perf_counter()
+    index = SearchIndex.build(records, encoder)
+    build_s = time.perf_counter() - t
+    searcher = Searcher(index, encoder)
+    searcher.search(QUERIES[0], k=10)
+    lat = {"hybrid": [], "bm25": [], "dense": [], "hybrid+filter": []}
+    for _ in range(3):
+        for q in QUERIES:
+            for method in ("hybrid", "bm25", "dense"):
+                t = time.perf_counter()
+                searcher.search(q, k=10, method=method)
+                lat[method].append((time.perf_counter() - t) * 1000)
+            t = time.perf_counter()
+            searcher.search(q, k=10, filters=Filters(territories=(records[0].territory,)))
+            lat["hybrid+filter"].append((time.perf_counter() - t) * 1000)
+    with tempfile.TemporaryDirectory() as tmp:
+        index.save(Path(tmp) / "index")
+        size = sum(f.stat().st_size for f in (Path(tmp) / "index").rglob("*") if f.is_file()) / 1e6
+    row = {"corpus": label, "records": len(records), "encode/s": encode_rate, "build s": build_s,
+           "index MB": size, "faiss": index.config["faiss"], "rss MB": rss_mb()}
+    for method, values in lat.items():
+        q = statistics.quantiles(values, n=20)
+        row[f"{method} p50 ms"] = statistics.median(values)
+        row[f"{method} p95 ms"] = q[18]
+    return row
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--scale", type=int, default=400_000)
+    parser.add_argument("--models", type=Path, default=ROOT / "data" / "models")
+    args = parser.parse_args()
+    records = corpus_records()
+    encoder = load_encoder("builtin:fr-word-vectors", args.models, corpus_texts=[r.text for r in records])
+    rows = [measure(records, encoder, "shipped corpus")]
+    if args.scale:
+        rows.append(measure(synthetic(records, args.scale), encoder, f"synthetic x{args.scale}"))
+    keys = list(rows[0])
+    print("| " + " | ".join(keys) + " |")
+    print("|" + "---|" * len(keys))
+    for row in rows:
+        print("| " + " | ".join(f"{row[k]:.1f}" if isinstance(row[k], float) else str(row[k]) for k in keys) + " |")
+
+
+if __name__ == "__main__":
+    main()
