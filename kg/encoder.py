@@ -74,7 +74,8 @@ def build_word_vector_model(out_dir: Path, corpus_texts: Iterable[str]):
     tokenizer = WhitespaceTokenizer(vocab=vocab, stop_words=set(), do_lower_case=True)
     embeddings = models.WordEmbeddings(tokenizer, weights_matrix, update_embeddings=False)
     weighting = models.WordWeights(vocab=vocab, word_weights=word_weights, unknown_word_weight=max_idf)
-    pooling = models.Pooling(embeddings.get_word_embedding_dimension(), pooling_mode="mean")
+    dimension = getattr(embeddings, "get_embedding_dimension", None) or embeddings.get_word_embedding_dimension
+    pooling = models.Pooling(dimension(), pooling_mode="mean")
     model = SentenceTransformer(modules=[embeddings, weighting, pooling], device="cpu")
     out_dir.mkdir(parents=True, exist_ok=True)
     model.save(str(out_dir))
