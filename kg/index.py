@@ -144,7 +144,10 @@ class SearchIndex:
         if candidates is not None:
             if len(candidates) == 0:
                 return {}
-            params = faiss.SearchParameters(sel=faiss.IDSelectorBatch(candidates.astype(np.int64)))
+            selector = faiss.IDSelectorBatch(candidates.astype(np.int64))
+            ivf = faiss.try_extract_index_ivf(self.dense)
+            params = (faiss.SearchParametersIVF(sel=selector, nprobe=ivf.nprobe) if ivf is not None
+                      else faiss.SearchParameters(sel=selector))
         k = min(k, self.dense.ntotal if candidates is None else len(candidates))
         scores, ids = self.dense.search(query_vector.reshape(1, -1), k, params=params)
         return {int(i): float(s) for s, i in zip(scores[0], ids[0], strict=True) if i >= 0}
