@@ -19,7 +19,6 @@ import json
 import os
 import shutil
 import time
-from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -147,18 +146,20 @@ def build(corpus: Sequence[Path], settings: Settings, progress: Callable | None 
         documents, passages, extractions = [], [], []
         (work / "extractions").mkdir()
         graph_parts = []
+        seen_ids: dict[str, str] = {}
         for folder in folders:
             doc = json.loads((folder / "document.json").read_text(encoding="utf-8"))
+            if doc["id"] in seen_ids:
+                summary.failures.append(f"{doc['path']}: same document id {doc['id']!r} as {seen_ids[doc['id']]}; "
+                                        "skipped (rename the file or give it a manifest row)")
+                continue
+            seen_ids[doc["id"]] = doc["path"]
             documents.append(doc)
             passages.extend(read_jsonl(folder / "passages.jsonl"))
             extraction = json.loads((folder / "extraction.json").read_text(encoding="utf-8"))
             extractions.append(extraction)
             shutil.copyfile(folder / "extraction.json", work / "extractions" / f"{doc['id']}.json")
             graph_parts.append((folder / "graph.nt").read_text(encoding="utf-8"))
-        ids = [d["id"] for d in documents]
-        duplicates = [i for i, n in Counter(ids).items() if n > 1]
-        if duplicates:
-            raise BuildError(f"two files give the same document id {duplicates}: rename one or fix the manifest")
         write_jsonl(work / "documents.jsonl", documents)
         write_jsonl(work / "passages.jsonl", passages)
         summary.documents = [{"id": d["id"], "territory": d.get("territory"), "generation": d.get("generation"),
