@@ -138,7 +138,6 @@ def build(corpus: Sequence[Path], settings: Settings, progress: Callable | None 
                 summary.reused += reused
             except IngestError as e:
                 summary.failures.append(str(e))
-                log(f"error: {e}")
         summary.stage_seconds["ingest+extract+graph"] = round(time.time() - stage, 2)
         if not folders:
             raise BuildError("nothing could be built: " + "; ".join(summary.failures or ["no input files"]))

@@ -136,7 +136,7 @@ def _build(corpus: Path, data: Path, *extra: str) -> subprocess.CompletedProcess
 
 @pytest.mark.slow
 def test_build_survives_hostile_corpus_and_keeps_previous_build(hostile, tmp_path: Path) -> None:
-    folder, cases = hostile
+    folder, _ = hostile
     data = tmp_path / "data"
     good_only = tmp_path / "good"
     good_only.mkdir()
