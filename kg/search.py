@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cache
 
@@ -39,28 +38,6 @@ class Filters:
 
     def active(self) -> bool:
         return any(getattr(self, f) for f in self.__dataclass_fields__)
-
-    def accepts(self, r: IndexRecord) -> bool:
-        def lower(values: Iterable[str]) -> set[str]:
-            return {v.lower() for v in values}
-
-        if self.territories and not lower(self.territories) & lower(
-                x for x in (r.territory, r.extra.get("territory_name")) if x):
-            return False
-        if self.generations and (r.generation or "") not in self.generations:
-            return False
-        if self.documents and r.document not in self.documents:
-            return False
-        if self.partners and not any(p.lower() in (r.partner or "").lower() for p in self.partners):
-            return False
-        if self.partner_types and (r.partner_type or "") not in self.partner_types:
-            return False
-        if self.themes and not set(self.themes) & set(r.themes):
-            return False
-        if self.neighbourhoods and not any(
-                n.lower() in (x.lower() for x in r.neighbourhoods) for n in self.neighbourhoods):
-            return False
-        return not (self.record_types and r.record_type not in self.record_types)
 
 
 @dataclass(frozen=True)
@@ -143,10 +120,44 @@ class Searcher:
     )
     candidates: int = 200
 
+    def _postings(self) -> dict[str, dict[str, np.ndarray]]:
+        """field -> lowercased value -> record positions; built once, so filters cost no scan."""
+        if getattr(self, "_postings_cache", None) is None:
+            lists: dict[str, dict[str, list[int]]] = {}
+            for i, r in enumerate(self.index.records):
+                values = {
+                    "territories": [r.territory, r.extra.get("territory_name")],
+                    "generations": [r.generation], "documents": [r.document],
+                    "partner_types": [r.partner_type], "record_types": [r.record_type],
+                    "themes": list(r.themes), "neighbourhoods": list(r.neighbourhoods),
+                }
+                for name, vs in values.items():
+                    for v in vs:
+                        if v:
+                            lists.setdefault(name, {}).setdefault(v.lower(), []).append(i)
+            self._postings_cache = {name: {v: np.array(ids, dtype=np.int64) for v, ids in d.items()}
+                                    for name, d in lists.items()}
+        return self._postings_cache
+
     def _candidate_ids(self, filters: Filters | None) -> np.ndarray | None:
         if filters is None or not filters.active():
             return None
-        return np.array([i for i, r in enumerate(self.index.records) if filters.accepts(r)], dtype=np.int64)
+        postings = self._postings()
+        selected: np.ndarray | None = None
+        for name in ("territories", "generations", "documents", "partner_types", "record_types", "themes",
+                     "neighbourhoods"):
+            wanted = getattr(filters, name)
+            if not wanted:
+                continue
+            parts = [postings.get(name, {}).get(v.lower()) for v in wanted]
+            ids = np.unique(np.concatenate([p for p in parts if p is not None] or [np.empty(0, np.int64)]))
+            selected = ids if selected is None else np.intersect1d(selected, ids, assume_unique=True)
+        if filters.partners:
+            pool = selected if selected is not None else np.arange(len(self.index.records))
+            needles = [p.lower() for p in filters.partners]
+            selected = np.array([i for i in pool if any(n in (self.index.records[i].partner or "").lower()
+                                                        for n in needles)], dtype=np.int64)
+        return selected
 
     def search(self, query: str, k: int = 10, filters: Filters | None = None, method: str = "hybrid",
                language: str | None = None) -> list[SearchResult]:
