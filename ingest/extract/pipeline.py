@@ -36,7 +36,7 @@ def extract(document: Document, passages: Sequence[Passage],
 
         neighbourhoods, unmatched = link_neighbourhoods(neighbourhoods, territory, reference_csv)
         warnings.extend(f"{document.id}: {line}" for line in unmatched)
-    resolver = OrganisationResolver(departments=departments_of(territory), epci=territory)
+    resolver = OrganisationResolver(departments=departments_of(territory, passages), epci=territory)
     orientations = extract_orientations(document, passages)
     structure = StructureIndex(orientations, passages)
     signatories = extract_signatories(document, passages, resolver)
