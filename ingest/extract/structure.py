@@ -1,0 +1,346 @@
+"""The strategy of a contract: orientations (piliers, axes…) and their objectives, as a hierarchy.
+
+Contracts repeat their orientations many times (in the summary, in each partner's chapter, in
+each commune's chapter), sometimes with a shortened or reworded label. All mentions that carry
+the same number are one orientation; the longest label is kept and the others become aliases.
+Objectives hang under an orientation by position in the text and, when coded ("1.1.2", "1A",
+"O.G.1.1"), by their code: a code's parent is the objective whose code is its prefix.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from functools import cache
+
+from ingest.extract.themes import themes_of
+from ingest.model import BlockKind, Document, Objective, Orientation, Passage, Provenance
+from ingest.normalise import fold
+from ingest.resources import load_yaml
+
+TRANSVERSAL = "T"
+# A passage longer than this is prose that mentions an orientation, not its heading.
+MAX_STRUCTURAL_WORDS = 45
+_ROMAN = {"I": 1, "II": 2, "III": 3, "IV": 4, "V": 5, "VI": 6, "VII": 7, "VIII": 8, "IX": 9, "X": 10}
+
+
+@cache
+def _rules() -> dict[str, list[re.Pattern[str]] | int]:
+    data = load_yaml("structure.yaml")
+    rules: dict = {k: [re.compile(p, re.IGNORECASE) for p in v] for k, v in data.items() if isinstance(v, list)}
+    rules["max_label_words"] = int(data.get("max_label_words", 30))
+    return rules
+
+
+def _first_match(kind: str, text: str) -> re.Match[str] | None:
+    return next((m for p in _rules()[kind] if (m := p.match(text))), None)
+
+
+def clean_label(text: str) -> str:
+    """A label without quotes, trailing punctuation or a repeated half ("A B A" -> "A B")."""
+    text = re.sub(r"[«»“”\"]", "", text).strip(" :;,.–—-\t")
+    text = re.sub(r"(?<=\w)\s*\([^()]*\)$", "", text)  # "(Engagements communs…)" after a label
+    text = re.sub(r"\s+", " ", text)
+    words = text.split()
+    for n in range(len(words) // 2, 3, -1):  # labels repeated by the layout: "Pour X Pour X"
+        if fold(" ".join(words[:n])) == fold(" ".join(words[-n:])) and len(words) < 2 * n + 3:
+            return " ".join(words[:n])
+    return text
+
+
+def _number(raw: str | None) -> str | None:
+    if not raw:
+        return None
+    raw = raw.strip().upper()
+    if raw in _ROMAN:
+        return str(_ROMAN[raw])
+    return raw.lstrip("0") or raw
+
+
+def _first_sentence(text: str, max_words: int) -> str:
+    sentence = re.split(r"(?<=[a-zé)»])\.\s+(?=[A-ZÀ-Ý])|\s:\s", text, maxsplit=1)[0]
+    words = sentence.split()
+    return " ".join(words[:max_words]) + ("…" if len(words) > max_words else "")
+
+
+@dataclass
+class _ObjectiveNode:
+    label: str
+    code: str | None
+    level: str | None  # None: decided by depth once the tree is built
+    provenance: list[Provenance]
+    parent_hint: _ObjectiveNode | None = None  # the strategic objective above an uncoded item
+    children: list[_ObjectiveNode] = field(default_factory=list)
+
+    def freeze(self, depth: int) -> Objective:
+        level = self.level or ("strategic", "operational", "other")[min(depth, 2)]
+        return Objective(label=self.label, code=self.code, level=level,
+                         children=tuple(c.freeze(depth + 1) for c in self.children),
+                         themes=themes_of(self.label), provenance=tuple(self.provenance[:5]))
+
+
+def _code_parent(code: str, by_code: dict[str, _ObjectiveNode]) -> _ObjectiveNode | None:
+    if m := re.fullmatch(r"(\d{1,2})([A-H])", code):  # "1A" under strategic objective "1"
+        return by_code.get(m.group(1))
+    parts = re.sub(r"^O\.?[GSO]\.?", "", code).split(".")
+    prefix = code[: len(code) - len(".".join(parts))]
+    while len(parts) > 1:
+        parts = parts[:-1]
+        for candidate in (prefix + ".".join(parts), ".".join(parts)):
+            if candidate != code and (found := by_code.get(candidate)) is not None:
+                return found
+    return None
+
+
+@dataclass
+class _OrientationNode:
+    number: str | None
+    labels: list[str] = field(default_factory=list)
+    provenance: list[Provenance] = field(default_factory=list)
+    nodes: list[_ObjectiveNode] = field(default_factory=list)
+    by_code: dict[str, _ObjectiveNode] = field(default_factory=dict)
+    by_label: dict[str, _ObjectiveNode] = field(default_factory=dict)
+
+    @property
+    def label(self) -> str:
+        # The most frequent full label, ties to the longest: summaries abbreviate, chapters don't.
+        candidates = [lab for lab in self.labels if lab] or [f"Orientation {self.number}"]
+        keyed = {fold(lab): lab for lab in sorted(candidates, key=len)}
+        counts = {k: sum(1 for lab in candidates if fold(lab) == k) for k in keyed}
+        best = max(keyed, key=lambda k: (counts[k] >= 2, len(k)))
+        return keyed[best]
+
+    def add_objective(self, node: _ObjectiveNode) -> _ObjectiveNode:
+        known = self.by_code.get(node.code) if node.code else self.by_label.get(fold(node.label))
+        if known is not None:
+            known.provenance.extend(node.provenance)
+            if not known.label:
+                known.label = node.label
+            return known
+        self.nodes.append(node)
+        if node.code:
+            self.by_code[node.code] = node
+        self.by_label[fold(node.label)] = node
+        return node
+
+    def tree(self) -> list[_ObjectiveNode]:
+        """Hang every objective under its parent: by code first, else under the objective above it."""
+        roots: list[_ObjectiveNode] = []
+        for node in self.nodes:
+            node.children = []
+        for node in self.nodes:
+            parent = _code_parent(node.code, self.by_code) if node.code else node.parent_hint
+            (parent.children if parent is not None and parent is not node else roots).append(node)
+        for node in self.nodes:
+            node.children.sort(key=lambda n: _sort_key(n.code))
+        return sorted(roots, key=lambda n: _sort_key(n.code))
+
+    def freeze(self) -> Orientation:
+        label = self.label
+        aliases = tuple(dict.fromkeys(lab for lab in self.labels if lab and fold(lab) != fold(label)))
+        return Orientation(label=label, number=None if self.number == TRANSVERSAL else self.number,
+                           aliases=aliases, objectives=tuple(o.freeze(0) for o in self.tree() if o.label),
+                           themes=themes_of(" ".join([label, *aliases])),
+                           provenance=tuple(self.provenance[:10]))
+
+
+def _sort_key(code: str | None) -> tuple:
+    """Codes in numeric order ("1.2" before "1.10"); uncoded objectives keep reading order."""
+    if not code:
+        return ((1,),)
+    return ((0,), *((int(x), "") if x.isdigit() else (0, x) for x in re.findall(r"\d+|[A-Z]", code)))
+
+
+def _prov(p: Passage) -> Provenance:
+    return Provenance(p.id, p.page, p.line_start)
+
+
+def match_orientation(text: str) -> tuple[str, str] | None:
+    """(number, label as written) when `text` names an orientation, else None."""
+    text = text.strip()
+    if m := _first_match("transversal", text):
+        return TRANSVERSAL + (m.group("num") or ""), clean_label(m.group("label") or "")
+    if m := _first_match("orientation", text):
+        label = clean_label(m.group("label") or "")
+        if len(label.split()) > _rules()["max_label_words"]:
+            return None
+        return _number(m.group("num")), label
+    return None
+
+
+class _Walker:
+    """Reads the passages in order, keeping track of the current orientation and objective."""
+
+    def __init__(self, passages: Sequence[Passage]) -> None:
+        self.passages = passages
+        self.orientations: dict[str, _OrientationNode] = {}
+        self.current: _OrientationNode | None = None
+        self.strategic: _ObjectiveNode | None = None
+        self.list_mode: str | None = None  # "strategic" | "operational" after a lead-in
+
+    def orientation(self, number: str) -> _OrientationNode:
+        if number not in self.orientations:
+            self.orientations[number] = _OrientationNode(number)
+        return self.orientations[number]
+
+    def run(self) -> list[Orientation]:
+        for i, p in enumerate(self.passages):
+            self.step(i, p)
+        ordered = sorted(self.orientations.values(),
+                         key=lambda o: (o.number.startswith(TRANSVERSAL), len(o.number), o.number))
+        return [o.freeze() for o in ordered]
+
+    def step(self, i: int, p: Passage) -> None:
+        text = p.text.strip()
+        words = len(text.split())
+        if p.kind == BlockKind.LIST_ITEM and self.list_mode and self.current is not None:
+            self._add_listed(text, p)
+            return
+        if self.list_mode and (p.kind == BlockKind.HEADING or words > 3):
+            self.list_mode = None
+        if words > MAX_STRUCTURAL_WORDS or p.kind == BlockKind.TABLE_ROW:
+            return
+        found = match_orientation(text)
+        if found:
+            number, label = found
+            if not label:
+                label = self._label_after(i)
+            node = self.orientation(number)
+            if label:
+                node.labels.append(label)
+            node.provenance.append(_prov(p))
+            self.current, self.strategic, self.list_mode = node, None, None
+            return
+        if self.current is None:
+            return
+        if m := _first_match("strategic_objective", text):
+            label = clean_label(m.group("label") or "") or self._label_after(i)
+            if label:
+                code = m.group("code")
+                node = _ObjectiveNode(label, code, "strategic", [_prov(p)])
+                self.strategic = self.current.add_objective(node)
+                self.list_mode = None
+            return
+        if m := _first_match("operational_objective", text):
+            label = clean_label(m.group("label") or "")
+            if label and len(label.split()) > 2:
+                self._add_coded(m.group("code"), label, "operational", p)
+            else:
+                self.list_mode = "operational"
+            return
+        if m := _first_match("coded_objective", text):
+            label = clean_label(m.group("label"))
+            self._add_coded(m.group("code"), self._complete(i, label) if label else self._label_after(i), None, p)
+            return
+        if _first_match("objective_lead_in", text) and p.kind != BlockKind.LIST_ITEM and words <= 12:
+            self.list_mode = "strategic" if self.strategic is None else "operational"
+            return
+        if p.kind == BlockKind.HEADING and (p.heading_level or 9) <= 2:
+            self.current, self.strategic = None, None  # a new part of the document
+
+    def _add_listed(self, text: str, p: Passage) -> None:
+        assert self.current is not None
+        if m := _first_match("coded_objective", text):
+            self._add_coded(m.group("code"), clean_label(m.group("label")), None, p)
+            return
+        label = _first_sentence(clean_label(text), _rules()["max_label_words"])
+        if self.list_mode == "strategic":
+            self.current.add_objective(_ObjectiveNode(label, None, "strategic", [_prov(p)]))
+        else:
+            self.current.add_objective(_ObjectiveNode(label, None, "operational", [_prov(p)], self.strategic))
+
+    def _label_after(self, i: int) -> str:
+        """An orientation heading alone on its line: the label is the short paragraph after it."""
+        for nxt in self.passages[i + 1:i + 3]:
+            text = nxt.text.strip()
+            if match_orientation(text) or _first_match("strategic_objective", text):
+                return ""
+            if nxt.kind in (BlockKind.PARAGRAPH, BlockKind.HEADING) and len(text.split()) <= 25 \
+                    and not text.endswith(":") and not text.startswith("("):
+                return clean_label(text)
+            if text:
+                return ""
+        return ""
+
+    def _complete(self, i: int, label: str) -> str:
+        """A coded heading cut by the layout ("1.1.1 Diminuer les freins" + "liés à …")."""
+        if i + 1 < len(self.passages) and not label.endswith((".", ";", "!", "?")):
+            nxt = self.passages[i + 1].text.strip()
+            if nxt[:1].islower() and len(nxt.split()) <= 25:
+                return clean_label(f"{label} {nxt}")
+        return label
+
+    def _add_coded(self, code: str | None, label: str, level: str | None, p: Passage) -> None:
+        assert self.current is not None
+        code = re.sub(r"\s", "", code or "") or None
+        numbers = re.findall(r"\d+", code or "")
+        if code and "." in code and numbers and not code.upper().startswith("O"):
+            owner = self.orientations.get(numbers[0])
+            if owner is None:
+                return  # a numbered section of the document, not an objective of the strategy
+            self.current = owner
+        label = _cut_at_structure(label)
+        hint = self.strategic if code is None or re.fullmatch(r"\d{1,2}[A-H]", code) is None else None
+        node = self.current.add_objective(_ObjectiveNode(label, code, level, [_prov(p)], hint))
+        if level == "strategic":
+            self.strategic = node
+
+
+def _cut_at_structure(label: str) -> str:
+    """Drop what a table layout glued after a label: the next orientation's heading."""
+    m = re.search(r"\s(?:orientation|pilier|axe)\s+\d", label, re.IGNORECASE)
+    return label[: m.start()].strip() if m else label
+
+
+def extract_orientations(document: Document, passages: Sequence[Passage]) -> list[Orientation]:
+    """Every orientation of the contract with its objectives, in number order."""
+    return _Walker(passages).run()
+
+
+class StructureIndex:
+    """Where a passage sits in the strategy: (orientation label, objective label)."""
+
+    def __init__(self, orientations: Sequence[Orientation], passages: Sequence[Passage]) -> None:
+        self._by_number = {o.number or TRANSVERSAL: o.label for o in orientations}
+        self._objectives: dict[str, str] = {}
+        self._objective_by_code: dict[str, str] = {}
+
+        def walk(items: Sequence[Objective]) -> None:
+            for ob in items:
+                self._objectives[fold(ob.label)] = ob.label
+                if ob.code:
+                    self._objective_by_code[ob.code] = ob.label
+                walk(ob.children)
+
+        for o in orientations:
+            walk(o.objectives)
+        self._order = {p.id: n for n, p in enumerate(passages)}
+        # Reading-order fallback: the orientation in force at each passage.
+        self._running: dict[str, str | None] = {}
+        current: str | None = None
+        for p in passages:
+            if len(p.text.split()) <= MAX_STRUCTURAL_WORDS and (found := match_orientation(p.text)):
+                current = self._by_number.get(found[0])
+            self._running[p.id] = current
+
+    def locate(self, passage: Passage) -> tuple[str | None, str | None]:
+        orientation = objective = None
+        for heading in reversed(passage.section_path):
+            if objective is None:
+                objective = self._objective_of(heading)
+            if orientation is None and (found := match_orientation(heading)):
+                orientation = self._by_number.get(found[0])
+            if orientation:
+                break
+        if orientation is None:
+            orientation = self._running.get(passage.id)
+        return orientation, objective
+
+    def _objective_of(self, heading: str) -> str | None:
+        if label := self._objectives.get(fold(clean_label(heading))):
+            return label
+        m = _first_match("coded_objective", heading.strip()) or _first_match("strategic_objective", heading.strip())
+        if m and m.groupdict().get("code"):
+            return self._objective_by_code.get(re.sub(r"\s", "", m.group("code")))
+        return None
