@@ -1,0 +1,255 @@
+"""Page geometry for the PDF reader: line fragments, page furniture, columns and reading order.
+
+PyMuPDF gives text lines in content-stream order, which is the order the producer wrote them,
+not the order a reader reads them: a two-column page may be written row by row across both
+columns. Everything here works from positions only, so the order of the stream does not matter:
+lines are cut into fragments at wide gaps, running headers and footers are recognised by
+repeating at the same height on many pages, columns by left edges shared by many long lines, and
+the reading order is rebuilt band by band (full-width lines such as titles cut the page into
+bands, read top to bottom; inside a band the columns are read left to right).
+"""
+
+from __future__ import annotations
+
+import re
+import statistics
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+
+from ingest.normalise import fold
+
+# Bullet glyphs, including the private-use code points of Symbol/Wingdings bullets from Word.
+BULLET_GLYPHS = "-–—•▪►●◦■□➢➔→✓*»\uf0b7\uf0a7\uf0d8\uf0fc\uf076\uf0a8"
+_BULLET_ONLY = re.compile(rf"^\s*(?:[{re.escape(BULLET_GLYPHS)}]|\d{{1,2}}[.)]|[a-z]\))\s*$")
+_PAGE_NUMBER = re.compile(r"^(?:page\s*)?[-–—(]?\s*\d{1,4}\s*[-–—)]?(?:\s*(?:/|sur|of)\s*\d{1,4})?$")
+MARGIN_SHARE = 0.09  # running headers and footers sit in the top and bottom 9 % of the page
+
+
+@dataclass
+class Fragment:
+    """A piece of one printed line: its spans up to the first wide horizontal gap."""
+
+    x0: float
+    y0: float
+    x1: float
+    y1: float
+    text: str
+    size: float
+    bold: bool
+    page: int  # 1-based
+    column: int = 0  # -1: crosses a column boundary (titles, full-width lines)
+    cells: list[str] = field(default_factory=list)  # set when the fragment is a table row
+
+    @property
+    def width(self) -> float:
+        return self.x1 - self.x0
+
+
+def page_fragments(page_dict: dict, page_number: int) -> list[Fragment]:
+    """Horizontal text of a `page.get_text("dict")` result, cut at gaps wider than 1.2 em."""
+    out: list[Fragment] = []
+    for block in page_dict.get("blocks", ()):
+        for line in block.get("lines", ()):
+            dx, dy = line.get("dir", (1, 0))
+            if abs(dy) > 0.1 or dx <= 0:
+                continue  # rotated text: margin notes, stamps
+            current: list[dict] = []
+            for span in line["spans"]:
+                if not span["text"].strip():
+                    continue
+                if current and span["bbox"][0] - current[-1]["bbox"][2] > 1.2 * max(span["size"], 4):
+                    _add_fragment(out, current, page_number)
+                    current = []
+                current.append(span)
+            _add_fragment(out, current, page_number)
+    return out
+
+
+def _add_fragment(out: list[Fragment], spans: list[dict], page_number: int) -> None:
+    if not spans:
+        return
+    text = "".join(s["text"] for s in spans).strip()
+    chars = Counter()
+    bold = True
+    for s in spans:
+        n = len(s["text"].strip())
+        chars[round(s["size"] * 2) / 2] += n
+        bold = bold and (not n or bool(s["flags"] & 16) or "bold" in s["font"].lower())
+    x0 = min(s["bbox"][0] for s in spans)
+    y0 = min(s["bbox"][1] for s in spans)
+    x1 = max(s["bbox"][2] for s in spans)
+    y1 = max(s["bbox"][3] for s in spans)
+    frag = Fragment(x0, y0, x1, y1, text, chars.most_common(1)[0][0], bold, page_number)
+    # A bullet set apart from its text (a tab after "•" or "1.") belongs to the text.
+    if out and out[-1].page == page_number and _BULLET_ONLY.match(out[-1].text) \
+            and abs(out[-1].y1 - y1) < 0.5 * frag.size and 0 <= x0 - out[-1].x1 < 6 * frag.size:
+        prev = out.pop()
+        frag = Fragment(prev.x0, min(prev.y0, y0), x1, max(prev.y1, y1), f"{prev.text} {text}",
+                        frag.size, frag.bold, page_number)
+    out.append(frag)
+
+
+def is_page_number(text: str) -> bool:
+    return _PAGE_NUMBER.match(fold(text.strip())) is not None
+
+
+def drop_furniture(pages: list[list[Fragment]], heights: list[float]) -> tuple[list[list[Fragment]], int]:
+    """Remove running headers, footers and page numbers.
+
+    Furniture is what sits in the top or bottom margin and is either a bare page number or the
+    same text (digits aside) at the same height on several pages.
+    """
+    def margin(f: Fragment, height: float) -> str | None:
+        if f.y1 <= height * MARGIN_SHARE:
+            return "top"
+        if f.y0 >= height * (1 - MARGIN_SHARE):
+            return "bottom"
+        return None
+
+    def key(f: Fragment, zone: str) -> tuple[str, int, str]:
+        return zone, round(f.y0 / 6), re.sub(r"\d+", "#", fold(f.text))
+
+    seen: dict[tuple[str, int, str], set[int]] = defaultdict(set)
+    for frags, height in zip(pages, heights, strict=True):
+        for f in frags:
+            zone = margin(f, height)
+            if zone:
+                seen[key(f, zone)].add(f.page)
+    repeat = max(2, round(0.3 * len(pages)))
+    kept_pages, dropped = [], 0
+    for frags, height in zip(pages, heights, strict=True):
+        kept = []
+        for f in frags:
+            zone = margin(f, height)
+            if zone and (is_page_number(f.text) or len(seen[key(f, zone)]) >= repeat):
+                dropped += 1
+            else:
+                kept.append(f)
+        kept_pages.append(kept)
+    return kept_pages, dropped
+
+
+def column_edges(frags: list[Fragment]) -> list[float]:
+    """Left edges of the text columns of a page (one edge for a single-column page).
+
+    A column starts at a left edge shared by several lines that are long (prose, not table
+    cells), and the lines to its left stop before it (an indent is not a column).
+    """
+    body = [f for f in frags if len(f.text) >= 2]
+    if len(body) < 6:
+        return [min((f.x0 for f in frags), default=0.0)]
+    left, right = min(f.x0 for f in body), max(f.x1 for f in body)
+    text_width = max(right - left, 1.0)
+    clusters: list[list[Fragment]] = []
+    for f in sorted(body, key=lambda f: f.x0):
+        if clusters and f.x0 - clusters[-1][0].x0 <= 3:
+            clusters[-1].append(f)
+        else:
+            clusters.append([f])
+    edges = [left]
+    for members in clusters:
+        x = members[0].x0
+        if x - edges[-1] < 0.15 * text_width or len(members) < max(3, 0.08 * len(body)):
+            continue
+        if statistics.median(f.width for f in members) < 0.2 * text_width:
+            continue  # table cells or labels, not a column of prose
+        before = [f for f in body if edges[-1] - 2 <= f.x0 < x - 2]
+        crossing = sum(f.x1 > x + 2 for f in before)
+        if len(before) >= 3 and crossing <= 0.15 * len(before):
+            edges.append(x)
+    return edges
+
+
+def reading_order(frags: list[Fragment]) -> list[Fragment]:
+    """Fragments of one page in reading order; rows of several fragments become table rows.
+
+    Full-width fragments cut the page into bands; inside a band each column is read top to
+    bottom, columns left to right. Fragments of one column sharing a baseline form a table row.
+    """
+    edges = column_edges(frags)
+    for f in frags:
+        f.column = 0
+        for k, boundary in enumerate(edges[1:], start=1):
+            if f.x0 >= boundary - 2:
+                f.column = k
+            elif f.x1 > boundary + 2 and f.x0 < boundary - 2:
+                f.column = -1
+                break
+    spanning = sorted((f for f in frags if f.column < 0), key=lambda f: (f.y0, f.x0))
+    in_columns = [f for f in frags if f.column >= 0]
+    ordered: list[Fragment] = []
+    top = float("-inf")
+    for cut in [*spanning, None]:
+        bottom = float("inf") if cut is None else (cut.y0 + cut.y1) / 2
+        band = [f for f in in_columns if top <= (f.y0 + f.y1) / 2 < bottom]
+        for column in sorted({f.column for f in band}):
+            ordered.extend(_rows([f for f in band if f.column == column]))
+        if cut is not None:
+            ordered.append(cut)
+            top = bottom
+    return ordered
+
+
+def _rows(frags: list[Fragment]) -> list[Fragment]:
+    """One column's fragments top to bottom; several on one baseline become one table row."""
+    groups: list[list[Fragment]] = []
+    for f in sorted(frags, key=lambda f: f.y1):
+        if groups and abs(groups[-1][0].y1 - f.y1) < 0.4 * min(groups[-1][0].size, f.size):
+            groups[-1].append(f)
+        else:
+            groups.append([f])
+    out: list[Fragment] = []
+    for group in groups:
+        group.sort(key=lambda f: f.x0)
+        if len(group) == 1:
+            out.append(group[0])
+            continue
+        first = group[0]
+        out.append(Fragment(first.x0, min(f.y0 for f in group), max(f.x1 for f in group),
+                            max(f.y1 for f in group), " ".join(f.text for f in group), first.size,
+                            all(f.bold for f in group), first.page, first.column,
+                            [f.text for f in group]))
+    return out
+
+
+def table_rows(page, frags: list[Fragment]) -> list[Fragment]:
+    """The page's fragments with each ruled table replaced by one fragment per table row.
+
+    Only pages with enough ruling lines are searched: `find_tables` is the slowest step of
+    reading a page, and a table without rules is caught later by its aligned cells.
+    """
+    rules = sum(len(d.get("items", ())) for d in page.get_cdrawings())
+    if rules < 4 or not frags:
+        return frags
+    try:
+        tables = page.find_tables().tables
+    except Exception:  # a table finder failure must not lose the page's text
+        return frags
+    out = list(frags)
+    for table in tables:
+        bbox = table.bbox
+        inside = [f for f in out if bbox[0] - 1 <= (f.x0 + f.x1) / 2 <= bbox[2] + 1
+                  and bbox[1] - 1 <= (f.y0 + f.y1) / 2 <= bbox[3] + 1]
+        if not inside:
+            continue
+        size = statistics.median(f.size for f in inside)
+        rows: list[Fragment] = []
+        for row in table.rows:
+            texts = [_cell_text(inside, cell) for cell in row.cells]
+            if not any(texts):
+                continue
+            x0, y0, x1, y1 = row.bbox
+            rows.append(Fragment(x0, y0, x1, y1, " ".join(t for t in texts if t), size, False,
+                                 inside[0].page, cells=texts if len(texts) > 1 else []))
+        if rows:
+            out = [f for f in out if f not in inside] + rows
+    return out
+
+
+def _cell_text(frags: list[Fragment], cell: tuple[float, float, float, float] | None) -> str:
+    """The text of the fragments whose centre lies in a table cell, top to bottom."""
+    if cell is None:
+        return ""
+    x0, y0, x1, y1 = cell
+    found = [f for f in frags if x0 - 1 <= (f.x0 + f.x1) / 2 <= x1 + 1 and y0 - 1 <= (f.y0 + f.y1) / 2 <= y1 + 1]
+    return " ".join(f.text for f in sorted(found, key=lambda f: (round(f.y1), f.x0)))

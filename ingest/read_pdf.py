@@ -1,0 +1,331 @@
+"""Reading contract PDFs into blocks with PyMuPDF, scanned pages through Tesseract.
+
+Each page's text comes with fonts and positions (`page.get_text("dict")`); `pdf_layout` cuts it
+into line fragments, drops running headers, footers and page numbers, and puts the fragments in
+reading order whatever the order of the content stream. This module then rebuilds the document:
+lines are joined into paragraphs from their spacing, indent and punctuation (words hyphenated at a
+line end are rejoined by the text reader's `_join`, which keeps real hyphens), headings are told
+by size, weight and numbering, bullets start list items and rows of cells stay table rows.
+
+A page with no text layer but an image is OCR'd with Tesseract (`fra`) at 300 dpi. When
+Tesseract or its French data is missing, or `CONTRATS_TESSERACT=0`, the document is still read
+and a warning names the pages left unread and the packages to install.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import re
+import shutil
+import statistics
+from collections import Counter
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+import pymupdf
+
+from ingest.errors import IngestError
+from ingest.headings import heading_level
+from ingest.model import Block, BlockKind
+from ingest.normalise import clean_characters, ocr_damage_score, repair_ocr
+from ingest.pdf_layout import Fragment, drop_furniture, page_fragments, reading_order, table_rows
+from ingest.read_text import _BULLET, OCR_DAMAGE_THRESHOLD, _is_open, _join
+
+OCR_PACKAGES = "tesseract-ocr tesseract-ocr-fra"
+OCR_DPI = 300
+_TEXT_FLAGS = pymupdf.TEXT_PRESERVE_WHITESPACE | pymupdf.TEXT_MEDIABOX_CLIP
+_PDF_BULLET = re.compile(r"^\s*(?:[•▪►●◦■□➢➔→✓»\uf0b7\uf0a7\uf0d8\uf0fc\uf076\uf0a8]\s*|[-–—*]\s+|\d{1,2}\)\s*"
+                         r"|[a-z]\)\s+)(?=\S)")
+_LARGER = 1.15  # a line set this much larger than the body text is a heading candidate
+
+
+@dataclass(frozen=True)
+class PdfContent:
+    blocks: tuple[Block, ...]
+    page_count: int
+    ocr_pages: tuple[int, ...]
+    warnings: tuple[str, ...]
+
+
+@dataclass
+class _Line:
+    text: str
+    frag: Fragment
+    number: int  # 1-based line of the page, in reading order
+    bullet: bool
+
+
+def read_pdf(path: str | Path) -> PdfContent:
+    """Read a PDF into blocks (page set, 1-based). Raises IngestError for files that are not
+    readable PDFs: corrupt, truncated, encrypted, without pages, or not PDFs at all."""
+    path = Path(path)
+    doc = _open(path)
+    try:
+        return _read(doc, path)
+    except (RuntimeError, ValueError) as e:  # MuPDF errors on a damaged page
+        raise IngestError(str(path), f"damaged PDF ({_one_line(e)})") from e
+    finally:
+        doc.close()
+
+
+def _one_line(e: Exception) -> str:
+    return (str(e).strip().splitlines() or [type(e).__name__])[0][:200]
+
+
+def _open(path: Path) -> pymupdf.Document:
+    try:
+        raw = path.read_bytes()
+    except OSError as e:
+        raise IngestError(str(path), f"cannot read file ({e.strerror or e})") from e
+    if not raw.strip():
+        raise IngestError(str(path), "empty file")
+    if b"%PDF-" not in raw[:1024]:
+        sample = raw[:4096]
+        text_like = b"\x00" not in sample and sum(b < 9 or 13 < b < 32 for b in sample) < len(sample) * 0.01
+        held = "text" if text_like else "binary data"
+        raise IngestError(str(path), f"not a PDF (no %PDF- header; the file holds {held})")
+    pymupdf.TOOLS.mupdf_display_errors(False)
+    pymupdf.TOOLS.mupdf_display_warnings(False)
+    try:
+        doc = pymupdf.open(stream=raw, filetype="pdf")
+    except Exception as e:
+        raise IngestError(str(path), f"corrupt PDF, cannot be parsed ({_one_line(e)})") from e
+    try:
+        if doc.needs_pass:
+            raise IngestError(str(path), "encrypted PDF: a password is required to open it")
+        if b"%%EOF" not in raw[-1024:] and doc.is_repaired:
+            raise IngestError(str(path), "truncated PDF: the file ends before its %%EOF marker")
+        if doc.page_count == 0:
+            cause = "corrupt PDF: no page could be read" if doc.is_repaired else "PDF has no pages"
+            raise IngestError(str(path), cause)
+    except IngestError:
+        doc.close()
+        raise
+    return doc
+
+
+# --- OCR -------------------------------------------------------------------------------------
+
+
+def _tessdata_dir() -> Path | None:
+    prefix = os.environ.get("TESSDATA_PREFIX")
+    if prefix:
+        return Path(prefix)
+    try:
+        found = pymupdf.get_tessdata()
+    except Exception:
+        return None
+    return Path(found) if found else None
+
+
+@cache
+def _ocr_unavailable() -> str | None:
+    """Why OCR cannot run here, or None when Tesseract with French data is ready."""
+    if os.environ.get("CONTRATS_TESSERACT", "1").strip() == "0":
+        return "OCR is disabled (CONTRATS_TESSERACT=0)"
+    if shutil.which("tesseract") is None:
+        return "Tesseract is not installed"
+    tessdata = _tessdata_dir()
+    if tessdata is None or not (tessdata / "fra.traineddata").is_file():
+        return "Tesseract's French data (fra.traineddata) is not installed"
+    return None
+
+
+def ocr_unavailable() -> str | None:
+    """Public check used by tests and the CLI (re-read the environment each call)."""
+    _ocr_unavailable.cache_clear()
+    return _ocr_unavailable()
+
+
+def _needs_ocr(page: pymupdf.Page, frags: list[Fragment]) -> bool:
+    """A scanned page: hardly any text, and images covering a good part of the page."""
+    if sum(len(f.text) for f in frags) >= 20:
+        return False
+    area = abs(page.rect)
+    covered = sum(abs(pymupdf.Rect(info["bbox"]) & page.rect) for info in page.get_image_info())
+    return area > 0 and covered >= 0.25 * area
+
+
+def _ocr_fragments(page: pymupdf.Page, number: int) -> list[Fragment]:
+    textpage = page.get_textpage_ocr(language="fra", dpi=OCR_DPI, full=True,
+                                     tessdata=str(_tessdata_dir()))
+    return page_fragments(page.get_text("dict", flags=_TEXT_FLAGS, textpage=textpage), number)
+
+
+def _page_list(numbers: list[int]) -> str:
+    return ", ".join(map(str, numbers[:20])) + (f" and {len(numbers) - 20} more" if len(numbers) > 20 else "")
+
+
+# --- reading ---------------------------------------------------------------------------------
+
+
+def _read(doc: pymupdf.Document, path: Path) -> PdfContent:
+    warnings: list[str] = []
+    pages: list[list[Fragment]] = []
+    heights: list[float] = []
+    ocr_pages: list[int] = []
+    unread: list[int] = []
+    for page in doc:
+        number = page.number + 1
+        frags = page_fragments(page.get_text("dict", flags=_TEXT_FLAGS), number)
+        if _needs_ocr(page, frags):
+            reason = _ocr_unavailable()
+            if reason is None:
+                try:
+                    frags = _ocr_fragments(page, number)
+                    ocr_pages.append(number)
+                except RuntimeError as e:
+                    warnings.append(f"{path}: OCR failed on page {number} ({_one_line(e)})")
+            else:
+                unread.append(number)
+        pages.append(table_rows(page, frags))
+        heights.append(page.rect.height)
+    pages, dropped = drop_furniture(pages, heights)
+    lines = _lines([reading_order(frags) for frags in pages], set(ocr_pages))
+    blocks = _assemble(lines)
+    if unread:
+        warnings.append(
+            f"{path}: page(s) {_page_list(unread)} are scanned images without a text layer and were "
+            f"not OCR'd: {_ocr_unavailable()}; install it with `apt-get install {OCR_PACKAGES}`")
+    if not blocks:
+        cause = "no readable text"
+        if unread:
+            cause += f" (scanned pages, {_ocr_unavailable()}; apt-get install {OCR_PACKAGES})"
+        raise IngestError(str(path), cause)
+    if dropped:
+        warnings.append(f"{path}: dropped {dropped} lines of running headers, footers and page numbers")
+    return PdfContent(tuple(blocks), doc.page_count, tuple(ocr_pages), tuple(warnings))
+
+
+def _lines(pages: list[list[Fragment]], ocr_pages: set[int]) -> list[_Line]:
+    """Cleaned lines in reading order; OCR text repaired when it shows OCR damage."""
+    ocr_text = " ".join(f.text for frags in pages for f in frags if f.page in ocr_pages)
+    repair = bool(ocr_text) and ocr_damage_score(ocr_text) > OCR_DAMAGE_THRESHOLD
+    out: list[_Line] = []
+    for frags in pages:
+        for number, frag in enumerate(frags, start=1):
+            ocr = frag.page in ocr_pages
+
+            def clean(text: str, ocr: bool = ocr) -> str:
+                text = clean_characters(text)
+                return repair_ocr(text) if ocr and repair else text
+
+            if frag.cells:
+                frag.cells = [clean(c) for c in frag.cells]
+                out.append(_Line(" | ".join(frag.cells), frag, number, False))
+                continue
+            m = (_BULLET.match(clean(frag.text)) if ocr else None) or _PDF_BULLET.match(frag.text)
+            raw = frag.text[m.end():] if m else frag.text
+            if ocr and m:
+                raw = clean(frag.text)[m.end():]
+            text = clean(raw)
+            if text:
+                out.append(_Line(text, frag, number, m is not None))
+    return out
+
+
+class _Flow:
+    """Document-wide measures that tell a line break from a paragraph break."""
+
+    def __init__(self, lines: list[_Line]) -> None:
+        sizes = Counter()
+        for ln in lines:
+            sizes[ln.frag.size] += len(ln.text)
+        self.body_size = sizes.most_common(1)[0][0] if sizes else 10.0
+        ratios = [(b.frag.y1 - a.frag.y1) / b.frag.size for a, b in itertools.pairwise(lines)
+                  if a.frag.page == b.frag.page and a.frag.column == b.frag.column
+                  and 0.8 * b.frag.size < b.frag.y1 - a.frag.y1 < 3 * b.frag.size]
+        self.pitch = statistics.median(ratios) if ratios else 1.2
+        self.bounds: dict[tuple[int, int], tuple[float, float]] = {}
+        for ln in lines:
+            key = (ln.frag.page, ln.frag.column)
+            lo, hi = self.bounds.get(key, (ln.frag.x0, ln.frag.x1))
+            self.bounds[key] = (min(lo, ln.frag.x0), max(hi, ln.frag.x1))
+        bigger = sorted({ln.frag.size for ln in lines if self.larger(ln.frag)}, reverse=True)
+        self.size_rank = {size: min(i + 1, 3) for i, size in enumerate(bigger)}
+
+    def larger(self, frag: Fragment) -> bool:
+        return frag.size > _LARGER * self.body_size
+
+    def styled(self, frag: Fragment) -> bool:
+        return frag.bold or self.larger(frag)
+
+    def full_line(self, frag: Fragment) -> bool:
+        lo, hi = self.bounds[(frag.page, frag.column)]
+        return frag.x1 >= hi - 0.15 * (hi - lo)
+
+    def continues(self, group: list[_Line], ln: _Line) -> bool:
+        """Does `ln` go on with the paragraph, list item or heading made of `group`?"""
+        first, prev, frag = group[0], group[-1].frag, ln.frag
+        styled = self.styled(frag)
+        if ln.bullet or styled != self.styled(first.frag) or abs(frag.size - prev.size) > 1:
+            return False
+        text = " ".join(g.text for g in group)
+        if styled and heading_level(ln.text.lower()) is not None:
+            return False  # the next numbered heading
+        step = frag.y1 - prev.y1
+        if frag.page == prev.page and frag.column == prev.column and step > 0:
+            if step > (self.pitch + 0.4) * frag.size:
+                return False  # a blank line's worth of space: a new paragraph
+            if first.bullet and frag.x0 <= first.frag.x0 + 1 and not ln.text[:1].islower():
+                return False  # back at the bullet's margin: the item is over
+            ended = not _is_open(text)
+            lo, _ = self.bounds[(frag.page, frag.column)]
+            # An indented first line, or a sentence ending on a short line, starts a paragraph.
+            return not (ended and (frag.x0 > lo + 0.8 * frag.size or not self.full_line(prev)))
+        # Column or page break: only an unfinished sentence goes on.
+        return not styled and _is_open(text) and (
+            ln.text[:1].islower() or text.endswith(("-", ",")) or self.full_line(prev))
+
+    def heading(self, group: list[_Line], text: str) -> int | None:
+        """The heading level of a group of lines, or None when it is body text."""
+        frag = group[0].frag
+        if group[0].bullet:
+            return None
+        numbered = heading_level(text.lower())  # numbering and structural words only
+        if self.styled(frag) and len(group) <= 3:
+            if heading_level(text, bold=True) is None:
+                return None
+            if numbered is not None:
+                return numbered
+            if self.larger(frag):
+                return self.size_rank.get(frag.size, 1)
+            return min(len(self.size_rank) + 1, 4)
+        if len(group) <= 2:
+            return heading_level(text)
+        return None
+
+
+def _assemble(lines: list[_Line]) -> list[Block]:
+    flow = _Flow(lines)
+    blocks: list[Block] = []
+    group: list[_Line] = []
+
+    def flush() -> None:
+        if not group:
+            return
+        text = group[0].text
+        for ln in group[1:]:
+            text = _join(text, ln.text)
+        first, last = group[0], group[-1]
+        end = last.number if last.frag.page == first.frag.page else first.number
+        level = flow.heading(group, text)
+        kind = BlockKind.LIST_ITEM if first.bullet else BlockKind.PARAGRAPH
+        if level is not None:
+            kind = BlockKind.HEADING
+        blocks.append(Block(text, kind, first.frag.page, first.number, max(end, first.number), level))
+        group.clear()
+
+    for ln in lines:
+        if ln.frag.cells:
+            flush()
+            blocks.append(Block(ln.text, BlockKind.TABLE_ROW, ln.frag.page, ln.number, ln.number))
+        elif group and flow.continues(group, ln):
+            group.append(ln)
+        else:
+            flush()
+            group.append(ln)
+    flush()
+    return blocks
