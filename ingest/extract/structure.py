@@ -163,8 +163,8 @@ def match_orientation(text: str) -> tuple[str, str] | None:
         return TRANSVERSAL + (m.group("num") or ""), clean_label(m.group("label") or "")
     if m := _first_match("orientation", text):
         label = clean_label(m.group("label") or "")
-        if len(label.split()) > _rules()["max_label_words"]:
-            return None
+        if len(label.split()) > _rules()["max_label_words"] or re.match(r"(du|de|des|d')\b", fold(label)):
+            return None  # "Axe 1 du plan régional": a complement, not a label
         return _number(m.group("num")), label
     return None
 

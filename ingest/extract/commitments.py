@@ -1,0 +1,299 @@
+"""Commitments: who commits to what, for which neighbourhoods, in which part of the strategy.
+
+Contracts write commitments in a handful of shapes, all handled by one walk over the passages:
+
+- "X s'engage à :" followed by bullets: the lead-in's subject carries down to each bullet;
+- a partner's block: a line naming the partner ("CPAM", "Bailleur social …") then its actions;
+- a partner's chapter ("Priorités et cadre d'intervention de X", "Les engagements de X"),
+  including "Les engagements de la commune pour les quartiers", whose commune is the one the
+  chapter presents, and its "Engagement spécifique pour le quartier X" sub-sections;
+- a sentence anywhere whose subject is a body and whose verb binds it ("La Région mobilisera…").
+
+A sentence that only says what a body *could* do ("peut financer") is never a commitment, and
+the same text met twice (an annex repeating the body) is kept once.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from functools import cache
+
+from ingest.extract.structure import match_orientation
+from ingest.extract.themes import themes_of
+from ingest.model import (
+    BlockKind,
+    Commitment,
+    CommitmentKind,
+    Document,
+    Organisation,
+    Passage,
+    Provenance,
+)
+from ingest.normalise import fold
+from ingest.resources import load_yaml
+
+Locate = Callable[[Passage], tuple[str | None, str | None]]
+
+# A line naming a partner's block is short; a longer one is a sentence about the partner.
+MAX_PARTNER_LINE_WORDS = 9
+# How far back a commune chapter looks for the commune it presents.
+COMMUNE_LOOKBACK = 40
+MIN_ACTION_WORDS = 3
+
+
+@cache
+def _cues() -> dict[str, tuple[re.Pattern[str], ...]]:
+    return {k: tuple(re.compile(p) for p in v) for k, v in load_yaml("commitment_cues.yaml").items()}
+
+
+def _any(kind: str, folded: str) -> re.Match[str] | None:
+    return next((m for p in _cues()[kind] if (m := p.search(folded))), None)
+
+
+def is_possibility(text: str) -> bool:
+    """The sentence says what a body could do, not what it will do."""
+    return _any("possibility", fold(text)) is not None
+
+
+def is_binding(text: str) -> bool:
+    folded = fold(text)
+    return _any("binding", folded) is not None and _any("possibility", folded) is None
+
+
+def _sentences(text: str) -> list[str]:
+    parts = re.split(r"(?<=[a-zàâéèêëîïôûùç)»0-9])[.!?]\s+(?=[A-ZÀ-Ý«])", text)
+    return [s.strip() for s in parts if s.strip()]
+
+
+@dataclass
+class _State:
+    chapter: Organisation | None = None  # from a partner's chapter heading
+    chapter_is_commune: bool = False
+    block: Organisation | None = None  # from a line naming the partner
+    lead: Organisation | None = None  # from "X s'engage à :" (list items only)
+    zone: bool = False  # in a section whose items are commitments
+    proposal: bool = False
+    scope: tuple[str, ...] = ()
+    seen: set[str] = field(default_factory=set)
+
+    def partner(self) -> Organisation | None:
+        return self.lead or self.block or self.chapter
+
+
+class CommitmentExtractor:
+    def __init__(self, document: Document, passages: Sequence[Passage], resolver, locate: Locate,
+                 neighbourhood_names: Sequence[str] = ()) -> None:
+        self.document = document
+        self.passages = passages
+        self.resolver = resolver
+        self.locate = locate
+        self.names = {fold(n): n for n in neighbourhood_names if n and len(n) >= 4}
+        self.state = _State()
+        self.out: list[Commitment] = []
+
+    # --- the walk -------------------------------------------------------------------------
+
+    def run(self) -> list[Commitment]:
+        for i, p in enumerate(self.passages):
+            if p.kind == BlockKind.TABLE_ROW:
+                continue
+            if self._structural(i, p):
+                continue
+            if p.kind == BlockKind.LIST_ITEM:
+                self._list_item(p)
+            else:
+                self.state.lead = None
+                self._paragraph(p)
+        return self.out
+
+    def _structural(self, i: int, p: Passage) -> bool:
+        """Update the context from headings and short lines; True when `p` is only context."""
+        s = self.state
+        text = p.text.strip()
+        folded = fold(text)
+        words = len(text.split())
+        if words > 16 and p.kind != BlockKind.HEADING:
+            return False
+        if _any("scope_all", folded):
+            s.scope = ()
+            return True
+        if m := _any("scope_specific", folded):
+            s.scope = self._scope_names(text[m.start("name"):] if m.start("name") >= 0 else text)
+            s.zone = True
+            return True
+        if match_orientation(text):
+            s.block = s.lead = None
+            s.scope = ()
+            return True
+        if p.kind == BlockKind.LIST_ITEM:
+            return False
+        chapter = self._chapter_partner(i, text, folded)
+        if chapter is not None:
+            s.chapter, s.block, s.lead, s.zone, s.scope = chapter, None, None, True, ()
+            s.proposal = bool(_any("proposal", folded))
+            return True
+        partner = self._partner_line(text, words)
+        if partner is not None:
+            s.block, s.lead = partner, None
+            return True
+        if (words <= 16 and not text.endswith((".", ":"))) or p.kind == BlockKind.HEADING:
+            if _any("not_zone", folded):
+                s.zone, s.block, s.lead, s.proposal = False, None, None, False
+                if "presentation de" in folded:
+                    s.chapter = None
+                return True
+            if _any("zone", folded):
+                s.zone, s.proposal = True, bool(_any("proposal", folded))
+                return True
+            if _any("proposal", folded):
+                s.zone, s.proposal = True, True
+                return True
+            if p.kind == BlockKind.HEADING and (p.heading_level or 9) <= 1:
+                s.chapter, s.block, s.lead, s.zone, s.proposal = None, None, None, False, False
+                return True
+        return False
+
+    def _chapter_partner(self, i: int, text: str, folded: str) -> Organisation | None:
+        if not re.search(r"engagements?\b|cadre d'intervention|contributions?\b|priorites (?:de|du|des)", folded):
+            return None
+        if re.search(r"\bde la (?:commune|ville)\b|\bcommunaux\b|\bmunicipa", folded):
+            self.state.chapter_is_commune = True
+            return self._commune_of_chapter(i)
+        self.state.chapter_is_commune = False
+        found = self.resolver.find(text)
+        return found[0][2] if found else None
+
+    def _partner_line(self, text: str, words: int) -> Organisation | None:
+        """A short line that is only a body's name ("CPAM", "Bailleur social Partenord")."""
+        if words > MAX_PARTNER_LINE_WORDS or text.endswith((".", ";", ",")) or _any("binding", fold(text)):
+            return None
+        name = text
+        for prefix in _cues()["partner_heading_prefix"]:
+            if m := prefix.match(fold(name)):
+                name = name[m.end():]
+                break
+        found = self.resolver.find(name)
+        if not found:
+            return None
+        start, end, org = found[0]
+        rest = re.sub(r"[\W\d_]+", " ", name[:start] + " " + name[end:]).split()
+        return org if len(rest) <= 3 else None
+
+    def _commune_of_chapter(self, i: int) -> Organisation | None:
+        """The commune a chapter presents: the one named most in the passages around its start."""
+        counts: Counter[str] = Counter()
+        orgs: dict[str, Organisation] = {}
+        lo = max(0, i - COMMUNE_LOOKBACK)
+        for p in [*self.passages[lo:i], *self.passages[i:i + 25]]:
+            for _, _, org in self.resolver.find(p.text):
+                if org.type == "commune":
+                    counts[org.id] += 1
+                    orgs[org.id] = org
+        return orgs[counts.most_common(1)[0][0]] if counts else None
+
+    def _scope_names(self, raw: str) -> tuple[str, ...]:
+        raw = re.sub(r"[«»\"]", " ", raw).strip(" :")
+        out = []
+        for part in re.split(r"\s*(?:/|,|\bet\b)\s*", raw):
+            key = fold(part).strip()
+            if not key:
+                continue
+            known = next((name for k, name in self.names.items() if key in k or k in key), None)
+            out.append(known or part.strip())
+        return tuple(dict.fromkeys(out))
+
+    # --- items ------------------------------------------------------------------------------
+
+    def _list_item(self, p: Passage) -> None:
+        s = self.state
+        text = p.text.strip()
+        subject = self.resolver.subject(text)
+        if self._is_lead_in(text):
+            lead = subject or s.block or s.chapter
+            if lead is not None:
+                s.lead = lead
+                return
+        if subject is not None and is_binding(text):
+            self._emit(subject, text, p)
+        elif (s.lead or (s.zone and s.partner())) and self._is_action(text):
+            partner = subject if subject is not None and self._names_subject(text) else s.partner()
+            self._emit(partner, text, p)
+
+    def _paragraph(self, p: Passage) -> None:
+        s = self.state
+        text = p.text.strip()
+        if self._is_lead_in(text):
+            lead = self.resolver.subject(_sentences(text)[-1]) or s.block or s.chapter
+            if lead is not None:
+                s.lead = lead
+                self._sentences_of(p, text.rsplit(":", 1)[0], lead_in=True)
+                return
+        self._sentences_of(p, text)
+
+    def _sentences_of(self, p: Passage, text: str, lead_in: bool = False) -> None:
+        s = self.state
+        sentences = _sentences(text)
+        for n, sentence in enumerate(sentences):
+            if lead_in and n == len(sentences) - 1:
+                break  # "X s'engage à :" itself: its content is in the items that follow
+            if not is_binding(sentence):
+                if s.zone and s.block and self._is_action(sentence) and _starts_with_infinitive(sentence):
+                    self._emit(s.block, sentence, p)
+                continue
+            subject = self.resolver.subject(sentence)
+            if subject is None and re.match(r"(?i)(elle|il|ils|elles|celle-ci|celui-ci|la (?:commune|ville)|"
+                                            r"le bailleur|l'organisme|nous)\b", sentence):
+                subject = s.partner() if s.zone or s.chapter else None
+            if subject is not None:
+                self._emit(subject, sentence, p)
+
+    def _is_lead_in(self, text: str) -> bool:
+        return (text.rstrip().endswith(":") and _any("lead_in", fold(text.rstrip())) is not None) \
+            or (text.rstrip().endswith(":") and len(text.split()) <= 12 and self.resolver.subject(text) is not None)
+
+    def _names_subject(self, text: str) -> bool:
+        """The item opens with its own subject ("La CPAM s'engage …"), not an infinitive."""
+        return not _starts_with_infinitive(text)
+
+    def _is_action(self, text: str) -> bool:
+        folded = fold(text)
+        return len(text.split()) >= MIN_ACTION_WORDS and not _any("not_an_action", folded) \
+            and _any("possibility", folded) is None
+
+    def _emit(self, partner: Organisation, text: str, p: Passage) -> None:
+        s = self.state
+        key = re.sub(r"[^a-z0-9]+", " ", fold(text))[:240]
+        if key in s.seen or len(text.split()) < MIN_ACTION_WORDS:
+            return
+        s.seen.add(key)
+        orientation, objective = self.locate(p)
+        themes = themes_of(text) or themes_of(objective or "") or themes_of(orientation or "")
+        scope = tuple(dict.fromkeys([*s.scope, *self._named_neighbourhoods(text)]))
+        self.out.append(Commitment(
+            id=f"{self.document.id}/c{len(self.out) + 1}", partner=partner, text=text,
+            kind=CommitmentKind.PROPOSAL if s.proposal else CommitmentKind.COMMITMENT,
+            orientation=orientation, objective=objective, neighbourhoods=scope, themes=themes,
+            provenance=Provenance(p.id, p.page, p.line_start),
+        ))
+
+    def _named_neighbourhoods(self, text: str) -> list[str]:
+        folded = fold(text)
+        return [name for key, name in self.names.items()
+                if len(key) >= 6 and re.search(rf"(?<![a-z]){re.escape(key)}(?![a-z])", folded)]
+
+
+_INFINITIVE = re.compile(r"^(?:[a-zà-ÿ'-]+(?:er|ir|re|oir)|s'[a-zà-ÿ-]+(?:er|ir|re))\b")
+
+
+def _starts_with_infinitive(text: str) -> bool:
+    first = fold(text.strip().split(" ", 1)[0]) if text.strip() else ""
+    return bool(_INFINITIVE.match(first)) and first not in {"leur", "pour", "sur", "par", "notre", "votre"}
+
+
+def extract_commitments(document: Document, passages: Sequence[Passage], resolver, locate: Locate,
+                        neighbourhood_names: Sequence[str] = ()) -> list[Commitment]:
+    """Every commitment of one document, in reading order, each with its partner and provenance."""
+    return CommitmentExtractor(document, passages, resolver, locate, neighbourhood_names).run()
