@@ -1,0 +1,305 @@
+"""Partners resolved to canonical organisations: one real-world body = one id across contracts.
+
+`OrganisationResolver` knows the contract's department(s) and intercommunality, so that "la Caf"
+in a Nord contract is `caf-nord` and "l'Agglomération" is the contract's EPCI. The vocabulary
+(bodies, aliases, acronyms, departments, regions, social landlords) is in
+ingest/data/organisations.yaml, compiled once by `ingest.extract.gazetteer`.
+
+Ids: "<kind>-<department|region|place>" for bodies that exist once per area ("caf-nord",
+"ars-hauts-de-france", "cci-grand-hainaut"), the bare key for national bodies ("france-travail"),
+"commune-<name>", "epci-<siren>", "bailleur-<name>". "etat-<department>" is the Préfecture and
+the State acting locally; its services (DDETS, DSDEN, ARS...) keep their own ids.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import re
+from collections import Counter
+from collections.abc import Sequence
+from pathlib import Path
+
+from ingest.extract.gazetteer import BodyKind, Department, gazetteer, proper_case, slug
+from ingest.model import Organisation, Passage, Territory
+from ingest.normalise import fold
+
+_CONTRACT_DEPT = re.compile(r"^C[NV](\d[0-9AB]\d)")
+
+# Words that, right before a mention, say the phrase is a title and not the body
+# ("contrat de ville de X", "politique de la ville de X").
+_NOT_A_COMMUNE_BEFORE = re.compile(
+    r"(?i:(?:contrats?\s+de|politiques?\s+de\s+la|renouvellement|quartiers?|projets?\s+de)\s*)$")
+_EPCI_PREFIX = re.compile(
+    r"^(?i:communaut[ée]\s+(?:d['’]\s*agglom[ée]ration|urbaine|de\s+communes)|m[ée]tropole|"
+    r"[ée]tablissement\s+public\s+territorial)\s*(?i:de\s+la\s+|de\s+l['’]\s*|du\s+|des\s+|de\s+|d['’]\s*)?")
+# Before a subject: numbering, "Pour", "Les engagements de", "Priorités et cadre d'intervention de"...
+_LEAD = re.compile(
+    r"\s*(?:(?:[IVX]+|\d+(?:\.\d+)*|[A-Za-z])\s*[•.)\-–:]\s*|[•\-–>*]+\s*)?"
+    r"(?i:pour\s+)?"
+    r"(?i:(?:les\s+|l['’]\s*|la\s+|le\s+)?(?:engagements?|contributions?|priorit[ée]s?|interventions?|actions?|"
+    r"apports?|r[ôo]le|mobilisation|cadre\s+d['’]\s*intervention|fiche|pr[ée]sentation)"
+    r"(?:\s+(?:sp[ée]cifiques?|et\s+cadre\s+d['’]\s*intervention|et\s+modalit[ée]s\s+d['’]\s*intervention|"
+    r"partenariaux|de\s+droit\s+commun))*\s*(?:de\s+la|de\s+l['’]|du|des|de|d['’])\s*)?"
+    r"(?i:(?:la|le|les|l['’]|une|un)\s*)?(?:[«\"]\s*)?")
+
+
+def _reference_folder() -> Path:
+    env = os.environ.get("CONTRATS_REFERENCE")
+    return Path(env) if env else Path(__file__).resolve().parents[2] / "reference"
+
+
+def _department_of_siren(siren: str) -> str | None:
+    """The department of an EPCI in the reference tables (contracts 2024, then QPV communes)."""
+    folder = _reference_folder()
+    for name, key, dep in (("contrats_de_ville_2024.csv", "codgeo", "insee_dep"),
+                           ("qpv_2024_communes.csv", "siren_epci", "insee_dep")):
+        path = folder / name
+        if not path.exists():
+            continue
+        with path.open(encoding="utf-8", newline="") as f:
+            for row in csv.DictReader(f):
+                if row.get(key) == siren and row.get(dep) not in (None, "", "NA"):
+                    return row[dep]
+    return None
+
+
+def departments_of(territory: Territory, passages: Sequence[Passage]) -> tuple[str, ...]:
+    """The contract's department names ("Nord",), most likely first.
+
+    From the contract code (CN + 3-digit department), the reference tables, the old SIREN
+    convention of intercommunalities (24 + department), or else the department the text names most.
+    """
+    g = gazetteer()
+    codes: list[str] = []
+    if territory.contract_code and (m := _CONTRACT_DEPT.match(territory.contract_code)):
+        code = m.group(1)
+        codes.append(code[1:] if code[0] == "0" else code)
+    if territory.siren:
+        if (dep := _department_of_siren(territory.siren)) is not None:
+            codes.append(dep)
+        if territory.siren.startswith("24"):
+            codes.append(territory.siren[2:4])
+    found = [g.departments_by_code[c].name for c in codes if c in g.departments_by_code]
+    counts: Counter[str] = Counter()
+    for p in passages:
+        for m in g.department_mention.finditer(p.text):
+            dept = g.departments.get(fold(m.group("q")))
+            if dept is not None:
+                counts[dept.name] += 1
+    found.extend(name for name, _ in counts.most_common(3))
+    return tuple(dict.fromkeys(found))
+
+
+def _epci_short_name(territory: Territory) -> str:
+    """'Communauté d'Agglomération Maubeuge-Val de Sambre' -> 'Maubeuge-Val de Sambre'."""
+    return _EPCI_PREFIX.sub("", territory.name).strip() or territory.name
+
+
+class OrganisationResolver:
+    """Names of bodies in one contract's text -> canonical `Organisation`s."""
+
+    def __init__(self, departments: tuple[str, ...], epci: Territory) -> None:
+        self._g = gazetteer()
+        depts = [self._g.departments[fold(d)] for d in departments if fold(d) in self._g.departments]
+        self._department: Department | None = depts[0] if depts else None
+        self._epci = epci
+        self._place = _epci_short_name(epci)
+        self._epci_org = Organisation(
+            id=f"epci-{epci.siren}" if epci.siren else f"epci-{slug(self._place)}",
+            name=epci.name, type="epci", siren=epci.siren)
+        self._kinds = {k.key: k for k in self._g.kinds}
+        # Qualified forms seen so far ("CPAM du Hainaut"): a later bare "la CPAM" is that body.
+        self._learned: dict[str, dict[str, Organisation]] = {}
+        own = [epci.name, *([epci.short_name] if epci.short_name else [])]
+        if self._place != epci.name and re.search(r"[\s\-]", self._place):
+            own.append(self._place)  # "Valenciennes Métropole"; never a one-word place (a commune)
+        from ingest.extract.gazetteer import bounded, phrase_pattern
+
+        self._own = re.compile("|".join(
+            bounded(phrase_pattern(n, exact=n.isupper())) for n in sorted(set(own), key=len, reverse=True)))
+
+    # --- public interface -------------------------------------------------------------------
+
+    def resolve(self, name: str) -> Organisation | None:
+        """The body a phrase names ("la Caf", "Monsieur le Maire de FEIGNIES"), or None."""
+        found = self.find(name)
+        if not found:
+            return None
+        # The longest mention is the most specific ("Préfète ... PREFECTURE DU NORD").
+        _, _, org = max(found, key=lambda f: (f[1] - f[0], -f[0]))
+        return org
+
+    def find(self, text: str) -> list[tuple[int, int, Organisation]]:
+        """Every mention of a body in `text`, as (start, end, organisation), in text order."""
+        candidates: list[tuple[int, int, int, Organisation]] = []  # (start, end, priority, org)
+        for m in self._own.finditer(text):
+            candidates.append((m.start(), m.end(), 3, self._with_alias(self._epci_org, m.group(0))))
+        for m in self._g.main.finditer(text):
+            org, end = self._from_main(m, text)
+            if org is not None:
+                candidates.append((m.start(), end, 2, org))
+        for m in self._g.epci_generic.finditer(text):
+            org, end = self._from_epci_generic(m, text)
+            candidates.append((m.start(), end, 1, org))
+        for m in self._g.commune_cue.finditer(text):
+            org = self._commune(m, text)
+            if org is not None:
+                candidates.append((m.start(), m.end(), 1, org))
+        # Longest first, then priority; keep the mentions that do not overlap a better one.
+        candidates.sort(key=lambda c: (-(c[1] - c[0]), -c[2], c[0]))
+        taken: list[tuple[int, int, Organisation]] = []
+        for start, end, _, org in candidates:
+            if all(end <= s or start >= e for s, e, _ in taken):
+                taken.append((start, end, org))
+        # Landlords named only by a cue word ("X Habitat") come last: a known name wins.
+        for pattern in (self._g.landlord_before, self._g.landlord_after):
+            for m in pattern.finditer(text):
+                org = self._landlord(m.group("name"), m.group(0))
+                if org is not None and all(m.end() <= s or m.start() >= e for s, e, _ in taken):
+                    taken.append((m.start(), m.end(), org))
+        return sorted(taken, key=lambda t: t[0])
+
+    def subject(self, text: str) -> Organisation | None:
+        """The body a sentence or heading starts with ("La CAF du Nord s'engage à",
+        "Engagements de la Région", "I • Priorités et cadre d'intervention de l'État")."""
+        head = text[:300]
+        found = self.find(head)
+        if not found:
+            return None
+        start, _, org = found[0]
+        return org if _LEAD.fullmatch(head[:start]) else None
+
+    @property
+    def epci(self) -> Organisation:
+        return self._epci_org
+
+    # --- building organisations -------------------------------------------------------------
+
+    @staticmethod
+    def _with_alias(org: Organisation, alias: str) -> Organisation:
+        alias = re.sub(r"\s+", " ", alias).strip()
+        return Organisation(id=org.id, name=org.name, type=org.type, aliases=(alias,), siren=org.siren)
+
+    def _from_main(self, m: re.Match[str], text: str) -> tuple[Organisation | None, int]:
+        what, value = self._g.group_target[m.lastgroup or ""]
+        if what == "landlord":
+            return self._with_alias(self._landlord_org(value), m.group(0)), m.end()
+        if what == "communes":
+            org = Organisation(id=f"communes-{slug(self._place)}", name=f"Communes de {self._place}",
+                               type="commune")
+            return self._with_alias(org, m.group(0)), m.end()
+        return self._body(self._kinds[value], m, text)
+
+    def _body(self, kind: BodyKind, m: re.Match[str], text: str) -> tuple[Organisation | None, int]:
+        end = m.end()
+        dept = self._department
+        region = dept.region if dept else None
+        qualifier: str | None = None
+        after = text[end:end + 120]
+        if kind.qualifier == "department" and (q := self._g.department_after.match(after)):
+            d = self._department_in(q)
+            if d is not None:
+                dept, region, end = d, d.region, end + q.end()
+        elif kind.qualifier == "region" and (q := self._g.region_after.match(after)):
+            name = fold(q.group("q"))
+            if name in self._g.regions:
+                region, end = self._g.regions[name], end + q.end()
+            elif name in self._g.departments:
+                region, end = self._g.departments[name].region, end + q.end()
+        elif kind.qualifier == "free" and (q := self._g.free_after.match(after)):
+            name = q.group("q")
+            folded = fold(name)
+            if folded in self._g.departments:
+                dept, end = self._g.departments[folded], end + q.end()
+                region = dept.region
+            elif folded in self._g.regions and kind.scope == "region":
+                region, end = self._g.regions[folded], end + q.end()
+            elif not self._g.main.match(name) and not self._own.match(name):
+                qualifier, end = proper_case(name), end + q.end()
+        org = self._organisation(kind, dept, region, qualifier)
+        if org is None:
+            return None, end
+        return self._with_alias(org, text[m.start():end]), end
+
+    def _organisation(self, kind: BodyKind, dept: Department | None, region: str | None,
+                      qualifier: str | None) -> Organisation | None:
+        learned = self._learned.setdefault(kind.key, {})
+        if qualifier is not None:
+            org = Organisation(id=f"{kind.key}-{slug(qualifier)}",
+                               name=self._name(kind, dept, region, qualifier), type=kind.type)
+            learned[org.id] = org
+            return org
+        if kind.scope in ("territory", "department") and kind.qualifier == "free" and len(learned) == 1:
+            return next(iter(learned.values()))
+        if kind.scope == "national":
+            return Organisation(id=kind.key, name=kind.name, type=kind.type)
+        if kind.scope == "region":
+            if region is None:
+                return Organisation(id=kind.key, name=self._name(kind, dept, "", None).strip(), type=kind.type)
+            return Organisation(id=f"{kind.key}-{slug(region)}", name=self._name(kind, dept, region, None),
+                                type=kind.type)
+        if kind.scope == "department":
+            if dept is None:
+                return Organisation(id=kind.key, name=self._name(kind, None, region, None), type=kind.type)
+            return Organisation(id=f"{kind.key}-{slug(dept.name)}", name=self._name(kind, dept, region, None),
+                                type=kind.type)
+        return Organisation(id=f"{kind.key}-{slug(self._place)}",
+                            name=self._name(kind, dept, region, self._place), type=kind.type)
+
+    @staticmethod
+    def _name(kind: BodyKind, dept: Department | None, region: str | None, qualifier: str | None) -> str:
+        name = kind.name.format(de_dept=dept.de_name if dept else "", dept=dept.name if dept else "",
+                                region=region or "", q=qualifier or "")
+        return re.sub(r"\s+", " ", name.replace("()", "")).replace("( ", "(").replace(" )", ")").strip()
+
+    def _department_in(self, q: re.Match[str]) -> Department | None:
+        if q.group("code"):
+            return self._g.departments_by_code.get(q.group("code"))
+        return self._g.departments.get(fold(q.group("q")))
+
+    def _from_epci_generic(self, m: re.Match[str], text: str) -> tuple[Organisation, int]:
+        """'la Communauté d'Agglomération' is the contract's EPCI; followed by another name, another EPCI."""
+        q = self._g.free_after.match(text[m.end():m.end() + 120])
+        if q is not None:
+            name = q.group("q")
+            if not self._same_place(name) and not self._g.main.match(name):
+                full = f"{m.group(0)} {proper_case(name)}"
+                org = Organisation(id=f"epci-{slug(proper_case(name))}", name=full, type="epci")
+                return self._with_alias(org, text[m.start():m.end() + q.end()]), m.end() + q.end()
+            return self._with_alias(self._epci_org, text[m.start():m.end() + q.end()]), m.end() + q.end()
+        return self._with_alias(self._epci_org, m.group(0)), m.end()
+
+    def _same_place(self, name: str) -> bool:
+        a, b = slug(name), slug(self._place)
+        return bool(a) and (a == b or a in b or b in a)
+
+    def _commune(self, m: re.Match[str], text: str) -> Organisation | None:
+        if _NOT_A_COMMUNE_BEFORE.search(text[max(0, m.start() - 40):m.start()]):
+            return None
+        name = proper_case(m.group("name").strip())
+        if slug(name) == slug(self._place):
+            return self._with_alias(self._epci_org, m.group(0))
+        if self._g.main.fullmatch(m.group("name")) or fold(name) in self._g.regions:
+            return None
+        org = Organisation(id=f"commune-{slug(name)}", name=name, type="commune")
+        return self._with_alias(org, m.group(0))
+
+    _NOT_LANDLORD_START = frozenset(fold(w) for w in (
+        "Programme", "Plan", "Opération", "Amélioration", "Direction", "Agence", "Observatoire", "Service",
+        "Schéma", "Pôle", "Fonds", "Parc", "Qualité", "Politique", "Conférence", "Commission", "Convention",
+        "Action", "Office", "Maison", "Aide", "Aides", "Accès", "Droit", "Fonds", "Comité", "Le", "La", "Les",
+        "Du", "De", "Des", "Et", "Un", "Une", "Nouvel", "Nouveau", "Local", "Locale",
+    ))
+
+    def _landlord(self, name: str, mention: str) -> Organisation | None:
+        first = fold(re.split(r"[\s\-]+", name.strip())[0])
+        if first in self._NOT_LANDLORD_START or len(name) < 3:
+            return None
+        known = self._g.landlords.get(fold(mention.strip()))
+        org = self._landlord_org(known or proper_case(mention.strip()))
+        return self._with_alias(org, mention)
+
+    @staticmethod
+    def _landlord_org(name: str) -> Organisation:
+        return Organisation(id=f"bailleur-{slug(name)}", name=name, type="social_landlord")

@@ -1,0 +1,131 @@
+"""The contract's territory: the intercommunality (EPCI) that holds it.
+
+The manifest is trusted first (`document.meta`); what it leaves out is guessed from the text
+(the intercommunality named most often in the opening pages: "Communauté d'Agglomération de X",
+"Communauté Urbaine d'X", "X Métropole") and completed from the reference table of 2024 contracts
+(reference/contrats_de_ville_2024.csv, overridable with CONTRATS_REFERENCE): SIREN by name, and
+contract code by SIREN — the code only for 2024 contracts, since the table lists that generation.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import re
+from collections import Counter
+from collections.abc import Sequence
+from functools import cache
+from pathlib import Path
+
+from rapidfuzz import fuzz
+
+from ingest.extract.gazetteer import PROPER_NAME, proper_case
+from ingest.model import Document, Passage, Territory
+from ingest.normalise import fold
+
+_OPENING_PASSAGES = 400
+_EPCI_NAME = re.compile(
+    rf"(?<![\w])(?P<kind>(?i:communaut[ée]\s+d['’]\s*agglom[ée]ration|communaut[ée]\s+urbaine|"
+    rf"communaut[ée]\s+de\s+communes|m[ée]tropole))\s*"
+    rf"(?P<article>(?i:de\s+la\s+|de\s+l['’]\s*|du\s+|des\s+|de\s+|d['’]\s*))?(?P<name>{PROPER_NAME})"
+    rf"|(?<![\w])(?P<before>{PROPER_NAME})\s+(?P<kind2>M[ée]tropole|MÉTROPOLE|METROPOLE)(?![\w])")
+_ACRONYM = re.compile(r"\(\s*(?P<acr>[A-Z]{2,8})\s*\)")
+# Words of an EPCI's legal kind, dropped to compare names ("CA Maubeuge Val de Sambre").
+_KIND_WORDS = re.compile(
+    r"\b(communaute d ?agglomeration|communaute urbaine|communaute de communes|ca|cu|cc|ept|"
+    r"metropole|agglomeration|de|du|des|la|le|l|d)\b")
+
+
+def _reference_folder() -> Path:
+    env = os.environ.get("CONTRATS_REFERENCE")
+    return Path(env) if env else Path(__file__).resolve().parents[2] / "reference"
+
+
+def _name_key(name: str) -> str:
+    text = re.sub(r"[^a-z0-9]+", " ", fold(name))
+    return re.sub(r"\s+", " ", _KIND_WORDS.sub(" ", text)).strip()
+
+
+@cache
+def _reference_rows(folder: str) -> tuple[tuple[str, str, str, str], ...]:
+    """(siren or commune code, contract code or '', name, name key) from both reference tables."""
+    rows: list[tuple[str, str, str, str]] = []
+    path = Path(folder) / "contrats_de_ville_2024.csv"
+    if path.exists():
+        with path.open(encoding="utf-8", newline="") as f:
+            for row in csv.DictReader(f):
+                name = row["lib_cv"].split(" - ", 1)[-1]
+                rows.append((row["codgeo"], row["code_cv"], name, _name_key(name)))
+    path = Path(folder) / "qpv_2024_communes.csv"
+    if path.exists():
+        with path.open(encoding="utf-8", newline="") as f:
+            for row in csv.DictReader(f):
+                if row.get("siren_epci") not in (None, "", "NA"):
+                    rows.append((row["siren_epci"], "", row["lib_epci"], _name_key(row["lib_epci"])))
+    return tuple(dict.fromkeys(rows))
+
+
+def _by_siren(siren: str) -> tuple[str, str] | None:
+    """(contract code, name) of a SIREN in the contracts table."""
+    for code, contract, name, _ in _reference_rows(str(_reference_folder())):
+        if code == siren and contract:
+            return contract, name
+    return None
+
+
+def _by_name(name: str) -> str | None:
+    """The SIREN of the EPCI whose reference name matches `name` closely."""
+    key = _name_key(name)
+    if not key:
+        return None
+    best, best_score = None, 0.0
+    for code, _, _, ref_key in _reference_rows(str(_reference_folder())):
+        if len(code) != 9:
+            continue
+        score = fuzz.ratio(key, ref_key)
+        if score > best_score:
+            best, best_score = code, score
+    return best if best_score >= 90 else None
+
+
+def _guess_from_text(passages: Sequence[Passage]) -> tuple[str | None, str | None]:
+    """The intercommunality named most often in the opening passages, and its acronym if written."""
+    counts: Counter[str] = Counter()
+    acronyms: Counter[tuple[str, str]] = Counter()
+    for p in passages[:_OPENING_PASSAGES]:
+        for m in _EPCI_NAME.finditer(p.text):
+            if m.group("name"):
+                kind = re.sub(r"\s+", " ", m.group("kind")).strip()
+                kind = kind[0].upper() + kind[1:].lower().replace("d' ", "d'")
+                kind = kind.replace("agglomération", "Agglomération").replace("urbaine", "Urbaine")
+                article = re.sub(r"\s+", " ", m.group("article") or " ")
+                name = f"{kind} {article.strip()} {proper_case(m.group('name'))}".replace("  ", " ")
+                name = name.replace("' ", "'")
+            else:
+                name = f"{proper_case(m.group('before'))} Métropole"
+            counts[name] += 1
+            if acr := _ACRONYM.match(p.text[m.end():m.end() + 14].lstrip()):
+                acronyms[(name, acr.group("acr"))] += 1
+    if not counts:
+        return None, None
+    name = counts.most_common(1)[0][0]
+    short = next((a for (n, a), _ in acronyms.most_common() if n == name), None)
+    return name, short
+
+
+def extract_territory(document: Document, passages: Sequence[Passage]) -> Territory:
+    """The contract's territory: the manifest's, completed or guessed from the text and the reference."""
+    meta = document.meta
+    name, short, siren, code = meta.territory, meta.territory_short, meta.siren, meta.contract_code
+    if not name:
+        name, guessed_short = _guess_from_text(passages)
+        short = short or guessed_short
+    if not name:
+        name = document.id
+    if siren is None:
+        siren = _by_name(name)
+    generation_2024 = (meta.generation == "2024") or (meta.period_start or 0) >= 2024
+    if code is None and siren is not None and generation_2024:
+        found = _by_siren(siren)
+        code = found[0] if found else None
+    return Territory(name=name, short_name=short, siren=siren, contract_code=code)
