@@ -1,0 +1,414 @@
+"""Extraction records -> RDF (terms of ontology/contrats.ttl), with provenance to passages.
+
+One graph per document, built from its `Extraction` alone (so it can be cached per document):
+the territory, contract and document; the passages that facts are derived from, located by Web
+Annotation selectors; neighbourhoods with their communes and their designation (status) in this
+contract; partner organisations; signatures; the contract's strategy as a SKOS scheme;
+commitments and indicators. Every extracted node is `prov:wasDerivedFrom` its passage(s); the
+territory and contract, which come from the manifest, are derived from the document.
+
+Nodes shared between documents (an EPCI, a QPV, the CAF du Nord) get the same URI from
+`kg.uris`, so concatenating the per-document graphs merges them. Only passages that some fact
+cites are written: the search index holds every passage, the graph holds the evidence.
+
+`build_activity_graph` adds what belongs to a build rather than to a document: the PROV activity
+(software version, time, documents used) and the vocabulary (ontology and theme scheme), so the
+store can answer label queries on its own.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+from rdflib import OWL, RDF, RDFS, SKOS, XSD, Graph, Literal, Namespace, URIRef
+from rdflib.namespace import DCTERMS, PROV
+
+from ingest.model import (
+    PARTNER_TYPES,
+    Commitment,
+    Extraction,
+    Neighbourhood,
+    Objective,
+    Organisation,
+    Passage,
+    Provenance,
+    Territory,
+)
+from kg import uris
+from kg.uris import CKG
+
+ORG = Namespace("http://www.w3.org/ns/org#")
+OA = Namespace("http://www.w3.org/ns/oa#")
+GEO = Namespace("http://www.opengis.net/ont/geosparql#")
+# Fragment-identifier specifications for oa:FragmentSelector.
+PDF_FRAGMENT = URIRef("http://tools.ietf.org/rfc/rfc3778")  # page=N
+TEXT_FRAGMENT = URIRef("http://tools.ietf.org/rfc/rfc5147")  # line=a,b (0-based line boundaries)
+
+ONTOLOGY_DIR = Path(__file__).resolve().parent.parent / "ontology"
+ONTOLOGY_FILES = ("contrats.ttl", "themes.ttl")
+
+PREFIXES = {"ckg": CKG, "res": Namespace(uris.BASE), "org": ORG, "oa": OA, "geo": GEO, "prov": PROV,
+            "skos": SKOS, "dcterms": DCTERMS, "owl": OWL}
+
+
+def new_graph() -> Graph:
+    g = Graph()
+    for prefix, ns in PREFIXES.items():
+        g.bind(prefix, ns)
+    return g
+
+
+def _fr(text: str) -> Literal:
+    return Literal(text, lang="fr")
+
+
+def _fold(text: str) -> str:
+    return " ".join(text.casefold().split())
+
+
+class _DocumentGraph:
+    """Writes one extraction into `g`; keeps the label -> node maps commitments refer through."""
+
+    def __init__(self, g: Graph, x: Extraction, passages: Sequence[Passage]) -> None:
+        self.g, self.x, self.doc = g, x, x.document
+        self.passages = {p.id: p for p in passages}
+        self.written_passages: set[str] = set()
+        t = x.territory
+        self.territory_key = uris.territory_key(t.siren, t.name)
+        self.territory = uris.territory_uri(t.siren, t.name)
+        self.document = uris.document_uri(self.doc.id)
+        amends = self.doc.meta.amends
+        # An amending act (annex, protocol) is its own node; a contract code it carries is the
+        # code of the contract it amends (ANCT codes name contracts, not acts).
+        self.contract = uris.contract_uri(None if amends else t.contract_code, self.doc.id)
+        self.amended = uris.contract_uri(t.contract_code, amends) if amends else None
+        self.scheme = uris.scheme_uri(self.doc.id)
+        self.neighbourhood_by_name: dict[str, URIRef] = {}
+        self.orientation_by_label: dict[str, URIRef] = {}
+        self.objective_by_label: dict[str, URIRef] = {}
+
+    # --- provenance ------------------------------------------------------------------------
+
+    def derive(self, node: URIRef, provenance: Iterable[Provenance]) -> None:
+        """`node prov:wasDerivedFrom` each cited passage (written once per document)."""
+        for prov in provenance:
+            passage = self.passages.get(prov.passage_id)
+            if passage is None:
+                continue  # an id the extractor made up; the SHACL report will show the gap
+            self.add_passage(passage)
+            self.g.add((node, PROV.wasDerivedFrom, uris.passage_uri(passage.id)))
+
+    def add_passage(self, p: Passage) -> None:
+        if p.id in self.written_passages:
+            return
+        self.written_passages.add(p.id)
+        g, node = self.g, uris.passage_uri(p.id)
+        g.add((node, RDF.type, CKG.Passage))
+        g.add((node, DCTERMS.identifier, Literal(p.id)))
+        g.add((node, OA.hasSource, self.document))
+        g.add((node, CKG.passageIndex, Literal(p.index)))
+        g.add((node, CKG.passageKind, Literal(str(p.kind))))
+        if p.section_path:
+            g.add((node, CKG.sectionPath, _fr(" > ".join(p.section_path))))
+        g.add((node, CKG.lineStart, Literal(p.line_start)))
+        g.add((node, CKG.lineEnd, Literal(p.line_end)))
+        quote, position, lines = (URIRef(f"{node}#{s}") for s in ("quote", "position", "lines"))
+        g.add((node, OA.hasSelector, quote))
+        g.add((quote, RDF.type, OA.TextQuoteSelector))
+        g.add((quote, OA.exact, Literal(p.text)))
+        g.add((node, OA.hasSelector, position))  # offsets into the document's normalised text
+        g.add((position, RDF.type, OA.TextPositionSelector))
+        g.add((position, OA.start, Literal(p.char_start, datatype=XSD.nonNegativeInteger)))
+        g.add((position, OA.end, Literal(p.char_end, datatype=XSD.nonNegativeInteger)))
+        g.add((node, OA.hasSelector, lines))  # lines of the source file (RFC 5147 counts boundaries)
+        g.add((lines, RDF.type, OA.FragmentSelector))
+        g.add((lines, DCTERMS.conformsTo, TEXT_FRAGMENT))
+        g.add((lines, RDF.value, Literal(f"line={p.line_start - 1},{p.line_end}")))
+        if p.page is not None:
+            page = URIRef(f"{node}#page")
+            g.add((node, CKG.page, Literal(p.page)))
+            g.add((node, OA.hasSelector, page))
+            g.add((page, RDF.type, OA.FragmentSelector))
+            g.add((page, DCTERMS.conformsTo, PDF_FRAGMENT))
+            g.add((page, RDF.value, Literal(f"page={p.page}")))
+
+    # --- territory, contract, document -----------------------------------------------------
+
+    def add_frame(self) -> None:
+        g, t, doc, meta = self.g, self.x.territory, self.doc, self.doc.meta
+        g.add((self.territory, RDF.type, CKG.Territory))
+        g.add((self.territory, RDFS.label, _fr(t.name)))
+        g.add((self.territory, SKOS.prefLabel, _fr(t.name)))
+        if t.short_name and t.short_name != t.name:
+            g.add((self.territory, SKOS.altLabel, _fr(t.short_name)))
+        if t.siren:
+            g.add((self.territory, CKG.siren, Literal(t.siren)))
+        g.add((self.territory, CKG.partnerType, uris.partner_type_uri("epci")))
+        g.add((self.territory, PROV.wasDerivedFrom, self.document))
+
+        c = self.contract
+        g.add((c, RDF.type, CKG.Contract))
+        g.add((c, RDFS.label, _fr(meta.title or f"{t.name} ({doc.id})")))
+        if meta.title:
+            g.add((c, DCTERMS.title, _fr(meta.title)))
+        if t.contract_code and not meta.amends:
+            g.add((c, CKG.contractCode, Literal(t.contract_code)))
+        for prop, year in ((CKG.periodStart, meta.period_start), (CKG.periodEnd, meta.period_end)):
+            if year is not None:
+                g.add((c, prop, Literal(f"{int(year):04d}", datatype=XSD.gYear)))
+        if meta.generation:
+            g.add((c, CKG.generation, Literal(str(meta.generation))))
+        g.add((c, CKG.territory, self.territory))
+        g.add((c, CKG.document, self.document))
+        g.add((c, PROV.wasDerivedFrom, self.document))
+        if self.amended is not None:
+            g.add((c, CKG.amends, self.amended))
+
+        d = self.document
+        g.add((d, RDF.type, CKG.Document))
+        g.add((d, RDFS.label, Literal(doc.id)))
+        g.add((d, DCTERMS.identifier, Literal(doc.id)))
+        g.add((d, CKG.sourceFile, Literal(Path(doc.path).name)))
+        g.add((d, CKG.sha256, Literal(doc.sha256)))
+        g.add((d, CKG.sourceFormat, Literal(doc.source_format)))
+        if doc.page_count is not None:
+            g.add((d, CKG.pageCount, Literal(doc.page_count)))
+
+    # --- places ----------------------------------------------------------------------------
+
+    def add_neighbourhood(self, n: Neighbourhood) -> None:
+        g = self.g
+        key = uris.neighbourhood_key(n.code, n.name, self.territory_key)
+        node = uris.neighbourhood_uri(n.code, n.name, self.territory_key)
+        g.add((node, RDF.type, CKG.Neighbourhood))
+        g.add((node, RDFS.label, _fr(n.name)))
+        g.add((node, SKOS.prefLabel, _fr(n.official_name or n.name)))
+        for alias in {*n.aliases, n.name} - {n.official_name or n.name}:
+            g.add((node, SKOS.altLabel, _fr(alias)))
+        if n.code:
+            g.add((node, CKG.qpvCode, Literal(n.code)))
+        g.add((node, CKG.territory, self.territory))
+        g.add((node, GEO.sfWithin, self.territory))
+        for commune in self._communes(n):
+            g.add((node, CKG.commune, commune))
+        self.derive(node, n.provenance)
+        designation = uris.designation_uri(self.doc.id, key)
+        g.add((designation, RDF.type, CKG.Designation))
+        g.add((designation, CKG.contract, self.contract))
+        g.add((designation, CKG.neighbourhood, node))
+        g.add((designation, CKG.status, uris.status_uri(str(n.status))))
+        self.derive(designation, n.provenance)
+        g.add((self.contract, CKG.designation, designation))
+        g.add((self.contract, CKG.neighbourhood, node))
+        for name in (n.name, *n.aliases, n.official_name):
+            if name:
+                self.neighbourhood_by_name.setdefault(_fold(name), node)
+
+    def _communes(self, n: Neighbourhood) -> list[URIRef]:
+        """Commune nodes by INSEE code when linked (named when names and codes pair up), else by name."""
+        g = self.g
+        if n.insee_codes:
+            names = n.communes if len(n.communes) == len(n.insee_codes) else (None,) * len(n.insee_codes)
+            pairs = [(uris.commune_uri(code), code, name) for code, name in zip(n.insee_codes, names, strict=True)]
+        else:
+            pairs = [(uris.commune_uri(None, name), None, name) for name in n.communes]
+        for node, code, name in pairs:
+            g.add((node, RDF.type, CKG.Commune))
+            if code:
+                g.add((node, CKG.inseeCode, Literal(code)))
+            if name:
+                g.add((node, RDFS.label, _fr(name)))
+            g.add((node, GEO.sfWithin, self.territory))
+        return [node for node, _, _ in pairs]
+
+    # --- organisations ---------------------------------------------------------------------
+
+    def organisation(self, org: Organisation) -> URIRef:
+        """The node of a body; the EPCI holding the contract is the territory node itself."""
+        node = self._organisation_node(org)
+        g = self.g
+        g.add((node, RDF.type, CKG.Organisation))
+        if node != self.territory:
+            g.add((node, RDFS.label, _fr(org.name)))
+            g.add((node, SKOS.prefLabel, _fr(org.name)))
+            kind = org.type if org.type in PARTNER_TYPES else "other"
+            g.add((node, CKG.partnerType, uris.partner_type_uri(kind)))
+        elif _fold(org.name) != _fold(self.x.territory.name):
+            g.add((node, SKOS.altLabel, _fr(org.name)))
+        for alias in org.aliases:
+            if _fold(alias) != _fold(org.name):
+                g.add((node, SKOS.altLabel, _fr(alias)))
+        if org.siren:
+            g.add((node, CKG.siren, Literal(org.siren)))
+        return node
+
+    def _organisation_node(self, org: Organisation) -> URIRef:
+        t: Territory = self.x.territory
+        if org.type == "epci":
+            if org.siren and org.siren == t.siren:
+                return self.territory
+            names = {_fold(s) for s in (org.name, *org.aliases)}
+            if not org.siren and names & {_fold(t.name), _fold(t.short_name or t.name)}:
+                return self.territory
+            if org.siren:
+                return uris.territory_uri(org.siren, org.name)
+        return uris.organisation_uri(org.id)
+
+    def add_signatories(self) -> None:
+        g = self.g
+        for s in self.x.signatories:
+            org = self.organisation(s.organisation)
+            node = uris.signature_uri(self.doc.id, s.organisation.id)
+            g.add((node, RDF.type, CKG.Signature))
+            g.add((node, CKG.contract, self.contract))
+            g.add((node, CKG.signatory, org))
+            if s.role:
+                role = uris.role_uri(s.role)
+                g.add((node, ORG.role, role))
+                g.add((role, RDF.type, ORG.Role))
+                g.add((role, RDFS.label, _fr(s.role)))
+            if s.person:
+                g.add((node, CKG.personName, Literal(s.person)))
+            self.derive(node, s.provenance)
+            g.add((self.contract, CKG.signature, node))
+            g.add((self.contract, CKG.signedBy, org))
+
+    # --- strategy --------------------------------------------------------------------------
+
+    def add_strategy(self) -> None:
+        g, s = self.g, self.scheme
+        if not self.x.orientations:
+            return
+        g.add((s, RDF.type, CKG.StrategyScheme))
+        g.add((s, RDF.type, SKOS.ConceptScheme))
+        g.add((s, RDFS.label, _fr(f"Orientations et objectifs — {self.doc.id}")))
+        g.add((s, CKG.contract, self.contract))
+        g.add((self.contract, CKG.strategy, s))
+        for o in self.x.orientations:
+            node = uris.orientation_uri(self.doc.id, o.label)
+            g.add((node, RDF.type, CKG.Orientation))
+            g.add((node, RDF.type, SKOS.Concept))
+            g.add((node, SKOS.prefLabel, _fr(o.label)))
+            for alias in o.aliases:
+                g.add((node, SKOS.altLabel, _fr(alias)))
+            if o.number:
+                g.add((node, SKOS.notation, Literal(o.number)))
+            g.add((node, SKOS.inScheme, s))
+            g.add((node, SKOS.topConceptOf, s))
+            g.add((s, SKOS.hasTopConcept, node))
+            g.add((node, CKG.contract, self.contract))
+            self._themes(node, o.themes)
+            self.derive(node, o.provenance)
+            for label in (o.label, *o.aliases):
+                self.orientation_by_label.setdefault(_fold(label), node)
+            for objective in o.objectives:
+                self._objective(objective, node, node)
+
+    def _objective(self, o: Objective, parent: URIRef, orientation: URIRef) -> None:
+        g = self.g
+        node = uris.objective_uri(self.doc.id, o.label, o.code)
+        g.add((node, RDF.type, CKG.Objective))
+        g.add((node, RDF.type, SKOS.Concept))
+        g.add((node, SKOS.prefLabel, _fr(o.label)))
+        if o.code:
+            g.add((node, SKOS.notation, Literal(o.code)))
+        g.add((node, CKG.level, Literal(o.level)))
+        g.add((node, SKOS.inScheme, self.scheme))
+        g.add((node, SKOS.broader, parent))
+        g.add((parent, SKOS.narrower, node))
+        g.add((node, CKG.orientation, orientation))
+        g.add((node, CKG.contract, self.contract))
+        self._themes(node, o.themes)
+        self.derive(node, o.provenance)
+        self.objective_by_label.setdefault(_fold(o.label), node)
+        for child in o.children:
+            self._objective(child, node, orientation)
+
+    def _themes(self, node: URIRef, themes: Iterable[str]) -> None:
+        for theme in themes:
+            self.g.add((node, DCTERMS.subject, uris.theme_uri(theme)))
+
+    # --- commitments and indicators --------------------------------------------------------
+
+    def add_commitment(self, c: Commitment) -> None:
+        g = self.g
+        node = uris.commitment_uri(self.doc.id, c.id)
+        partner = self.organisation(c.partner)
+        g.add((node, RDF.type, CKG.Commitment))
+        g.add((node, DCTERMS.identifier, Literal(c.id)))
+        g.add((node, CKG.partner, partner))
+        g.add((node, CKG.text, _fr(c.text)))
+        g.add((node, CKG.kind, uris.commitment_kind_uri(str(c.kind))))
+        g.add((node, CKG.contract, self.contract))
+        g.add((self.contract, CKG.hasPartner, partner))
+        if c.orientation and (o := self.orientation_by_label.get(_fold(c.orientation))):
+            g.add((node, CKG.orientation, o))
+        if c.objective and (ob := self.objective_by_label.get(_fold(c.objective))):
+            g.add((node, CKG.objective, ob))
+        for name in c.neighbourhoods:
+            if n := self.neighbourhood_by_name.get(_fold(name)):
+                g.add((node, CKG.scope, n))
+        self._themes(node, c.themes)
+        self.derive(node, (c.provenance,))
+
+    def add_indicators(self) -> None:
+        g = self.g
+        for i, ind in enumerate(self.x.indicators):
+            node = uris.indicator_uri(self.doc.id, i)
+            g.add((node, RDF.type, CKG.Indicator))
+            g.add((node, CKG.text, _fr(ind.text)))
+            g.add((node, CKG.contract, self.contract))
+            orientation = self.orientation_by_label.get(_fold(ind.orientation)) if ind.orientation else None
+            if orientation:
+                g.add((node, CKG.orientation, orientation))
+            if ind.commitment:
+                g.add((node, CKG.measures, uris.commitment_uri(self.doc.id, ind.commitment)))
+            elif orientation:
+                g.add((node, CKG.measures, orientation))
+            self.derive(node, (ind.provenance,))
+
+
+def extraction_to_graph(extraction: Extraction, passages: Sequence[Passage]) -> Graph:
+    """The RDF of one document's extraction; `passages` are the document's passages."""
+    g = new_graph()
+    w = _DocumentGraph(g, extraction, passages)
+    w.add_frame()
+    for n in extraction.neighbourhoods:
+        w.add_neighbourhood(n)
+    for org in extraction.partners:
+        g.add((w.contract, CKG.hasPartner, w.organisation(org)))
+    w.add_signatories()
+    w.add_strategy()
+    for c in extraction.commitments:
+        w.add_commitment(c)
+    w.add_indicators()
+    return g
+
+
+def vocabulary_graph() -> Graph:
+    """The ontology and the theme scheme, as shipped in ontology/."""
+    g = new_graph()
+    for name in ONTOLOGY_FILES:
+        g.parse(ONTOLOGY_DIR / name, format="turtle")
+    return g
+
+
+def build_activity_graph(build_id: str, started_iso: str, document_ids: Sequence[str],
+                         include_vocabulary: bool = True) -> Graph:
+    """The build as a prov:Activity (software version, start time, documents used) + vocabulary."""
+    from ingest import __version__
+
+    g = vocabulary_graph() if include_vocabulary else new_graph()
+    build, software = uris.build_uri(build_id), uris.software_uri(__version__)
+    g.add((build, RDF.type, CKG.Build))
+    g.add((build, RDF.type, PROV.Activity))
+    g.add((build, RDFS.label, Literal(f"contrats build {build_id}")))
+    g.add((build, PROV.startedAtTime, Literal(started_iso, datatype=XSD.dateTime)))
+    g.add((build, PROV.wasAssociatedWith, software))
+    g.add((software, RDF.type, PROV.SoftwareAgent))
+    g.add((software, RDFS.label, Literal(f"contrats-kg {__version__}")))
+    g.add((software, CKG.softwareVersion, Literal(__version__)))
+    for doc_id in document_ids:
+        g.add((build, PROV.used, uris.document_uri(doc_id)))
+    return g
