@@ -99,81 +99,60 @@ class _DocumentGraph:
             self.add_passage(passage)
             self.g.add((node, PROV.wasDerivedFrom, uris.passage_uri(passage.id)))
 
+    def put(self, node: URIRef, *pairs: tuple[URIRef, URIRef | Literal | None]) -> None:
+        """Add (node, predicate, object) for each pair whose object is known."""
+        for predicate, obj in pairs:
+            if obj is not None:
+                self.g.add((node, predicate, obj))
+
     def add_passage(self, p: Passage) -> None:
         if p.id in self.written_passages:
             return
         self.written_passages.add(p.id)
-        g, node = self.g, uris.passage_uri(p.id)
-        g.add((node, RDF.type, CKG.Passage))
-        g.add((node, DCTERMS.identifier, Literal(p.id)))
-        g.add((node, OA.hasSource, self.document))
-        g.add((node, CKG.passageIndex, Literal(p.index)))
-        g.add((node, CKG.passageKind, Literal(str(p.kind))))
-        if p.section_path:
-            g.add((node, CKG.sectionPath, _fr(" > ".join(p.section_path))))
-        g.add((node, CKG.lineStart, Literal(p.line_start)))
-        g.add((node, CKG.lineEnd, Literal(p.line_end)))
+        node = uris.passage_uri(p.id)
         quote, position, lines = (URIRef(f"{node}#{s}") for s in ("quote", "position", "lines"))
-        g.add((node, OA.hasSelector, quote))
-        g.add((quote, RDF.type, OA.TextQuoteSelector))
-        g.add((quote, OA.exact, Literal(p.text)))
-        g.add((node, OA.hasSelector, position))  # offsets into the document's normalised text
-        g.add((position, RDF.type, OA.TextPositionSelector))
-        g.add((position, OA.start, Literal(p.char_start, datatype=XSD.nonNegativeInteger)))
-        g.add((position, OA.end, Literal(p.char_end, datatype=XSD.nonNegativeInteger)))
-        g.add((node, OA.hasSelector, lines))  # lines of the source file (RFC 5147 counts boundaries)
-        g.add((lines, RDF.type, OA.FragmentSelector))
-        g.add((lines, DCTERMS.conformsTo, TEXT_FRAGMENT))
-        g.add((lines, RDF.value, Literal(f"line={p.line_start - 1},{p.line_end}")))
+        self.put(node, (RDF.type, CKG.Passage), (DCTERMS.identifier, Literal(p.id)), (OA.hasSource, self.document),
+                 (CKG.passageIndex, Literal(p.index)), (CKG.passageKind, Literal(str(p.kind))),
+                 (CKG.sectionPath, _fr(" > ".join(p.section_path)) if p.section_path else None),
+                 (CKG.lineStart, Literal(p.line_start)), (CKG.lineEnd, Literal(p.line_end)),
+                 (OA.hasSelector, quote), (OA.hasSelector, position), (OA.hasSelector, lines))
+        self.put(quote, (RDF.type, OA.TextQuoteSelector), (OA.exact, Literal(p.text)))
+        # Offsets into the document's normalised text (Document.text), not into the source file.
+        self.put(position, (RDF.type, OA.TextPositionSelector),
+                 (OA.start, Literal(p.char_start, datatype=XSD.nonNegativeInteger)),
+                 (OA.end, Literal(p.char_end, datatype=XSD.nonNegativeInteger)))
+        # Lines of the source file; RFC 5147 counts line boundaries from 0, so line=a,b is lines a+1..b.
+        self.put(lines, (RDF.type, OA.FragmentSelector), (DCTERMS.conformsTo, TEXT_FRAGMENT),
+                 (RDF.value, Literal(f"line={p.line_start - 1},{p.line_end}")))
         if p.page is not None:
             page = URIRef(f"{node}#page")
-            g.add((node, CKG.page, Literal(p.page)))
-            g.add((node, OA.hasSelector, page))
-            g.add((page, RDF.type, OA.FragmentSelector))
-            g.add((page, DCTERMS.conformsTo, PDF_FRAGMENT))
-            g.add((page, RDF.value, Literal(f"page={p.page}")))
+            self.put(node, (CKG.page, Literal(p.page)), (OA.hasSelector, page))
+            self.put(page, (RDF.type, OA.FragmentSelector), (DCTERMS.conformsTo, PDF_FRAGMENT),
+                     (RDF.value, Literal(f"page={p.page}")))
 
     # --- territory, contract, document -----------------------------------------------------
 
     def add_frame(self) -> None:
-        g, t, doc, meta = self.g, self.x.territory, self.doc, self.doc.meta
-        g.add((self.territory, RDF.type, CKG.Territory))
-        g.add((self.territory, RDFS.label, _fr(t.name)))
-        g.add((self.territory, SKOS.prefLabel, _fr(t.name)))
-        if t.short_name and t.short_name != t.name:
-            g.add((self.territory, SKOS.altLabel, _fr(t.short_name)))
-        if t.siren:
-            g.add((self.territory, CKG.siren, Literal(t.siren)))
-        g.add((self.territory, CKG.partnerType, uris.partner_type_uri("epci")))
-        g.add((self.territory, PROV.wasDerivedFrom, self.document))
+        t, doc, meta = self.x.territory, self.doc, self.doc.meta
+        self.put(self.territory, (RDF.type, CKG.Territory), (RDFS.label, _fr(t.name)), (SKOS.prefLabel, _fr(t.name)),
+                 (SKOS.altLabel, _fr(t.short_name) if t.short_name and t.short_name != t.name else None),
+                 (CKG.siren, Literal(t.siren) if t.siren else None),
+                 (CKG.partnerType, uris.partner_type_uri("epci")), (PROV.wasDerivedFrom, self.document))
 
-        c = self.contract
-        g.add((c, RDF.type, CKG.Contract))
-        g.add((c, RDFS.label, _fr(meta.title or f"{t.name} ({doc.id})")))
-        if meta.title:
-            g.add((c, DCTERMS.title, _fr(meta.title)))
-        if t.contract_code and not meta.amends:
-            g.add((c, CKG.contractCode, Literal(t.contract_code)))
-        for prop, year in ((CKG.periodStart, meta.period_start), (CKG.periodEnd, meta.period_end)):
-            if year is not None:
-                g.add((c, prop, Literal(f"{int(year):04d}", datatype=XSD.gYear)))
-        if meta.generation:
-            g.add((c, CKG.generation, Literal(str(meta.generation))))
-        g.add((c, CKG.territory, self.territory))
-        g.add((c, CKG.document, self.document))
-        g.add((c, PROV.wasDerivedFrom, self.document))
-        if self.amended is not None:
-            g.add((c, CKG.amends, self.amended))
+        def year(value: int | None) -> Literal | None:
+            return None if value is None else Literal(f"{int(value):04d}", datatype=XSD.gYear)
 
-        d = self.document
-        g.add((d, RDF.type, CKG.Document))
-        g.add((d, RDFS.label, Literal(doc.id)))
-        g.add((d, DCTERMS.identifier, Literal(doc.id)))
-        g.add((d, CKG.sourceFile, Literal(Path(doc.path).name)))
-        g.add((d, CKG.sha256, Literal(doc.sha256)))
-        g.add((d, CKG.sourceFormat, Literal(doc.source_format)))
-        if doc.page_count is not None:
-            g.add((d, CKG.pageCount, Literal(doc.page_count)))
+        self.put(self.contract, (RDF.type, CKG.Contract), (RDFS.label, _fr(meta.title or f"{t.name} ({doc.id})")),
+                 (DCTERMS.title, _fr(meta.title) if meta.title else None),
+                 (CKG.contractCode, Literal(t.contract_code) if t.contract_code and not meta.amends else None),
+                 (CKG.periodStart, year(meta.period_start)), (CKG.periodEnd, year(meta.period_end)),
+                 (CKG.generation, Literal(str(meta.generation)) if meta.generation else None),
+                 (CKG.territory, self.territory), (CKG.document, self.document),
+                 (PROV.wasDerivedFrom, self.document), (CKG.amends, self.amended))
+        self.put(self.document, (RDF.type, CKG.Document), (RDFS.label, Literal(doc.id)),
+                 (DCTERMS.identifier, Literal(doc.id)), (CKG.sourceFile, Literal(Path(doc.path).name)),
+                 (CKG.sha256, Literal(doc.sha256)), (CKG.sourceFormat, Literal(doc.source_format)),
+                 (CKG.pageCount, Literal(doc.page_count) if doc.page_count is not None else None))
 
     # --- places ----------------------------------------------------------------------------
 
