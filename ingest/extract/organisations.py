@@ -91,6 +91,14 @@ def departments_of(territory: Territory, passages: Sequence[Passage]) -> tuple[s
     return tuple(dict.fromkeys(found))
 
 
+def _article(text: str) -> str:
+    """The article before a qualifier, as it will be written in a name: 'du ', "d'", ''."""
+    text = re.sub(r"\s+", " ", text.strip(" -–")).lower()
+    if not text:
+        return ""
+    return text if text.endswith("'") else text + " "
+
+
 def _epci_short_name(territory: Territory) -> str:
     """'Communauté d'Agglomération Maubeuge-Val de Sambre' -> 'Maubeuge-Val de Sambre'."""
     return _EPCI_PREFIX.sub("", territory.name).strip() or territory.name
@@ -217,17 +225,19 @@ class OrganisationResolver:
                 region, end = self._g.regions[folded], end + q.end()
             elif not self._g.main.match(name) and not self._own.match(name):
                 qualifier, end = proper_case(name), end + q.end()
-        org = self._organisation(kind, dept, region, qualifier)
+                article = _article(q.group(0)[:q.start("q") - q.start()])
+                display = f"{article}{proper_case(name)}"
+        org = self._organisation(kind, dept, region, qualifier, display if qualifier else None)
         if org is None:
             return None, end
         return self._with_alias(org, text[m.start():end]), end
 
     def _organisation(self, kind: BodyKind, dept: Department | None, region: str | None,
-                      qualifier: str | None) -> Organisation | None:
+                      qualifier: str | None, display: str | None = None) -> Organisation | None:
         learned = self._learned.setdefault(kind.key, {})
         if qualifier is not None:
             org = Organisation(id=f"{kind.key}-{slug(qualifier)}",
-                               name=self._name(kind, dept, region, qualifier), type=kind.type)
+                               name=self._name(kind, dept, region, display or qualifier), type=kind.type)
             learned[org.id] = org
             return org
         if kind.scope in ("territory", "department") and kind.qualifier == "free" and len(learned) == 1:
@@ -237,13 +247,13 @@ class OrganisationResolver:
         if kind.scope == "region":
             if region is None:
                 return Organisation(id=kind.key, name=self._name(kind, dept, "", None).strip(), type=kind.type)
-            return Organisation(id=f"{kind.key}-{slug(region)}", name=self._name(kind, dept, region, None),
+            return Organisation(id=f"{kind.key}-{slug(region)}", name=self._name(kind, dept, region, region),
                                 type=kind.type)
         if kind.scope == "department":
             if dept is None:
                 return Organisation(id=kind.key, name=self._name(kind, None, region, None), type=kind.type)
-            return Organisation(id=f"{kind.key}-{slug(dept.name)}", name=self._name(kind, dept, region, None),
-                                type=kind.type)
+            return Organisation(id=f"{kind.key}-{slug(dept.name)}",
+                                name=self._name(kind, dept, region, dept.de_name), type=kind.type)
         return Organisation(id=f"{kind.key}-{slug(self._place)}",
                             name=self._name(kind, dept, region, self._place), type=kind.type)
 
