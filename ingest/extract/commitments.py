@@ -93,13 +93,17 @@ class CommitmentExtractor:
         self.names = {fold(n): n for n in neighbourhood_names if n and len(n) >= 4}
         self.state = _State()
         self.out: list[Commitment] = []
+        self.table: _Table | None = None
 
     # --- the walk -------------------------------------------------------------------------
 
     def run(self) -> list[Commitment]:
         for i, p in enumerate(self.passages):
             if p.kind == BlockKind.TABLE_ROW:
+                self._table_row(p)
                 continue
+            if len(p.text.split()) > 20:
+                self.table = None
             if self._structural(i, p):
                 continue
             if p.kind == BlockKind.LIST_ITEM:
@@ -141,9 +145,7 @@ class CommitmentExtractor:
             return True
         if (words <= 16 and not text.endswith((".", ":"))) or p.kind == BlockKind.HEADING:
             if _any("not_zone", folded):
-                s.zone, s.block, s.lead, s.proposal = False, None, None, False
-                if "presentation de" in folded:
-                    s.chapter = None
+                s.zone, s.block, s.lead, s.proposal, s.chapter = False, None, None, False, None
                 return True
             if _any("zone", folded):
                 s.zone, s.proposal = True, bool(_any("proposal", folded))
@@ -183,13 +185,18 @@ class CommitmentExtractor:
         return org if len(rest) <= 3 else None
 
     def _commune_of_chapter(self, i: int) -> Organisation | None:
-        """The commune a chapter presents: the one named most in the passages around its start."""
+        """The commune a chapter presents: the one named most since the chapter's presentation."""
         counts: Counter[str] = Counter()
         orgs: dict[str, Organisation] = {}
         lo = max(0, i - COMMUNE_LOOKBACK)
+        for j in range(i - 1, lo, -1):  # back to where this commune's part of the document starts
+            if re.search(r"presentation de|engagements? de la (?:commune|ville)", fold(self.passages[j].text[:80])):
+                lo = j
+                break
         for p in [*self.passages[lo:i], *self.passages[i:i + 25]]:
             for _, _, org in self.resolver.find(p.text):
-                if org.type == "commune":
+                # "les communes de l'agglomération" is not one body.
+                if org.type == "commune" and not org.id.startswith("communes"):
                     counts[org.id] += 1
                     orgs[org.id] = org
         return orgs[counts.most_common(1)[0][0]] if counts else None
@@ -205,12 +212,40 @@ class CommitmentExtractor:
             out.append(known or part.strip())
         return tuple(dict.fromkeys(out))
 
+    # --- tables -------------------------------------------------------------------------------
+
+    def _table_row(self, p: Passage) -> None:
+        """Rows of a table with an actions column and a column naming who carries each action."""
+        cells = [c.strip() for c in p.text.split("|")]
+        header = _Table.from_header(cells)
+        if header is not None:
+            self.table = header
+            return
+        t = self.table
+        if t is None or t.action >= len(cells):
+            return
+        if t.operator is not None and t.operator < len(cells) and cells[t.operator]:
+            found = self.resolver.find(cells[t.operator])
+            t.partner = found[0][2] if found else t.partner
+        action = cells[t.action]
+        # Tables state targets as figures ("15 % des jeunes…"): a figure is an action here.
+        if t.partner is not None and len(action.split()) >= MIN_ACTION_WORDS and not is_possibility(action):
+            self._emit(t.partner, action, p)
+
     # --- items ------------------------------------------------------------------------------
+
+    def _subject(self, text: str) -> Organisation | None:
+        """The body a sentence opens with; "la commune" is the commune whose chapter this is."""
+        subject = self.resolver.subject(text)
+        if subject is not None and subject.id.startswith("communes-"):
+            partner = self.state.partner()
+            return partner if partner is not None and partner.type == "commune" else None
+        return subject
 
     def _list_item(self, p: Passage) -> None:
         s = self.state
         text = p.text.strip()
-        subject = self.resolver.subject(text)
+        subject = self._subject(text)
         if self._is_lead_in(text):
             lead = subject or s.block or s.chapter
             if lead is not None:
@@ -226,7 +261,7 @@ class CommitmentExtractor:
         s = self.state
         text = p.text.strip()
         if self._is_lead_in(text):
-            lead = self.resolver.subject(_sentences(text)[-1]) or s.block or s.chapter
+            lead = self._subject(_sentences(text)[-1]) or s.block or s.chapter
             if lead is not None:
                 s.lead = lead
                 self._sentences_of(p, text.rsplit(":", 1)[0], lead_in=True)
@@ -243,12 +278,20 @@ class CommitmentExtractor:
                 if s.zone and s.block and self._is_action(sentence) and _starts_with_infinitive(sentence):
                     self._emit(s.block, sentence, p)
                 continue
-            subject = self.resolver.subject(sentence)
-            if subject is None and re.match(r"(?i)(elle|il|ils|elles|celle-ci|celui-ci|la (?:commune|ville)|"
-                                            r"le bailleur|l'organisme|nous)\b", sentence):
-                subject = s.partner() if s.zone or s.chapter else None
+            subject = self._subject(sentence) or self._named_before_verb(sentence)
+            if subject is None and s.zone:
+                # "Elle mobilisera…", "En matière de santé, le bailleur veillera…": the block's body.
+                subject = s.partner()
             if subject is not None:
                 self._emit(subject, sentence, p)
+
+    def _named_before_verb(self, sentence: str) -> Organisation | None:
+        """"Concernant la santé, Partenord s'engage à …": the body named just before the verb."""
+        verb = _any("binding", fold(sentence))
+        if verb is None:
+            return None
+        before = [org for start, _, org in self.resolver.find(sentence) if start < verb.start()]
+        return before[-1] if before and not before[-1].id.startswith("communes-") else None
 
     def _is_lead_in(self, text: str) -> bool:
         return (text.rstrip().endswith(":") and _any("lead_in", fold(text.rstrip())) is not None) \
@@ -283,6 +326,22 @@ class CommitmentExtractor:
         folded = fold(text)
         return [name for key, name in self.names.items()
                 if len(key) >= 6 and re.search(rf"(?<![a-z]){re.escape(key)}(?![a-z])", folded)]
+
+
+@dataclass
+class _Table:
+    action: int
+    operator: int | None
+    partner: Organisation | None = None
+
+    @classmethod
+    def from_header(cls, cells: list[str]) -> _Table | None:
+        folded = [fold(c) for c in cells]
+        action = next((n for n, c in enumerate(folded) if _any("table_action_column", c)), None)
+        if action is None:
+            return None
+        operator = next((n for n, c in enumerate(folded) if _any("table_partner_column", c)), None)
+        return cls(action, operator)
 
 
 _INFINITIVE = re.compile(r"^(?:[a-zà-ÿ'-]+(?:er|ir|re|oir)|s'[a-zà-ÿ-]+(?:er|ir|re))\b")

@@ -16,28 +16,30 @@ from ingest.normalise import fold
 Locate = Callable[[Passage], tuple[str | None, str | None]]
 
 # "Indicateurs de suivi :", "Les indicateurs de réussite pourraient être les suivants :"
-_BLOCK = re.compile(r"^(?:les\s+)?(?:principaux\s+)?indicateurs?\b[^.]{0,90}?:?\s*$")
+_BLOCK = re.compile(r"^(?:(?:les\s+|plusieurs\s+|des\s+|quelques\s+)?(?:principaux\s+)?indicateurs?\b[^.]{0,90}?|(?:evaluation|suivi)\s+(?:qualitative|quantitative)|"
+                    r"criteres?\s+d'evaluation|modalites\s+de\s+suivi)\s*:?\s*$")
 # "Indicateurs et suivis : A, B" on one line.
 _INLINE = re.compile(r"indicateurs?(?:\s+(?:et|de)\s+(?:suivis?|evaluation|resultats?|realisation|reussite))?\s*:\s*(?P<rest>.+)$")
 # "Le suivi et l'évaluation de cet engagement se feront en s'appuyant sur …"
 _EVALUATED_ON = re.compile(
     r"(?:suivi|evaluation)[^.]{0,80}?(?:s'appuyer\w*|s'appuiera|s'appuieront|reposer\w*|mesure\w*|"
-    r"appreci\w*|realise\w*|feront|fera)[^.]{0,40}?\b(?:sur|par|a partir|au regard)\b\s*(?:de\s+|d')?")
+    r"appreci\w*|realise\w*|feront|fera)[^.]{0,90}?\b(?:sur|par|a partir|au regard)\b\s*(?:de\s+|d')?")
 _TABLE_HEADER = re.compile(r"\bindicateurs?\b")
 MAX_INDICATOR_WORDS = 40
 
 
+_DETERMINER = r"(?:le|la|les|l'|un|une|des|du|leur|nombre|taux|part|evolution|niveau|nb|pourcentage|proportion)\b"
+
+
 def _split(text: str) -> list[str]:
-    """One indicator per item: split on semicolons, and on commas between short measures."""
+    """One indicator per measure: split on sentences, semicolons, and commas or "et" before a
+    new determiner ("le taux de …, le nombre de … et la part de …")."""
     text = text.strip().rstrip(".;")
-    parts = [p.strip() for p in re.split(r"\s*;\s*|\s+-\s+|\s*•\s*", text) if p.strip()]
+    parts = [p.strip() for p in re.split(r"\s*;\s*|(?<=[a-zé)»])\.\s+(?=[A-ZÀ-Ý])|\s+-\s+|\s*•\s*", text) if p.strip()]
     out: list[str] = []
     for part in parts:
-        pieces = [x.strip() for x in re.split(r",\s*(?=(?:le |la |les |l')?(?:nombre|taux|part|evolution|"
-                                              r"niveau|nb|pourcentage|proportion|frequentation|participation)\b)",
-                                              part, flags=re.IGNORECASE) if x.strip()]
-        folded_ok = all(len(x.split()) <= 15 for x in pieces)
-        out.extend(pieces if folded_ok and len(pieces) > 1 else [part])
+        pieces = [x.strip() for x in re.split(rf"(?:,|\s+et)\s+(?=(?i:{_DETERMINER})|[A-ZÀ-Ý])", part) if x.strip()]
+        out.extend(pieces if all(len(x.split()) <= 25 for x in pieces) else [part])
     return [p for p in out if 1 <= len(p.split()) <= MAX_INDICATOR_WORDS]
 
 
@@ -67,12 +69,13 @@ class IndicatorExtractor:
             if _BLOCK.match(folded) and len(text.split()) <= 20 and not _INLINE.search(folded):
                 in_block = True
                 continue
-            if in_block and p.kind == BlockKind.LIST_ITEM:
+            # A block's measures come as items, or as paragraphs listing them with commas.
+            if in_block and (p.kind == BlockKind.LIST_ITEM or (p.kind == BlockKind.PARAGRAPH
+                                                               and len(text.split()) <= 120)):
                 for item in _split(text):
                     self._add(item, p, None)
                 continue
-            if in_block and p.kind != BlockKind.LIST_ITEM:
-                in_block = False
+            in_block = False
             self._inline(p, text, folded, self.by_passage.get(p.id) or (
                 last_commitment if p.kind == BlockKind.HEADING else None))
         return self.out
