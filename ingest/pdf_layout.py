@@ -11,6 +11,7 @@ bands, read top to bottom; inside a band the columns are read left to right).
 
 from __future__ import annotations
 
+import itertools
 import re
 import statistics
 from collections import Counter, defaultdict
@@ -45,8 +46,8 @@ class Fragment:
         return self.x1 - self.x0
 
 
-def page_fragments(page_dict: dict, page_number: int) -> list[Fragment]:
-    """Horizontal text of a `page.get_text("dict")` result, cut at gaps wider than 1.2 em."""
+def page_fragments(page_dict: dict, page_number: int, gap: float = 1.2) -> list[Fragment]:
+    """Horizontal text of a `page.get_text("dict")` result, cut at gaps wider than `gap` em."""
     out: list[Fragment] = []
     for block in page_dict.get("blocks", ()):
         for line in block.get("lines", ()):
@@ -57,7 +58,7 @@ def page_fragments(page_dict: dict, page_number: int) -> list[Fragment]:
             for span in line["spans"]:
                 if not span["text"].strip():
                     continue
-                if current and span["bbox"][0] - current[-1]["bbox"][2] > 1.2 * max(span["size"], 4):
+                if current and span["bbox"][0] - current[-1]["bbox"][2] > gap * max(span["size"], 4):
                     _add_fragment(out, current, page_number)
                     current = []
                 current.append(span)
@@ -68,7 +69,14 @@ def page_fragments(page_dict: dict, page_number: int) -> list[Fragment]:
 def _add_fragment(out: list[Fragment], spans: list[dict], page_number: int) -> None:
     if not spans:
         return
-    text = "".join(s["text"] for s in spans).strip()
+    text = spans[0]["text"]
+    for prev, span in itertools.pairwise(spans):
+        # OCR text pages put each word in its own span, with no space character between them.
+        gap = span["bbox"][0] - prev["bbox"][2]
+        if gap > 0.15 * span["size"] and not prev["text"].endswith(" ") and not span["text"].startswith(" "):
+            text += " "
+        text += span["text"]
+    text = text.strip()
     chars = Counter()
     bold = True
     for s in spans:
@@ -160,7 +168,7 @@ def column_edges(frags: list[Fragment]) -> list[float]:
     return edges
 
 
-def reading_order(frags: list[Fragment]) -> list[Fragment]:
+def reading_order(frags: list[Fragment], gap: float = 1.2) -> list[Fragment]:
     """Fragments of one page in reading order; rows of several fragments become table rows.
 
     Full-width fragments cut the page into bands; inside a band each column is read top to
@@ -183,15 +191,16 @@ def reading_order(frags: list[Fragment]) -> list[Fragment]:
         bottom = float("inf") if cut is None else (cut.y0 + cut.y1) / 2
         band = [f for f in in_columns if top <= (f.y0 + f.y1) / 2 < bottom]
         for column in sorted({f.column for f in band}):
-            ordered.extend(_rows([f for f in band if f.column == column]))
+            ordered.extend(_rows([f for f in band if f.column == column], gap))
         if cut is not None:
             ordered.append(cut)
             top = bottom
     return ordered
 
 
-def _rows(frags: list[Fragment]) -> list[Fragment]:
-    """One column's fragments top to bottom; several on one baseline become one table row."""
+def _rows(frags: list[Fragment], gap: float) -> list[Fragment]:
+    """One column's fragments top to bottom. Fragments on one baseline are one line when close
+    (`gap` em at most), the cells of a table row when far apart."""
     groups: list[list[Fragment]] = []
     for f in sorted(frags, key=lambda f: f.y1):
         if groups and abs(groups[-1][0].y1 - f.y1) < 0.4 * min(groups[-1][0].size, f.size):
@@ -201,14 +210,22 @@ def _rows(frags: list[Fragment]) -> list[Fragment]:
     out: list[Fragment] = []
     for group in groups:
         group.sort(key=lambda f: f.x0)
-        if len(group) == 1:
-            out.append(group[0])
+        pieces = [group[0]]
+        for f in group[1:]:
+            p = pieces[-1]
+            if f.x0 - p.x1 <= gap * f.size and not p.cells:
+                pieces[-1] = Fragment(p.x0, min(p.y0, f.y0), max(p.x1, f.x1), max(p.y1, f.y1),
+                                      f"{p.text} {f.text}", p.size, p.bold and f.bold, p.page, p.column)
+            else:
+                pieces.append(f)
+        if len(pieces) == 1:
+            out.append(pieces[0])
             continue
-        first = group[0]
-        out.append(Fragment(first.x0, min(f.y0 for f in group), max(f.x1 for f in group),
-                            max(f.y1 for f in group), " ".join(f.text for f in group), first.size,
-                            all(f.bold for f in group), first.page, first.column,
-                            [f.text for f in group]))
+        first = pieces[0]
+        out.append(Fragment(first.x0, min(f.y0 for f in pieces), max(f.x1 for f in pieces),
+                            max(f.y1 for f in pieces), " ".join(f.text for f in pieces), first.size,
+                            all(f.bold for f in pieces), first.page, first.column,
+                            [f.text for f in pieces]))
     return out
 
 

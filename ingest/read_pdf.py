@@ -21,7 +21,6 @@ import shutil
 import statistics
 from collections import Counter
 from dataclasses import dataclass
-from functools import cache
 from pathlib import Path
 
 import pymupdf
@@ -38,6 +37,9 @@ OCR_DPI = 300
 _TEXT_FLAGS = pymupdf.TEXT_PRESERVE_WHITESPACE | pymupdf.TEXT_MEDIABOX_CLIP
 _PDF_BULLET = re.compile(r"^\s*(?:[•▪►●◦■□➢➔→✓»\uf0b7\uf0a7\uf0d8\uf0fc\uf076\uf0a8]\s*|[-–—*]\s+|\d{1,2}\)\s*"
                          r"|[a-z]\)\s+)(?=\S)")
+# Gaps (in em) that cut a printed line into separate fragments (columns, table cells). Tesseract's
+# word boxes are loose, so OCR'd lines are only cut at much wider gaps.
+_TEXT_GAP, _OCR_GAP = 1.2, 3.0
 _LARGER = 1.15  # a line set this much larger than the body text is a heading candidate
 
 
@@ -120,8 +122,7 @@ def _tessdata_dir() -> Path | None:
     return Path(found) if found else None
 
 
-@cache
-def _ocr_unavailable() -> str | None:
+def ocr_unavailable() -> str | None:
     """Why OCR cannot run here, or None when Tesseract with French data is ready."""
     if os.environ.get("CONTRATS_TESSERACT", "1").strip() == "0":
         return "OCR is disabled (CONTRATS_TESSERACT=0)"
@@ -131,12 +132,6 @@ def _ocr_unavailable() -> str | None:
     if tessdata is None or not (tessdata / "fra.traineddata").is_file():
         return "Tesseract's French data (fra.traineddata) is not installed"
     return None
-
-
-def ocr_unavailable() -> str | None:
-    """Public check used by tests and the CLI (re-read the environment each call)."""
-    _ocr_unavailable.cache_clear()
-    return _ocr_unavailable()
 
 
 def _needs_ocr(page: pymupdf.Page, frags: list[Fragment]) -> bool:
@@ -151,7 +146,14 @@ def _needs_ocr(page: pymupdf.Page, frags: list[Fragment]) -> bool:
 def _ocr_fragments(page: pymupdf.Page, number: int) -> list[Fragment]:
     textpage = page.get_textpage_ocr(language="fra", dpi=OCR_DPI, full=True,
                                      tessdata=str(_tessdata_dir()))
-    return page_fragments(page.get_text("dict", flags=_TEXT_FLAGS, textpage=textpage), number)
+    # Tesseract sets each word in its own span, with a size guessed from the word's height and
+    # gaps that vary: the line is kept whole unless the gap is very wide, and one size is used.
+    frags = page_fragments(page.get_text("dict", flags=_TEXT_FLAGS, textpage=textpage), number, _OCR_GAP)
+    if frags:
+        size = round(statistics.median(f.size for f in frags))
+        for f in frags:
+            f.size, f.bold = size, False
+    return frags
 
 
 def _page_list(numbers: list[int]) -> str:
@@ -169,9 +171,9 @@ def _read(doc: pymupdf.Document, path: Path) -> PdfContent:
     unread: list[int] = []
     for page in doc:
         number = page.number + 1
-        frags = page_fragments(page.get_text("dict", flags=_TEXT_FLAGS), number)
+        frags = page_fragments(page.get_text("dict", flags=_TEXT_FLAGS), number, _TEXT_GAP)
         if _needs_ocr(page, frags):
-            reason = _ocr_unavailable()
+            reason = ocr_unavailable()
             if reason is None:
                 try:
                     frags = _ocr_fragments(page, number)
@@ -183,16 +185,19 @@ def _read(doc: pymupdf.Document, path: Path) -> PdfContent:
         pages.append(table_rows(page, frags))
         heights.append(page.rect.height)
     pages, dropped = drop_furniture(pages, heights)
-    lines = _lines([reading_order(frags) for frags in pages], set(ocr_pages))
+    ocr = set(ocr_pages)
+    ordered = [reading_order(frags, gap=_OCR_GAP if frags and frags[0].page in ocr else _TEXT_GAP)
+               for frags in pages]
+    lines = _lines(ordered, ocr)
     blocks = _assemble(lines)
     if unread:
         warnings.append(
             f"{path}: page(s) {_page_list(unread)} are scanned images without a text layer and were "
-            f"not OCR'd: {_ocr_unavailable()}; install it with `apt-get install {OCR_PACKAGES}`")
+            f"not OCR'd: {ocr_unavailable()}; install it with `apt-get install {OCR_PACKAGES}`")
     if not blocks:
         cause = "no readable text"
         if unread:
-            cause += f" (scanned pages, {_ocr_unavailable()}; apt-get install {OCR_PACKAGES})"
+            cause += f" (scanned pages, {ocr_unavailable()}; apt-get install {OCR_PACKAGES})"
         raise IngestError(str(path), cause)
     if dropped:
         warnings.append(f"{path}: dropped {dropped} lines of running headers, footers and page numbers")
