@@ -1,0 +1,193 @@
+"""Text helpers for neighbourhood extraction: name cleaning, status cues, comparison keys, and a
+lexicon of the communes a document names (so that "Anzin Verrerie - Square République" splits
+into the commune "Anzin" and the neighbourhood "Verrerie - Square République").
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from functools import cache
+from typing import Any
+
+from ingest.model import Passage, Status
+from ingest.normalise import fold
+from ingest.resources import load_yaml
+
+COMMUNE_OF = re.compile(
+    r"\b(?i:commune|ville)s?\s+(?i:de\s+|d['’]\s*)([A-ZÀ-Ý][\w'’]*(?:-[\w'’]+)*)")
+_SEPARATOR = re.compile(r"^(\s*(,|/|&|-|–|\bet\b)?\s*)$")
+_EDGE = " \t•·-–—>*;,.:|"
+
+
+@cache
+def cues() -> dict[str, Any]:
+    return load_yaml("neighbourhood_cues.yaml")
+
+
+def fold_cut(text: str) -> str:
+    """Folded text (lowercase, no accents); same length as `text` except for œ/æ."""
+    return fold(text)
+
+
+def _folded_with_map(text: str) -> tuple[str, list[int]]:
+    """Folded text and, for each folded character, the index of the original character."""
+    chars: list[str] = []
+    where: list[int] = []
+    for i, c in enumerate(text):
+        f = fold(c)
+        chars.append(f)
+        where.extend([i] * len(f))
+    return "".join(chars), where
+
+
+def clean_name(text: str) -> str:
+    """A name as written, without markup, trailing captions, bullets or end punctuation."""
+    text = text.replace("**", "")
+    folded, where = _folded_with_map(text)
+    cut = len(text)
+    for stop in cues()["name_stops"]:
+        at = folded.find(stop)
+        if at > 0:
+            cut = min(cut, where[at])
+    text = re.sub(r"\s+", " ", text[:cut])
+    text = re.sub(r"(\w)- (?=[A-ZÀ-Ý])", r"\1-", text)  # "Aulnoye- Aymeries": a rejoined line
+    return text.strip(_EDGE).strip()
+
+
+def strip_article(name: str) -> str:
+    """"du Bois du Quesnoy" -> "Bois du Quesnoy" (a name cut out of running text)."""
+    rest = re.sub(r"^(?i:de la |de l['’]\s*|du |des |de |d['’]\s*)", "", name).strip()
+    return rest[:1].upper() + rest[1:] if rest else name
+
+
+def strip_prefix(name: str) -> str:
+    """"Le quartier du Village" -> "Village"; "Le quartier intercommunal X" keeps its noun."""
+    folded, where = _folded_with_map(name)
+    for pattern in cues()["name_prefixes"]:
+        m = re.match(pattern, folded)
+        if m and m.end() < len(folded):
+            rest = name[where[m.end()]:].strip()
+            if fold(rest).startswith("intercommunal"):
+                rest = re.sub(r"^(?i:les?|du|au)\s+", "", name).strip()
+            return rest[:1].upper() + rest[1:]
+    return name
+
+
+def status_in(text: str) -> Status | None:
+    """The status named in a header, lead-in or parenthesis: the cue nearest the end wins."""
+    folded = " ".join(re.findall(r"\w+", fold(text)))
+    best: tuple[int, Status] | None = None
+    for status in (Status.VULNERABILITE, Status.VEILLE, Status.PRIORITY):
+        for cue in cues()["status"][status.value]:
+            at = folded.rfind(cue)
+            if at >= 0 and (best is None or at > best[0]):
+                best = (at, status)
+    return best[1] if best else None
+
+
+def tokens(text: str) -> list[str]:
+    return re.findall(r"\w+", fold(text))
+
+
+def key_of(name: str, communes: Iterable[str] = (), lexicon: CommuneLexicon | None = None) -> str:
+    """Comparison key of a neighbourhood name: folded words without stopwords and commune names."""
+    stop = set(cues()["key_stopwords"])
+    words = [w for w in tokens(name) if w not in stop]
+    commune_words = {w for c in communes for w in tokens(c)}
+    without = [w for w in words if w not in commune_words]
+    return " ".join(without or words or tokens(name))
+
+
+@dataclass
+class CommuneLexicon:
+    """Communes named in one document, keyed by their folded words."""
+
+    forms: dict[tuple[str, ...], str] = field(default_factory=dict)
+
+    @classmethod
+    def from_passages(cls, passages: Sequence[Passage]) -> CommuneLexicon:
+        lexicon = cls()
+        for p in passages:
+            for m in COMMUNE_OF.finditer(p.text):
+                # "COMMUNE DE PETITE FORET": where an upper-case name goes on, its end is unknown
+                if not re.match(r"\s+[A-ZÀ-Ý]{2}", p.text[m.end():]):
+                    lexicon.add(m.group(1))
+        return lexicon
+
+    def add(self, name: str) -> None:
+        name = name.strip(_EDGE).strip()
+        key = tuple(tokens(name))
+        if not key or len(key) > 6 or not name[:1].isupper():
+            return
+        if " ".join(key) in cues()["generic_names"]:
+            return
+        seen = self.forms.get(key)
+        if seen is None or (seen.isupper() and not name.isupper()):
+            self.forms[key] = name
+
+    def _match_at(self, words: list[tuple[int, int, str]], i: int) -> int:
+        """Length in words of the longest commune starting at word i (0 if none)."""
+        for k in range(min(6, len(words) - i), 0, -1):
+            if tuple(w for _, _, w in words[i:i + k]) in self.forms:
+                return k
+        return 0
+
+    def split_prefix(self, text: str) -> tuple[list[str], str]:
+        """Communes at the start of `text` (separated by commas, slashes, "et") and the rest."""
+        words = [(m.start(), m.end(), fold(m.group())) for m in re.finditer(r"\w+", text)]
+        found: list[str] = []
+        i, end = 0, 0
+        while i < len(words):
+            if not _SEPARATOR.match(text[end:words[i][0]]):
+                break
+            k = self._match_at(words, i)
+            if k == 0:
+                break
+            found.append(text[words[i][0]:words[i + k - 1][1]])
+            end = words[i + k - 1][1]
+            i += k
+        return found, text[end:].strip(_EDGE).strip()
+
+    def trailing(self, text: str) -> list[str]:
+        """Communes that end `text` ("École Henri Matisse Quiévrechain" -> ["Quiévrechain"])."""
+        words = list(re.finditer(r"\w+", text))
+        for i in range(len(words)):
+            communes, rest = self.split_prefix(text[words[i].start():])
+            if communes and not rest:
+                return communes
+        return []
+
+    def knows(self, text: str) -> bool:
+        communes, rest = self.split_prefix(text.strip())
+        return bool(communes) and not rest
+
+    def split_list(self, text: str) -> list[str]:
+        communes, rest = self.split_prefix(text.strip())
+        return communes if communes and not rest else [text.strip()]
+
+    def canonical(self, name: str) -> str:
+        return " ".join(tokens(name))
+
+    def display(self, name: str) -> str:
+        shown = self.forms.get(tuple(tokens(name)), name.strip())
+        return _title(shown) if shown.isupper() else shown
+
+    def section_communes(self, passage: Passage) -> list[str]:
+        """The commune whose chapter ("COMMUNE DE CRESPIN") a passage sits in, if any."""
+        for heading in reversed(passage.section_path):
+            m = COMMUNE_OF.search(heading)
+            if m and self.knows(m.group(1)):
+                return [m.group(1)]
+        return []
+
+
+_SMALL = {"la", "le", "les", "sur", "sous", "en", "de", "du", "des", "lez", "aux", "et", "l", "d"}
+
+
+def _title(name: str) -> str:
+    """FERRIERE-LA-GRANDE -> Ferriere-la-Grande (only used when no mixed-case spelling was seen)."""
+    parts = re.split(r"([\s\-'’])", name.lower())
+    out = [p if (p in _SMALL and i > 0) else p[:1].upper() + p[1:] for i, p in enumerate(parts)]
+    return "".join(out)

@@ -1,0 +1,461 @@
+"""Priority neighbourhoods (QPV), quartiers de veille and territoires de vulnérabilité of a contract.
+
+Contracts name their neighbourhoods in a few recurring shapes: a table "Commune | Quartier" whose
+rows with an empty first cell continue the commune above; the same table flattened by the PDF
+export into "Commune Quartier (code)" lines under a "COMMUNES QUARTIERS ..." header; captions
+"Le quartier X à Y"; lists after "les quartiers suivants :"; "X (quartier en veille active)".
+These strong shapes create neighbourhoods; weaker ones (running text, short headings) only add
+spellings to a neighbourhood already found. Spellings of one neighbourhood are grouped by
+accent-folded fuzzy matching (rapidfuzz) within compatible communes and status.
+
+Communes are recognised with a lexicon built from the document itself (table commune columns,
+"commune de X" headings, "à X" captions), so no commune name is written in code. Cue phrases
+live in ingest/data/neighbourhood_cues.yaml.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from functools import cache
+
+from rapidfuzz import fuzz
+
+from ingest.extract.neighbourhood_text import (
+    CommuneLexicon,
+    clean_name,
+    cues,
+    fold_cut,
+    key_of,
+    status_in,
+    strip_article,
+    strip_prefix,
+)
+from ingest.model import (
+    BlockKind,
+    Document,
+    InvalidIdentifier,
+    Neighbourhood,
+    Passage,
+    Provenance,
+    Status,
+    qpv_code,
+)
+
+_CODE = re.compile(r"\(?\b(Q[NP]\s?\d{5,6}\s?[A-Z]?)\b\)?")
+_COMMUNE_OF = re.compile(
+    r"\b(?i:commune|ville)s?\s+(?i:de\s+|d['’]\s*)([A-ZÀ-Ý][\w'’]*(?:-[\w'’]+)*)")
+_SEVERAL_WORDS = re.compile(r"^([A-ZÀ-Ý][\w'’-]*(?:,\s*[A-ZÀ-Ý][\w'’-]*)+)\s+(.+)$")
+_NUMBERING = re.compile(r"^\s*([IVX]+|\d+)\s*[•.)\-–]\s")
+_PAREN_END = re.compile(r"^(?P<name>[^()]{2,90}?)\s*\((?P<paren>[^()]{1,60})\)\s*[;.:,]?\s*$")
+_A_COMMUNE = re.compile(r"^(?P<name>.{2,90}?),?\s+à\s+(?P<commune>[A-ZÀ-Ý][^;:()]{1,60}?)\s*[;.:,]?\s*$")
+_QUARTIER_OF_COMMUNE = re.compile(
+    r"\bquartiers?\s+(?:prioritaires?\s+)?(?P<name>(?:du |des |de la |de l'|d'|de )?[A-ZÀ-Ý][\w'’ -]{1,50}?)"
+    r"\s+(?:de la (?:commune|ville) |à )(?:de |d')?(?P<commune>[A-ZÀ-Ý][\w'’]*(?:-[\w'’]+)*)")
+
+# Strong mentions create neighbourhoods; weak ones only add spellings to one already found, and
+# faint ones (any short line) only when spelled nearly the same.
+STRONG, WEAK, FAINT = 0, 1, 2
+
+
+@dataclass
+class _Mention:
+    name: str
+    communes: list[str]
+    status: Status
+    passage: Passage
+    strength: int = STRONG
+    raw_code: str | None = None
+
+
+@dataclass
+class _Group:
+    mentions: list[_Mention] = field(default_factory=list)
+
+    @property
+    def status(self) -> Status:
+        return self.mentions[0].status
+
+    def communes(self) -> set[str]:
+        return {c for m in self.mentions for c in m.communes}
+
+    def codes(self) -> set[str]:
+        return {m.raw_code for m in self.mentions if m.raw_code}
+
+
+def extract_neighbourhoods(document: Document, passages: Sequence[Passage]) -> list[Neighbourhood]:
+    """The neighbourhoods a contract names, each with its spellings, communes, code and status."""
+    lexicon = CommuneLexicon.from_passages(passages)
+    consumed: set[str] = set()
+    mentions: list[_Mention] = []
+    mentions += _from_tables(passages, lexicon, consumed)
+    mentions += _from_pseudo_tables(passages, lexicon, consumed)
+    mentions += _from_codes(passages, lexicon, consumed)
+    mentions += _from_lists(passages, lexicon, consumed)
+    mentions += _from_short_lines(passages, lexicon, consumed)
+    mentions += _from_prose(passages, lexicon, consumed)
+    groups = _group(mentions, lexicon)
+    return [_to_neighbourhood(g, lexicon) for g in groups]
+
+
+# --- sources ---------------------------------------------------------------------------------
+
+
+def _cells(row: str) -> list[str]:
+    return [c.strip() for c in re.split(r"\s*\|\s*", row)]
+
+
+def _header_role(cell: str) -> str | None:
+    folded = " ".join(re.findall(r"\w+", fold_cut(cell)))
+    for role in ("code", "commune", "neighbourhood"):
+        if any(folded == h or folded.startswith(h + " ") for h in cues()["table_headers"][role]):
+            return role
+    return None
+
+
+def _context_status(passages: Sequence[Passage], i: int, default: Status = Status.PRIORITY) -> Status:
+    """Status announced by the passage(s) just before position i or the section heading."""
+    for j in range(i - 1, max(i - 3, -1), -1):
+        status = status_in(passages[j].text)
+        if status is not None:
+            return status
+    if passages[i].section_path:
+        return status_in(passages[i].section_path[-1]) or default
+    return default
+
+
+def _is_lead_in(text: str) -> bool:
+    folded = fold_cut(text)[-300:]
+    return any(re.search(p, folded) for p in cues()["list_lead_ins"])
+
+
+def _from_tables(passages, lexicon, consumed) -> list[_Mention]:
+    out: list[_Mention] = []
+    i = 0
+    while i < len(passages):
+        if passages[i].kind != BlockKind.TABLE_ROW:
+            i += 1
+            continue
+        j = i
+        while j < len(passages) and passages[j].kind == BlockKind.TABLE_ROW:
+            j += 1
+        out += _read_table(passages, i, j, lexicon, consumed)
+        i = j
+    return out
+
+
+def _read_table(passages, start, end, lexicon, consumed) -> list[_Mention]:
+    header = _cells(passages[start].text)
+    roles = [_header_role(c) for c in header]
+    body = range(start + 1, end)
+    if "neighbourhood" not in roles:
+        if not (start > 0 and _is_lead_in(passages[start - 1].text)):
+            return []
+        roles = ["commune", "neighbourhood"] if len(header) > 1 else ["neighbourhood"]
+        body = range(start, end)
+    status = status_in(passages[start].text) or _context_status(passages, start)
+    n_col, c_col = roles.index("neighbourhood"), roles.index("commune") if "commune" in roles else None
+    code_col = roles.index("code") if "code" in roles else None
+    out, commune = [], None
+    for k in body:
+        cells = _cells(passages[k].text)
+        if c_col is not None and c_col < len(cells) and cells[c_col]:
+            commune = cells[c_col]
+            lexicon.add(commune)
+        if n_col >= len(cells) or not cells[n_col]:
+            continue
+        raw = cells[code_col] if code_col is not None and code_col < len(cells) else None
+        name = _whole_commune(clean_name(cells[n_col]), commune)
+        if _generic(name):
+            continue
+        consumed.add(passages[k].id)
+        out.append(_Mention(name, [commune] if commune else [], status, passages[k], STRONG,
+                            _code_in(raw) if raw else _code_in(cells[n_col])))
+    return _merge_intercommunal(out)
+
+
+def _merge_intercommunal(rows: list[_Mention]) -> list[_Mention]:
+    """One long name repeated under several communes of a table is one intercommunal QPV."""
+    out: list[_Mention] = []
+    for m in rows:
+        same = next((o for o in out if fold_cut(o.name) == fold_cut(m.name)), None)
+        key = key_of(m.name, ())
+        if same and (len(key.split()) >= 3 or "intercommunal" in fold_cut(m.name)):
+            same.communes += [c for c in m.communes if c not in same.communes]
+        else:
+            out.append(m)
+    return out
+
+
+def _from_pseudo_tables(passages, lexicon, consumed) -> list[_Mention]:
+    """Rows of a "COMMUNES QUARTIERS ..." table flattened to lines: "Commune[, Commune] Name (code)"."""
+    out: list[_Mention] = []
+    for i, p in enumerate(passages):
+        folded = fold_cut(p.text)
+        if len(p.text) > 100 or not any(re.match(r, folded) for r in cues()["pseudo_table_headers"]):
+            continue
+        status = status_in(p.text) or Status.PRIORITY
+        pending: list[str] = []
+        for q in passages[i + 1:i + 60]:
+            if q.kind == BlockKind.LIST_ITEM or len(q.text) > 160 or _NUMBERING.match(q.text):
+                break
+            if q.id in consumed:
+                continue
+            text = clean_name(q.text)
+            communes, rest = lexicon.split_prefix(text)
+            if _commune_list(text):  # the commune cell wrapped onto its own line
+                pending = [c.strip() for c in text.split(",")]
+                for c in pending:
+                    lexicon.add(c)
+                continue
+            for c in communes:
+                lexicon.add(c)
+            raw = _code_in(rest)
+            rest = clean_name(_CODE.sub("", rest))
+            if not communes and pending:
+                communes, pending = pending, []
+            elif not communes:  # unknown communes: the first word(s), unless they start a name
+                several = _SEVERAL_WORDS.match(rest)
+                first, _, tail = rest.partition(" ")
+                if several:
+                    communes, rest = [c.strip() for c in several.group(1).split(",")], several.group(2)
+                elif fold_cut(first) in cues()["name_first_words"] or not first[:1].isupper() or not tail:
+                    if raw is None:
+                        continue
+                else:
+                    communes, rest = [first], tail
+                for c in communes:
+                    lexicon.add(c)
+            name = _whole_commune(rest, communes[0] if communes else None)
+            if _generic(name) or not re.search(r"[A-Za-zÀ-ÿ]{2}", name):
+                continue
+            consumed.add(q.id)
+            out.append(_Mention(name, communes, Status.PRIORITY if raw else status, q, STRONG, raw))
+    return out
+
+
+def _commune_list(text: str) -> bool:
+    """"Anzin, Beuvrages, Valenciennes": a line made only of capitalised names and commas."""
+    parts = [c.strip() for c in text.split(",")]
+    return len(parts) > 1 and _code_in(text) is None and all(
+        c[:1].isupper() and len(c.split()) <= 4 and fold_cut(c.split()[0]) not in cues()["name_first_words"]
+        for c in parts)
+
+
+def _from_codes(passages, lexicon, consumed) -> list[_Mention]:
+    """Short lines carrying a QPV code: "Name (QN05901M)", "Commune QP059020 Name"."""
+    out: list[_Mention] = []
+    for p in passages:
+        if p.id in consumed or len(p.text) > 200:
+            continue
+        m = _CODE.search(p.text)
+        if not m:
+            continue
+        before, after = p.text[:m.start()], clean_name(p.text[m.end():])
+        if re.search(r"[A-Za-zÀ-ÿ]{3}", after):
+            name, communes = after, lexicon.trailing(before)
+        else:
+            communes, name = lexicon.split_prefix(clean_name(before))
+            name = strip_prefix(clean_name(name))
+        name = clean_name(name)
+        if _generic(name):
+            continue
+        consumed.add(p.id)
+        out.append(_Mention(name, communes, Status.PRIORITY, p, STRONG, _code_in(m.group(1))))
+    return out
+
+
+def _from_lists(passages, lexicon, consumed) -> list[_Mention]:
+    """List items after a lead-in such as "Les quartiers prioritaires sont les suivants :"."""
+    out: list[_Mention] = []
+    for i, p in enumerate(passages):
+        if p.kind == BlockKind.TABLE_ROW or not _is_lead_in(p.text):
+            continue
+        stated = status_in(p.text[-300:])
+        strength = STRONG if stated is not None else WEAK
+        for q in passages[i + 1:i + 40]:
+            if q.kind != BlockKind.LIST_ITEM:
+                break
+            if q.id in consumed:
+                continue
+            m = _parse_item(q, lexicon, stated or Status.PRIORITY, strength)
+            if m is not None:
+                consumed.add(q.id)
+                out.append(m)
+    return out
+
+
+def _parse_item(p: Passage, lexicon, status: Status, strength: int) -> _Mention | None:
+    """One neighbourhood written as "Name", "Name (Commune)", "Name à Commune", "Commune : Name"."""
+    text = clean_name(p.text)
+    if len(text) > 90 or len(text.split()) > 12 or not text[:1].isupper():
+        return None
+    communes: list[str] = []
+    if (m := _PAREN_END.match(text)) is not None:
+        paren_status = status_in(m.group("paren"))
+        if paren_status is not None:
+            status, text = paren_status, m.group("name")
+        elif _commune_like(m.group("paren"), lexicon):
+            communes, text = lexicon.split_list(m.group("paren")), m.group("name")
+    elif (m := _A_COMMUNE.match(text)) is not None and _commune_like(m.group("commune"), lexicon):
+        communes, text = lexicon.split_list(m.group("commune")), m.group("name")
+    elif ":" in text:
+        head, _, tail = text.partition(":")
+        if lexicon.knows(head):
+            communes, text = [head.strip()], tail
+    name = strip_prefix(clean_name(text))
+    if _generic(name) or _facility(name):
+        return None
+    return _Mention(name, communes, status, p, strength)
+
+
+def _commune_like(text: str, lexicon: CommuneLexicon) -> bool:
+    """In a list of neighbourhoods, "(Villeneuve)" or "à Villeneuve" names a commune."""
+    words = text.split()
+    return lexicon.knows(text) or (0 < len(words) <= 4 and words[0][:1].isupper()
+                                   and not re.search(r"\d", text))
+
+
+def _from_short_lines(passages, lexicon, consumed) -> list[_Mention]:
+    """Captions "Le quartier X à Y", and "X (quartier en veille active)" lines."""
+    out: list[_Mention] = []
+    for p in passages:
+        if p.id in consumed or len(p.text) > 120 or p.kind == BlockKind.TABLE_ROW:
+            continue
+        text = clean_name(p.text)
+        folded = fold_cut(text)
+        m = _PAREN_END.match(text)
+        if m and (status := status_in(m.group("paren"))) is not None:
+            name = strip_prefix(clean_name(m.group("name")))
+            if not _generic(name) and not _facility(name):
+                out.append(_Mention(name, lexicon.section_communes(p), status, p, STRONG))
+                consumed.add(p.id)
+            continue
+        m = _A_COMMUNE.match(text)
+        if m is None:
+            continue
+        starts_with_cue = re.match(cues()["name_prefixes"][0], folded) is not None
+        if not starts_with_cue and not (p.kind == BlockKind.HEADING and lexicon.knows(m.group("commune"))):
+            continue
+        name = strip_prefix(clean_name(m.group("name")))
+        if _generic(name) or _facility(name) or len(name.split()) > 12:
+            continue
+        lexicon.add(m.group("commune"))
+        consumed.add(p.id)
+        out.append(_Mention(name, lexicon.split_list(m.group("commune")),
+                            status_in(text) or Status.PRIORITY,
+                            p, STRONG if p.kind == BlockKind.HEADING or starts_with_cue else WEAK))
+    return out
+
+
+def _from_prose(passages, lexicon, consumed) -> list[_Mention]:
+    """Running text ("le quartier du Bois du Quesnoy de la ville d'Hautmont"): spellings only."""
+    out: list[_Mention] = []
+    for p in passages:
+        if p.id in consumed or p.kind == BlockKind.TABLE_ROW:
+            continue
+        for m in _QUARTIER_OF_COMMUNE.finditer(p.text):
+            if not lexicon.knows(m.group("commune")):
+                continue
+            name = strip_article(clean_name(m.group("name")))
+            if not _generic(name) and not _facility(name):
+                out.append(_Mention(name, [m.group("commune")], Status.PRIORITY, p, WEAK))
+        if len(p.text) <= 60:  # a short heading or label naming a neighbourhood already found
+            name = strip_prefix(clean_name(re.sub(r"\(\d+\)\s*$", "", p.text).rstrip(" :")))
+            if name and not _generic(name):
+                out.append(_Mention(name, lexicon.section_communes(p), Status.PRIORITY, p, FAINT))
+    return out
+
+
+# --- helpers ---------------------------------------------------------------------------------
+
+
+def _code_in(text: str | None) -> str | None:
+    if not text:
+        return None
+    m = _CODE.search(text)
+    return re.sub(r"\s", "", m.group(1)) if m else None
+
+
+def _generic(name: str) -> bool:
+    words = " ".join(re.findall(r"\w+", fold_cut(name)))
+    return len(words) < 2 or words in cues()["generic_names"]
+
+
+def _facility(name: str) -> bool:
+    words = " ".join(re.findall(r"\w+", fold_cut(name)))
+    return any(words == f or words.startswith(f + " ") for f in cues()["facility_words"])
+
+
+def _whole_commune(name: str, commune: str | None) -> str:
+    words = " ".join(re.findall(r"\w+", fold_cut(name)))
+    return commune if commune and words in cues()["whole_commune_names"] else name
+
+
+# --- grouping --------------------------------------------------------------------------------
+
+
+@cache
+def _similar(a: str, b: str, loose: bool) -> bool:
+    """Two comparison keys name one neighbourhood: nearly the same spelling, or (loose) one
+    spelling's words contained in the other's ("Les explorateurs" / "Les explorateurs – Place du
+    8 mai 1945 – …"), which is only trusted within a shared commune."""
+    if not a or not b:
+        return False
+    if fuzz.ratio(a, b) >= 88:
+        return True
+    return loose and min(len(a), len(b)) >= 4 and fuzz.token_set_ratio(a, b) >= 95
+
+
+def _fits(group: _Group, m: _Mention, lexicon: CommuneLexicon) -> bool:
+    codes = group.codes()
+    if m.raw_code and codes:
+        return m.raw_code in codes
+    if m.strength == STRONG and m.status != group.status:
+        return False
+    mine = {lexicon.canonical(c) for c in m.communes}
+    theirs = {lexicon.canonical(c) for c in group.communes()}
+    shared = bool(mine & theirs)
+    if mine and theirs and not shared:
+        return False
+    key = key_of(m.name, m.communes, lexicon)
+    loose = shared and m.strength <= WEAK
+    return any(_similar(key, key_of(o.name, o.communes, lexicon), loose) for o in group.mentions)
+
+
+def _group(mentions: list[_Mention], lexicon: CommuneLexicon) -> list[_Group]:
+    groups: list[_Group] = []
+    for m in sorted((m for m in mentions if m.strength == STRONG), key=lambda m: m.passage.index):
+        same_code = next((g for g in groups if m.raw_code and m.raw_code in g.codes()), None)
+        target = same_code or next((g for g in groups if _fits(g, m, lexicon)), None)
+        if target is None:
+            groups.append(_Group([m]))
+        else:
+            target.mentions.append(m)
+    for m in (m for m in mentions if m.strength != STRONG):
+        target = next((g for g in groups if _fits(g, m, lexicon)), None)
+        if target is not None:
+            target.mentions.append(m)
+    return groups
+
+
+def _to_neighbourhood(group: _Group, lexicon: CommuneLexicon) -> Neighbourhood:
+    first = group.mentions[0]
+    names: dict[str, str] = {}
+    for m in group.mentions:
+        names.setdefault(" ".join(re.findall(r"\w+", fold_cut(m.name))), m.name)
+    communes = list(dict.fromkeys(lexicon.display(c) for m in group.mentions for c in m.communes))
+    code = None
+    for raw in (m.raw_code for m in group.mentions if m.raw_code):
+        try:
+            code = qpv_code(raw)
+            break
+        except InvalidIdentifier:  # a 2015 code ("QP059020") or a typo: not the official shape
+            continue
+    provenance = tuple(dict.fromkeys(
+        Provenance(m.passage.id, m.passage.page, m.passage.line_start) for m in group.mentions))
+    return Neighbourhood(
+        name=first.name, aliases=tuple(n for n in names.values() if n != first.name),
+        communes=tuple(communes), code=code, status=group.status, provenance=provenance,
+    )

@@ -1,0 +1,148 @@
+"""Link extracted neighbourhoods to the official QPV list (codes, official names, INSEE communes).
+
+The reference table has the format of reference/qpv_2024_communes.csv: one row per QPV with its
+code, name, commune (INSEE code and name) and EPCI (SIREN and name). Matching is restricted to
+the contract's EPCI (by SIREN, else by fuzzy EPCI name) and, when the text gives them, to the
+neighbourhood's communes; names are compared accent-folded with rapidfuzz, without the words
+that carry no identity ("quartier", articles, the commune's own name).
+
+Older contracts (2015) name the 2015 QPVs, which the 2024 list redrew: a match needs a close
+spelling, so a neighbourhood that changed shape is reported rather than linked to a neighbour.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from functools import cache
+from pathlib import Path
+
+from rapidfuzz import fuzz
+
+from ingest.extract.neighbourhood_text import key_of, tokens
+from ingest.model import Neighbourhood, Status, Territory
+
+# Scores (0-100) on comparison keys: with a shared commune a close spelling is enough; without
+# any commune in the text the name alone must be nearly identical.
+MIN_SCORE_WITH_COMMUNE = 85
+MIN_SCORE_WITHOUT_COMMUNE = 92
+MIN_EPCI_NAME_SCORE = 85
+_EPCI_STOPWORDS = {"communaute", "d", "de", "du", "des", "l", "la", "le", "agglomeration",
+                   "urbaine", "communes", "metropole", "ca", "cu", "cc", "eurometropole", "et"}
+
+
+@dataclass(frozen=True)
+class ReferenceQpv:
+    code: str
+    name: str
+    insee: str
+    commune: str
+    siren_epci: str
+    epci: str
+
+
+@cache
+def load_reference(path: Path) -> tuple[ReferenceQpv, ...]:
+    """Rows of a QPV reference table ("NA" means missing)."""
+    with path.open(encoding="utf-8", newline="") as f:
+        rows = list(csv.DictReader(f))
+    clean = [{k: (v if v != "NA" else "") for k, v in r.items()} for r in rows]
+    return tuple(ReferenceQpv(r["code_qp"].strip(), r["lib_qp"].strip(), r["insee_com"].strip(),
+                              r["lib_com"].strip(), r["siren_epci"].strip(),
+                              r["lib_epci"].strip().replace('"', ""))
+                 for r in clean if r.get("code_qp"))
+
+
+def _epci_words(name: str) -> str:
+    return " ".join(w for w in tokens(name) if w not in _EPCI_STOPWORDS)
+
+
+def epci_rows(reference: Sequence[ReferenceQpv], territory: Territory) -> list[ReferenceQpv]:
+    """The reference QPVs of the contract's EPCI: by SIREN, else by the closest EPCI name."""
+    if territory.siren:
+        rows = [r for r in reference if r.siren_epci == territory.siren]
+        if rows:
+            return rows
+    wanted = _epci_words(territory.name)
+    if not wanted:
+        return []
+    scores = {r.epci: fuzz.token_sort_ratio(wanted, _epci_words(r.epci)) for r in reference if r.epci}
+    if not scores:
+        return []
+    best = max(scores, key=lambda e: scores[e])
+    return [r for r in reference if r.epci == best] if scores[best] >= MIN_EPCI_NAME_SCORE else []
+
+
+def _same_commune(a: str, b: str) -> bool:
+    return tokens(a) == tokens(b)
+
+
+def _score(nb: Neighbourhood, ref: ReferenceQpv) -> float:
+    """How well one reference QPV fits a neighbourhood (0 when the commune rules it out)."""
+    shared = any(_same_commune(c, ref.commune) for c in nb.communes)
+    if nb.communes and not shared:
+        return 0.0
+    ref_key = key_of(ref.name, [ref.commune])
+    best = 0.0
+    for name in (nb.name, *nb.aliases):
+        key = key_of(name, [*nb.communes, ref.commune])
+        score = fuzz.ratio(key, ref_key)
+        # The text often writes more (or less) than the official name: "Centre-ville" for
+        # "Centre Ville - Le Jard". Trusted only inside the same commune.
+        if shared and min(len(key), len(ref_key)) >= 4 and fuzz.token_set_ratio(key, ref_key) == 100:
+            score = max(score, 90.0)
+        best = max(best, score)
+    needed = MIN_SCORE_WITH_COMMUNE if shared else MIN_SCORE_WITHOUT_COMMUNE
+    return best if best >= needed else 0.0
+
+
+def link_neighbourhoods(neighbourhoods: Sequence[Neighbourhood], territory: Territory,
+                        reference_csv: Path) -> tuple[list[Neighbourhood], list[str]]:
+    """Neighbourhoods with official code, name and INSEE codes filled where they match; and one
+    readable line per neighbourhood that did not match and per reference QPV never mentioned."""
+    rows = epci_rows(load_reference(Path(reference_csv)), territory)
+    if not rows:
+        return list(neighbourhoods), [
+            f"no reference QPV found for the EPCI {territory.name!r} (SIREN {territory.siren}): "
+            "neighbourhoods not linked"]
+    insee_of = {tuple(tokens(r.commune)): r.insee for r in rows if r.insee}
+    by_code = {r.code: r for r in rows}
+    matched: dict[int, ReferenceQpv] = {}
+    messages: list[str] = []
+    for i, nb in enumerate(neighbourhoods):
+        if nb.code and nb.code in by_code:
+            matched[i] = by_code[nb.code]
+        elif nb.code:
+            messages.append(f"neighbourhood {nb.name!r}: code {nb.code} written in the text is "
+                            f"not in the reference list of {rows[0].epci}")
+    pairs = sorted(((s, i, r.code) for i, nb in enumerate(neighbourhoods)
+                    if nb.status == Status.PRIORITY and i not in matched
+                    for r in rows if r.code not in {m.code for m in matched.values()}
+                    if (s := _score(nb, r)) > 0), reverse=True)
+    for score, i, code in pairs:  # best pairs first; one reference QPV per neighbourhood
+        if i in matched or code in {m.code for m in matched.values()}:
+            continue
+        matched[i] = by_code[code]
+        if score < 95:
+            messages.append(f"neighbourhood {neighbourhoods[i].name!r} linked to {code} "
+                            f"{by_code[code].name!r} by an approximate match (score {score:.0f})")
+    out: list[Neighbourhood] = []
+    for i, nb in enumerate(neighbourhoods):
+        ref = matched.get(i)
+        insee = [insee_of[k] for c in nb.communes if (k := tuple(tokens(c))) in insee_of]
+        if ref is None:
+            out.append(replace(nb, insee_codes=tuple(dict.fromkeys(insee))) if insee else nb)
+            if nb.status == Status.PRIORITY:
+                where = f" ({', '.join(nb.communes)})" if nb.communes else ""
+                messages.append(f"neighbourhood {nb.name!r}{where} not found in the reference "
+                                f"QPV list of {rows[0].epci}")
+            continue
+        out.append(replace(nb, code=nb.code or ref.code, official_name=ref.name,
+                           insee_codes=tuple(dict.fromkeys([ref.insee, *insee]))))
+    linked = {r.code for r in matched.values()}
+    for r in rows:
+        if r.code not in linked:
+            messages.append(f"reference QPV {r.code} {r.name!r} ({r.commune}) is not mentioned "
+                            "in the document")
+    return out, messages

@@ -1,0 +1,256 @@
+"""Neighbourhood (QPV) extraction and reference linking, on snippets shaped like the corpus and on
+the corpus itself. Snippets go through the real reader and segmenter."""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+
+import pytest
+
+from ingest.corpus import ingest_file
+from ingest.extract.neighbourhoods import extract_neighbourhoods
+from ingest.extract.reference_link import link_neighbourhoods
+from ingest.model import Status, Territory
+from ingest.read import read_document
+from ingest.segment import segment
+
+ROOT = Path(__file__).resolve().parent.parent
+REFERENCE = ROOT / "reference" / "qpv_2024_communes.csv"
+
+
+def _extract(tmp_path: Path, text: str):
+    path = tmp_path / "snippet.txt"
+    path.write_text(text, encoding="utf-8")
+    document = read_document(path, document_id="snippet")
+    return extract_neighbourhoods(document, segment(document))
+
+
+def _by_name(neighbourhoods, fragment: str):
+    found = [n for n in neighbourhoods
+             if any(fragment.lower() in s.lower() for s in (n.name, *n.aliases))]
+    assert len(found) == 1, f"{fragment!r}: {[n.name for n in neighbourhoods]}"
+    return found[0]
+
+
+TABLE = """Les 5 quartiers politique de la ville sont désormais les suivants :
+
+Commune concernée\tNom du quartier
+FEIGNIES\tLes explorateurs – Place du 8 mai 1945 – Jean Jaurès
+HAUTMONT\tBois du Quesnoy
+\tQuartier intercommunal Sous-le-Bois, Montplaisir, rue d'Hautmont
+LOUVROIL\tCentre
+\tLongs Prés – Prés du paradis
+\tQuartier intercommunal Sous-le-Bois, Montplaisir, rue d'Hautmont
+
+**Le quartier Long Près - Près du Paradis
+à Louvroil**
+
+**Le quartier de Louvroil Centre
+à Louvroil**
+
+**Les explorateurs
+à Feignies**
+
+La ville de Louvroil a rénové la rue Jean Jaurès et la Maison de quartier.
+"""
+
+
+def test_table_rows_with_an_empty_first_cell_continue_the_commune_above(tmp_path):
+    found = _extract(tmp_path, TABLE)
+    assert len(found) == 5, [n.name for n in found]
+    assert _by_name(found, "Longs Prés").communes == ("Louvroil",)
+    assert _by_name(found, "Bois du Quesnoy").communes == ("Hautmont",)
+    intercommunal = _by_name(found, "Sous-le-Bois")
+    assert set(intercommunal.communes) == {"Hautmont", "Louvroil"}
+    assert all(n.status == Status.PRIORITY for n in found)
+
+
+def test_spelling_variants_and_captions_are_aliases_of_one_neighbourhood(tmp_path):
+    found = _extract(tmp_path, TABLE)
+    paradis = _by_name(found, "Longs Prés")
+    assert paradis.name == "Longs Prés – Prés du paradis"
+    assert "Long Près - Près du Paradis" in paradis.aliases
+    assert "Louvroil Centre" in _by_name(found, "Centre").aliases
+    assert "Les explorateurs" in _by_name(found, "explorateurs").aliases
+    # provenance: the table row and the caption
+    assert len(paradis.provenance) >= 2 and all(p.line for p in paradis.provenance)
+
+
+def test_no_neighbourhood_from_communes_streets_or_facilities(tmp_path):
+    found = _extract(tmp_path, TABLE)
+    names = {s.lower() for n in found for s in (n.name, *n.aliases)}
+    assert not {"louvroil", "rue jean jaurès", "maison de quartier"} & names
+
+
+FLATTENED = """Ce sont désormais 4 quartiers répartis sur 4 communes, comme récapitulé dans le tableau ci-dessous.
+
+COMMUNES QUARTIERS PRIORITAIRES
+
+Anzin Verrerie - Square République (QP059020)
+
+Condé sur l’Escaut Centre-ville (QP059023)
+
+Fresnes-sur-Escaut Centre-ville (QP059025)
+
+Onnaing, Vicq Quatre-Chasse - Poudrière - Faïencerie (QP059027)
+
+> Les cartes détaillées des quartiers se trouvent en Annexe 1.
+
+COMMUNES QUARTIERS DE VEILLE ACTIVE
+Beuvrages Cité château mallet
+
+Condé sur l’Escaut Le Gras Boeuf / Macou
+
+> Les cartes détaillées des quartiers se trouvent en Annexe 1.
+
+COMMUNE DE CONDÉ-SUR-L'ESCAUT
+
+Hameau de Macou (quartier en veille active)
+
+Annexe : liste des quartiers vécus
+
+Anzin QP059020 Verrerie – Square République
+"""
+
+
+def test_flattened_commune_quartier_table_veille_and_codes(tmp_path):
+    found = _extract(tmp_path, FLATTENED)
+    priority = [n for n in found if n.status == Status.PRIORITY]
+    veille = [n for n in found if n.status == Status.VEILLE]
+    assert len(priority) == 4, [n.name for n in priority]
+    verrerie = _by_name(priority, "Verrerie")
+    assert verrerie.communes == ("Anzin",)
+    assert verrerie.code is None  # the 2015 code shape is not a valid QPV code
+    assert [p.line for p in verrerie.provenance] == [5, 28]  # grouped through the code
+    centres = [n for n in priority if n.name == "Centre-ville"]
+    assert len(centres) == 2 and {n.communes for n in centres} == {
+        ("Condé sur l'Escaut",), ("Fresnes-sur-Escaut",)}
+    assert _by_name(priority, "Quatre-Chasse").communes == ("Onnaing", "Vicq")
+    assert {n.name for n in veille} >= {"Cité château mallet", "Le Gras Boeuf / Macou",
+                                       "Hameau de Macou"}
+    assert _by_name(veille, "château mallet").communes == ("Beuvrages",)
+
+
+LISTS = """Les quartiers prioritaires de l'agglomération sont les suivants :
+
+- Les Hauts de Sainte-Croix (Sainte-Croix)
+- Le Moulin à Villeneuve
+- Gare (QN01001I)
+
+Les territoires de vulnérabilité retenus sont les suivants :
+
+- Cité des Jardins (Villeneuve)
+
+Les habitants des quartiers prioritaires bénéficient de :
+
+- Des permanences de la CAF
+"""
+
+
+def test_lists_after_a_lead_in_with_communes_codes_and_status(tmp_path):
+    found = _extract(tmp_path, LISTS)
+    names = {n.name: n for n in found}
+    assert "Des permanences de la CAF" not in names
+    gare = names["Gare"]
+    assert gare.code == "QN01001I" and gare.status == Status.PRIORITY
+    assert names["Le Moulin"].communes == ("Villeneuve",)
+    jardins = names["Cité des Jardins"]
+    assert jardins.status == Status.VULNERABILITE
+
+
+def test_a_written_qpv_code_of_the_official_shape_is_kept(tmp_path):
+    found = _extract(tmp_path, "COMMUNES QUARTIERS PRIORITAIRES\n\nTroyes Bords De Seine (QN01002M)\n")
+    assert [(n.name, n.communes, n.code) for n in found] == [("Bords De Seine", ("Troyes",), "QN01002M")]
+
+
+# --- reference linking -----------------------------------------------------------------------
+
+REFERENCE_ROWS = """code_qp,lib_qp,insee_reg,lib_reg,insee_dep,lib_dep,insee_com,lib_com,siren_epci,lib_epci\r
+QN05914M,Long Prés - Prés Du Paradis,32,Hauts-de-France,59,Nord,59365,Louvroil,200043396,Communauté d'agglomération Maubeuge Val de Sambre\r
+QN05912M,Bois Du Quesnoy,32,Hauts-de-France,59,Nord,59291,Hautmont,200043396,Communauté d'agglomération Maubeuge Val de Sambre\r
+QN05999M,Centre,32,Hauts-de-France,59,Nord,59324,Jeumont,200043396,Communauté d'agglomération Maubeuge Val de Sambre\r
+QN06201M,Centre,32,Hauts-de-France,62,Pas-de-Calais,62041,Arras,200033579,Communauté urbaine d'Arras\r
+"""
+
+
+def test_linking_fills_codes_within_the_epci_and_reports_the_rest(tmp_path):
+    csv_path = tmp_path / "qpv.csv"
+    csv_path.write_text(REFERENCE_ROWS, encoding="utf-8")
+    found = _extract(tmp_path, TABLE)
+    territory = Territory("Communauté d'Agglomération Maubeuge-Val de Sambre", "CAMVS", "200043396")
+    linked, report = link_neighbourhoods(found, territory, csv_path)
+    paradis = _by_name(linked, "Longs Prés")
+    assert (paradis.code, paradis.insee_codes) == ("QN05914M", ("59365",))
+    assert paradis.official_name == "Long Prés - Prés Du Paradis"
+    assert _by_name(linked, "Bois du Quesnoy").code == "QN05912M"
+    # "Centre" of Louvroil is neither Jeumont's "Centre" nor Arras's
+    assert _by_name(linked, "Louvroil Centre").code is None
+    assert any("'Centre'" in line and "not found" in line for line in report)
+    assert any("QN05999M" in line and "not mentioned" in line for line in report)
+
+
+def test_linking_by_epci_name_when_no_siren(tmp_path):
+    csv_path = tmp_path / "qpv.csv"
+    csv_path.write_text(REFERENCE_ROWS, encoding="utf-8")
+    found = _extract(tmp_path, TABLE)
+    linked, _ = link_neighbourhoods(found, Territory("Maubeuge Val-de-Sambre"), csv_path)
+    assert _by_name(linked, "Longs Prés").code == "QN05914M"
+    unknown, report = link_neighbourhoods(found, Territory("Métropole de Nulle Part"), csv_path)
+    assert all(n.code is None for n in unknown) and "no reference QPV" in report[0]
+
+
+# --- whole documents -------------------------------------------------------------------------
+
+DEVELOPMENT = {  # document -> plausible number of priority neighbourhoods
+    "maubeuge-val-de-sambre_2024_contrat-de-ville.txt": (10, 13),
+    "valenciennes_2015_contrat-de-ville.txt": (13, 16),
+    "valenciennes_2019_protocole-engagements.txt": (0, 16),
+}
+TERRITORY = {
+    "maubeuge": Territory("Communauté d'Agglomération Maubeuge-Val de Sambre", "CAMVS", "200043396"),
+    "valenciennes": Territory("Valenciennes Métropole", "CAVM", "245901160"),
+}
+
+
+@cache
+def _corpus_neighbourhoods(name: str):
+    ingested = ingest_file(ROOT / "corpus" / name)
+    return extract_neighbourhoods(ingested.document, ingested.passages)
+
+
+@pytest.mark.parametrize("name", sorted(DEVELOPMENT))
+def test_corpus_counts_are_plausible(name):
+    found = _corpus_neighbourhoods(name)
+    low, high = DEVELOPMENT[name]
+    priority = [n for n in found if n.status == Status.PRIORITY]
+    assert low <= len(priority) <= high, [n.name for n in priority]
+    for n in found:
+        assert n.provenance and n.name.strip() == n.name and len(n.name) < 120
+
+
+def test_valenciennes_2015_keeps_veille_apart():
+    found = _corpus_neighbourhoods("valenciennes_2015_contrat-de-ville.txt")
+    veille = [n for n in found if n.status == Status.VEILLE]
+    assert 15 <= len(veille) <= 25
+
+
+def test_every_reference_qpv_of_maubeuge_is_linked():
+    found = _corpus_neighbourhoods("maubeuge-val-de-sambre_2024_contrat-de-ville.txt")
+    linked, report = link_neighbourhoods(found, TERRITORY["maubeuge"], REFERENCE)
+    assert not [line for line in report if "not mentioned" in line], report
+    codes = [n.code for n in linked if n.code]
+    assert len(codes) == len(set(codes)) == 9
+
+
+@pytest.mark.parametrize("name,minimum", [
+    ("maubeuge-val-de-sambre_2024_contrat-de-ville.txt", 0.8),
+    ("valenciennes_2015_contrat-de-ville.txt", 0.4),  # the 2015 list was redrawn in 2024
+])
+def test_linking_rate_per_document(name, minimum):
+    found = _corpus_neighbourhoods(name)
+    linked, _ = link_neighbourhoods(found, TERRITORY[name.split("_")[0].split("-")[0]], REFERENCE)
+    priority = [n for n in linked if n.status == Status.PRIORITY]
+    rate = sum(1 for n in priority if n.official_name) / len(priority)
+    assert rate >= minimum
+    assert all(n.code is None for n in linked if n.status != Status.PRIORITY)
