@@ -270,9 +270,11 @@ def test_bad_identifiers_and_missing_provenance_are_reported(graph):
     g.set((qpv, CKG.qpvCode, Literal("QPV-17")))
     g.set((uris.territory_uri("200043396", ""), CKG.siren, Literal("2000433")))
     g.remove((uris.indicator_uri(DOC, 0), PROV.wasDerivedFrom, None))
+    g.remove((URIRef(f"{uris.passage_uri(f'{DOC}#00000002')}#quote"), RDF.type, None))
     conforms, report = validate_data(g)
     assert not conforms
     assert "QPV code" in report and "SIREN" in report and str(uris.indicator_uri(DOC, 0)) in report
+    assert "text quote selector" in report
 
 
 @pytest.mark.slow
