@@ -85,7 +85,10 @@ class _State:
 
 class CommitmentExtractor:
     def __init__(self, document: Document, passages: Sequence[Passage], resolver, locate: Locate,
-                 neighbourhood_names: Sequence[str] = ()) -> None:
+                 neighbourhood_names: Sequence[str] = (), commune_names: Sequence[str] = (),
+                 strategy_labels: Sequence[str] = ()) -> None:
+        self.communes = {fold(c): c for c in commune_names if c}
+        self.strategy_labels = {_label_key(x) for x in strategy_labels}
         self.document = document
         self.passages = passages
         self.resolver = resolver
@@ -129,7 +132,9 @@ class CommitmentExtractor:
             s.zone = True
             return True
         if match_orientation(text):
-            s.block = s.lead = None
+            # A partner's block may run over several orientations (a commune's action plan), so
+            # only the lead-in and the neighbourhood scope end here.
+            s.lead = None
             s.scope = ()
             return True
         if p.kind == BlockKind.LIST_ITEM:
@@ -179,10 +184,17 @@ class CommitmentExtractor:
                 break
         found = self.resolver.find(name)
         if not found:
-            return None
+            return self._commune_named(name)
         start, end, org = found[0]
         rest = re.sub(r"[\W\d_]+", " ", name[:start] + " " + name[end:]).split()
         return org if len(rest) <= 3 else None
+
+    def _commune_named(self, line: str) -> Organisation | None:
+        """A line that is only the name of one of the contract's communes ("CRESPIN")."""
+        key = fold(line).strip(" :-–—")
+        if key in self.communes:
+            return self.resolver.resolve(f"Commune de {self.communes[key]}")
+        return None
 
     def _commune_of_chapter(self, i: int) -> Organisation | None:
         """The commune a chapter presents: the one named most since the chapter's presentation."""
@@ -247,7 +259,7 @@ class CommitmentExtractor:
         text = p.text.strip()
         subject = self._subject(text)
         if self._is_lead_in(text):
-            lead = subject or s.block or s.chapter
+            lead = self._lead_subject(text) or s.block or s.chapter
             if lead is not None:
                 s.lead = lead
                 return
@@ -261,7 +273,7 @@ class CommitmentExtractor:
         s = self.state
         text = p.text.strip()
         if self._is_lead_in(text):
-            lead = self._subject(_sentences(text)[-1]) or s.block or s.chapter
+            lead = self._lead_subject(_sentences(text)[-1]) or s.block or s.chapter
             if lead is not None:
                 s.lead = lead
                 self._sentences_of(p, text.rsplit(":", 1)[0], lead_in=True)
@@ -274,9 +286,12 @@ class CommitmentExtractor:
         for n, sentence in enumerate(sentences):
             if lead_in and n == len(sentences) - 1:
                 break  # "X s'engage à :" itself: its content is in the items that follow
-            if not is_binding(sentence):
-                if s.zone and s.block and self._is_action(sentence) and _starts_with_infinitive(sentence):
-                    self._emit(s.block, sentence, p)
+            binding = is_binding(sentence) or (s.zone and _any("binding_in_zone", fold(sentence)) is not None
+                                               and not is_possibility(sentence))
+            if not binding:
+                bare = _NUMBERING.sub("", sentence)
+                if s.zone and s.partner() and self._is_action(bare) and _starts_with_infinitive(bare):
+                    self._emit(s.partner(), sentence, p)
                 continue
             subject = self._subject(sentence) or self._named_before_verb(sentence)
             if subject is None and s.zone:
@@ -295,7 +310,15 @@ class CommitmentExtractor:
 
     def _is_lead_in(self, text: str) -> bool:
         return (text.rstrip().endswith(":") and _any("lead_in", fold(text.rstrip())) is not None) \
-            or (text.rstrip().endswith(":") and len(text.split()) <= 12 and self.resolver.subject(text) is not None)
+            or (text.rstrip().endswith(":") and len(text.split()) <= 12 and bool(self.resolver.find(text)))
+
+    def _lead_subject(self, text: str) -> Organisation | None:
+        """Who a lead-in speaks for: its subject, else the last body it names ("Dans ce cadre, la Caf :")."""
+        subject = self._subject(text) or self._named_before_verb(text)
+        if subject is None and len(text.split()) <= 12:
+            found = [org for _, _, org in self.resolver.find(text) if not org.id.startswith("communes-")]
+            subject = found[-1] if found else None
+        return subject
 
     def _names_subject(self, text: str) -> bool:
         """The item opens with its own subject ("La CPAM s'engage …"), not an infinitive."""
@@ -311,6 +334,8 @@ class CommitmentExtractor:
         key = re.sub(r"[^a-z0-9]+", " ", fold(text))[:240]
         if key in s.seen or len(text.split()) < MIN_ACTION_WORDS:
             return
+        if _label_key(text) in self.strategy_labels:
+            return  # an orientation or objective repeated in a partner's section is not an action
         s.seen.add(key)
         orientation, objective = self.locate(p)
         themes = themes_of(text) or themes_of(objective or "") or themes_of(orientation or "")
@@ -344,6 +369,11 @@ class _Table:
         return cls(action, operator)
 
 
+def _label_key(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", " ", fold(re.sub(r"^[\d.\s]+", "", text))).strip()
+
+
+_NUMBERING = re.compile(r"^\s*(?:\d{1,2}|[a-h])\s*(?:[.)/]|\s[-–—])\s*")
 _INFINITIVE = re.compile(r"^(?:[a-zà-ÿ'-]+(?:er|ir|re|oir)|s'[a-zà-ÿ-]+(?:er|ir|re))\b")
 
 
@@ -353,6 +383,13 @@ def _starts_with_infinitive(text: str) -> bool:
 
 
 def extract_commitments(document: Document, passages: Sequence[Passage], resolver, locate: Locate,
-                        neighbourhood_names: Sequence[str] = ()) -> list[Commitment]:
-    """Every commitment of one document, in reading order, each with its partner and provenance."""
-    return CommitmentExtractor(document, passages, resolver, locate, neighbourhood_names).run()
+                        neighbourhood_names: Sequence[str] = (), commune_names: Sequence[str] = (),
+                        strategy_labels: Sequence[str] = ()) -> list[Commitment]:
+    """Every commitment of one document, in reading order, each with its partner and provenance.
+
+    `commune_names` (the communes of the contract's neighbourhoods) lets a line that is only a
+    commune's name ("CRESPIN") open that commune's block; `strategy_labels` (orientation and
+    objective labels) are never taken for actions when a section repeats them.
+    """
+    return CommitmentExtractor(document, passages, resolver, locate, neighbourhood_names, commune_names,
+                               strategy_labels).run()

@@ -25,7 +25,7 @@ def extract(document: Document, passages: Sequence[Passage],
     from ingest.extract.neighbourhoods import extract_neighbourhoods
     from ingest.extract.organisations import OrganisationResolver, departments_of
     from ingest.extract.signatories import extract_signatories
-    from ingest.extract.structure import StructureIndex, extract_orientations
+    from ingest.extract.structure import StructureIndex, extract_orientations, strategy_labels
     from ingest.extract.territory import extract_territory
 
     warnings: list[str] = []
@@ -43,6 +43,8 @@ def extract(document: Document, passages: Sequence[Passage],
     commitments = extract_commitments(
         document, passages, resolver, locate=structure.locate,
         neighbourhood_names=tuple(n for nb in neighbourhoods for n in (nb.name, *nb.aliases)),
+        commune_names=tuple(dict.fromkeys(c for nb in neighbourhoods for c in nb.communes)),
+        strategy_labels=strategy_labels(orientations),
     )
     indicators = extract_indicators(document, passages, commitments, locate=structure.locate)
     return Extraction(

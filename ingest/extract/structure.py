@@ -344,3 +344,18 @@ class StructureIndex:
         if m and m.groupdict().get("code"):
             return self._objective_by_code.get(re.sub(r"\s", "", m.group("code")))
         return None
+
+
+def strategy_labels(orientations: Sequence[Orientation]) -> list[str]:
+    """Every orientation and objective label, aliases included."""
+    out: list[str] = []
+
+    def walk(items: Sequence[Objective]) -> None:
+        for ob in items:
+            out.append(ob.label)
+            walk(ob.children)
+
+    for o in orientations:
+        out.extend([o.label, *o.aliases])
+        walk(o.objectives)
+    return out
