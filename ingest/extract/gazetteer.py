@@ -23,11 +23,21 @@ _LOWER_LETTERS = "a-zàâäçéèêëîïôöùûüÿœ"
 # A proper name as contracts write it: "Maubeuge", "FERRIÈRE-LA-GRANDE", "Condé-sur-l'Escaut",
 # "Aulnoy-lez-Valenciennes", "Petite Forêt". Tokens start with a capital; linking words
 # (sur, lez, de, la...) are allowed between tokens; at most five tokens.
-_TOKEN = rf"[{_UPPER_LETTERS}0-9][{_UPPER_LETTERS}{_LOWER_LETTERS}0-9&]*"
-_LINK = r"(?:sur|sous|lès|lez|les|le|la|en|et|de|du|des|aux|au|SUR|SOUS|LES|LEZ|LE|LA|EN|ET|DE|DU|DES|AUX|AU)"
+_TOKEN = rf"[{_UPPER_LETTERS}][{_UPPER_LETTERS}{_LOWER_LETTERS}0-9&]*"
+_LINK = r"(?:sur|sous|lès|lez|les|le|la|en|de|du|des|aux|au|SUR|SOUS|LES|LEZ|LE|LA|EN|DE|DU|DES|AUX|AU)"
 _SEP = r"(?:\s*[-–]\s*|[ \t]+)"
 _ELIDE = r"(?:[dlDL]['’]\s?)"
-PROPER_NAME = rf"{_TOKEN}(?:{_SEP}(?:{_LINK}{_SEP})?{_ELIDE}?{_TOKEN}){{0,4}}"
+# A commune's name: hyphens join freely; spaces only through a linking word ("Fresnes sur Escaut")
+# or between capitalised words in mixed case ("Petite Forêt") — in capitals a space ends the
+# name, since headings run on in capitals ("COMMUNE DE MARLY ATOUTS POINTS DE VIGILANCE").
+_TITLE = rf"[{_UPPER_LETTERS}][{_LOWER_LETTERS}]+"
+_CAPS = rf"[{_UPPER_LETTERS}][{_UPPER_LETTERS}]+"
+_CAPS_LINK = r"(?:SUR|SOUS|LES|LEZ|LÈS|LE|LA|EN|DE|DU|DES|AUX|AU)"
+COMMUNE_NAME = (
+    rf"(?:(?-i:{_TITLE}(?:(?:\s*-\s*|[ \t]+)(?:{_LINK}(?:\s*-\s*|[ \t]+))?{_ELIDE}?{_TITLE}){{0,4}})(?![\w-])"
+    rf"|(?-i:(?:(?:SAINTE?|PETITE?|GRANDE?|VIEUX|VIEILLE|NEUF|NEUVE)[ \t]+)?{_CAPS}(?:(?:-(?:{_CAPS_LINK}-|ET-)?|[ \t]+{_CAPS_LINK}[ \t]+){_ELIDE}?{_CAPS}){{0,4}})(?![\w-]))")
+# "et" links names only inside hyphenated names ("Rombies-et-Marchipont"), never "Fresnes et X".
+PROPER_NAME = rf"{_TOKEN}(?:(?:{_SEP}(?:{_LINK}{_SEP})?|-(?:et|ET)-){_ELIDE}?{_TOKEN}){{0,4}}"
 
 
 def slug(text: str) -> str:
@@ -39,7 +49,7 @@ def slug(text: str) -> str:
 def proper_case(name: str) -> str:
     """'FERRIÈRE-LA-GRANDE' -> 'Ferrière-la-Grande'; names already in mixed case are kept."""
     if not name.isupper():
-        return name
+        return _saint(name)
     small = {"sur", "sous", "lès", "lez", "les", "le", "la", "en", "et", "de", "du", "des", "aux", "au"}
     parts = re.split(r"([\s\-–]+|['’])", name.lower())
     out = []
@@ -52,7 +62,42 @@ def proper_case(name: str) -> str:
             out.append(part)
     text = "".join(out)
     # "D'" / "L'" elided articles inside names stay lower case ("Condé-sur-l'Escaut").
-    return re.sub(r"(?<=[\s\-])([DL])'", lambda m: m.group(1).lower() + "'", text)
+    text = re.sub(r"(?<=[\s\-])([DL])'", lambda m: m.group(1).lower() + "'", text)
+    return _saint(text)
+
+
+def _saint(name: str) -> str:
+    """'St Saulve', 'Saint Saulve' -> 'Saint-Saulve' (the official spelling of commune names)."""
+    return re.sub(r"^(Sainte?|St|Ste)\.?[\s\-]+(?=[A-ZÀ-Ý])",
+                  lambda m: {"St": "Saint", "Ste": "Sainte"}.get(m.group(1), m.group(1)) + "-", name)
+
+
+def _units(phrase: str, exact: bool) -> list[str]:
+    """One regex fragment per character of a phrase (accents optional, spaces/hyphens/quotes loose)."""
+    out = []
+    for ch in phrase:
+        base = fold(ch)
+        if ch in " -–":
+            out.append(r"(?:\s*[-–]\s*|\s+)")
+        elif ch in "'’":
+            out.append(r"['’]\s*")
+        elif ch == ".":
+            out.append(r"\.?")
+        elif base in _ACCENTS:
+            variants = _ACCENTS[base]
+            if not exact:
+                out.append(f"[{variants}{variants.upper()}]")
+            else:
+                out.append(f"[{variants.upper() if ch.isupper() else variants}]")
+        elif ch.isalpha() and not exact:
+            out.append(f"[{re.escape(ch.lower())}{re.escape(ch.upper())}]")
+        else:
+            out.append(re.escape(ch))
+    return out
+
+
+def _forms(phrase: str, exact: bool) -> list[str]:
+    return list(dict.fromkeys([phrase, phrase.upper()])) if exact else [phrase]
 
 
 def phrase_pattern(phrase: str, exact: bool = False) -> str:
@@ -60,29 +105,37 @@ def phrase_pattern(phrase: str, exact: bool = False) -> str:
 
     `exact` phrases keep their capitals (they match as written or in upper case); others ignore case.
     """
+    return "(?:" + "|".join("".join(_units(f, exact)) for f in _forms(phrase, exact)) + ")"
 
-    def body(text: str) -> str:
-        out = []
-        for ch in text:
-            base = fold(ch)
-            if ch in " -–":
-                out.append(r"(?:\s*[-–]\s*|\s+)")
-            elif ch in "'’":
-                out.append(r"['’]\s*")
-            elif ch == ".":
-                out.append(r"\.?")
-            elif base in _ACCENTS:
-                variants = _ACCENTS[base]
-                cls = variants.upper() if ch.isupper() else variants
-                out.append(f"[{cls}]")
-            else:
-                out.append(re.escape(ch))
-        return "".join(out)
 
-    if not exact:
-        return f"(?i:{body(phrase)})"
-    forms = dict.fromkeys([phrase, phrase.upper()])
-    return "(?:" + "|".join(body(f) for f in forms) + ")"
+def trie_pattern(phrases: list[tuple[str, bool, str]]) -> tuple[str, dict[str, str]]:
+    """One regex for many phrases, factored by common prefixes so that matching stays linear.
+
+    `phrases` are (phrase, exact, label); the match reports the phrase through the empty named
+    group at its end (`m.lastgroup`, mapped to the label by the returned dict). At every branch the
+    longer continuation is tried first, so the longest phrase wins; a phrase only ends before a
+    non-word character.
+    """
+    trie: dict = {}
+    leaves: dict[str, str] = {}
+    for phrase, exact, label in phrases:
+        for form in _forms(phrase, exact):
+            node = trie
+            for unit in _units(form, exact):
+                node = node.setdefault(unit, {})
+            if "" not in node:  # the first phrase to claim a path keeps it
+                node[""] = f"l{len(leaves)}"
+                leaves[node[""]] = label
+
+    def emit(node: dict) -> str:
+        branches = [unit + emit(child) for unit, child in node.items() if unit != ""]
+        if "" in node:
+            branches.append(rf"(?![\w])(?P<{node['']}>)")
+        if len(branches) == 1:
+            return branches[0]
+        return "(?:" + "|".join(branches) + ")"
+
+    return r"(?<![\w])" + emit(trie), leaves
 
 
 def bounded(pattern: str) -> str:
@@ -111,6 +164,7 @@ class BodyKind:
     scope: str  # department | region | national | territory
     qualifier: str  # department | region | free | none
     name: str  # template
+    collective: str | None = None  # the type of the bodies a group phrase stands for
 
 
 @dataclass(frozen=True)
@@ -149,49 +203,44 @@ def gazetteer() -> Gazetteer:
         for n in (region, *former):
             regions[fold(n)] = region
 
-    alternatives: list[tuple[str, str, tuple[str, str]]] = []  # (phrase, pattern, target)
+    alternatives: list[tuple[str, bool, tuple[str, str]]] = []  # (phrase, exact, target)
     kinds = []
     for entry in data["bodies"]:
         kind = BodyKind(entry["key"], entry["type"], entry["scope"], entry.get("qualifier", "none"),
-                        entry["name"])
+                        entry["name"], entry.get("collective"))
         kinds.append(kind)
         for phrase in (*entry.get("aliases", []), *entry.get("renamed", [])):
-            alternatives.append((phrase, phrase_pattern(phrase), ("kind", kind.key)))
+            alternatives.append((phrase, False, ("kind", kind.key)))
         for phrase in entry.get("exact", []):
-            alternatives.append((phrase, phrase_pattern(phrase, exact=True), ("kind", kind.key)))
+            alternatives.append((phrase, True, ("kind", kind.key)))
     landlords: dict[str, str] = {}
     for name, aliases in data["social_landlords"].items():
         for phrase in (name, *aliases):
             landlords[fold(phrase)] = name
             # Short all-caps acronyms keep their case ("SIGH", "LMH"), names ignore it.
             exact = phrase.isupper() and len(phrase) <= 5
-            alternatives.append((phrase, phrase_pattern(phrase, exact=exact), ("landlord", name)))
+            alternatives.append((phrase, exact, ("landlord", name)))
     for phrase in data["communes_generic"]:
         exact = phrase[:1].isupper() or phrase.split()[-1][:1].isupper()
-        alternatives.append((phrase, phrase_pattern(phrase, exact=exact), ("communes", "")))
+        alternatives.append((phrase, exact, ("communes", "")))
 
-    # Longest phrases first: at one position the regex takes the first alternative that matches.
-    alternatives.sort(key=lambda a: -len(a[0]))
-    group_target = {}
-    parts = []
-    for i, (_, pattern, target) in enumerate(alternatives):
-        group_target[f"g{i}"] = target
-        parts.append(f"(?P<g{i}>{bounded(pattern)})")
-    main = re.compile("|".join(parts))
+    pattern, leaves = trie_pattern([(phrase, exact, str(i)) for i, (phrase, exact, _) in enumerate(alternatives)])
+    main = re.compile(pattern)
+    group_target = {leaf: alternatives[int(i)][2] for leaf, i in leaves.items()}
 
     dept_names = sorted(departments.values(), key=lambda d: -len(d.name))
     dept_alt = "|".join(phrase_pattern(d.name, exact=True) for d in dept_names)
     region_names = sorted({n for r, f in data["regions"].items() for n in (r, *f)}, key=len, reverse=True)
     region_alt = "|".join(phrase_pattern(n, exact=True) for n in region_names)
     department_after = re.compile(
-        rf"(?:\s*[-–]\s*|\s+)(?:{_ARTICLE}\s*)?(?P<q>{dept_alt})(?![\w-])|\s*\(?(?P<code>\d{{2,3}}|2[AB])\)?(?![\w-])")
+        rf"(?:\s*[-–]\s*|\s+)(?:{_ARTICLE}\s*)?(?P<q>{dept_alt})(?![\w-])|\s*\((?P<code>\d{{2,3}}|2[AB])\)")
     region_after = re.compile(
         rf"(?:\s*[-–]\s*|\s+)(?:{_ARTICLE}\s*)?(?P<q>{region_alt}|{dept_alt})(?![\w-])")
     free_after = re.compile(rf"(?:\s*[-–]\s*|\s+)(?:{_ARTICLE}\s*)?(?P<q>{PROPER_NAME})")
 
     cues = "|".join(phrase_pattern(c) for c in sorted(data["commune_cues"], key=len, reverse=True))
     commune_cue = re.compile(
-        rf"(?<![\w])(?i:(?:la\s+|le\s+)?)(?:{cues})\s*(?:de\s+|d['’]\s*)(?P<name>{PROPER_NAME})")
+        rf"(?<![\w])(?i:(?:la\s+|le\s+)?)(?:{cues})\s*(?i:de\s+|d['’]\s*)(?P<name>{COMMUNE_NAME})")
     cues = data["landlord_cues"]
     before = "|".join(phrase_pattern(c, exact=True) for c in sorted(cues["before_name"], key=len, reverse=True))
     landlord_before = re.compile(rf"(?<![\w])(?:{before})\s+(?:{_ARTICLE}\s*)?(?P<name>{PROPER_NAME})")

@@ -44,6 +44,19 @@ _LEAD = re.compile(
     r"(?i:(?:la|le|les|l['’]|une|un)\s*)?(?:[«\"]\s*)?")
 
 
+_DEFINED_ACRONYM = re.compile(r"\s*\(\s*([A-Z][A-Z0-9&]{1,7})\s*\)")
+_ACRONYM_TOKEN = re.compile(r"(?<![\w])[A-Z][A-Z0-9&]{1,7}(?![\w])")
+
+
+def _common_words(name: str) -> bool:
+    """True for 'Autres', 'Etude': a capitalised French word, not a place or a proper name."""
+    from ingest.normalise import _accent_lexicon  # the French word forms the OCR repair uses
+
+    forms = _accent_lexicon()[0]
+    words = [w.lower() for w in re.split(r"[\s\-–'’]+", name) if len(w) > 2]
+    return bool(words) and all(w in forms for w in words)
+
+
 def _reference_folder() -> Path:
     env = os.environ.get("CONTRATS_REFERENCE")
     return Path(env) if env else Path(__file__).resolve().parents[2] / "reference"
@@ -119,6 +132,9 @@ class OrganisationResolver:
         self._kinds = {k.key: k for k in self._g.kinds}
         # Qualified forms seen so far ("CPAM du Hainaut"): a later bare "la CPAM" is that body.
         self._learned: dict[str, dict[str, Organisation]] = {}
+        # Acronyms the contract defines: "Centre hospitalier de Maubeuge (CHM)" -> later "CHM".
+        self._acronyms: dict[str, Organisation] = {}
+        self._communes: dict[str, Organisation] = {}  # slug -> commune named so far
         own = [epci.name, *([epci.short_name] if epci.short_name else [])]
         if self._place != epci.name and re.search(r"[\s\-]", self._place):
             own.append(self._place)  # "Valenciennes Métropole"; never a one-word place (a commune)
@@ -154,8 +170,8 @@ class OrganisationResolver:
             org = self._commune(m, text)
             if org is not None:
                 candidates.append((m.start(), m.end(), 1, org))
-        # Longest first, then priority; keep the mentions that do not overlap a better one.
-        candidates.sort(key=lambda c: (-(c[1] - c[0]), -c[2], c[0]))
+        # The contract's own EPCI first, then longest, then priority; keep what does not overlap.
+        candidates.sort(key=lambda c: (c[2] != 3, -(c[1] - c[0]), -c[2], c[0]))
         taken: list[tuple[int, int, Organisation]] = []
         for start, end, _, org in candidates:
             if all(end <= s or start >= e for s, e, _ in taken):
@@ -166,7 +182,42 @@ class OrganisationResolver:
                 org = self._landlord(m.group("name"), m.group(0))
                 if org is not None and all(m.end() <= s or m.start() >= e for s, e, _ in taken):
                     taken.append((m.start(), m.end(), org))
+        self._learn_acronyms(text, taken)
+        if self._acronyms:
+            for m in _ACRONYM_TOKEN.finditer(text):
+                org = self._acronyms.get(m.group(0))
+                if org is not None and all(m.end() <= s or m.start() >= e for s, e, _ in taken):
+                    taken.append((m.start(), m.end(), self._with_alias(org, m.group(0))))
         return sorted(taken, key=lambda t: t[0])
+
+    def learn(self, passages: Sequence[Passage]) -> None:
+        """Read a whole contract once so that early short forms resolve like later full ones
+        ("la CPAM" before "CPAM du Hainaut" in the signature block, "CHM" defined in an annex)."""
+        for p in passages:
+            self.find(p.text)
+
+    def named_bodies(self, passages: Sequence[Passage], type_: str) -> list[Organisation]:
+        """The single bodies of one type the contract names (for "les communes" in a list of signatories)."""
+        seen: dict[str, Organisation] = {}
+        for p in passages:
+            for _, _, org in self.find(p.text):
+                if org.type == type_ and self.collective_type(org) is None:
+                    seen.setdefault(org.id, org)
+        # A short form ("commune-conde") is not another body when the full name is there too.
+        return [o for o in seen.values() if not any(i.startswith(o.id + "-") for i in seen)]
+
+    def collective_type(self, org: Organisation) -> str | None:
+        """For a group phrase ("les communes", "les chambres consulaires"), the type of its members."""
+        if org.id.startswith("communes-"):
+            return "commune"
+        kind = self._kinds.get(org.id.rsplit("-" + slug(self._place), 1)[0])
+        return kind.collective if kind else None
+
+    def _learn_acronyms(self, text: str, taken: list[tuple[int, int, Organisation]]) -> None:
+        for _, end, org in taken:
+            m = _DEFINED_ACRONYM.match(text, end)
+            if m and m.group(1) not in self._acronyms and not self._g.main.fullmatch(m.group(1)):
+                self._acronyms[m.group(1)] = org
 
     def subject(self, text: str) -> Organisation | None:
         """The body a sentence or heading starts with ("La CAF du Nord s'engage à",
@@ -223,7 +274,7 @@ class OrganisationResolver:
                 region = dept.region
             elif folded in self._g.regions and kind.scope == "region":
                 region, end = self._g.regions[folded], end + q.end()
-            elif not self._g.main.match(name) and not self._own.match(name):
+            elif not self._g.main.match(name) and not self._own.match(name) and not _common_words(name):
                 qualifier, end = proper_case(name), end + q.end()
                 article = _article(q.group(0)[:q.start("q") - q.start()])
                 display = f"{article}{proper_case(name)}"
@@ -271,6 +322,9 @@ class OrganisationResolver:
     def _from_epci_generic(self, m: re.Match[str], text: str) -> tuple[Organisation, int]:
         """'la Communauté d'Agglomération' is the contract's EPCI; followed by another name, another EPCI."""
         q = self._g.free_after.match(text[m.end():m.end() + 120])
+        # "Métropole", "Agglomération", "EPCI" alone name another EPCI only with "de": "Métropole de Lyon".
+        if q is not None and not m.group(0).lower().startswith("communaut") and q.start("q") - q.start() < 3:
+            q = None
         if q is not None:
             name = q.group("q")
             if not self._same_place(name) and not self._g.main.match(name):
@@ -292,7 +346,12 @@ class OrganisationResolver:
             return self._with_alias(self._epci_org, m.group(0))
         if self._g.main.fullmatch(m.group("name")) or fold(name) in self._g.regions:
             return None
-        org = Organisation(id=f"commune-{slug(name)}", name=name, type="commune")
+        # "Condé" after "Condé-sur-l'Escaut": the short form of a commune already named in full.
+        key = slug(name)
+        longer = [c for c in self._communes if c.startswith(key + "-")]
+        if len(longer) == 1:
+            key = longer[0]
+        org = self._communes.setdefault(key, Organisation(id=f"commune-{key}", name=name, type="commune"))
         return self._with_alias(org, m.group(0))
 
     _NOT_LANDLORD_START = frozenset(fold(w) for w in (

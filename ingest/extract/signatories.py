@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from dataclasses import replace
 
 from ingest.extract.gazetteer import PROPER_NAME, proper_case, slug
 from ingest.extract.organisations import OrganisationResolver
@@ -173,6 +174,7 @@ def _better(a: _Block, b: _Block) -> _Block:
 def extract_signatories(document: Document, passages: Sequence[Passage],
                         resolver: OrganisationResolver) -> list[Signatory]:
     """The contract's signatories, one per organisation, in the order they sign."""
+    resolver.learn(passages)
     blocks: dict[str, _Block] = {}
     for block in _signature_blocks(passages, resolver):
         seen = blocks.get(block.organisation.id)
@@ -181,7 +183,12 @@ def extract_signatories(document: Document, passages: Sequence[Passage],
     if not signatories:
         seen_ids: set[str] = set()
         for s in _listed(passages, resolver):
-            if s.organisation.id not in seen_ids:
-                seen_ids.add(s.organisation.id)
-                signatories.append(s)
+            members = [s.organisation]
+            if (collective := resolver.collective_type(s.organisation)) is not None:
+                # "les communes concernées": the communes the contract names, when it names some.
+                members = resolver.named_bodies(passages, collective) or members
+            for org in members:
+                if org.id not in seen_ids:
+                    seen_ids.add(org.id)
+                    signatories.append(replace(s, organisation=org))
     return signatories
