@@ -338,13 +338,16 @@ class _DocumentGraph:
             g.add((node, RDF.type, CKG.Indicator))
             g.add((node, CKG.text, _fr(ind.text)))
             g.add((node, CKG.contract, self.contract))
-            orientation = self.orientation_by_label.get(_fold(ind.orientation)) if ind.orientation else None
+            label = _fold(ind.orientation or "")
+            orientation = self.orientation_by_label.get(label)
+            # The structure index may name the nearest objective rather than the orientation.
+            objective = None if orientation else self.objective_by_label.get(label)
             if orientation:
                 g.add((node, CKG.orientation, orientation))
             if ind.commitment:
                 g.add((node, CKG.measures, uris.commitment_uri(self.doc.id, ind.commitment)))
-            elif orientation:
-                g.add((node, CKG.measures, orientation))
+            elif orientation or objective:
+                g.add((node, CKG.measures, orientation or objective))
             self.derive(node, (ind.provenance,))
 
 
