@@ -1,0 +1,424 @@
+"""The store seam: one small interface over Oxigraph on disk, rdflib in memory, or any SPARQL 1.1 server.
+
+    store = open_store("oxigraph", "data/current/store")       # embedded, on disk (the default)
+    store = open_store("memory", None)                         # rdflib Graph (tests, small data)
+    store = open_store("sparql", "http://host/sparql", update_url="http://host/sparql")
+
+Every store has `load_file(path)` (N-Triples), `clear()`, `close()`, `triples_count()` and
+`query(sparql, bindings)`, which returns a `QueryResult` of rdflib terms whatever the backend.
+
+Oxigraph is used through pyoxigraph directly rather than through oxrdflib: oxrdflib opens the
+store read-write, which takes RocksDB's lock, while the app, `contrats sparql` and the endpoint's
+query workers must open the same built store at the same time (`pyoxigraph.Store.read_only`);
+pyoxigraph's `bulk_load` is also the fast path for loading the built graph. An existing store is
+therefore opened read-only, and only reopened read-write on the first `load_file` or `clear`.
+
+Bindings are values, never query text: they become one row of a `VALUES` block placed at the
+start of the query's WHERE group (so FILTER and BIND in that group see them), each value
+serialised as an RDF term with its quotes and backslashes escaped and IRIs checked. A partner
+name holding `"`, `}` or `#` is a string literal, it cannot end the query or comment it out.
+The same text goes to every backend, so a saved query means the same on all three.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from rdflib import BNode, Graph, Literal, URIRef
+from rdflib.namespace import XSD
+from rdflib.term import Node
+
+Binding = str | int | float | Literal | URIRef
+DEFAULT_GRAPH = "https://w3id.org/contrats-kg/graph"
+# Triples per INSERT DATA request to a server: small enough for Virtuoso's SQL compiler.
+INSERT_CHUNK = 2000
+
+_VARIABLE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_IRI = re.compile(r'^[^<>"{}|^`\\\x00-\x20]+$')
+_LANG = re.compile(r"^[A-Za-z]+(-[A-Za-z0-9]+)*$")
+
+
+# ---------------------------------------------------------------- results
+
+class StoreError(RuntimeError):
+    """The store (or the SPARQL server behind it) refused a query or an update."""
+
+
+@dataclass(frozen=True)
+class QueryResult:
+    """A SELECT table (`variables`, `rows` of rdflib terms or None), an ASK `boolean`,
+    or the `triples` of a CONSTRUCT/DESCRIBE."""
+
+    variables: tuple[str, ...] = ()
+    rows: tuple[tuple[Node | None, ...], ...] = ()
+    boolean: bool | None = None
+    triples: tuple[tuple[Node, Node, Node], ...] | None = None
+
+    def values(self) -> list[tuple]:
+        """Rows of plain Python values (str, int, date...; IRIs as str)."""
+        return [tuple(python_value(t) for t in row) for row in self.rows]
+
+    def dicts(self) -> list[dict]:
+        return [dict(zip(self.variables, row, strict=True)) for row in self.values()]
+
+    def column(self, name: str) -> list:
+        i = self.variables.index(name)
+        return [python_value(row[i]) for row in self.rows]
+
+    def __len__(self) -> int:
+        return len(self.rows) if self.triples is None else len(self.triples)
+
+
+def python_value(term: Node | None):
+    if term is None:
+        return None
+    if isinstance(term, Literal):
+        value = term.toPython()
+        return str(term) if isinstance(value, Literal) else value  # unknown datatypes stay text
+    return str(term)
+
+
+def _plain(term: Node | None) -> Node | None:
+    """xsd:string literals as plain literals (the same in RDF 1.1), so backends compare equal."""
+    if isinstance(term, Literal) and term.datatype == XSD.string:
+        return Literal(str(term))
+    return term
+
+
+# ---------------------------------------------------------------- bindings
+
+def as_term(value: Binding) -> Literal | URIRef:
+    """A binding value as an RDF term: strings are literals, IRIs are passed as URIRef."""
+    if isinstance(value, URIRef | Literal):
+        return value
+    if isinstance(value, bool | int | float):
+        return Literal(value)
+    if isinstance(value, str):
+        return Literal(value)
+    raise TypeError(f"cannot bind a {type(value).__name__}")
+
+
+def term_sparql(term: Literal | URIRef) -> str:
+    """An RDF term in SPARQL syntax, escaped; IRIs that could break out of <...> are refused."""
+    if isinstance(term, URIRef):
+        if not _IRI.match(str(term)):
+            raise ValueError(f"not a valid IRI: {str(term)!r}")
+        return f"<{term}>"
+    if not isinstance(term, Literal):
+        raise TypeError(f"cannot bind {term!r}")
+    text = (str(term).replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+            .replace("\r", "\\r").replace("\t", "\\t"))
+    if term.language:
+        if not _LANG.match(term.language):
+            raise ValueError(f"not a language tag: {term.language!r}")
+        return f'"{text}"@{term.language}'
+    if term.datatype and term.datatype != XSD.string:
+        return f'"{text}"^^{term_sparql(URIRef(term.datatype))}'
+    return f'"{text}"'
+
+
+def _skip_token(query: str, i: int) -> int:
+    """Index after the comment, string or IRI starting at i (or i itself when none starts there)."""
+    c = query[i]
+    if c == "#":
+        end = query.find("\n", i)
+        return len(query) if end < 0 else end
+    if c in "'\"":
+        quote = query[i:i + 3] if query[i:i + 3] in ("'''", '"""') else c
+        j = i + len(quote)
+        while j < len(query):
+            if query[j] == "\\":
+                j += 2
+            elif query.startswith(quote, j):
+                return j + len(quote)
+            else:
+                j += 1
+        return len(query)
+    if c == "<":
+        m = re.compile(r'<[^<>"{}|^`\\\x00-\x20]*>').match(query, i)
+        if m:
+            return m.end()
+    return i
+
+
+def query_form(query: str) -> str | None:
+    """SELECT, ASK, CONSTRUCT or DESCRIBE (None for an update or nonsense)."""
+    i = 0
+    while i < len(query):
+        j = _skip_token(query, i)
+        if j != i:
+            i = j
+            continue
+        m = re.compile(r"[A-Za-z]+").match(query, i)
+        if m:
+            if m.group(0).upper() in ("SELECT", "ASK", "CONSTRUCT", "DESCRIBE"):
+                return m.group(0).upper()
+            if m.group(0).upper() in ("INSERT", "DELETE", "LOAD", "CLEAR", "DROP", "CREATE", "WITH"):
+                return None
+            i = m.end()
+            continue
+        i += 1
+    return None
+
+
+def _where_start(query: str) -> int | None:
+    """Index just after the `{` that opens the WHERE group of the outermost query."""
+    i, depth, skip_template = 0, 0, None
+    while i < len(query):
+        j = _skip_token(query, i)
+        if j != i:
+            i = j
+            continue
+        c = query[i]
+        if skip_template is None and c.isalpha():
+            word = re.match(r"[A-Za-z]+", query[i:]).group(0).upper()
+            if word in ("SELECT", "ASK", "DESCRIBE"):
+                skip_template = False
+            elif word == "CONSTRUCT":
+                rest = query[i + len(word):].lstrip()
+                if rest[:1] != "{":
+                    raise ValueError("bindings are not supported in the short CONSTRUCT WHERE form")
+                skip_template = True
+            i += len(word)
+            continue
+        if c == "{":
+            if not skip_template:
+                return i + 1
+            depth += 1
+        elif c == "}" and skip_template:
+            depth -= 1
+            if depth == 0:
+                skip_template = False
+        i += 1
+    return None
+
+
+def bind_values(query: str, bindings: Mapping[str, Binding] | None) -> str:
+    """The query with a one-row VALUES block for `bindings` at the start of its WHERE group."""
+    if not bindings:
+        return query
+    names = list(bindings)
+    for name in names:
+        if not _VARIABLE.match(name):
+            raise ValueError(f"not a variable name: {name!r}")
+    block = (" VALUES (" + " ".join(f"?{n}" for n in names) + ") { ("
+             + " ".join(term_sparql(as_term(bindings[n])) for n in names) + ") } ")
+    at = _where_start(query)
+    if at is None:
+        return query + "\n" + block
+    return query[:at] + block + query[at:]
+
+
+# ---------------------------------------------------------------- stores
+
+class MemoryStore:
+    """An rdflib Graph: for tests and small data (slow past a few hundred thousand triples)."""
+
+    kind = "memory"
+
+    def __init__(self) -> None:
+        self.graph = Graph()
+
+    def load_file(self, path: Path | str) -> None:
+        self.graph.parse(str(path), format="nt")
+
+    def clear(self) -> None:
+        self.graph = Graph()
+
+    def close(self) -> None:
+        pass
+
+    def triples_count(self) -> int:
+        return len(self.graph)
+
+    def query(self, sparql: str, bindings: Mapping[str, Binding] | None = None) -> QueryResult:
+        return _from_rdflib(self.graph.query(bind_values(sparql, bindings)))
+
+
+def _from_rdflib(result) -> QueryResult:
+    if result.type == "ASK":
+        return QueryResult(boolean=bool(result.askAnswer))
+    if result.type in ("CONSTRUCT", "DESCRIBE"):
+        return QueryResult(triples=tuple(tuple(_plain(t) for t in triple) for triple in result.graph))
+    variables = tuple(str(v) for v in result.vars)
+    return QueryResult(variables, tuple(tuple(_plain(row[v]) for v in variables) for row in result))
+
+
+class OxigraphStore:
+    """Oxigraph (RocksDB) in a folder. Opened read-only when the folder already holds a store."""
+
+    kind = "oxigraph"
+
+    def __init__(self, path: Path | str, read_only: bool | None = None) -> None:
+        import pyoxigraph as ox
+
+        self.path = Path(path)
+        if read_only is None:
+            read_only = (self.path / "CURRENT").exists()
+        self.read_only = read_only
+        self._store = ox.Store.read_only(str(self.path)) if read_only else ox.Store(str(self.path))
+
+    def _writable(self):
+        import pyoxigraph as ox
+
+        if self.read_only:
+            self._store = None  # drop the read-only handle before taking the write lock
+            self._store = ox.Store(str(self.path))
+            self.read_only = False
+        return self._store
+
+    def load_file(self, path: Path | str) -> None:
+        import pyoxigraph as ox
+
+        store = self._writable()
+        store.bulk_load(path=str(path), format=ox.RdfFormat.N_TRIPLES)
+        store.flush()
+
+    def clear(self) -> None:
+        self._writable().clear()
+
+    def close(self) -> None:
+        if self._store is not None and not self.read_only:
+            self._store.flush()
+        self._store = None
+
+    def triples_count(self) -> int:
+        return len(self._store)
+
+    def query(self, sparql: str, bindings: Mapping[str, Binding] | None = None) -> QueryResult:
+        import pyoxigraph as ox
+
+        result = self._store.query(bind_values(sparql, bindings))
+        if isinstance(result, ox.QueryBoolean):
+            return QueryResult(boolean=bool(result))
+        if isinstance(result, ox.QuerySolutions):
+            variables = tuple(v.value for v in result.variables)
+            return QueryResult(variables, tuple(tuple(_from_ox(s[v]) for v in variables) for s in result))
+        return QueryResult(triples=tuple((_from_ox(t.subject), _from_ox(t.predicate), _from_ox(t.object))
+                                         for t in result))
+
+
+def _from_ox(term) -> Node | None:
+    import pyoxigraph as ox
+
+    if term is None:
+        return None
+    if isinstance(term, ox.NamedNode):
+        return URIRef(term.value)
+    if isinstance(term, ox.BlankNode):
+        return BNode(term.value)
+    if term.language:
+        return Literal(term.value, lang=term.language)
+    datatype = term.datatype.value if term.datatype else None
+    if datatype in (None, str(XSD.string)):
+        return Literal(term.value)
+    return Literal(term.value, datatype=URIRef(datatype))
+
+
+class SparqlServerStore:
+    """Any SPARQL 1.1 server (Virtuoso, Fuseki, GraphDB...) through rdflib's SPARQLUpdateStore.
+
+    Our triples live in one named graph (`graph`), which queries read as their default graph
+    (`default-graph-uri`) and `clear()` empties: the server's other graphs are never touched.
+    Blank nodes are skolemised on load (RDF 1.1 §3.5), because chunked INSERT DATA requests
+    would otherwise split one blank node into several.
+    """
+
+    kind = "sparql"
+
+    def __init__(self, query_url: str, update_url: str | None = None, graph: str = DEFAULT_GRAPH) -> None:
+        from rdflib.plugins.stores.sparqlstore import SPARQLUpdateStore
+
+        if not query_url:
+            raise ValueError("store=sparql needs a query endpoint URL (CONTRATS_SPARQL_QUERY)")
+        if not _IRI.match(graph):
+            raise ValueError(f"not a valid graph IRI: {graph!r}")
+        self.graph = graph
+        # One connection per answer shape: the Accept header must name a single kind of result,
+        # or a server may answer a SELECT in RDF/XML.
+        self._server, self._graphs = (
+            SPARQLUpdateStore(query_endpoint=query_url, update_endpoint=update_url or query_url,
+                              method="POST_FORM", returnFormat=fmt, autocommit=True)
+            for fmt in ("json", "turtle"))
+
+    def _update(self, text: str) -> None:
+        self._server.update(text)
+
+    def load_file(self, path: Path | str) -> None:
+        genid = f"{self.graph}/.well-known/genid/{uuid.uuid4().hex}-"
+        bnode = re.compile(r"_:([A-Za-z0-9_\-.]+)")
+        chunk: list[str] = []
+        with open(path, encoding="utf-8") as f:
+            for line in f:
+                line = line.strip()
+                if not line or line.startswith("#"):
+                    continue
+                if "_:" in line:
+                    line = _skolemise(line, bnode, genid)
+                chunk.append(line)
+                if len(chunk) >= INSERT_CHUNK:
+                    self._insert(chunk)
+                    chunk = []
+        if chunk:
+            self._insert(chunk)
+
+    def _insert(self, lines: list[str]) -> None:
+        self._update("INSERT DATA { GRAPH <" + self.graph + "> {\n" + "\n".join(lines) + "\n} }")
+
+    def clear(self) -> None:
+        self._update(f"CLEAR SILENT GRAPH <{self.graph}>")
+
+    def close(self) -> None:
+        self._server.close()
+        self._graphs.close()
+
+    def triples_count(self) -> int:
+        result = self.query("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }")
+        return int(result.values()[0][0])
+
+    def query(self, sparql: str, bindings: Mapping[str, Binding] | None = None) -> QueryResult:
+        server = self._graphs if query_form(sparql) in ("CONSTRUCT", "DESCRIBE") else self._server
+        result = server.query(bind_values(sparql, bindings), queryGraph=self.graph)
+        if isinstance(result, tuple):  # rdflib's connector returns (status, message, None) on HTTP errors
+            raise StoreError(f"SPARQL server answered {result[0]}: {result[1]}")
+        return _from_rdflib(result)
+
+
+def _skolemise(line: str, bnode: re.Pattern, genid: str) -> str:
+    """Blank node labels outside string literals become IRIs under `genid`."""
+    out, i = [], 0
+    while i < len(line):
+        if line[i] == '"':
+            j = _skip_token(line, i)
+            out.append(line[i:j])
+            i = j
+            continue
+        m = bnode.match(line, i) if line.startswith("_:", i) else None
+        if m:
+            out.append(f"<{genid}{m.group(1).rstrip('.')}>")
+            i = m.end() - (1 if m.group(1).endswith(".") else 0)
+            continue
+        out.append(line[i])
+        i += 1
+    return "".join(out)
+
+
+Store = MemoryStore | OxigraphStore | SparqlServerStore
+
+
+def open_store(kind: str, location: str | Path | None, update_url: str | None = None, *,
+               read_only: bool | None = None, graph: str = DEFAULT_GRAPH) -> Store:
+    """Open a store: "oxigraph" (location: a folder), "memory", or "sparql" (location: query URL)."""
+    if kind == "oxigraph":
+        if location is None:
+            raise ValueError("store=oxigraph needs a folder")
+        return OxigraphStore(location, read_only=read_only)
+    if kind == "memory":
+        return MemoryStore()
+    if kind == "sparql":
+        return SparqlServerStore(str(location or ""), update_url, graph=graph)
+    raise ValueError(f"unknown store kind {kind!r}: oxigraph, memory or sparql")
