@@ -100,6 +100,7 @@ def _signature_blocks(passages: Sequence[Passage], resolver: OrganisationResolve
     blocks: list[_Block] = []
     zone_left = 0
     current: _Block | None = None
+    pending: str | None = None  # a role line whose body is named on the next line
     for p in passages:
         text = p.text.strip()
         if (_MARKER.match(text) and len(text) < 120) or (_PLACE_DATE.match(text) and len(text) < 80):
@@ -114,11 +115,16 @@ def _signature_blocks(passages: Sequence[Passage], resolver: OrganisationResolve
         if _DELEGATION.search(text):
             continue  # "Pour le Président et par délégation, X": X does not replace the signatory
         for cell in _cells(p):
+            if pending is not None:
+                cell, pending = f"{pending} {cell}", None
             block = _role_block(cell, p, resolver)
             if block is not None:
                 blocks.append(block)
                 current = block
                 zone_left = _ZONE_PASSAGES
+                continue
+            if _ROLE_LINE.match(cell) and len(cell) < 160:
+                pending = cell  # "Monsieur le Président de la" / next line: the body's name
                 continue
             person = _PERSON.match(cell)
             if person and current is not None and current.person is None:

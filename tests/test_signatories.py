@@ -1,0 +1,190 @@
+"""Signatories: signature blocks and signatory sentences, never attendance lists or a national
+circular's generic list. Snippets are shaped like the corpus and go through the real reader and
+segmenter; the corpus tests check each contract's signatories."""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+
+import pytest
+
+from ingest.corpus import ingest_file
+from ingest.extract.organisations import OrganisationResolver, departments_of
+from ingest.extract.signatories import extract_signatories
+from ingest.extract.territory import extract_territory
+from ingest.model import PARTNER_TYPES, Territory
+from ingest.read import read_document
+from ingest.segment import segment
+
+ROOT = Path(__file__).resolve().parent.parent
+CAMVS = Territory("Communauté d'Agglomération Maubeuge-Val de Sambre", "CAMVS", "200043396", "CN05903M")
+
+
+def _signatories(tmp_path: Path, text: str):
+    path = tmp_path / "snippet.txt"
+    path.write_text(text, encoding="utf-8")
+    document = read_document(path, document_id="snippet")
+    resolver = OrganisationResolver(departments=("Nord",), epci=CAMVS)
+    return extract_signatories(document, segment(document), resolver)
+
+
+SIGNATURE_PAGE = """\
+Le présent contrat est conclu pour la période 2024-2030.
+
+SIGNATAIRES du Contrat de Ville
+
+**Madame la Préfète Déléguée
+pour l'Égalité des Chances
+PREFECTURE DU NORD**
+
+Virginie LASSERRE
+
+**Monsieur le Maire de
+FEIGNIES**
+
+Patrick LEDUC
+
+*Pour le Maire et par délégation, Madame Martine LEMOINE, Adjointe au
+maire affaires sociales*
+
+**Monsieur le Président de
+SAMBRE MOBILITÉS**
+
+Benoît COURTIN
+
+**Madame la Directrice Départementale de la
+CAF DU NORD**
+
+Audrey MATHON-DEBETENCOURT
+"""
+
+
+def test_signature_block_gives_body_person_and_role(tmp_path):
+    found = {s.organisation.id: s for s in _signatories(tmp_path, SIGNATURE_PAGE)}
+    assert list(found) == ["etat-nord", "commune-feignies", "sambre-mobilites", "caf-nord"]
+    assert found["etat-nord"].person == "Virginie LASSERRE"
+    # The delegate does not replace the mayor who signs.
+    assert (found["commune-feignies"].person, found["commune-feignies"].role) == ("Patrick LEDUC", "Maire")
+    assert found["caf-nord"].person == "Audrey MATHON-DEBETENCOURT"
+    # A body the gazetteer does not know is named from its signature block.
+    assert found["sambre-mobilites"].organisation.name == "Sambre Mobilités"
+    assert all(s.provenance and s.provenance[0].line for s in found.values())
+
+
+def test_one_signatory_per_body_and_the_head_signs(tmp_path):
+    text = """\
+Signataires
+
+Madame la Vice-présidente santé, prévention et politique de la ville
+COMMUNAUTÉ D'AGGLOMÉRATION MAUBEUGE-VAL DE SAMBRE
+
+Nadia TERKI
+
+Monsieur le Président de la
+COMMUNAUTÉ D'AGGLOMÉRATION MAUBEUGE-VAL DE SAMBRE
+
+Bernard BAUDOUX
+"""
+    found = _signatories(tmp_path, text)
+    assert [(s.organisation.type, s.person) for s in found] == [("epci", "Bernard BAUDOUX")]
+
+
+def test_attendance_lists_and_committee_compositions_are_not_signatories(tmp_path):
+    text = """\
+Comité de pilotage du 12 mars 2024
+
+Étaient présents :
+
+Monsieur le Maire de JEUMONT
+
+Pascal ORI
+
+Madame la Directrice de la CPAM DU HAINAUT
+
+Ghislaine LIEKENS
+
+Composition : État Sous-Préfecture, Valenciennes Métropole, Département, Région.
+"""
+    assert _signatories(tmp_path, text) == []
+
+
+def test_a_national_circulars_list_of_signatories_is_not_used(tmp_path):
+    text = """\
+I. Les signataires des contrats de ville
+
+Les signataires obligatoires, qu'il vous appartient de mobiliser, sont : l'Etat, ses établissements publics, les communes, les départements et les régions, la Caisse d'allocations familiales.
+
+- L'Etat, ses établissements publics et les groupements d'intérêt public dont l'Etat est membre ;
+- Les départements et les régions.
+"""
+    assert _signatories(tmp_path, text) == []
+
+
+def test_a_sentence_listing_the_signatories(tmp_path):
+    text = (
+        "L'ensemble des signataires suivants se sont engagés dans l'élaboration et la mise en œuvre "
+        "du Contrat de Ville : l'Etat, la Région, le Département, la Caisse d'Allocations Familiales, "
+        "la Caisse des Dépôts et Consignations et le Pôle Emploi. Le présent document comprend :\n"
+    )
+    ids = [s.organisation.id for s in _signatories(tmp_path, text)]
+    assert ids == ["etat-nord", "region-hauts-de-france", "departement-nord", "caf-nord",
+                   "caisse-des-depots", "france-travail"]
+
+
+@cache
+def _corpus_signatories(name: str):
+    x = ingest_file(ROOT / "corpus" / name)
+    territory = extract_territory(x.document, x.passages)
+    resolver = OrganisationResolver(departments_of(territory, x.passages), territory)
+    return x, extract_signatories(x.document, x.passages, resolver)
+
+
+def test_maubeuge_signature_pages():
+    _, found = _corpus_signatories("maubeuge-val-de-sambre_2024_contrat-de-ville.txt")
+    by_id = {s.organisation.id: s for s in found}
+    assert len(found) == 28
+    for org_id, person in [
+        ("etat-nord", "Virginie LASSERRE"), ("departement-nord", "Christian POIRET"),
+        ("epci-200043396", "Bernard BAUDOUX"), ("region-hauts-de-france", "Xavier BERTRAND"),
+        ("commune-neuf-mesnil", "Daniel LEFERME"), ("caf-nord", "Audrey MATHON-DEBETENCOURT"),
+        ("cpam-hainaut", "Ghislaine LIEKENS"), ("france-travail", "Gaétane BERNARD"),
+        ("dsden-nord", "Olivier COTTET"), ("bpifrance", "Yannick DA COSTA"),
+        ("bailleur-partenord-habitat", "Marc ALESSIO"), ("justice-avesnes-sur-helpe", "Laurent DUMAINE"),
+    ]:
+        assert by_id[org_id].person == person
+    assert sum(s.organisation.type == "commune" for s in found) == 8
+    # Nothing from the national instruction in annex 8 (its list of mandatory signatories).
+    assert all(s.provenance[0].line > 2900 for s in found)
+
+
+def test_valenciennes_2015_list_of_signatories():
+    _, found = _corpus_signatories("valenciennes_2015_contrat-de-ville.txt")
+    ids = [s.organisation.id for s in found]
+    for org_id in ("etat-nord", "region-hauts-de-france", "departement-nord", "epci-245901160", "caf-nord",
+                   "caisse-des-depots", "ars-hauts-de-france", "france-travail", "commune-valenciennes",
+                   "commune-conde-sur-l-escaut", "commune-saint-saulve", "cci-grand-hainaut",
+                   "cma-hauts-de-france"):
+        assert org_id in ids
+    # "les communes concernées" stands for the communes the contract names, each once.
+    communes = [i for i in ids if i.startswith("commune-")]
+    assert 15 <= len(communes) <= 20 and len(set(communes)) == len(communes)
+    assert all(s.person is None for s in found)  # no names are written
+
+
+def test_valenciennes_2019_protocol_signatories():
+    _, found = _corpus_signatories("valenciennes_2019_protocole-engagements.txt")
+    assert [s.organisation.id for s in found] == [
+        "etat-nord", "epci-245901160", "region-hauts-de-france", "departement-nord"]
+
+
+@pytest.mark.parametrize("path", sorted((ROOT / "corpus").glob("*.txt")), ids=lambda p: p.stem)
+def test_every_contract_has_well_formed_signatories(path):
+    x, found = _corpus_signatories(path.name)
+    ids = [s.organisation.id for s in found]
+    assert len(ids) == len(set(ids))
+    for s in found:
+        assert s.organisation.type in PARTNER_TYPES
+        passage = next(p for p in x.passages if p.id == s.provenance[0].passage_id)
+        assert " vous " not in f" {passage.text.lower()} "  # never the circular addressed to prefects
+        assert s.person is None or s.person.split()[-1].isupper()
