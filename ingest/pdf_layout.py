@@ -18,6 +18,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
 from ingest.normalise import fold
+from ingest.read_text import _join
 
 # Bullet glyphs, including the private-use code points of Symbol/Wingdings bullets from Word.
 BULLET_GLYPHS = "-–—•▪►●◦■□➢➔→✓*»\uf0b7\uf0a7\uf0d8\uf0fc\uf076\uf0a8"
@@ -114,16 +115,18 @@ def drop_furniture(pages: list[list[Fragment]], heights: list[float]) -> tuple[l
             return "bottom"
         return None
 
-    def key(f: Fragment, zone: str) -> tuple[str, int, str]:
-        return zone, round(f.y0 / 6), re.sub(r"\d+", "#", fold(f.text))
+    def key(f: Fragment, zone: str) -> tuple[str, str]:
+        # Not the exact height: a scanner shifts each page a little.
+        return zone, re.sub(r"\d+", "#", fold(f.text))
 
-    seen: dict[tuple[str, int, str], set[int]] = defaultdict(set)
+    seen: dict[tuple[str, str], set[int]] = defaultdict(set)
     for frags, height in zip(pages, heights, strict=True):
         for f in frags:
             zone = margin(f, height)
             if zone:
                 seen[key(f, zone)].add(f.page)
-    repeat = max(2, round(0.3 * len(pages)))
+    # Three pages suffice in a long document: running headers may change with each chapter.
+    repeat = 2 if len(pages) <= 4 else 3
     kept_pages, dropped = [], 0
     for frags, height in zip(pages, heights, strict=True):
         kept = []
@@ -157,11 +160,14 @@ def column_edges(frags: list[Fragment]) -> list[float]:
     edges = [left]
     for members in clusters:
         x = members[0].x0
-        if x - edges[-1] < 0.15 * text_width or len(members) < max(3, 0.08 * len(body)):
+        if x - edges[-1] < 0.15 * text_width or len(members) < max(3, 0.05 * len(body)):
             continue
         if statistics.median(f.width for f in members) < 0.2 * text_width:
             continue  # table cells or labels, not a column of prose
-        before = [f for f in body if edges[-1] - 2 <= f.x0 < x - 2]
+        # Only lines beside the candidate column count: a full-width introduction above a
+        # two-column section does not make it a single column.
+        top, bottom = min(f.y0 for f in members), max(f.y1 for f in members)
+        before = [f for f in body if edges[-1] - 2 <= f.x0 < x - 2 and top <= (f.y0 + f.y1) / 2 <= bottom]
         crossing = sum(f.x1 > x + 2 for f in before)
         if len(before) >= 3 and crossing <= 0.15 * len(before):
             edges.append(x)
@@ -244,6 +250,8 @@ def table_rows(page, frags: list[Fragment]) -> list[Fragment]:
         return frags
     out = list(frags)
     for table in tables:
+        if table.col_count < 2:
+            continue  # a frame around text, not a table
         bbox = table.bbox
         inside = [f for f in out if bbox[0] - 1 <= (f.x0 + f.x1) / 2 <= bbox[2] + 1
                   and bbox[1] - 1 <= (f.y0 + f.y1) / 2 <= bbox[3] + 1]
@@ -269,4 +277,7 @@ def _cell_text(frags: list[Fragment], cell: tuple[float, float, float, float] | 
         return ""
     x0, y0, x1, y1 = cell
     found = [f for f in frags if x0 - 1 <= (f.x0 + f.x1) / 2 <= x1 + 1 and y0 - 1 <= (f.y0 + f.y1) / 2 <= y1 + 1]
-    return " ".join(f.text for f in sorted(found, key=lambda f: (round(f.y1), f.x0)))
+    text = ""
+    for f in sorted(found, key=lambda f: (round(f.y1), f.x0)):
+        text = _join(text, f.text) if text else f.text
+    return text

@@ -135,9 +135,12 @@ def ocr_unavailable() -> str | None:
 
 
 def _needs_ocr(page: pymupdf.Page, frags: list[Fragment]) -> bool:
-    """A scanned page: hardly any text, and images covering a good part of the page."""
-    if sum(len(f.text) for f in frags) >= 20:
-        return False
+    """A page whose text must be read from its picture: a scan (hardly any text, images covering
+    a good part of the page), or text in fonts without character codes (read as U+FFFD)."""
+    text = "".join(f.text for f in frags)
+    if len(text) >= 20:
+        unreadable = sum(c == "\ufffd" or ord(c) < 32 for c in text)
+        return unreadable > 0.3 * len(text)
     area = abs(page.rect)
     covered = sum(abs(pymupdf.Rect(info["bbox"]) & page.rect) for info in page.get_image_info())
     return area > 0 and covered >= 0.25 * area
@@ -192,7 +195,7 @@ def _read(doc: pymupdf.Document, path: Path) -> PdfContent:
     blocks = _assemble(lines)
     if unread:
         warnings.append(
-            f"{path}: page(s) {_page_list(unread)} are scanned images without a text layer and were "
+            f"{path}: page(s) {_page_list(unread)} have no usable text layer (scanned images) and were "
             f"not OCR'd: {ocr_unavailable()}; install it with `apt-get install {OCR_PACKAGES}`")
     if not blocks:
         cause = "no readable text"

@@ -10,6 +10,7 @@ import re
 import subprocess
 import sys
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
 import pymupdf
@@ -49,13 +50,13 @@ class Column:
     cut_words: list[str] = field(default_factory=list)
 
     def add_paragraph(self, text: str) -> None:
-        line = ""
+        line, used = "", 0.0  # glyph advances add up: a line's width is the sum of its words'
+        space = _width(" ")
         for word in text.split():
-            candidate = f"{line} {word}".strip()
-            if FONT.text_length(candidate, fontsize=BODY) <= self.width:
-                line = candidate
+            if used + space * bool(line) + _width(word) <= self.width:
+                line, used = f"{line} {word}".strip(), used + space * bool(line) + _width(word)
                 continue
-            head, tail = self._hyphenate(line, word)
+            head, tail = self._hyphenate(used + space * bool(line), word)
             if head:
                 self.lines.append(f"{line} {head}".strip())
                 self.cut_words.append(word)
@@ -63,17 +64,23 @@ class Column:
             else:
                 self.lines.append(line)
                 line = word
+            used = _width(line)
         self.lines.append(line)
         self.lines.append("")  # blank line between paragraphs
 
-    def _hyphenate(self, line: str, word: str) -> tuple[str, str]:
+    def _hyphenate(self, used: float, word: str) -> tuple[str, str]:
         """Cut a plain lowercase word at the last place that fits, as a typesetter would."""
         if not re.fullmatch(r"[a-zà-ÿœ]{8,}", word):
             return "", word
         for cut in range(len(word) - 3, 2, -1):
-            if FONT.text_length(f"{line} {word[:cut]}-", fontsize=BODY) <= self.width:
+            if used + _width(f"{word[:cut]}-") <= self.width:
                 return word[:cut] + "-", word[cut:]
         return "", word
+
+
+@lru_cache(maxsize=65536)
+def _width(text: str) -> float:
+    return FONT.text_length(text, fontsize=BODY)
 
 
 def write_pdf(path: Path, pages: list[list[tuple[float, float, str, pymupdf.Font, float]]]) -> None:
@@ -202,6 +209,45 @@ def test_pages_are_right(two_columns):
             assert head in pages_src[block.page - 1], (block.page, head)
             checked += 1
     assert checked >= 20
+
+
+def test_full_width_lines_break_the_column_flow(tmp_path):
+    """A title and an introduction across the page, two columns, a full-width heading, two
+    columns again: each column section is read left column first, the full-width lines where
+    they stand."""
+    paragraphs = corpus_paragraphs("arras_2024_contrat-de-ville.txt", 2500)
+    intro, first, second = Column(width=495), Column(width=235), Column(width=235)
+    intro.add_paragraph(paragraphs[0])
+    for p in paragraphs[1:]:
+        (first if len(first.lines) < 40 else second).add_paragraph(p)
+        if len(second.lines) >= 40:
+            break
+    title = "Orientation 1 : Favoriser l'emploi et le développement économique"
+    middle = "Objectif stratégique 1.1 : Lever les freins périphériques à l'emploi"
+    items: list[tuple[float, float, str, pymupdf.Font, float]] = [(50.0, 60.0, title, BOLD, 15.0)]
+    y = 90.0
+    for line in intro.lines:
+        items.append((50.0, y, line, FONT, BODY))
+        y += LEADING
+    expected = [title, *intro.lines]
+    for section, heading in ((first, middle), (second, None)):
+        half = (len(section.lines[:40]) + 1) // 2
+        left, right = section.lines[:half], section.lines[half:40]
+        for i in range(half):  # row by row across the columns
+            items.append((50.0, y + i * LEADING, left[i], FONT, BODY))
+            if i < len(right):
+                items.append((310.0, y + i * LEADING, right[i], FONT, BODY))
+        y += half * LEADING + 14
+        expected += left + right
+        if heading:
+            items.append((50.0, y, heading, BOLD, 12.0))
+            expected.append(heading)
+            y += 24
+    write_pdf(tmp_path / "mixed.pdf", [items])
+    blocks = read_pdf(tmp_path / "mixed.pdf").blocks
+    assert runs_in_order(dehyphenated(expected), words_of(" ".join(b.text for b in blocks))) >= 0.98
+    headings = [b.text for b in blocks if b.kind == BlockKind.HEADING]
+    assert headings == [title, middle]
 
 
 def test_real_hyphens_kept_and_words_rejoined(tmp_path):
