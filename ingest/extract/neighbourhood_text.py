@@ -52,6 +52,7 @@ def clean_name(text: str) -> str:
         if at > 0:
             cut = min(cut, where[at])
     text = re.sub(r"\s+", " ", text[:cut])
+    text = re.sub(r"\s*\(\s*\d+\s*\)\s*[;.:,]?\s*$", "", text)  # "Épinette (7)": a count, not a name
     text = re.sub(r"(\w)- (?=[A-ZÀ-Ý])", r"\1-", text)  # "Aulnoye- Aymeries": a rejoined line
     return text.strip(_EDGE).strip()
 

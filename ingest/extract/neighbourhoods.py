@@ -17,11 +17,15 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
-from functools import cache
 
-from rapidfuzz import fuzz
-
+from ingest.extract.neighbourhood_grouping import (
+    FAINT,
+    STRONG,
+    WEAK,
+    Mention,
+    group_mentions,
+    to_neighbourhood,
+)
 from ingest.extract.neighbourhood_text import (
     CommuneLexicon,
     clean_name,
@@ -35,18 +39,23 @@ from ingest.extract.neighbourhood_text import (
 from ingest.model import (
     BlockKind,
     Document,
-    InvalidIdentifier,
     Neighbourhood,
     Passage,
-    Provenance,
     Status,
-    qpv_code,
 )
 
 _CODE = re.compile(r"\(?\b(Q[NP]\s?\d{5,6}\s?[A-Z]?)\b\)?")
-_COMMUNE_OF = re.compile(
-    r"\b(?i:commune|ville)s?\s+(?i:de\s+|d['’]\s*)([A-ZÀ-Ý][\w'’]*(?:-[\w'’]+)*)")
 _SEVERAL_WORDS = re.compile(r"^([A-ZÀ-Ý][\w'’-]*(?:,\s*[A-ZÀ-Ý][\w'’-]*)+)\s+(.+)$")
+_NAME_BEFORE_CODE = re.compile(
+    r"(?P<name>[A-ZÀ-Ý][\w'’-]*(?:[\s,]+(?:[A-ZÀ-Ý0-9][\w'’-]*|de|du|des|la|le|les|l'|d'|sur|en|aux?"
+    r"|et|[-–/])){0,8})\s*\(\s*(?P<code>Q[NP]\s?\d{5,6}\s?[A-Z]?)\s*\)")
+_HEADING_QPV = re.compile(
+    r"^(?:(?i:les?)\s+)?(?i:qpv|quartier\s+prioritaire)\s*[:\-–]?\s+(?P<name>(?:(?i:de la|de l'|du|des|de|d')\s*)?[A-ZÀ-Ý].{1,70})$")
+_HEADING_QUARTIER = re.compile(
+    r"(?:^|\b(?i:pour|sur)\s+)(?:(?i:le)\s+)?(?i:quartier)\s+(?P<name>(?:(?i:de la|de l'|du|des|de|d')\s*)?[A-ZÀ-Ý].{1,60})$")
+_PROSE_QPV = re.compile(
+    r"\b(?i:quartier\s+prioritaire|qpv)\s+(?:(?:de la|de l'|du|des|de|d')\s*)?(?P<name>[A-ZÀ-Ý][\w'’-]*"
+    r"(?:\s+(?:[A-ZÀ-Ý][\w'’-]*|de|du|des|la|le|l'|d'|[-–/])){0,6})")
 _NUMBERING = re.compile(r"^\s*([IVX]+|\d+)\s*[•.)\-–]\s")
 _PAREN_END = re.compile(r"^(?P<name>[^()]{2,90}?)\s*\((?P<paren>[^()]{1,60})\)\s*[;.:,]?\s*$")
 _A_COMMUNE = re.compile(r"^(?P<name>.{2,90}?),?\s+à\s+(?P<commune>[A-ZÀ-Ý][^;:()]{1,60}?)\s*[;.:,]?\s*$")
@@ -54,49 +63,21 @@ _QUARTIER_OF_COMMUNE = re.compile(
     r"\bquartiers?\s+(?:prioritaires?\s+)?(?P<name>(?:du |des |de la |de l'|d'|de )?[A-ZÀ-Ý][\w'’ -]{1,50}?)"
     r"\s+(?:de la (?:commune|ville) |à )(?:de |d')?(?P<commune>[A-ZÀ-Ý][\w'’]*(?:-[\w'’]+)*)")
 
-# Strong mentions create neighbourhoods; weak ones only add spellings to one already found, and
-# faint ones (any short line) only when spelled nearly the same.
-STRONG, WEAK, FAINT = 0, 1, 2
-
-
-@dataclass
-class _Mention:
-    name: str
-    communes: list[str]
-    status: Status
-    passage: Passage
-    strength: int = STRONG
-    raw_code: str | None = None
-
-
-@dataclass
-class _Group:
-    mentions: list[_Mention] = field(default_factory=list)
-
-    @property
-    def status(self) -> Status:
-        return self.mentions[0].status
-
-    def communes(self) -> set[str]:
-        return {c for m in self.mentions for c in m.communes}
-
-    def codes(self) -> set[str]:
-        return {m.raw_code for m in self.mentions if m.raw_code}
-
 
 def extract_neighbourhoods(document: Document, passages: Sequence[Passage]) -> list[Neighbourhood]:
     """The neighbourhoods a contract names, each with its spellings, communes, code and status."""
     lexicon = CommuneLexicon.from_passages(passages)
     consumed: set[str] = set()
-    mentions: list[_Mention] = []
+    mentions: list[Mention] = []
     mentions += _from_tables(passages, lexicon, consumed)
     mentions += _from_pseudo_tables(passages, lexicon, consumed)
     mentions += _from_codes(passages, lexicon, consumed)
     mentions += _from_lists(passages, lexicon, consumed)
+    mentions += _from_inline_lists(passages, lexicon, consumed)
     mentions += _from_short_lines(passages, lexicon, consumed)
     mentions += _from_prose(passages, lexicon, consumed)
-    groups = _group(mentions, lexicon)
-    return [_to_neighbourhood(g, lexicon) for g in groups]
+    groups = group_mentions(mentions, lexicon)
+    return [to_neighbourhood(g, lexicon) for g in groups]
 
 
 # --- sources ---------------------------------------------------------------------------------
@@ -130,8 +111,8 @@ def _is_lead_in(text: str) -> bool:
     return any(re.search(p, folded) for p in cues()["list_lead_ins"])
 
 
-def _from_tables(passages, lexicon, consumed) -> list[_Mention]:
-    out: list[_Mention] = []
+def _from_tables(passages, lexicon, consumed) -> list[Mention]:
+    out: list[Mention] = []
     i = 0
     while i < len(passages):
         if passages[i].kind != BlockKind.TABLE_ROW:
@@ -145,12 +126,12 @@ def _from_tables(passages, lexicon, consumed) -> list[_Mention]:
     return out
 
 
-def _read_table(passages, start, end, lexicon, consumed) -> list[_Mention]:
+def _read_table(passages, start, end, lexicon, consumed) -> list[Mention]:
     header = _cells(passages[start].text)
     roles = [_header_role(c) for c in header]
     body = range(start + 1, end)
-    if "neighbourhood" not in roles:
-        if not (start > 0 and _is_lead_in(passages[start - 1].text)):
+    if "neighbourhood" not in roles:  # no header: trusted only right after a lead-in
+        if any(roles) or not (start > 0 and _is_lead_in(passages[start - 1].text)):
             return []
         roles = ["commune", "neighbourhood"] if len(header) > 1 else ["neighbourhood"]
         body = range(start, end)
@@ -166,18 +147,18 @@ def _read_table(passages, start, end, lexicon, consumed) -> list[_Mention]:
         if n_col >= len(cells) or not cells[n_col]:
             continue
         raw = cells[code_col] if code_col is not None and code_col < len(cells) else None
-        name = _whole_commune(clean_name(cells[n_col]), commune)
-        if _generic(name):
+        name = _whole_commune(clean_name(_CODE.sub("", cells[n_col])), commune)
+        if _generic(name) or not re.search(r"[A-Za-zÀ-ÿ]{3}", name):
             continue
         consumed.add(passages[k].id)
-        out.append(_Mention(name, [commune] if commune else [], status, passages[k], STRONG,
+        out.append(Mention(name, [commune] if commune else [], status, passages[k], STRONG,
                             _code_in(raw) if raw else _code_in(cells[n_col])))
     return _merge_intercommunal(out)
 
 
-def _merge_intercommunal(rows: list[_Mention]) -> list[_Mention]:
+def _merge_intercommunal(rows: list[Mention]) -> list[Mention]:
     """One long name repeated under several communes of a table is one intercommunal QPV."""
-    out: list[_Mention] = []
+    out: list[Mention] = []
     for m in rows:
         same = next((o for o in out if fold_cut(o.name) == fold_cut(m.name)), None)
         key = key_of(m.name, ())
@@ -188,9 +169,9 @@ def _merge_intercommunal(rows: list[_Mention]) -> list[_Mention]:
     return out
 
 
-def _from_pseudo_tables(passages, lexicon, consumed) -> list[_Mention]:
+def _from_pseudo_tables(passages, lexicon, consumed) -> list[Mention]:
     """Rows of a "COMMUNES QUARTIERS ..." table flattened to lines: "Commune[, Commune] Name (code)"."""
-    out: list[_Mention] = []
+    out: list[Mention] = []
     for i, p in enumerate(passages):
         folded = fold_cut(p.text)
         if len(p.text) > 100 or not any(re.match(r, folded) for r in cues()["pseudo_table_headers"]):
@@ -231,7 +212,7 @@ def _from_pseudo_tables(passages, lexicon, consumed) -> list[_Mention]:
             if _generic(name) or not re.search(r"[A-Za-zÀ-ÿ]{2}", name):
                 continue
             consumed.add(q.id)
-            out.append(_Mention(name, communes, Status.PRIORITY if raw else status, q, STRONG, raw))
+            out.append(Mention(name, communes, Status.PRIORITY if raw else status, q, STRONG, raw))
     return out
 
 
@@ -243,17 +224,25 @@ def _commune_list(text: str) -> bool:
         for c in parts)
 
 
-def _from_codes(passages, lexicon, consumed) -> list[_Mention]:
-    """Short lines carrying a QPV code: "Name (QN05901M)", "Commune QP059020 Name"."""
-    out: list[_Mention] = []
+def _from_codes(passages, lexicon, consumed) -> list[Mention]:
+    """Lines carrying a QPV code: "Name (QN05901M)", "Commune QP059020 Name"; in running text,
+    the capitalised name right before "(QN05901M)"."""
+    out: list[Mention] = []
     for p in passages:
-        if p.id in consumed or len(p.text) > 200:
+        if p.id in consumed:
+            continue
+        if len(p.text) > 200:
+            for m in _NAME_BEFORE_CODE.finditer(p.text):
+                name = strip_prefix(clean_name(m.group("name")))
+                if not _generic(name) and not _not_a_name(name):
+                    out.append(Mention(name, [], Status.PRIORITY, p, STRONG, _code_in(m.group("code"))))
             continue
         m = _CODE.search(p.text)
         if not m:
             continue
         before, after = p.text[:m.start()], clean_name(p.text[m.end():])
-        if re.search(r"[A-Za-zÀ-ÿ]{3}", after):
+        bracketed = m.group(0).startswith("(") and re.search(r"[A-Za-zÀ-ÿ]{3}", before)
+        if re.search(r"[A-Za-zÀ-ÿ]{3}", after) and not bracketed:
             name, communes = after, lexicon.trailing(before)
         else:
             communes, name = lexicon.split_prefix(clean_name(before))
@@ -262,13 +251,13 @@ def _from_codes(passages, lexicon, consumed) -> list[_Mention]:
         if _generic(name):
             continue
         consumed.add(p.id)
-        out.append(_Mention(name, communes, Status.PRIORITY, p, STRONG, _code_in(m.group(1))))
+        out.append(Mention(name, communes, Status.PRIORITY, p, STRONG, _code_in(m.group(1))))
     return out
 
 
-def _from_lists(passages, lexicon, consumed) -> list[_Mention]:
+def _from_lists(passages, lexicon, consumed) -> list[Mention]:
     """List items after a lead-in such as "Les quartiers prioritaires sont les suivants :"."""
-    out: list[_Mention] = []
+    out: list[Mention] = []
     for i, p in enumerate(passages):
         if p.kind == BlockKind.TABLE_ROW or not _is_lead_in(p.text):
             continue
@@ -279,16 +268,38 @@ def _from_lists(passages, lexicon, consumed) -> list[_Mention]:
                 break
             if q.id in consumed:
                 continue
-            m = _parse_item(q, lexicon, stated or Status.PRIORITY, strength)
+            m = _parse_item(q.text, q, lexicon, stated or Status.PRIORITY, strength)
             if m is not None:
                 consumed.add(q.id)
                 out.append(m)
     return out
 
 
-def _parse_item(p: Passage, lexicon, status: Status, strength: int) -> _Mention | None:
+def _from_inline_lists(passages, lexicon, consumed) -> list[Mention]:
+    """"Le contrat compte 3 quartiers prioritaires : A (Commune), B et C." in one paragraph."""
+    out: list[Mention] = []
+    for p in passages:
+        if p.id in consumed or p.kind == BlockKind.TABLE_ROW or len(p.text) > 800:
+            continue
+        for colon in re.finditer(r":", p.text):
+            before, after = p.text[:colon.end()], p.text[colon.end():].strip().rstrip(".")
+            if not after or not _is_lead_in(before):
+                continue
+            after = re.split(r"\.\s", after)[0]  # the enumeration ends with its sentence
+            items = [i for i in re.split(r"\s*[;,]\s*|\s+et\s+", after) if i.strip()]
+            stated = status_in(before[-300:])
+            found = [_parse_item(i, p, lexicon, stated or Status.PRIORITY,
+                                 STRONG if stated else WEAK) for i in items]
+            if len(items) >= 2 and all(found) and all(len(i.split()) <= 8 for i in items):
+                out += [m for m in found if m is not None]
+                consumed.add(p.id)
+                break
+    return out
+
+
+def _parse_item(text: str, p: Passage, lexicon, status: Status, strength: int) -> Mention | None:
     """One neighbourhood written as "Name", "Name (Commune)", "Name à Commune", "Commune : Name"."""
-    text = clean_name(p.text)
+    text = clean_name(text)
     if len(text) > 90 or len(text.split()) > 12 or not text[:1].isupper():
         return None
     communes: list[str] = []
@@ -305,9 +316,9 @@ def _parse_item(p: Passage, lexicon, status: Status, strength: int) -> _Mention 
         if lexicon.knows(head):
             communes, text = [head.strip()], tail
     name = strip_prefix(clean_name(text))
-    if _generic(name) or _facility(name):
+    if _generic(name) or _facility(name) or _not_a_name(name) or not name[:1].isupper():
         return None
-    return _Mention(name, communes, status, p, strength)
+    return Mention(name, communes, status, p, strength)
 
 
 def _commune_like(text: str, lexicon: CommuneLexicon) -> bool:
@@ -317,9 +328,9 @@ def _commune_like(text: str, lexicon: CommuneLexicon) -> bool:
                                    and not re.search(r"\d", text))
 
 
-def _from_short_lines(passages, lexicon, consumed) -> list[_Mention]:
+def _from_short_lines(passages, lexicon, consumed) -> list[Mention]:
     """Captions "Le quartier X à Y", and "X (quartier en veille active)" lines."""
-    out: list[_Mention] = []
+    out: list[Mention] = []
     for p in passages:
         if p.id in consumed or len(p.text) > 120 or p.kind == BlockKind.TABLE_ROW:
             continue
@@ -329,7 +340,16 @@ def _from_short_lines(passages, lexicon, consumed) -> list[_Mention]:
         if m and (status := status_in(m.group("paren"))) is not None:
             name = strip_prefix(clean_name(m.group("name")))
             if not _generic(name) and not _facility(name):
-                out.append(_Mention(name, lexicon.section_communes(p), status, p, STRONG))
+                out.append(Mention(name, lexicon.section_communes(p), status, p, STRONG))
+                consumed.add(p.id)
+            continue
+        m = _HEADING_QPV.match(text) or _HEADING_QUARTIER.search(text)
+        standalone = p.kind == BlockKind.HEADING or (len(text) <= 60 and not text.endswith("."))
+        if m is not None and standalone and " à " not in text:
+            name = strip_article(clean_name(m.group("name")))
+            if not _generic(name) and not _facility(name) and not _not_a_name(name):
+                strength = STRONG if m.re is _HEADING_QPV else WEAK
+                out.append(Mention(name, lexicon.section_communes(p), Status.PRIORITY, p, strength))
                 consumed.add(p.id)
             continue
         m = _A_COMMUNE.match(text)
@@ -343,15 +363,15 @@ def _from_short_lines(passages, lexicon, consumed) -> list[_Mention]:
             continue
         lexicon.add(m.group("commune"))
         consumed.add(p.id)
-        out.append(_Mention(name, lexicon.split_list(m.group("commune")),
+        out.append(Mention(name, lexicon.split_list(m.group("commune")),
                             status_in(text) or Status.PRIORITY,
                             p, STRONG if p.kind == BlockKind.HEADING or starts_with_cue else WEAK))
     return out
 
 
-def _from_prose(passages, lexicon, consumed) -> list[_Mention]:
+def _from_prose(passages, lexicon, consumed) -> list[Mention]:
     """Running text ("le quartier du Bois du Quesnoy de la ville d'Hautmont"): spellings only."""
-    out: list[_Mention] = []
+    out: list[Mention] = []
     for p in passages:
         if p.id in consumed or p.kind == BlockKind.TABLE_ROW:
             continue
@@ -360,11 +380,15 @@ def _from_prose(passages, lexicon, consumed) -> list[_Mention]:
                 continue
             name = strip_article(clean_name(m.group("name")))
             if not _generic(name) and not _facility(name):
-                out.append(_Mention(name, [m.group("commune")], Status.PRIORITY, p, WEAK))
+                out.append(Mention(name, [m.group("commune")], Status.PRIORITY, p, WEAK))
+        for m in _PROSE_QPV.finditer(p.text):
+            name = clean_name(m.group("name"))
+            if not _generic(name) and not _facility(name) and not _not_a_name(name):
+                out.append(Mention(name, [], Status.PRIORITY, p, WEAK))
         if len(p.text) <= 60:  # a short heading or label naming a neighbourhood already found
             name = strip_prefix(clean_name(re.sub(r"\(\d+\)\s*$", "", p.text).rstrip(" :")))
             if name and not _generic(name):
-                out.append(_Mention(name, lexicon.section_communes(p), Status.PRIORITY, p, FAINT))
+                out.append(Mention(name, lexicon.section_communes(p), Status.PRIORITY, p, FAINT))
     return out
 
 
@@ -388,74 +412,12 @@ def _facility(name: str) -> bool:
     return any(words == f or words.startswith(f + " ") for f in cues()["facility_words"])
 
 
+def _not_a_name(name: str) -> bool:
+    """Sentences and topics ("Les habitants des quartiers") are not neighbourhood names."""
+    words = set(re.findall(r"\w+", fold_cut(name)))
+    return len(words) > 12 or bool(words & set(cues()["non_name_words"]))
+
+
 def _whole_commune(name: str, commune: str | None) -> str:
     words = " ".join(re.findall(r"\w+", fold_cut(name)))
     return commune if commune and words in cues()["whole_commune_names"] else name
-
-
-# --- grouping --------------------------------------------------------------------------------
-
-
-@cache
-def _similar(a: str, b: str, loose: bool) -> bool:
-    """Two comparison keys name one neighbourhood: nearly the same spelling, or (loose) one
-    spelling's words contained in the other's ("Les explorateurs" / "Les explorateurs – Place du
-    8 mai 1945 – …"), which is only trusted within a shared commune."""
-    if not a or not b:
-        return False
-    if fuzz.ratio(a, b) >= 88:
-        return True
-    return loose and min(len(a), len(b)) >= 4 and fuzz.token_set_ratio(a, b) >= 95
-
-
-def _fits(group: _Group, m: _Mention, lexicon: CommuneLexicon) -> bool:
-    codes = group.codes()
-    if m.raw_code and codes:
-        return m.raw_code in codes
-    if m.strength == STRONG and m.status != group.status:
-        return False
-    mine = {lexicon.canonical(c) for c in m.communes}
-    theirs = {lexicon.canonical(c) for c in group.communes()}
-    shared = bool(mine & theirs)
-    if mine and theirs and not shared:
-        return False
-    key = key_of(m.name, m.communes, lexicon)
-    loose = shared and m.strength <= WEAK
-    return any(_similar(key, key_of(o.name, o.communes, lexicon), loose) for o in group.mentions)
-
-
-def _group(mentions: list[_Mention], lexicon: CommuneLexicon) -> list[_Group]:
-    groups: list[_Group] = []
-    for m in sorted((m for m in mentions if m.strength == STRONG), key=lambda m: m.passage.index):
-        same_code = next((g for g in groups if m.raw_code and m.raw_code in g.codes()), None)
-        target = same_code or next((g for g in groups if _fits(g, m, lexicon)), None)
-        if target is None:
-            groups.append(_Group([m]))
-        else:
-            target.mentions.append(m)
-    for m in (m for m in mentions if m.strength != STRONG):
-        target = next((g for g in groups if _fits(g, m, lexicon)), None)
-        if target is not None:
-            target.mentions.append(m)
-    return groups
-
-
-def _to_neighbourhood(group: _Group, lexicon: CommuneLexicon) -> Neighbourhood:
-    first = group.mentions[0]
-    names: dict[str, str] = {}
-    for m in group.mentions:
-        names.setdefault(" ".join(re.findall(r"\w+", fold_cut(m.name))), m.name)
-    communes = list(dict.fromkeys(lexicon.display(c) for m in group.mentions for c in m.communes))
-    code = None
-    for raw in (m.raw_code for m in group.mentions if m.raw_code):
-        try:
-            code = qpv_code(raw)
-            break
-        except InvalidIdentifier:  # a 2015 code ("QP059020") or a typo: not the official shape
-            continue
-    provenance = tuple(dict.fromkeys(
-        Provenance(m.passage.id, m.passage.page, m.passage.line_start) for m in group.mentions))
-    return Neighbourhood(
-        name=first.name, aliases=tuple(n for n in names.values() if n != first.name),
-        communes=tuple(communes), code=code, status=group.status, provenance=provenance,
-    )

@@ -1,0 +1,112 @@
+"""Grouping the mentions of neighbourhoods found in one document into neighbourhoods.
+
+One QPV is often spelled several ways in one contract ("Longs Prés – Prés du paradis" / "Long
+Près - Près du Paradis"). Mentions are grouped by accent-folded fuzzy matching (rapidfuzz) of
+their comparison keys, within compatible communes and status; mentions sharing a written code are
+one neighbourhood whatever their spelling.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from functools import cache
+
+from rapidfuzz import fuzz
+
+from ingest.extract.neighbourhood_text import CommuneLexicon, fold_cut, key_of
+from ingest.model import InvalidIdentifier, Neighbourhood, Passage, Provenance, Status, qpv_code
+
+# Strong mentions create neighbourhoods; weak ones only add spellings to one already found, and
+# faint ones (any short line) only when spelled nearly the same.
+STRONG, WEAK, FAINT = 0, 1, 2
+
+
+@dataclass
+class Mention:
+    name: str
+    communes: list[str]
+    status: Status
+    passage: Passage
+    strength: int = STRONG
+    raw_code: str | None = None
+
+
+@dataclass
+class Group:
+    mentions: list[Mention] = field(default_factory=list)
+
+    @property
+    def status(self) -> Status:
+        return self.mentions[0].status
+
+    def communes(self) -> set[str]:
+        return {c for m in self.mentions for c in m.communes}
+
+    def codes(self) -> set[str]:
+        return {m.raw_code for m in self.mentions if m.raw_code}
+
+
+@cache
+def _similar(a: str, b: str, loose: bool) -> bool:
+    """Two comparison keys name one neighbourhood: nearly the same spelling, or (loose) one
+    spelling's words contained in the other's ("Les explorateurs" / "Les explorateurs – Place du
+    8 mai 1945 – …"), which is only trusted within a shared commune."""
+    if not a or not b:
+        return False
+    if fuzz.ratio(a, b) >= 88:
+        return True
+    return loose and min(len(a), len(b)) >= 4 and fuzz.token_set_ratio(a, b) >= 95
+
+
+def _fits(group: Group, m: Mention, lexicon: CommuneLexicon) -> bool:
+    codes = group.codes()
+    if m.raw_code and codes:
+        return m.raw_code in codes
+    if m.strength == STRONG and m.status != group.status:
+        return False
+    mine = {lexicon.canonical(c) for c in m.communes}
+    theirs = {lexicon.canonical(c) for c in group.communes()}
+    shared = bool(mine & theirs)
+    if mine and theirs and not shared:
+        return False
+    key = key_of(m.name, m.communes, lexicon)
+    loose = shared and m.strength <= WEAK
+    return any(_similar(key, key_of(o.name, o.communes, lexicon), loose) for o in group.mentions)
+
+
+def group_mentions(mentions: list[Mention], lexicon: CommuneLexicon) -> list[Group]:
+    groups: list[Group] = []
+    for m in sorted((m for m in mentions if m.strength == STRONG), key=lambda m: m.passage.index):
+        same_code = next((g for g in groups if m.raw_code and m.raw_code in g.codes()), None)
+        target = same_code or next((g for g in groups if _fits(g, m, lexicon)), None)
+        if target is None:
+            groups.append(Group([m]))
+        else:
+            target.mentions.append(m)
+    for m in (m for m in mentions if m.strength != STRONG):
+        target = next((g for g in groups if _fits(g, m, lexicon)), None)
+        if target is not None:
+            target.mentions.append(m)
+    return groups
+
+
+def to_neighbourhood(group: Group, lexicon: CommuneLexicon) -> Neighbourhood:
+    first = group.mentions[0]
+    names: dict[str, str] = {}
+    for m in group.mentions:
+        names.setdefault(" ".join(re.findall(r"\w+", fold_cut(m.name))), m.name)
+    communes = list(dict.fromkeys(lexicon.display(c) for m in group.mentions for c in m.communes))
+    code = None
+    for raw in (m.raw_code for m in group.mentions if m.raw_code):
+        try:
+            code = qpv_code(raw)
+            break
+        except InvalidIdentifier:  # a 2015 code ("QP059020") or a typo: not the official shape
+            continue
+    provenance = tuple(dict.fromkeys(
+        Provenance(m.passage.id, m.passage.page, m.passage.line_start) for m in group.mentions))
+    return Neighbourhood(
+        name=first.name, aliases=tuple(n for n in names.values() if n != first.name),
+        communes=tuple(communes), code=code, status=group.status, provenance=provenance,
+    )
