@@ -289,10 +289,17 @@ class OrganisationResolver:
         if qualifier is not None:
             org = Organisation(id=f"{kind.key}-{slug(qualifier)}",
                                name=self._name(kind, dept, region, display or qualifier), type=kind.type)
-            learned[org.id] = org
+            # "CPAM du Hainaut-Cambrésis" and "CPAM du Hainaut" in one contract: one body, the short name.
+            shorter = [o for i, o in learned.items() if org.id.startswith(i + "-")]
+            if shorter:
+                return shorter[0]
+            for i in [i for i in learned if i.startswith(org.id + "-")]:
+                learned[i] = org
+            learned.setdefault(org.id, org)
             return org
-        if kind.scope in ("territory", "department") and kind.qualifier == "free" and len(learned) == 1:
-            return next(iter(learned.values()))
+        roots = {o.id: o for o in learned.values()}
+        if kind.scope in ("territory", "department") and kind.qualifier == "free" and len(roots) == 1:
+            return next(iter(roots.values()))
         if kind.scope == "national":
             return Organisation(id=kind.key, name=kind.name, type=kind.type)
         if kind.scope == "region":
@@ -371,4 +378,5 @@ class OrganisationResolver:
 
     @staticmethod
     def _landlord_org(name: str) -> Organisation:
-        return Organisation(id=f"bailleur-{slug(name)}", name=name, type="social_landlord")
+        # The id leaves out a former name in brackets: "Maisons & Cités (Soginorpa)" -> bailleur-maisons-et-cites.
+        return Organisation(id=f"bailleur-{slug(re.sub(r'[(].*?[)]', '', name))}", name=name, type="social_landlord")
