@@ -116,6 +116,7 @@ def test_letat_as_a_common_noun_is_not_the_state(nord):
     ("PROMOCIL - GROUPE SAMBRE-AVESNOIS IMMOBILIER", "bailleur-promocil", "social_landlord"),
     ("SOGINORPA", "bailleur-maisons-et-cites", "social_landlord"),
     ("les bailleurs sociaux", "bailleurs-sociaux-maubeuge-val-de-sambre", "social_landlord"),
+    ("Chambres Consulaires", "chambres-consulaires-maubeuge-val-de-sambre", "chamber"),
     ("la Mission Locale Sambre Avesnois", "mission-locale-sambre-avesnois", "mission_locale"),
 ])
 def test_partner_kinds(nord, phrase, org_id, type_):

@@ -133,7 +133,7 @@ class OrganisationResolver:
         # Qualified forms seen so far ("CPAM du Hainaut"): a later bare "la CPAM" is that body.
         self._learned: dict[str, dict[str, Organisation]] = {}
         # Acronyms the contract defines: "Centre hospitalier de Maubeuge (CHM)" -> later "CHM".
-        self._acronyms: dict[str, Organisation] = {}
+        self._acronyms: dict[str, str] = {}  # acronym -> the phrase it abbreviates
         self._communes: dict[str, Organisation] = {}  # slug -> commune named so far
         own = [epci.name, *([epci.short_name] if epci.short_name else [])]
         if self._place != epci.name and re.search(r"[\s\-]", self._place):
@@ -185,7 +185,9 @@ class OrganisationResolver:
         self._learn_acronyms(text, taken)
         if self._acronyms:
             for m in _ACRONYM_TOKEN.finditer(text):
-                org = self._acronyms.get(m.group(0))
+                phrase = self._acronyms.get(m.group(0))
+                # Resolved again each time: what the defining phrase names may have been learnt since.
+                org = self.resolve(phrase) if phrase is not None else None
                 if org is not None and all(m.end() <= s or m.start() >= e for s, e, _ in taken):
                     taken.append((m.start(), m.end(), self._with_alias(org, m.group(0))))
         return sorted(taken, key=lambda t: t[0])
@@ -214,10 +216,10 @@ class OrganisationResolver:
         return kind.collective if kind else None
 
     def _learn_acronyms(self, text: str, taken: list[tuple[int, int, Organisation]]) -> None:
-        for _, end, org in taken:
+        for start, end, _ in taken:
             m = _DEFINED_ACRONYM.match(text, end)
             if m and m.group(1) not in self._acronyms and not self._g.main.fullmatch(m.group(1)):
-                self._acronyms[m.group(1)] = org
+                self._acronyms[m.group(1)] = text[start:end]
 
     def subject(self, text: str) -> Organisation | None:
         """The body a sentence or heading starts with ("La CAF du Nord s'engage à",
@@ -245,8 +247,7 @@ class OrganisationResolver:
         if what == "landlord":
             return self._with_alias(self._landlord_org(value), m.group(0)), m.end()
         if what == "communes":
-            org = Organisation(id=f"communes-{slug(self._place)}", name=f"Communes de {self._place}",
-                               type="commune")
+            org = Organisation(id=f"communes-{slug(self._place)}", name="Communes", type="commune")
             return self._with_alias(org, m.group(0)), m.end()
         return self._body(self._kinds[value], m, text)
 
