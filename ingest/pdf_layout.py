@@ -205,34 +205,57 @@ def reading_order(frags: list[Fragment], gap: float = 1.2) -> list[Fragment]:
 
 
 def _rows(frags: list[Fragment], gap: float) -> list[Fragment]:
-    """One column's fragments top to bottom. Fragments on one baseline are one line when close
-    (`gap` em at most), the cells of a table row when far apart."""
+    """One column's fragments top to bottom, fragments on one baseline made one line.
+
+    Fragments on a baseline far apart (more than `gap` em) are the cells of a table row when
+    they line up with the cells of the row above or below; otherwise they are the words of a
+    justified line set one by one, and are joined as text.
+    """
     groups: list[list[Fragment]] = []
     for f in sorted(frags, key=lambda f: f.y1):
         if groups and abs(groups[-1][0].y1 - f.y1) < 0.4 * min(groups[-1][0].size, f.size):
             groups[-1].append(f)
         else:
             groups.append([f])
+    lines = [_pieces(sorted(g, key=lambda f: f.x0), gap) for g in groups]
     out: list[Fragment] = []
-    for group in groups:
-        group.sort(key=lambda f: f.x0)
-        pieces = [group[0]]
-        for f in group[1:]:
-            p = pieces[-1]
-            if f.x0 - p.x1 <= gap * f.size and not p.cells:
-                pieces[-1] = Fragment(p.x0, min(p.y0, f.y0), max(p.x1, f.x1), max(p.y1, f.y1),
-                                      f"{p.text} {f.text}", p.size, p.bold and f.bold, p.page, p.column)
-            else:
-                pieces.append(f)
+    for i, pieces in enumerate(lines):
         if len(pieces) == 1:
             out.append(pieces[0])
             continue
-        first = pieces[0]
-        out.append(Fragment(first.x0, min(f.y0 for f in pieces), max(f.x1 for f in pieces),
-                            max(f.y1 for f in pieces), " ".join(f.text for f in pieces), first.size,
-                            all(f.bold for f in pieces), first.page, first.column,
-                            [f.text for f in pieces]))
+        near = [lines[j] for j in (i - 1, i + 1) if 0 <= j < len(lines) and len(lines[j]) > 1
+                and abs(lines[j][0].y1 - pieces[0].y1) < 3 * pieces[0].size]
+        if any(_aligned(pieces, other) for other in near):
+            out.append(_merge(pieces, cells=True))
+        else:
+            out.append(_merge(pieces, cells=False))
     return out
+
+
+def _pieces(group: list[Fragment], gap: float) -> list[Fragment]:
+    """Fragments of one baseline, those at most `gap` em apart joined."""
+    pieces = [group[0]]
+    for f in group[1:]:
+        p = pieces[-1]
+        if f.x0 - p.x1 <= gap * f.size and not p.cells and not f.cells:
+            pieces[-1] = _merge([p, f], cells=False)
+        else:
+            pieces.append(f)
+    return pieces
+
+
+def _aligned(pieces: list[Fragment], other: list[Fragment]) -> bool:
+    """Do most cells after the first start or end where a cell of `other` does?"""
+    hits = sum(any(abs(p.x0 - q.x0) <= 3 or abs(p.x1 - q.x1) <= 3 for q in other[1:]) for p in pieces[1:])
+    return hits >= max(1, len(pieces[1:]) / 2)
+
+
+def _merge(pieces: list[Fragment], cells: bool) -> Fragment:
+    first = pieces[0]
+    return Fragment(first.x0, min(f.y0 for f in pieces), max(f.x1 for f in pieces),
+                    max(f.y1 for f in pieces), " ".join(f.text for f in pieces), first.size,
+                    all(f.bold for f in pieces), first.page, first.column,
+                    [f.text for f in pieces] if cells else [])
 
 
 def table_rows(page, frags: list[Fragment]) -> list[Fragment]:

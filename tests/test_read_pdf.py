@@ -4,6 +4,7 @@ numbers and hyphenated line ends, tables, scanned pages for OCR, and every kind 
 
 from __future__ import annotations
 
+import bisect
 import json
 import random
 import re
@@ -129,16 +130,33 @@ def words_of(text: str) -> list[str]:
 
 
 def runs_in_order(source: list[str], found: list[str], n: int = 8) -> float:
-    """Share of the source's n-word runs found in the extracted words, in the source's order."""
+    """Share of the source's n-word runs found in the extracted words, in the source's order.
+
+    Order is judged on the runs that occur once in the extracted text: the longest subsequence
+    of them whose positions increase is in order, the rest are out of place. Runs occurring
+    several times (repeated phrases) count as found.
+    """
     text = " " + " ".join(found) + " "
+    positions: list[int] = []
+    repeated = 0
     runs = [" " + " ".join(source[i:i + n]) + " " for i in range(0, len(source) - n + 1)]
-    cursor, hits = 0, 0
     for run in runs:
-        at = text.find(run, cursor)
-        if at >= 0:
-            hits += 1
-            cursor = at + 1
-    return hits / max(len(runs), 1)
+        at = text.find(run)
+        if at < 0:
+            continue
+        if text.find(run, at + 1) >= 0:
+            repeated += 1
+        else:
+            positions.append(at)
+    return (_longest_increasing(positions) + repeated) / max(len(runs), 1)
+
+
+def _longest_increasing(values: list[int]) -> int:
+    tails: list[int] = []
+    for v in values:
+        i = bisect.bisect_left(tails, v)
+        tails[i:i + 1] = [v]
+    return len(tails)
 
 
 def dehyphenated(page_texts: list[str]) -> list[str]:
