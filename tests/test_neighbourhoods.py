@@ -226,6 +226,53 @@ def test_linking_by_epci_name_when_no_siren(tmp_path):
     assert all(n.code is None for n in unknown) and "no reference QPV" in report[0]
 
 
+# --- other territories' QPV names in the layouts contracts use --------------------------------
+
+LAYOUTS = {
+    "table": lambda rows: "Les quartiers prioritaires du contrat sont les suivants :\n\nCommune\tQuartier\n"
+    + "\n".join(f"{r.commune.upper()}\t{r.name}" for r in rows),
+    "table with codes": lambda rows: "Nom du QPV\tCode\tCommune\n"
+    + "\n".join(f"{r.name}\t{r.code}\t{r.commune}" for r in rows),
+    "list (commune)": lambda rows: "Le contrat concerne les quartiers prioritaires suivants :\n\n"
+    + "\n".join(f"- {r.name} ({r.commune})" for r in rows),
+    "list à commune": lambda rows: "Les QPV du territoire sont les suivants :\n\n"
+    + "\n".join(f"- {r.name} à {r.commune}" for r in rows),
+    "captions": lambda rows: "\n\n".join(
+        f"**Le quartier {r.name}\nà {r.commune}**\n\nLe quartier compte 3 000 habitants." for r in rows),
+}
+
+
+@pytest.mark.parametrize("layout", sorted(LAYOUTS))
+def test_official_names_of_other_territories_are_found_in_each_layout(tmp_path, layout):
+    """Names from the national QPV list (other EPCIs than the corpus's) written in the layouts
+    of the genre: the rules must not depend on the corpus's own names."""
+    from collections import defaultdict
+
+    from ingest.evaluate_extraction import name_similarity
+    from ingest.extract.reference_link import load_reference
+
+    by_epci = defaultdict(list)
+    for row in load_reference(REFERENCE):
+        if row.siren_epci and row.siren_epci not in {"200043396", "245901160", "200033579"}:
+            by_epci[row.siren_epci].append(row)
+    epcis = sorted(e for e, rows in by_epci.items() if len(rows) >= 3)[::6]
+    found_names = found_communes = total = 0
+    for epci in epcis:
+        rows = by_epci[epci][:10]
+        text = "Introduction.\n\n" + LAYOUTS[layout](rows) + "\n\nLa suite décrit les orientations.\n"
+        found = _extract(tmp_path, text)
+        assert len(found) <= len(rows)
+        for row in rows:
+            total += 1
+            best = max(found, key=lambda n: name_similarity([n.name, *n.aliases], [row.name]), default=None)
+            if best and name_similarity([best.name, *best.aliases], [row.name]) >= 0.85:
+                found_names += 1
+                found_communes += row.commune.lower() in {c.lower() for c in best.communes}
+    assert total > 100
+    assert found_names / total >= 0.97
+    assert found_communes / total >= 0.9
+
+
 # --- whole documents -------------------------------------------------------------------------
 
 DEVELOPMENT = {  # document -> plausible number of priority neighbourhoods

@@ -57,8 +57,8 @@ _PROSE_QPV = re.compile(
     r"\b(?i:quartier\s+prioritaire|qpv)\s+(?:(?:de la|de l'|du|des|de|d')\s*)?(?P<name>[A-ZÀ-Ý][\w'’-]*"
     r"(?:\s+(?:[A-ZÀ-Ý][\w'’-]*|de|du|des|la|le|l'|d'|[-–/])){0,6})")
 _NUMBERING = re.compile(r"^\s*([IVX]+|\d+)\s*[•.)\-–]\s")
-_PAREN_END = re.compile(r"^(?P<name>[^()]{2,90}?)\s*\((?P<paren>[^()]{1,60})\)\s*[;.:,]?\s*$")
-_A_COMMUNE = re.compile(r"^(?P<name>.{2,90}?),?\s+à\s+(?P<commune>[A-ZÀ-Ý][^;:()]{1,60}?)\s*[;.:,]?\s*$")
+_PAREN_END = re.compile(r"^(?P<name>.{2,90}?)\s*\((?P<paren>[^()]{1,60})\)\s*[;.:,]?\s*$")
+_A_COMMUNE = re.compile(r"^(?P<name>.{2,90}),?\s+à\s+(?P<commune>[A-ZÀ-Ý][^;:()]{1,60}?)\s*[;.:,]?\s*$")
 _QUARTIER_OF_COMMUNE = re.compile(
     r"\bquartiers?\s+(?:prioritaires?\s+)?(?P<name>(?:du |des |de la |de l'|d'|de )?[A-ZÀ-Ý][\w'’ -]{1,50}?)"
     r"\s+(?:de la (?:commune|ville) |à )(?:de |d')?(?P<commune>[A-ZÀ-Ý][\w'’]*(?:-[\w'’]+)*)")
@@ -300,7 +300,7 @@ def _from_inline_lists(passages, lexicon, consumed) -> list[Mention]:
 def _parse_item(text: str, p: Passage, lexicon, status: Status, strength: int) -> Mention | None:
     """One neighbourhood written as "Name", "Name (Commune)", "Name à Commune", "Commune : Name"."""
     text = clean_name(text)
-    if len(text) > 90 or len(text.split()) > 12 or not text[:1].isupper():
+    if len(text) > 100 or len(re.findall(r"\w+", text)) > 16 or not (text[:1].isupper() or text[:1].isdigit()):
         return None
     communes: list[str] = []
     if (m := _PAREN_END.match(text)) is not None:
@@ -316,7 +316,7 @@ def _parse_item(text: str, p: Passage, lexicon, status: Status, strength: int) -
         if lexicon.knows(head):
             communes, text = [head.strip()], tail
     name = strip_prefix(clean_name(text))
-    if _generic(name) or _facility(name) or _not_a_name(name) or not name[:1].isupper():
+    if _generic(name) or _facility(name) or _not_a_name(name) or not (name[:1].isupper() or name[:1].isdigit()):
         return None
     return Mention(name, communes, status, p, strength)
 
