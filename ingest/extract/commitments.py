@@ -77,6 +77,7 @@ class _State:
     zone: bool = False  # in a section whose items are commitments
     proposal: bool = False
     scope: tuple[str, ...] = ()
+    answers: bool = True  # False after a questionnaire's question that asks for no commitment
     seen: set[str] = field(default_factory=set)
 
     def partner(self) -> Organisation | None:
@@ -122,6 +123,8 @@ class CommitmentExtractor:
         text = p.text.strip()
         folded = fold(text)
         words = len(text.split())
+        if p.kind == BlockKind.HEADING:
+            s.answers = True  # a questionnaire ends with the next heading
         if words > 16 and p.kind != BlockKind.HEADING:
             return False
         if _any("scope_all", folded):
@@ -141,7 +144,7 @@ class CommitmentExtractor:
             return False
         chapter = self._chapter_partner(i, text, folded)
         if chapter is not None:
-            s.chapter, s.block, s.lead, s.zone, s.scope = chapter, None, None, True, ()
+            s.chapter, s.block, s.lead, s.zone, s.scope, s.answers = chapter, None, None, True, (), True
             s.proposal = bool(_any("proposal", folded))
             return True
         partner = self._partner_line(text, words)
@@ -154,7 +157,8 @@ class CommitmentExtractor:
                 return True
             if _any("zone", folded):
                 s.zone, s.proposal = True, bool(_any("proposal", folded))
-                return True
+                # "Les communes s'engagent à : (…)" opens a zone and is a lead-in too.
+                return not (is_binding(text) and self._subject(text) is not None)
             if _any("proposal", folded):
                 s.zone, s.proposal = True, True
                 return True
@@ -171,7 +175,9 @@ class CommitmentExtractor:
             return self._commune_of_chapter(i)
         self.state.chapter_is_commune = False
         found = self.resolver.find(text)
-        return found[0][2] if found else None
+        if found:
+            return found[0][2]
+        return _named_body(text)
 
     def _partner_line(self, text: str, words: int) -> Organisation | None:
         """A short line that is only a body's name ("CPAM", "Bailleur social Partenord")."""
@@ -250,6 +256,8 @@ class CommitmentExtractor:
         """The body a sentence opens with; "la commune" is the commune whose chapter this is."""
         subject = self.resolver.subject(text)
         if subject is not None and subject.id.startswith("communes-"):
+            if re.match(r"(?:les|des|toutes les|l'ensemble des) communes\b", fold(text.strip())):
+                return subject  # "Les communes s'engagent à": the communes together
             partner = self.state.partner()
             return partner if partner is not None and partner.type == "commune" else None
         return subject
@@ -272,6 +280,15 @@ class CommitmentExtractor:
     def _paragraph(self, p: Passage) -> None:
         s = self.state
         text = p.text.strip()
+        if text.endswith("?"):
+            # A questionnaire: only the answers to a question about commitments are commitments.
+            s.answers = _any("commitment_question", fold(text)) is not None
+            s.lead = None
+            return
+        subject = self._subject(text)
+        if subject is not None and not is_possibility(text):
+            # "La Communauté urbaine agira pour la santé …" then items: the items are its actions.
+            s.lead = subject
         if self._is_lead_in(text):
             lead = self._lead_subject(_sentences(text)[-1]) or s.block or s.chapter
             if lead is not None:
@@ -332,7 +349,7 @@ class CommitmentExtractor:
     def _emit(self, partner: Organisation, text: str, p: Passage) -> None:
         s = self.state
         key = re.sub(r"[^a-z0-9]+", " ", fold(text))[:240]
-        if key in s.seen or len(text.split()) < MIN_ACTION_WORDS:
+        if key in s.seen or len(text.split()) < MIN_ACTION_WORDS or not s.answers:
             return
         if _label_key(text) in self.strategy_labels:
             return  # an orientation or objective repeated in a partner's section is not an action
@@ -369,8 +386,26 @@ class _Table:
         return cls(action, operator)
 
 
+def _named_body(heading: str) -> Organisation | None:
+    """A body the gazetteer does not know, named by a chapter heading ("ENGAGEMENTS DE BGE …")."""
+    m = re.search(r"(?i)\b(?:engagements?|contributions?|cadre d'intervention)\s+(?:de la|de l'|du|des|de|d')\s*(.+)$",
+                  heading.strip())
+    if not m:
+        return None
+    name = re.sub(r"\s+", " ", m.group(1)).strip(" :.")
+    if not name or len(name.split()) > 6 or re.match(r"(?i)(la |le |les )?(commune|ville|quartier|partenaire|signataire)", name):
+        return None
+    if name.isupper():
+        name = " ".join(w if len(w) <= 4 else w.capitalize() for w in name.split())
+    slug = re.sub(r"[^a-z0-9]+", "-", fold(name)).strip("-")
+    # A body outside the gazetteer that writes its own commitments chapter is, in these
+    # contracts, nearly always an association or an operator of one (BGE, a social centre…).
+    kind = "company" if re.search(r"(?i)\b(sa|sas|sarl|groupe|entreprise)\b", name) else "association"
+    return Organisation(id=f"org-{slug}", name=name, type=kind, aliases=(m.group(1).strip(),))
+
+
 def _label_key(text: str) -> str:
-    return re.sub(r"[^a-z0-9]+", " ", fold(re.sub(r"^[\d.\s]+", "", text))).strip()
+    return re.sub(r"[^a-z0-9]+", " ", fold(re.sub(r"^(?:\d+[A-H]?\b|[\d.\s]+)", "", text))).strip()
 
 
 _NUMBERING = re.compile(r"^\s*(?:\d{1,2}|[a-h])\s*(?:[.)/]|\s[-–—])\s*")

@@ -96,6 +96,7 @@ def _code_parent(code: str, by_code: dict[str, _ObjectiveNode]) -> _ObjectiveNod
 @dataclass
 class _OrientationNode:
     number: str | None
+    sort_rank: int = 0
     labels: list[str] = field(default_factory=list)
     provenance: list[Provenance] = field(default_factory=list)
     nodes: list[_ObjectiveNode] = field(default_factory=list)
@@ -139,7 +140,8 @@ class _OrientationNode:
     def freeze(self) -> Orientation:
         label = self.label
         aliases = tuple(dict.fromkeys(lab for lab in self.labels if lab and fold(lab) != fold(label)))
-        return Orientation(label=label, number=None if self.number == TRANSVERSAL else self.number,
+        number = None if self.number == TRANSVERSAL or (self.number or "").startswith("H:") else self.number
+        return Orientation(label=label, number=number,
                            aliases=aliases, objectives=tuple(o.freeze(0) for o in self.tree() if o.label),
                            themes=themes_of(" ".join([label, *aliases])),
                            provenance=tuple(self.provenance[:10]))
@@ -178,6 +180,9 @@ class _Walker:
         self.current: _OrientationNode | None = None
         self.strategic: _ObjectiveNode | None = None
         self.list_mode: str | None = None  # "strategic" | "operational" after a lead-in
+        # The last chapter heading that is not itself an orientation: when objectives follow it,
+        # it is an unnumbered orientation ("QUARTIER APAISÉ" above "Objectif stratégique 1").
+        self.last_heading: Passage | None = None
 
     def orientation(self, number: str) -> _OrientationNode:
         if number not in self.orientations:
@@ -188,7 +193,7 @@ class _Walker:
         for i, p in enumerate(self.passages):
             self.step(i, p)
         ordered = sorted(self.orientations.values(),
-                         key=lambda o: (o.number.startswith(TRANSVERSAL), len(o.number), o.number))
+                         key=lambda o: (o.number.startswith(TRANSVERSAL), o.sort_rank, len(o.number), o.number))
         return [o.freeze() for o in ordered]
 
     def step(self, i: int, p: Passage) -> None:
@@ -212,6 +217,11 @@ class _Walker:
             node.provenance.append(_prov(p))
             self.current, self.strategic, self.list_mode = node, None, None
             return
+        if p.kind == BlockKind.HEADING and (p.heading_level or 9) <= 2:
+            self.last_heading = p
+        if self.current is None and self.last_heading is not None \
+                and _first_match("strategic_objective", text) and i - self.last_heading.index <= 6:
+            self._orientation_from_heading(self.last_heading)
         if self.current is None:
             return
         if m := _first_match("strategic_objective", text):
@@ -249,6 +259,21 @@ class _Walker:
             self.current.add_objective(_ObjectiveNode(label, None, "strategic", [_prov(p)]))
         else:
             self.current.add_objective(_ObjectiveNode(label, None, "operational", [_prov(p)], self.strategic))
+
+    def _orientation_from_heading(self, heading: Passage) -> None:
+        label = clean_label(heading.text)
+        if label.isupper():
+            label = label[0] + label[1:].lower()
+        if not label or re.match(r"(partie|chapitre|titre|annexe)\b", fold(label)):
+            return
+        key = "H:" + fold(label)
+        if key not in self.orientations:
+            unnumbered = sum(1 for k in self.orientations if k.startswith("H:"))
+            self.orientations[key] = _OrientationNode(key, sort_rank=100 + unnumbered)
+        node = self.orientations[key]
+        node.labels.append(label)
+        node.provenance.append(_prov(heading))
+        self.current, self.strategic = node, None
 
     def _label_after(self, i: int) -> str:
         """An orientation heading alone on its line: the label is the short paragraph after it."""
