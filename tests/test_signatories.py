@@ -188,3 +188,27 @@ def test_every_contract_has_well_formed_signatories(path):
         passage = next(p for p in x.passages if p.id == s.provenance[0].passage_id)
         assert " vous " not in f" {passage.text.lower()} "  # never the circular addressed to prefects
         assert s.person is None or s.person.split()[-1].isupper()
+
+
+def test_a_table_of_signatures_pairs_names_with_roles_by_column(tmp_path):
+    text = (
+        "Fait à Maubeuge, le 28 mars 2024\n\n"
+        "Le Préfet du Nord\tLe Président de la Communauté d'Agglomération\tLe Maire de Jeumont\n\n"
+        "Georges DUPONT\tBernard BAUDOUX\tPascal ORI\n\n"
+        "Pour la Caf du Nord, la Directrice\tPour France Travail, le Directeur territorial\n\n"
+        "Audrey MARTIN\tJean DURAND\n"
+    )
+    found = [(s.organisation.id, s.person) for s in _signatories(tmp_path, text)]
+    assert found == [("etat-nord", "Georges DUPONT"), ("epci-200043396", "Bernard BAUDOUX"),
+                     ("commune-jeumont", "Pascal ORI"), ("caf-nord", "Audrey MARTIN"),
+                     ("france-travail", "Jean DURAND")]
+
+
+def test_a_body_line_then_a_role_line_then_the_name(tmp_path):
+    text = (
+        "Fait à Maubeuge, le 28 mars 2024\n\n"
+        "Pour l'État,\n\nle Préfet du Nord\n\nGeorges DUPONT\n\n"
+        "Pour la Ville de Maubeuge\n\nLe Maire\n\nArnaud DECAGNY\n"
+    )
+    found = [(s.organisation.id, s.person, s.role) for s in _signatories(tmp_path, text)]
+    assert found == [("etat-nord", "Georges DUPONT", "Préfet"), ("commune-maubeuge", "Arnaud DECAGNY", "Maire")]

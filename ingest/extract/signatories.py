@@ -63,14 +63,15 @@ def _fallback(role_text: str) -> Organisation | None:
     return Organisation(id=slug(name), name=name, type=kind, aliases=(m.group("name").strip(),))
 
 
-_TRAILING_PLACE = re.compile(rf"\s+(?:de|d['’])\s*[{_UPPER}][\w'’\- ]*$")
+_TRAILING_PLACE = re.compile(rf"\s+(?:de\s+la|de\s+l['’]|de|du|d['’])\s*[{_UPPER}][\w'’\- ]*$")
+_ROLE_WORD = re.compile(rf"(?<![\w])(?P<role>(?i:{_ROLES}))(?![\w])")
 _TRAILING_CAPS = re.compile(rf"(?:\s+[{_UPPER}][{_UPPER}'’\-]+)+$")
 _TRAILING_ARTICLE = re.compile(r"\s*(?i:de\s+la|de\s+l['’]|du|des|de|d['’])\s*$")
 
 
 def _role(text: str, mention_starts: list[int]) -> str | None:
     """'Monsieur le Maire de FEIGNIES' -> 'Maire'; the role is what comes before the body's name."""
-    m = _ROLE_LINE.match(text)
+    m = _ROLE_LINE.match(text) or _ROLE_WORD.search(text)
     if m is None:
         return None
     start = m.start("role")
@@ -101,6 +102,7 @@ def _signature_blocks(passages: Sequence[Passage], resolver: OrganisationResolve
     zone_left = 0
     current: _Block | None = None
     pending: str | None = None  # a role line whose body is named on the next line
+    row_blocks: list[_Block | None] = []  # the blocks of the last table row, by column
     for p in passages:
         text = p.text.strip()
         if (_MARKER.match(text) and len(text) < 120) or (_PLACE_DATE.match(text) and len(text) < 80):
@@ -114,17 +116,34 @@ def _signature_blocks(passages: Sequence[Passage], resolver: OrganisationResolve
             continue
         if _DELEGATION.search(text):
             continue  # "Pour le Président et par délégation, X": X does not replace the signatory
-        for cell in _cells(p):
+        cells = _cells(p)
+        if len(cells) > 1 and len(row_blocks) == len(cells) and all(_PERSON.match(c) for c in cells):
+            # A table of signatures: the row of names under the row of roles, column by column.
+            for block, cell in zip(row_blocks, cells, strict=True):
+                if block is not None and block.person is None:
+                    block.person = _PERSON.match(cell).group("person")
+            row_blocks = []
+            continue
+        row_blocks = []
+        for cell in cells:
+            block = None
             if pending is not None:
-                cell, pending = f"{pending} {cell}", None
-            block = _role_block(cell, p, resolver)
+                block = _role_block(f"{pending} {cell}", p, resolver)
+                pending = None
+            block = block or _role_block(cell, p, resolver)
+            row_blocks.append(block)
             if block is not None:
+                zone_left = _ZONE_PASSAGES
+                if current is not None and current.person is None and current.organisation.id == block.organisation.id:
+                    current.role = current.role or block.role  # "Pour l'État," / "le Préfet du Nord"
+                    continue
                 blocks.append(block)
                 current = block
-                zone_left = _ZONE_PASSAGES
                 continue
             if _ROLE_LINE.match(cell) and len(cell) < 160:
-                pending = cell  # "Monsieur le Président de la" / next line: the body's name
+                if current is not None and current.person is None and current.role is None:
+                    current.role = _role(cell, [])  # "Pour la Ville de X" / "Le Maire"
+                pending = cell  # or "Monsieur le Président de la" / next line: the body's name
                 continue
             person = _PERSON.match(cell)
             if person and current is not None and current.person is None:
@@ -146,7 +165,7 @@ def _role_block(cell: str, p: Passage, resolver: OrganisationResolver) -> _Block
         org = _fallback(cell)
     if org is None:
         return None
-    role = _role(cell, [f[0] for f in found]) if role_line else None
+    role = _role(cell, [f[0] for f in found])
     delegated = bool(re.match(r"(?i)\s*pour\s+(?:monsieur|madame)", cell))
     return _Block(org, role, p, delegated)
 
