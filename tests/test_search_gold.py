@@ -58,3 +58,17 @@ def test_quotes_are_short_verbatim_snippets() -> None:
     for q in load_questions(GOLD):
         for _, quote in q.relevant:
             assert 3 <= len(quote.split()) <= 25, (q.id, quote)
+
+
+def test_glossary_entries_can_match_a_query() -> None:
+    """Keys are compared word by word with the query's `[\\w'-]+` tokens, lower-cased: a key holding
+    other punctuation, capitals or double spaces would silently never match."""
+    import re
+
+    import yaml
+
+    terms = yaml.safe_load((ROOT / "kg" / "data" / "glossary_en_fr.yaml").read_text("utf-8"))["terms"]
+    assert len(terms) >= 300
+    for english, french in terms.items():
+        assert isinstance(english, str) and isinstance(french, str), (english, french)  # YAML 'no' -> False
+        assert english == english.lower() and english.split() == re.findall(r"[\w'-]+", english), english
