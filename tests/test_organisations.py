@@ -196,3 +196,8 @@ def test_resolver_is_fast_on_the_longest_document():
     mentions = sum(len(resolver.find(p.text)) for p in x.passages)
     assert mentions > 500
     assert time.perf_counter() - started < 10
+
+
+@pytest.mark.parametrize("phrase", ["Etat des lieux", "État de santé des habitants", "tranquillité et sécurité publique"])
+def test_common_phrases_are_not_bodies(nord, phrase):
+    assert nord.resolve(phrase) is None

@@ -165,6 +165,7 @@ class BodyKind:
     qualifier: str  # department | region | free | none
     name: str  # template
     collective: str | None = None  # the type of the bodies a group phrase stands for
+    not_followed_by: re.Pattern[str] | None = None  # "État des lieux" is not the State
 
 
 @dataclass(frozen=True)
@@ -184,6 +185,12 @@ class Gazetteer:
     landlord_after: re.Pattern[str]
     epci_generic: re.Pattern[str]
     department_mention: re.Pattern[str]
+
+
+def _not_followed_by(phrases: list[str] | None) -> re.Pattern[str] | None:
+    if not phrases:
+        return None
+    return re.compile(r"\s*(?:" + "|".join(phrase_pattern(p) for p in phrases) + r")(?![\w])")
 
 
 _ARTICLE = r"(?i:du|de\s+la|de\s+l['’]\s*|des|de|d['’]\s*|en)"
@@ -207,7 +214,7 @@ def gazetteer() -> Gazetteer:
     kinds = []
     for entry in data["bodies"]:
         kind = BodyKind(entry["key"], entry["type"], entry["scope"], entry.get("qualifier", "none"),
-                        entry["name"], entry.get("collective"))
+                        entry["name"], entry.get("collective"), _not_followed_by(entry.get("not_followed_by")))
         kinds.append(kind)
         for phrase in (*entry.get("aliases", []), *entry.get("renamed", [])):
             alternatives.append((phrase, False, ("kind", kind.key)))

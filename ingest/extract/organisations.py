@@ -253,6 +253,8 @@ class OrganisationResolver:
 
     def _body(self, kind: BodyKind, m: re.Match[str], text: str) -> tuple[Organisation | None, int]:
         end = m.end()
+        if kind.not_followed_by is not None and kind.not_followed_by.match(text, end):
+            return None, end
         dept = self._department
         region = dept.region if dept else None
         qualifier: str | None = None
