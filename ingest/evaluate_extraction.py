@@ -183,3 +183,32 @@ def format_report(results: dict[str, dict[str, Score]]) -> str:
             lines.append(f"{doc:28} {kind:15} {s.precision:6.2f} {s.recall:6.2f} {s.f1:6.2f} "
                          f"{s.predicted:5} {s.gold:5}  {note}")
     return "\n".join(lines)
+
+
+def extract_for_gold(gold: dict, root: Path, reference_csv: Path | None = None) -> dict:
+    """Run the extractor on the document a gold file annotates (its `source`, relative to `root`)."""
+    from ingest.corpus import ingest_file
+    from ingest.extract.pipeline import extract
+    from ingest.extract.to_json import extraction_to_json
+
+    ingested = ingest_file(root / gold["source"])
+    return extraction_to_json(extract(ingested.document, ingested.passages, reference_csv=reference_csv))
+
+
+def overall(results: dict[str, dict[str, Score]]) -> dict[str, Score]:
+    """Micro-averaged scores per record type over every document."""
+    totals: dict[str, Score] = {}
+    for scores in results.values():
+        for kind, s in scores.items():
+            t = totals.get(kind, Score(0, 0, 0, {}))
+            extra = dict(t.extra or {})
+            if s.extra and "right_partner" in s.extra:
+                extra["_right"] = extra.get("_right", 0.0) + s.extra["right_partner"] * s.matched
+            totals[kind] = Score(t.matched + s.matched, t.predicted + s.predicted, t.gold + s.gold, extra)
+    for kind, t in totals.items():
+        if t.extra and "_right" in t.extra:
+            totals[kind] = Score(t.matched, t.predicted, t.gold,
+                                 {"right_partner": t.extra["_right"] / t.matched if t.matched else 0.0})
+        else:
+            totals[kind] = Score(t.matched, t.predicted, t.gold, None)
+    return totals

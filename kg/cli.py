@@ -243,8 +243,9 @@ def compare(query, data_dir, theme, partner, commitment, among, k, as_json) -> N
 @click.option("--search", "search_mode", is_flag=True, help="Evaluate search instead of extraction.")
 @click.option("--gold", type=click.Path(path_type=Path), default=None, help="Gold folder/file.")
 @data_option
+@click.option("--fresh", is_flag=True, help="Extract the gold documents now instead of reading the build.")
 @click.option("--json", "as_json", is_flag=True)
-def evaluate(search_mode: bool, gold: Path | None, data_dir: Path | None, as_json: bool) -> None:
+def evaluate(search_mode: bool, gold: Path | None, data_dir: Path | None, fresh: bool, as_json: bool) -> None:
     """Precision/recall of extraction per record type (or R@k/MRR of search) against the gold set."""
     import json
 
@@ -257,18 +258,30 @@ def evaluate(search_mode: bool, gold: Path | None, data_dir: Path | None, as_jso
         click.echo(json.dumps(result, indent=1) if as_json else format_search_report(result))
         return
     from ingest.evaluate_extraction import evaluate as eval_doc
-    from ingest.evaluate_extraction import format_report, load_gold
-    from kg.build import current_build
+    from ingest.evaluate_extraction import extract_for_gold, format_report, load_gold, overall
+    from kg.build import NoBuild, current_build
 
+    settings = load_settings(data_dir)
     golds = load_gold(gold or PROJECT_ROOT / "tests/gold/extraction")
-    build_dir = current_build(load_settings(data_dir).data_dir)
+    build_dir = None
+    if not fresh:
+        try:
+            build_dir = current_build(settings.data_dir)
+        except NoBuild:
+            click.echo(f"note: no build in {settings.data_dir}; extracting the gold documents afresh", err=True)
     results = {}
     for doc_id, g in golds.items():
-        path = build_dir / "extractions" / f"{doc_id}.json"
-        if not path.exists():
-            click.echo(f"warning: {doc_id} is in the gold set but not in the build", err=True)
-            continue
-        results[doc_id] = eval_doc(json.loads(path.read_text(encoding="utf-8")), g)
+        if build_dir is None:
+            predicted = extract_for_gold(g, PROJECT_ROOT, settings.reference_dir / "qpv_2024_communes.csv")
+        else:
+            path = build_dir / "extractions" / f"{doc_id}.json"
+            if not path.exists():
+                click.echo(f"warning: {doc_id} is in the gold set but not in the build", err=True)
+                continue
+            predicted = json.loads(path.read_text(encoding="utf-8"))
+        results[doc_id] = eval_doc(predicted, g)
+    if len(results) > 1:
+        results["ALL (micro)"] = overall(results)
     if as_json:
         click.echo(json.dumps({d: {k: {"precision": s.precision, "recall": s.recall, "f1": s.f1,
                                        "predicted": s.predicted, "gold": s.gold, **(s.extra or {})}

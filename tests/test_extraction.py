@@ -1,0 +1,158 @@
+"""Extraction of the strategy, commitments, indicators and themes, on snippets written the way
+contracts write them (shapes taken from the corpus, names changed so no rule can lean on them)."""
+
+from __future__ import annotations
+
+from ingest.extract.commitments import extract_commitments, is_binding, is_possibility
+from ingest.extract.indicators import extract_indicators
+from ingest.extract.organisations import OrganisationResolver
+from ingest.extract.structure import StructureIndex, extract_orientations, strategy_labels
+from ingest.extract.themes import theme_ids, themes_of
+from ingest.model import Document, DocumentMeta, Territory
+from ingest.read_text import text_to_blocks
+from ingest.segment import segment
+
+TERRITORY = Territory("Communauté d'Agglomération du Val de Lys", "CAVL", "200000172")
+
+
+def _document(text: str, doc_id: str = "test-doc"):
+    blocks = text_to_blocks(text).blocks
+    doc = Document(id=doc_id, path="<test>", sha256="0", source_format="text",
+                   meta=DocumentMeta(territory=TERRITORY.name, territory_short="CAVL"), blocks=blocks)
+    return doc, segment(doc)
+
+
+def _extract(text: str):
+    doc, passages = _document(text)
+    resolver = OrganisationResolver(departments=("Nord",), epci=TERRITORY)
+    orientations = extract_orientations(doc, passages)
+    index = StructureIndex(orientations, passages)
+    commitments = extract_commitments(doc, passages, resolver, index.locate,
+                                      neighbourhood_names=("Les Tilleuls", "Haut-Champ"),
+                                      commune_names=("Lysville",),
+                                      strategy_labels=strategy_labels(orientations))
+    indicators = extract_indicators(doc, passages, commitments, index.locate)
+    return orientations, commitments, indicators
+
+
+def test_numbered_orientations_merge_their_label_variants() -> None:
+    text = ("ORIENTATION 1\n\nPour une meilleure santé des habitants\n\n"
+            "Les objectifs du contrat de ville\n\n- Développer l'offre de soins de proximité\n"
+            "- Lever les freins à l'accès aux droits\n\n"
+            "ORIENTATION 2 Pour des parcours éducatifs égalitaires\n\n"
+            "ORIENTATION 1 Pour une meilleure santé des habitants\n")
+    orientations, _, _ = _extract(text)
+    assert [o.number for o in orientations] == ["1", "2"]
+    first = orientations[0]
+    assert first.label == "Pour une meilleure santé des habitants"
+    assert [o.label for o in first.objectives] == ["Développer l'offre de soins de proximité",
+                                                    "Lever les freins à l'accès aux droits"]
+    assert "health" in first.themes
+
+
+def test_coded_objectives_hang_under_their_prefix_whatever_the_order() -> None:
+    text = ("Orientation 3 : Accompagner le renouvellement urbain\n\n"
+            "3.1.2 Renforcer la coordination des bailleurs.\n\n"
+            "Objectif 3.1 : Améliorer l'habitat\n\n"
+            "3.1.1 Repérer les ménages en difficulté.\n\n"
+            "3.1.1.1 Former les gardiens au repérage.\n")
+    orientations, _, _ = _extract(text)
+    (o,) = orientations
+    (top,) = o.objectives
+    assert (top.code, top.level) == ("3.1", "strategic")
+    assert [c.code for c in top.children] == ["3.1.1", "3.1.2"]
+    assert top.children[0].children[0].code == "3.1.1.1"
+    assert top.children[0].children[0].level == "other"
+
+
+def test_unnumbered_orientation_is_the_heading_above_strategic_objectives() -> None:
+    text = ("QUARTIER SOLIDAIRE\n\nObjectif stratégique 1 : Renforcer la médiation\n\n"
+            "Objectifs opérationnels:\n\n- 1A Créer des lieux d'accueil\n- 1B Former des médiateurs\n\n"
+            "Objectif stratégique 2 : Ouvrir le quartier\n")
+    orientations, _, _ = _extract(text)
+    (o,) = orientations
+    assert o.label == "Quartier solidaire" and o.number is None
+    assert [(ob.code, ob.level) for ob in o.objectives] == [("1", "strategic"), ("2", "strategic")]
+    assert [c.code for c in o.objectives[0].children] == ["1A", "1B"]
+
+
+def test_lead_in_subject_carries_down_to_each_bullet() -> None:
+    text = ("Les engagements des partenaires\n\n"
+            "La Caf du Nord s'engage à :\n\n- Soutenir les lieux d'accueil enfants-parents\n"
+            "- Développer les places de crèche en quartier prioritaire\n\n"
+            "La Région peut financer des études de faisabilité.\n")
+    _, commitments, _ = _extract(text)
+    assert [(c.partner.id, c.text) for c in commitments] == [
+        ("caf-nord", "Soutenir les lieux d'accueil enfants-parents"),
+        ("caf-nord", "Développer les places de crèche en quartier prioritaire"),
+    ]
+    assert "early_childhood_parenting" in commitments[1].themes
+
+
+def test_possibility_is_never_a_commitment() -> None:
+    assert is_possibility("La Région pourra financer des études")
+    assert not is_binding("Le Département peut financer des actions de prévention.")
+    assert is_binding("Le Département financera des actions de prévention.")
+    _, commitments, _ = _extract("La CPAM peut accompagner les assurés.\n\nLa CPAM accompagnera les assurés vers le dépistage.\n")
+    assert [c.text for c in commitments] == ["La CPAM accompagnera les assurés vers le dépistage."]
+
+
+def test_partner_block_then_infinitive_bullets() -> None:
+    text = ("Les contributions des partenaires pour le contrat de ville\n\n"
+            "CPAM\n\n- Développer la présence sur le terrain des conseillers\n- Promouvoir le dépistage des cancers\n\n"
+            "Bailleur social Partenord\n\n- Renforcer la présence des gardiens\n")
+    _, commitments, _ = _extract(text)
+    assert [c.partner.type for c in commitments] == ["cpam", "cpam", "social_landlord"]
+
+
+def test_commune_chapter_and_neighbourhood_specific_commitments() -> None:
+    text = ("Présentation de la commune et de ses QPV\n\n"
+            "La commune de Lysville compte deux quartiers prioritaires et la ville de Lysville y porte ses projets.\n\n"
+            "Les engagements de la commune pour les quartiers\n\nORIENTATION 2\n\n"
+            "(Engagements communs pour tous les quartiers)\n\n- La commune s'engage à organiser un forum de l'emploi\n\n"
+            "ENGAGEMENT SPÉCIFIQUE POUR LE QUARTIER DES TILLEULS\n\n- Créer un espace de vie sociale\n")
+    _, commitments, _ = _extract(text)
+    assert {c.partner.id for c in commitments} == {"commune-lysville"}
+    assert commitments[0].neighbourhoods == ()
+    assert commitments[1].neighbourhoods == ("Les Tilleuls",)
+
+
+def test_table_with_an_operator_column() -> None:
+    text = ("Objectifs stratégiques\tActions concrètes\tCalendrier\tOpérateur\n"
+            "PROMOUVOIR L'ÉDUCATION\tDéployer deux cités éducatives\t2030\tDSDEN\n"
+            "\tDédoubler les classes de grande section\t2030\t\n"
+            "SANTÉ\tCouvrir 100 % des QPV par un médiateur santé\t2027\tARS\n")
+    _, commitments, _ = _extract(text)
+    assert [(c.partner.type, c.text) for c in commitments] == [
+        ("state", "Déployer deux cités éducatives"),
+        ("state", "Dédoubler les classes de grande section"),
+        ("state", "Couvrir 100 % des QPV par un médiateur santé"),
+    ]
+    assert commitments[0].partner.id != commitments[2].partner.id  # DSDEN and ARS are two services
+
+
+def test_annex_repeating_a_commitment_is_kept_once() -> None:
+    text = "La Région mobilisera ses crédits pour la mobilité.\n\nANNEXE 1\n\nLa Région mobilisera ses crédits pour la mobilité.\n"
+    _, commitments, _ = _extract(text)
+    assert len(commitments) == 1
+
+
+def test_indicators_inline_block_and_attached() -> None:
+    text = ("La ville de Lysville présente ses quartiers.\n\nLes engagements de la commune pour les quartiers\n\n"
+            "- Maintenir les modes de garde existants. Le suivi et l'évaluation de cet engagement se feront "
+            "en s'appuyant sur le taux d'occupation de la crèche et le nombre de familles accueillies.\n\n"
+            "Indicateurs de suivi :\n\n- Nombre d'ateliers réalisés\n- Taux de participation des habitants\n")
+    _, commitments, indicators = _extract(text)
+    texts = [i.text for i in indicators]
+    assert "le taux d'occupation de la crèche" in texts and "le nombre de familles accueillies" in texts
+    assert "Nombre d'ateliers réalisés" in texts
+    attached = {i.text: i.commitment for i in indicators}
+    assert attached["le taux d'occupation de la crèche"] == commitments[0].id
+    assert attached["Nombre d'ateliers réalisés"] is None
+
+
+def test_themes_come_from_the_shared_scheme() -> None:
+    assert len(theme_ids()) >= 17
+    assert themes_of("Lutter contre l'illettrisme et le décrochage scolaire") == ("education",)
+    assert "safety" in themes_of("prévention de la délinquance et tranquillité publique")
+    assert themes_of("") == ()
