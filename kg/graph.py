@@ -87,6 +87,7 @@ class _DocumentGraph:
         self.neighbourhood_by_name: dict[str, URIRef] = {}
         self.orientation_by_label: dict[str, URIRef] = {}
         self.objective_by_label: dict[str, URIRef] = {}
+        self.commune_by_slug: dict[str, URIRef] = {}
 
     # --- provenance ------------------------------------------------------------------------
 
@@ -157,48 +158,36 @@ class _DocumentGraph:
     # --- places ----------------------------------------------------------------------------
 
     def add_neighbourhood(self, n: Neighbourhood) -> None:
-        g = self.g
         key = uris.neighbourhood_key(n.code, n.name, self.territory_key)
         node = uris.neighbourhood_uri(n.code, n.name, self.territory_key)
-        g.add((node, RDF.type, CKG.Neighbourhood))
-        g.add((node, RDFS.label, _fr(n.name)))
-        g.add((node, SKOS.prefLabel, _fr(n.official_name or n.name)))
-        for alias in {*n.aliases, n.name} - {n.official_name or n.name}:
-            g.add((node, SKOS.altLabel, _fr(alias)))
-        if n.code:
-            g.add((node, CKG.qpvCode, Literal(n.code)))
-        g.add((node, CKG.territory, self.territory))
-        g.add((node, GEO.sfWithin, self.territory))
-        for commune in self._communes(n):
-            g.add((node, CKG.commune, commune))
+        self.put(node, (RDF.type, CKG.Neighbourhood), (RDFS.label, _fr(n.name)),
+                 (SKOS.prefLabel, _fr(n.official_name or n.name)),
+                 *((SKOS.altLabel, _fr(a)) for a in sorted({*n.aliases, n.name} - {n.official_name or n.name})),
+                 (CKG.qpvCode, Literal(n.code) if n.code else None),
+                 (CKG.territory, self.territory), (GEO.sfWithin, self.territory),
+                 *((CKG.commune, commune) for commune in self._communes(n)))
         self.derive(node, n.provenance)
         designation = uris.designation_uri(self.doc.id, key)
-        g.add((designation, RDF.type, CKG.Designation))
-        g.add((designation, CKG.contract, self.contract))
-        g.add((designation, CKG.neighbourhood, node))
-        g.add((designation, CKG.status, uris.status_uri(str(n.status))))
+        self.put(designation, (RDF.type, CKG.Designation), (CKG.contract, self.contract),
+                 (CKG.neighbourhood, node), (CKG.status, uris.status_uri(str(n.status))))
         self.derive(designation, n.provenance)
-        g.add((self.contract, CKG.designation, designation))
-        g.add((self.contract, CKG.neighbourhood, node))
+        self.put(self.contract, (CKG.designation, designation), (CKG.neighbourhood, node))
         for name in (n.name, *n.aliases, n.official_name):
             if name:
                 self.neighbourhood_by_name.setdefault(_fold(name), node)
 
     def _communes(self, n: Neighbourhood) -> list[URIRef]:
         """Commune nodes by INSEE code when linked (named when names and codes pair up), else by name."""
-        g = self.g
         if n.insee_codes:
             names = n.communes if len(n.communes) == len(n.insee_codes) else (None,) * len(n.insee_codes)
             pairs = [(uris.commune_uri(code), code, name) for code, name in zip(n.insee_codes, names, strict=True)]
         else:
             pairs = [(uris.commune_uri(None, name), None, name) for name in n.communes]
         for node, code, name in pairs:
-            g.add((node, RDF.type, CKG.Commune))
-            if code:
-                g.add((node, CKG.inseeCode, Literal(code)))
+            self.put(node, (RDF.type, CKG.Commune), (CKG.inseeCode, Literal(code) if code else None),
+                     (RDFS.label, _fr(name) if name else None), (GEO.sfWithin, self.territory))
             if name:
-                g.add((node, RDFS.label, _fr(name)))
-            g.add((node, GEO.sfWithin, self.territory))
+                self.commune_by_slug.setdefault(uris.slug(name), node)
         return [node for node, _, _ in pairs]
 
     # --- organisations ---------------------------------------------------------------------
@@ -220,7 +209,20 @@ class _DocumentGraph:
                 g.add((node, SKOS.altLabel, _fr(alias)))
         if org.siren:
             g.add((node, CKG.siren, Literal(org.siren)))
+        if org.type == "commune" and (place := self._commune_of(org)):
+            g.add((node, CKG.governs, place))
         return node
+
+    def _commune_of(self, org: Organisation) -> URIRef | None:
+        """The commune (place) a municipality governs, when this contract names it: by the
+        gazetteer's id convention ("commune-<slug>") or by its name without "Ville de"."""
+        name = uris.slug(org.name)
+        for prefix in ("commune-de-", "commune-d-", "ville-de-", "ville-d-", "mairie-de-", "mairie-d-"):
+            name = name.removeprefix(prefix)
+        for key in (org.id.removeprefix("commune-"), name):
+            if key in self.commune_by_slug:
+                return self.commune_by_slug[key]
+        return None
 
     def _organisation_node(self, org: Organisation) -> URIRef:
         t: Territory = self.x.territory
@@ -259,24 +261,16 @@ class _DocumentGraph:
         g, s = self.g, self.scheme
         if not self.x.orientations:
             return
-        g.add((s, RDF.type, CKG.StrategyScheme))
-        g.add((s, RDF.type, SKOS.ConceptScheme))
-        g.add((s, RDFS.label, _fr(f"Orientations et objectifs — {self.doc.id}")))
-        g.add((s, CKG.contract, self.contract))
+        self.put(s, (RDF.type, CKG.StrategyScheme), (RDF.type, SKOS.ConceptScheme),
+                 (RDFS.label, _fr(f"Orientations et objectifs — {self.doc.id}")), (CKG.contract, self.contract))
         g.add((self.contract, CKG.strategy, s))
         for o in self.x.orientations:
             node = uris.orientation_uri(self.doc.id, o.label)
-            g.add((node, RDF.type, CKG.Orientation))
-            g.add((node, RDF.type, SKOS.Concept))
-            g.add((node, SKOS.prefLabel, _fr(o.label)))
-            for alias in o.aliases:
-                g.add((node, SKOS.altLabel, _fr(alias)))
-            if o.number:
-                g.add((node, SKOS.notation, Literal(o.number)))
-            g.add((node, SKOS.inScheme, s))
-            g.add((node, SKOS.topConceptOf, s))
+            self.put(node, (RDF.type, CKG.Orientation), (RDF.type, SKOS.Concept), (SKOS.prefLabel, _fr(o.label)),
+                     *((SKOS.altLabel, _fr(alias)) for alias in o.aliases),
+                     (SKOS.notation, Literal(o.number) if o.number else None),
+                     (SKOS.inScheme, s), (SKOS.topConceptOf, s), (CKG.contract, self.contract))
             g.add((s, SKOS.hasTopConcept, node))
-            g.add((node, CKG.contract, self.contract))
             self._themes(node, o.themes)
             self.derive(node, o.provenance)
             for label in (o.label, *o.aliases):
@@ -285,19 +279,12 @@ class _DocumentGraph:
                 self._objective(objective, node, node)
 
     def _objective(self, o: Objective, parent: URIRef, orientation: URIRef) -> None:
-        g = self.g
         node = uris.objective_uri(self.doc.id, o.label, o.code)
-        g.add((node, RDF.type, CKG.Objective))
-        g.add((node, RDF.type, SKOS.Concept))
-        g.add((node, SKOS.prefLabel, _fr(o.label)))
-        if o.code:
-            g.add((node, SKOS.notation, Literal(o.code)))
-        g.add((node, CKG.level, Literal(o.level)))
-        g.add((node, SKOS.inScheme, self.scheme))
-        g.add((node, SKOS.broader, parent))
-        g.add((parent, SKOS.narrower, node))
-        g.add((node, CKG.orientation, orientation))
-        g.add((node, CKG.contract, self.contract))
+        self.put(node, (RDF.type, CKG.Objective), (RDF.type, SKOS.Concept), (SKOS.prefLabel, _fr(o.label)),
+                 (SKOS.notation, Literal(o.code) if o.code else None), (CKG.level, Literal(o.level)),
+                 (SKOS.inScheme, self.scheme), (SKOS.broader, parent), (CKG.orientation, orientation),
+                 (CKG.contract, self.contract))
+        self.g.add((parent, SKOS.narrower, node))
         self._themes(node, o.themes)
         self.derive(node, o.provenance)
         self.objective_by_label.setdefault(_fold(o.label), node)
@@ -314,12 +301,9 @@ class _DocumentGraph:
         g = self.g
         node = uris.commitment_uri(self.doc.id, c.id)
         partner = self.organisation(c.partner)
-        g.add((node, RDF.type, CKG.Commitment))
-        g.add((node, DCTERMS.identifier, Literal(c.id)))
-        g.add((node, CKG.partner, partner))
-        g.add((node, CKG.text, _fr(c.text)))
-        g.add((node, CKG.kind, uris.commitment_kind_uri(str(c.kind))))
-        g.add((node, CKG.contract, self.contract))
+        self.put(node, (RDF.type, CKG.Commitment), (DCTERMS.identifier, Literal(c.id)), (CKG.partner, partner),
+                 (CKG.text, _fr(c.text)), (CKG.kind, uris.commitment_kind_uri(str(c.kind))),
+                 (CKG.contract, self.contract))
         g.add((self.contract, CKG.hasPartner, partner))
         if c.orientation and (o := self.orientation_by_label.get(_fold(c.orientation))):
             g.add((node, CKG.orientation, o))

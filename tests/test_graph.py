@@ -61,6 +61,7 @@ def _document(doc_id: str = DOC, amends: str | None = None, code: str | None = "
 
 CAF = Organisation("caf-nord", "CAF du Nord", "caf", aliases=("la CAF", "Caf"))
 STATE = Organisation("prefecture-nord", "Préfecture du Nord", "state", aliases=("l'État",))
+MAUBEUGE = Organisation("commune-maubeuge", "Ville de Maubeuge", "commune", aliases=("Commune de Maubeuge",))
 EPCI = Organisation("epci-camvs", "Communauté d'Agglomération Maubeuge-Val de Sambre", "epci", aliases=("CAMVS",))
 
 
@@ -83,7 +84,8 @@ def _extraction(doc_id: str = DOC, amends: str | None = None, code: str | None =
     extraction = Extraction(
         document=doc, territory=territory, neighbourhoods=(sous_le_bois, provinces),
         signatories=(Signatory(STATE, "Bertrand Gaume", "Le Préfet", (prov[4],)),
-                     Signatory(EPCI, None, "Le Président", (prov[4],))),
+                     Signatory(EPCI, None, "Le Président", (prov[4],)),
+                     Signatory(MAUBEUGE, "Arnaud Decagny", "Le Maire", (prov[4],))),
         partners=(CAF,), orientations=(orientation,), commitments=(commitment,),
         indicators=(Indicator("Nombre de permanences tenues", orientation.label, commitment.id, prov[3]),),
     )
@@ -168,7 +170,9 @@ def test_one_node_per_body_and_epci_is_the_territory(graph):
     assert (caf, CKG.partnerType, uris.partner_type_uri("caf")) in graph
     territory = uris.territory_uri("200043396", "")
     signatories = set(graph.objects(uris.contract_uri("CN05903M", DOC), CKG.signedBy))
-    assert signatories == {uris.organisation_uri("prefecture-nord"), territory}
+    assert signatories == {uris.organisation_uri("prefecture-nord"), territory, uris.organisation_uri("commune-maubeuge")}
+    # the municipality as an institution governs the municipality as a place
+    assert graph.value(uris.organisation_uri("commune-maubeuge"), CKG.governs) == uris.commune_uri("59392")
     other, ps = _extraction("valenciennes-2015", code=None)
     assert caf in set(extraction_to_graph(other, ps).subjects())
 
@@ -243,6 +247,18 @@ def test_ontology_covers_partner_types_and_labels_every_term():
         langs = {label.language for label in g.objects(term, RDFS.label)}
         assert {"fr", "en"} <= langs, term
         assert {d.language for d in g.objects(term, SKOS.definition)} >= {"fr", "en"}, term
+
+
+def test_every_term_the_writer_uses_is_declared(graph):
+    vocabulary = vocabulary_graph()
+    declared = set(vocabulary.subjects(RDF.type, None))
+    used = set(graph.predicates()) | set(graph.objects(None, RDF.type))
+    assert {t for t in used if str(t).startswith(str(CKG))} <= declared
+    concepts = {o for o in graph.objects() if str(o).startswith(
+        tuple(uris.BASE + kind for kind in ("status/", "commitment-kind/", "partner-type/", "theme/")))}
+    assert len(concepts) >= 6
+    for concept in concepts:
+        assert (concept, SKOS.prefLabel, None) in vocabulary, concept
 
 
 # --- SHACL -----------------------------------------------------------------------------------
