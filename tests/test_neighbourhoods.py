@@ -190,6 +190,26 @@ def test_enumerations_inside_a_paragraph_codes_in_text_and_headings(tmp_path):
     assert {n.status for n in found if n.name in ("Cité Mozart", "Le Marais")} == {Status.VEILLE}
 
 
+VULNERABILITY = """Le contrat identifie également des territoires de vulnérabilité : la Résidence Les Tilleuls à Beaurains, Cité Blanche.
+
+Les actions en faveur des QPV :
+
+- Soutenir les associations locales
+- Développer la médiation
+
+Quartiers de veille active	Commune
+Les Hauts	Beaurains
+"""
+
+
+def test_vulnerability_territories_and_veille_tables_are_kept_apart(tmp_path):
+    found = {n.name: n for n in _extract(tmp_path, VULNERABILITY)}
+    assert set(found) == {"Résidence Les Tilleuls", "Cité Blanche", "Les Hauts"}
+    assert found["Résidence Les Tilleuls"].status == Status.VULNERABILITE
+    assert found["Résidence Les Tilleuls"].communes == ("Beaurains",)
+    assert found["Les Hauts"].status == Status.VEILLE
+
+
 # --- reference linking -----------------------------------------------------------------------
 
 REFERENCE_ROWS = """code_qp,lib_qp,insee_reg,lib_reg,insee_dep,lib_dep,insee_com,lib_com,siren_epci,lib_epci\r

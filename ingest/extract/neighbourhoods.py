@@ -96,9 +96,9 @@ def _header_role(cell: str) -> str | None:
 
 
 def _context_status(passages: Sequence[Passage], i: int, default: Status = Status.PRIORITY) -> Status:
-    """Status announced by the passage(s) just before position i or the section heading."""
-    for j in range(i - 1, max(i - 3, -1), -1):
-        status = status_in(passages[j].text)
+    """Status announced by the lead-in just before position i, else by the section heading."""
+    if i > 0 and _is_lead_in(passages[i - 1].text):
+        status = status_in(passages[i - 1].text[-300:])
         if status is not None:
             return status
     if passages[i].section_path:
@@ -299,7 +299,7 @@ def _from_inline_lists(passages, lexicon, consumed) -> list[Mention]:
 
 def _parse_item(text: str, p: Passage, lexicon, status: Status, strength: int) -> Mention | None:
     """One neighbourhood written as "Name", "Name (Commune)", "Name à Commune", "Commune : Name"."""
-    text = clean_name(text)
+    text = re.sub(r"^(?:la|le|les|l'|l’)\s*(?=[A-ZÀ-Ý0-9])", "", clean_name(text))  # "la Résidence X"
     if len(text) > 100 or len(re.findall(r"\w+", text)) > 16 or not (text[:1].isupper() or text[:1].isdigit()):
         return None
     communes: list[str] = []

@@ -74,6 +74,16 @@ def epci_rows(reference: Sequence[ReferenceQpv], territory: Territory) -> list[R
     return [r for r in reference if r.epci == best] if scores[best] >= MIN_EPCI_NAME_SCORE else []
 
 
+def _insee_by_commune(reference: Sequence[ReferenceQpv], rows: Sequence[ReferenceQpv]) -> dict:
+    """INSEE code of each commune of the EPCI's départements that the reference table names
+    (a commune name is unique within a département; the EPCI's own rows win)."""
+    departments = {r.insee[:2] for r in rows if r.insee}
+    insee_of = {tuple(tokens(r.commune)): r.insee for r in reference
+                if r.insee and r.insee[:2] in departments}
+    insee_of.update({tuple(tokens(r.commune)): r.insee for r in rows if r.insee})
+    return insee_of
+
+
 def _same_commune(a: str, b: str) -> bool:
     return tokens(a) == tokens(b)
 
@@ -101,12 +111,13 @@ def link_neighbourhoods(neighbourhoods: Sequence[Neighbourhood], territory: Terr
                         reference_csv: Path) -> tuple[list[Neighbourhood], list[str]]:
     """Neighbourhoods with official code, name and INSEE codes filled where they match; and one
     readable line per neighbourhood that did not match and per reference QPV never mentioned."""
-    rows = epci_rows(load_reference(Path(reference_csv)), territory)
+    reference = load_reference(Path(reference_csv))
+    rows = epci_rows(reference, territory)
     if not rows:
         return list(neighbourhoods), [
             f"no reference QPV found for the EPCI {territory.name!r} (SIREN {territory.siren}): "
             "neighbourhoods not linked"]
-    insee_of = {tuple(tokens(r.commune)): r.insee for r in rows if r.insee}
+    insee_of = _insee_by_commune(reference, rows)
     by_code = {r.code: r for r in rows}
     matched: dict[int, ReferenceQpv] = {}
     messages: list[str] = []
