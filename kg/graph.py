@@ -88,6 +88,11 @@ class _DocumentGraph:
         self.orientation_by_label: dict[str, URIRef] = {}
         self.objective_by_label: dict[str, URIRef] = {}
         self.commune_by_slug: dict[str, URIRef] = {}
+        # INSEE codes of communes named next to a linked QPV, reused for unlinked neighbourhoods
+        # (quartiers de veille) in the same commune, so that one commune is one node.
+        self.insee_by_commune = {uris.slug(name): code for n in x.neighbourhoods
+                                 if len(n.communes) == len(n.insee_codes)
+                                 for name, code in zip(n.communes, n.insee_codes, strict=True)}
 
     # --- provenance ------------------------------------------------------------------------
 
@@ -182,7 +187,8 @@ class _DocumentGraph:
             names = n.communes if len(n.communes) == len(n.insee_codes) else (None,) * len(n.insee_codes)
             pairs = [(uris.commune_uri(code), code, name) for code, name in zip(n.insee_codes, names, strict=True)]
         else:
-            pairs = [(uris.commune_uri(None, name), None, name) for name in n.communes]
+            codes = [self.insee_by_commune.get(uris.slug(name)) for name in n.communes]
+            pairs = [(uris.commune_uri(code, name), code, name) for code, name in zip(codes, n.communes, strict=True)]
         for node, code, name in pairs:
             self.put(node, (RDF.type, CKG.Commune), (CKG.inseeCode, Literal(code) if code else None),
                      (RDFS.label, _fr(name) if name else None), (GEO.sfWithin, self.territory))

@@ -159,6 +159,8 @@ def test_neighbourhood_status_commune_and_aliases(graph):
     assert (qpv, CKG.commune, uris.commune_uri("59392")) in graph
     assert (uris.commune_uri("59392"), RDFS.label, Literal("Maubeuge", lang="fr")) in graph
     assert (qpv, SKOS.altLabel, Literal("Sous le Bois", lang="fr")) in graph
+    watch = uris.neighbourhood_uri(None, "Les Provinces Françaises", "200043396")
+    assert graph.value(watch, CKG.commune) == uris.commune_uri("59392")  # code known from another QPV
     statuses = {str(graph.value(d, CKG.status)).rsplit("/", 1)[1]
                 for d in graph.objects(uris.contract_uri("CN05903M", DOC), CKG.designation)}
     assert statuses == {"priority", "veille"}
