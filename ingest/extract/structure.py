@@ -223,7 +223,12 @@ class _Walker:
                 and _first_match("strategic_objective", text) and i - self.last_heading.index <= 6:
             self._orientation_from_heading(self.last_heading)
         if self.current is None:
-            return
+            # A deep code ("5.1.1") names its orientation itself, even after a layout break.
+            m = _first_match("coded_objective", text)
+            if m and m.group("code").count(".") >= 2 and self.orientations.get(m.group("code").split(".")[0]):
+                self.current = self.orientations[m.group("code").split(".")[0]]
+            else:
+                return
         if m := _first_match("strategic_objective", text):
             label = clean_label(m.group("label") or "") or self._label_after(i)
             if label:
@@ -292,9 +297,10 @@ class _Walker:
         """A coded heading cut by the layout ("1.1.1 Diminuer les freins" + "liés à …")."""
         if i + 1 < len(self.passages) and not label.endswith((".", ";", "!", "?")):
             nxt = self.passages[i + 1].text.strip()
-            if nxt[:1].islower() and len(nxt.split()) <= 25:
-                return clean_label(f"{label} {nxt}")
-        return label
+            if nxt[:1].islower():
+                label = f"{label} {nxt}"
+        # What follows the label's first sentence is the next table cell, not the label.
+        return clean_label(_first_sentence(label, _rules()["max_label_words"]).rstrip("…"))
 
     def _add_coded(self, code: str | None, label: str, level: str | None, p: Passage) -> None:
         assert self.current is not None
