@@ -219,17 +219,40 @@ def _rows(frags: list[Fragment], gap: float) -> list[Fragment]:
             groups.append([f])
     lines = [_pieces(sorted(g, key=lambda f: f.x0), gap) for g in groups]
     out: list[Fragment] = []
+    row: list[Fragment] | None = None  # pieces of the last text table row, while lines wrap into it
     for i, pieces in enumerate(lines):
-        if len(pieces) == 1:
-            out.append(pieces[0])
+        if row is not None and _wraps_into(out[-1], pieces, row, lines[i - 1]):
             continue
-        near = [lines[j] for j in (i - 1, i + 1) if 0 <= j < len(lines) and len(lines[j]) > 1
-                and abs(lines[j][0].y1 - pieces[0].y1) < 3 * pieces[0].size]
-        if any(_aligned(pieces, other) for other in near):
-            out.append(_merge(pieces, cells=True))
-        else:
-            out.append(_merge(pieces, cells=False))
+        above = row or (lines[i - 1] if i else [])
+        below = lines[i + 1] if i + 1 < len(lines) else []
+        near = [other for other in (above, below)
+                if len(other) > 1 and abs(other[0].y1 - pieces[0].y1) < 4 * pieces[0].size]
+        cells = len(pieces) > 1 and any(_aligned(pieces, other) for other in near)
+        out.append(_merge(pieces, cells) if len(pieces) > 1 else pieces[0])
+        row = pieces if cells else None
     return out
+
+
+def _wraps_into(row: Fragment, pieces: list[Fragment], row_line: list[Fragment],
+                above: list[Fragment]) -> bool:
+    """Add `pieces` to the cells of `row` when they are its cells' text wrapped onto the next
+    line: set at line spacing right under it, fewer than its cells, each under a cell's start."""
+    starts = [p.x0 for p in row_line]
+    if len(pieces) >= len(row.cells) or len(starts) != len(row.cells):
+        return False
+    if pieces[0].y1 - above[0].y1 > 1.3 * pieces[0].size:
+        return False
+    slots = []
+    for p in pieces:
+        k = next((k for k, x in enumerate(starts) if abs(p.x0 - x) <= 3), None)
+        if k is None:
+            return False
+        slots.append(k)
+    for k, p in zip(slots, pieces, strict=True):
+        row.cells[k] = _join(row.cells[k], p.text) if row.cells[k] else p.text
+    row.text = " ".join(row.cells)
+    row.y1 = max(row.y1, pieces[0].y1)
+    return True
 
 
 def _pieces(group: list[Fragment], gap: float) -> list[Fragment]:
@@ -245,8 +268,10 @@ def _pieces(group: list[Fragment], gap: float) -> list[Fragment]:
 
 
 def _aligned(pieces: list[Fragment], other: list[Fragment]) -> bool:
-    """Do most cells after the first start or end where a cell of `other` does?"""
-    hits = sum(any(abs(p.x0 - q.x0) <= 3 or abs(p.x1 - q.x1) <= 3 for q in other[1:]) for p in pieces[1:])
+    """Do most cells after the first start where a cell of `other` does (or, but for the last,
+    end where one does)? The last word of every justified line ends at the margin: no cue."""
+    hits = sum(any(abs(p.x0 - q.x0) <= 3 or (p is not pieces[-1] and q is not other[-1] and abs(p.x1 - q.x1) <= 3)
+                   for q in other[1:]) for p in pieces[1:])
     return hits >= max(1, len(pieces[1:]) / 2)
 
 

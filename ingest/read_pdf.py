@@ -43,6 +43,14 @@ _TEXT_GAP, _OCR_GAP = 1.2, 3.0
 _LARGER = 1.15  # a line set this much larger than the body text is a heading candidate
 
 
+# Words a French sentence never ends on: a line ending on one goes on after a column break.
+_DANGLING = frozenset(["de", "la", "le", "les", "des", "du", "à", "et", "en", "pour", "par", "sur", "dans", "avec", "un", "une", "au", "aux", "que", "qui", "ou", "son", "sa", "ses", "leur", "leurs", "ce", "cette", "ces", "notre", "nos", "votre", "vos", "est", "sont"])
+
+
+def _starts_lower(text: str) -> bool:
+    return text[:1].islower() or text[:1] in "(«\"'"
+
+
 @dataclass(frozen=True)
 class PdfContent:
     blocks: tuple[Block, ...]
@@ -277,7 +285,7 @@ class _Flow:
         if frag.page == prev.page and frag.column == prev.column and step > 0:
             if step > (self.pitch + 0.4) * frag.size:
                 return False  # a blank line's worth of space: a new paragraph
-            if first.bullet and frag.x0 <= first.frag.x0 + 1 and not ln.text[:1].islower():
+            if first.bullet and frag.x0 <= first.frag.x0 + 1 and not _starts_lower(ln.text):
                 return False  # back at the bullet's margin: the item is over
             ended = not _is_open(text)
             lo, _ = self.bounds[(frag.page, frag.column)]
@@ -285,7 +293,8 @@ class _Flow:
             return not (ended and (frag.x0 > lo + 0.8 * frag.size or not self.full_line(prev)))
         # Column or page break: only an unfinished sentence goes on.
         return not styled and _is_open(text) and (
-            ln.text[:1].islower() or text.endswith(("-", ",")) or self.full_line(prev))
+            _starts_lower(ln.text) or text.endswith(("-", ",", "'")) or self.full_line(prev)
+            or text.rsplit(None, 1)[-1].lower() in _DANGLING)
 
     def heading(self, group: list[_Line], text: str) -> int | None:
         """The heading level of a group of lines, or None when it is body text."""
