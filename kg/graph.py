@@ -323,6 +323,7 @@ class _DocumentGraph:
 
     def add_indicators(self) -> None:
         g = self.g
+        commitment_ids = {c.id for c in self.x.commitments}
         for i, ind in enumerate(self.x.indicators):
             node = uris.indicator_uri(self.doc.id, i)
             g.add((node, RDF.type, CKG.Indicator))
@@ -334,7 +335,7 @@ class _DocumentGraph:
             objective = None if orientation else self.objective_by_label.get(label)
             if orientation:
                 g.add((node, CKG.orientation, orientation))
-            if ind.commitment:
+            if ind.commitment in commitment_ids:  # never point at a commitment the graph lacks
                 g.add((node, CKG.measures, uris.commitment_uri(self.doc.id, ind.commitment)))
             elif orientation or objective:
                 g.add((node, CKG.measures, orientation or objective))
