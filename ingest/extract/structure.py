@@ -140,7 +140,7 @@ class _OrientationNode:
     def freeze(self) -> Orientation:
         label = self.label
         aliases = tuple(dict.fromkeys(lab for lab in self.labels if lab and fold(lab) != fold(label)))
-        number = None if self.number == TRANSVERSAL or (self.number or "").startswith("H:") else self.number
+        number = None if (self.number or "").startswith((TRANSVERSAL, "H:")) else self.number
         return Orientation(label=label, number=number,
                            aliases=aliases, objectives=tuple(o.freeze(0) for o in self.tree() if o.label),
                            themes=themes_of(" ".join([label, *aliases])),
@@ -211,6 +211,11 @@ class _Walker:
             number, label = found
             if not label:
                 label = self._label_after(i)
+            if number == TRANSVERSAL:
+                if not label:
+                    return
+                # Unnumbered transversal axes are told apart by their label.
+                number = f"{TRANSVERSAL}:{fold(label)[:30]}"
             node = self.orientation(number)
             if label:
                 node.labels.append(label)
@@ -333,7 +338,7 @@ class StructureIndex:
     """Where a passage sits in the strategy: (orientation label, objective label)."""
 
     def __init__(self, orientations: Sequence[Orientation], passages: Sequence[Passage]) -> None:
-        self._by_number = {o.number or TRANSVERSAL: o.label for o in orientations}
+        self._by_number = {o.number or f"{TRANSVERSAL}:{fold(o.label)[:30]}": o.label for o in orientations}
         self._objectives: dict[str, str] = {}
         self._objective_by_code: dict[str, str] = {}
 
