@@ -201,3 +201,16 @@ def test_resolver_is_fast_on_the_longest_document():
 @pytest.mark.parametrize("phrase", ["Etat des lieux", "État de santé des habitants", "tranquillité et sécurité publique"])
 def test_common_phrases_are_not_bodies(nord, phrase):
     assert nord.resolve(phrase) is None
+
+
+@pytest.mark.parametrize(("text", "org_id"), [
+    ("3.2 Engagements spécifiques de la Ville de Maubeuge", "commune-maubeuge"),
+    ("En tant que signataire, la CAF s'engage", "caf-nord"),
+    ("Avec la CAF, la Région soutiendra", "region-hauts-de-france"),
+    ("Bailleur social – Partenord", "bailleur-partenord-habitat"),
+    ("Fiche partenaire : CAF du Nord", "caf-nord"),
+    ("Les actions financées par la CAF sont", None),
+])
+def test_subject_after_numbering_framing_clause_or_label(nord, text, org_id):
+    org = nord.subject(text)
+    assert (org.id if org else None) == org_id

@@ -33,15 +33,18 @@ _NOT_A_COMMUNE_BEFORE = re.compile(
 _EPCI_PREFIX = re.compile(
     r"^(?i:communaut[ée]\s+(?:d['’]\s*agglom[ée]ration|urbaine|de\s+communes)|m[ée]tropole|"
     r"[ée]tablissement\s+public\s+territorial)\s*(?i:de\s+la\s+|de\s+l['’]\s*|du\s+|des\s+|de\s+|d['’]\s*)?")
-# Before a subject: numbering, "Pour", "Les engagements de", "Priorités et cadre d'intervention de"...
+# Before a subject: numbering, a framing clause ("En tant que signataire,"), a label ("Fiche
+# partenaire :", "Bailleur social –"), "Pour", "Les engagements (spécifiques) de", an article.
 _LEAD = re.compile(
-    r"\s*(?:(?:[IVX]+|\d+(?:\.\d+)*|[A-Za-z])\s*[•.)\-–:]\s*|[•\-–>*]+\s*)?"
+    r"\s*[«\"“]?\s*(?:(?:[IVX]+|\d+(?:\.\d+)*|[A-Za-z])\s*[•.)\-–:]\s*|\d+(?:\.\d+)+\s+|[•\-–>*]+\s*)?"
+    r"(?:[^,.;:!?]{0,60},\s*)?"
+    r"(?i:(?:fiche(?:\s+partenaire)?|partenaire|signataire|bailleur\s+social|op[ée]rateur|acteur)\s*[:\-–]?\s*)?"
     r"(?i:pour\s+)?"
     r"(?i:(?:les\s+|l['’]\s*|la\s+|le\s+)?(?:engagements?|contributions?|priorit[ée]s?|interventions?|actions?|"
-    r"apports?|r[ôo]le|mobilisation|cadre\s+d['’]\s*intervention|fiche|pr[ée]sentation)"
+    r"apports?|r[ôo]le|mobilisation|cadre\s+d['’]\s*intervention|fiche|pr[ée]sentation|services?(?:\s+\w+)?)"
     r"(?:\s+(?:sp[ée]cifiques?|et\s+cadre\s+d['’]\s*intervention|et\s+modalit[ée]s\s+d['’]\s*intervention|"
     r"partenariaux|de\s+droit\s+commun))*\s*(?:de\s+la|de\s+l['’]|du|des|de|d['’])\s*)?"
-    r"(?i:(?:la|le|les|l['’]|une|un)\s*)?(?:[«\"]\s*)?")
+    r"(?i:(?:la|le|les|l['’]|une|un)\s*)?(?:[«\"“]\s*)?")
 
 
 _DEFINED_ACRONYM = re.compile(r"\s*\(\s*([A-Z][A-Z0-9&]{1,7})\s*\)")
@@ -225,11 +228,10 @@ class OrganisationResolver:
         """The body a sentence or heading starts with ("La CAF du Nord s'engage à",
         "Engagements de la Région", "I • Priorités et cadre d'intervention de l'État")."""
         head = text[:300]
-        found = self.find(head)
-        if not found:
-            return None
-        start, _, org = found[0]
-        return org if _LEAD.fullmatch(head[:start]) else None
+        for start, _, org in self.find(head):
+            if _LEAD.fullmatch(head[:start]):
+                return org
+        return None
 
     @property
     def epci(self) -> Organisation:
