@@ -59,19 +59,22 @@ def _similar(a: str, b: str, loose: bool) -> bool:
     return loose and min(len(a), len(b)) >= 4 and fuzz.token_set_ratio(a, b) >= 95
 
 
-def _fits(group: Group, m: Mention, lexicon: CommuneLexicon) -> bool:
+def _fits(group: Group, m: Mention, lexicon: CommuneLexicon, alone: bool = False) -> bool:
+    """Whether a mention names the group's neighbourhood. `alone`: a weak mention without a
+    commune may match by contained words (the caller then requires a single such group)."""
     codes = group.codes()
     if m.raw_code and codes:
         return m.raw_code in codes
     if m.strength == STRONG and m.status != group.status:
         return False
-    mine = {lexicon.canonical(c) for c in m.communes}
+    communes = m.communes or lexicon.named_in(m.name)  # "Le centre-ville de Quiévrechain"
+    mine = {lexicon.canonical(c) for c in communes}
     theirs = {lexicon.canonical(c) for c in group.communes()}
     shared = bool(mine & theirs)
     if mine and theirs and not shared:
         return False
-    key = key_of(m.name, m.communes, lexicon)
-    loose = shared and m.strength <= WEAK
+    key = key_of(m.name, communes, lexicon)
+    loose = (shared or (alone and not mine)) and m.strength <= WEAK
     return any(_similar(key, key_of(o.name, o.communes, lexicon), loose) for o in group.mentions)
 
 
@@ -86,6 +89,9 @@ def group_mentions(mentions: list[Mention], lexicon: CommuneLexicon) -> list[Gro
             target.mentions.append(m)
     for m in (m for m in mentions if m.strength != STRONG):
         target = next((g for g in groups if _fits(g, m, lexicon)), None)
+        if target is None:
+            loose = [g for g in groups if _fits(g, m, lexicon, alone=True)]
+            target = loose[0] if len(loose) == 1 else None
         if target is not None:
             target.mentions.append(m)
     return groups

@@ -168,6 +168,11 @@ class CommuneLexicon:
         communes, rest = self.split_prefix(text.strip())
         return communes if communes and not rest else [text.strip()]
 
+    def named_in(self, text: str) -> list[str]:
+        """Communes whose words all occur in `text` ("Sous-le-Bois-Louvroil" -> Louvroil)."""
+        words = set(tokens(text))
+        return [shown for key, shown in self.forms.items() if set(key) <= words]
+
     def canonical(self, name: str) -> str:
         return " ".join(tokens(name))
 

@@ -56,6 +56,11 @@ _HEADING_QUARTIER = re.compile(
 _PROSE_QPV = re.compile(
     r"\b(?i:quartier\s+prioritaire|qpv)\s+(?:(?:de la|de l'|du|des|de|d')\s*)?(?P<name>[A-ZÀ-Ý][\w'’-]*"
     r"(?:\s+(?:[A-ZÀ-Ý][\w'’-]*|de|du|des|la|le|l'|d'|[-–/])){0,6})")
+_QUOTED_QUARTIER = re.compile(
+    r"\b(?i:quartiers?|qpv|cités?)\s+(?:(?i:de la|de l'|du|des|de|d')\s*)?«\s*(?P<name>[^»]{2,60}?)\s*»")
+_NAME_COMMUNE = re.compile(  # "du Roy de Blicquy (Crespin)" in running text
+    r"(?P<name>[A-ZÀ-Ý][\w'’-]*(?:\s+(?:[A-ZÀ-Ý][\w'’-]*|de|du|des|la|le|les|l'|d'|et|[-–/])){0,6})"
+    r"\s*\((?P<commune>[A-ZÀ-Ý][^()]{1,40})\)")
 _NUMBERING = re.compile(r"^\s*([IVX]+|\d+)\s*[•.)\-–]\s")
 _PAREN_END = re.compile(r"^(?P<name>.{2,90}?)\s*\((?P<paren>[^()]{1,60})\)\s*[;.:,]?\s*$")
 _A_COMMUNE = re.compile(r"^(?P<name>.{2,90}),?\s+à\s+(?P<commune>[A-ZÀ-Ý][^;:()]{1,60}?)\s*[;.:,]?\s*$")
@@ -381,6 +386,15 @@ def _from_prose(passages, lexicon, consumed) -> list[Mention]:
             name = strip_article(clean_name(m.group("name")))
             if not _generic(name) and not _facility(name):
                 out.append(Mention(name, [m.group("commune")], Status.PRIORITY, p, WEAK))
+        for m in _QUOTED_QUARTIER.finditer(p.text):
+            name = clean_name(m.group("name"))
+            if not _generic(name) and not _facility(name) and not _not_a_name(name):
+                out.append(Mention(name, [], Status.PRIORITY, p, WEAK))
+        for m in _NAME_COMMUNE.finditer(p.text):
+            if lexicon.knows(m.group("commune")):
+                name = strip_article(clean_name(m.group("name")))
+                if not _generic(name) and not _facility(name) and not _not_a_name(name):
+                    out.append(Mention(name, [m.group("commune")], Status.PRIORITY, p, WEAK))
         for m in _PROSE_QPV.finditer(p.text):
             name = clean_name(m.group("name"))
             if not _generic(name) and not _facility(name) and not _not_a_name(name):
