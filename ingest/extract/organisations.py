@@ -14,13 +14,12 @@ the State acting locally; its services (DDETS, DSDEN, ARS...) keep their own ids
 from __future__ import annotations
 
 import csv
-import os
 import re
 from collections import Counter
 from collections.abc import Sequence
-from pathlib import Path
 
 from ingest.extract.gazetteer import BodyKind, Department, gazetteer, proper_case, slug
+from ingest.extract.territory import reference_folder
 from ingest.model import Organisation, Passage, Territory
 from ingest.normalise import fold
 
@@ -60,14 +59,9 @@ def _common_words(name: str) -> bool:
     return bool(words) and all(w in forms for w in words)
 
 
-def _reference_folder() -> Path:
-    env = os.environ.get("CONTRATS_REFERENCE")
-    return Path(env) if env else Path(__file__).resolve().parents[2] / "reference"
-
-
 def _department_of_siren(siren: str) -> str | None:
     """The department of an EPCI in the reference tables (contracts 2024, then QPV communes)."""
-    folder = _reference_folder()
+    folder = reference_folder()
     for name, key, dep in (("contrats_de_ville_2024.csv", "codgeo", "insee_dep"),
                            ("qpv_2024_communes.csv", "siren_epci", "insee_dep")):
         path = folder / name

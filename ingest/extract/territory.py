@@ -36,7 +36,8 @@ _KIND_WORDS = re.compile(
     r"metropole|agglomeration|de|du|des|la|le|l|d)\b")
 
 
-def _reference_folder() -> Path:
+def reference_folder() -> Path:
+    """The reference tables: reference/ of the project, or the folder CONTRATS_REFERENCE names."""
     env = os.environ.get("CONTRATS_REFERENCE")
     return Path(env) if env else Path(__file__).resolve().parents[2] / "reference"
 
@@ -67,7 +68,7 @@ def _reference_rows(folder: str) -> tuple[tuple[str, str, str, str], ...]:
 
 def _by_siren(siren: str) -> tuple[str, str] | None:
     """(contract code, name) of a SIREN in the contracts table."""
-    for code, contract, name, _ in _reference_rows(str(_reference_folder())):
+    for code, contract, name, _ in _reference_rows(str(reference_folder())):
         if code == siren and contract:
             return contract, name
     return None
@@ -79,7 +80,7 @@ def _by_name(name: str) -> str | None:
     if not key:
         return None
     best, best_score = None, 0.0
-    for code, _, _, ref_key in _reference_rows(str(_reference_folder())):
+    for code, _, _, ref_key in _reference_rows(str(reference_folder())):
         if len(code) != 9:
             continue
         score = fuzz.ratio(key, ref_key)
