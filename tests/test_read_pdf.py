@@ -11,6 +11,7 @@ import random
 import re
 import subprocess
 import sys
+import unicodedata
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -426,6 +427,23 @@ def test_scanned_pages_are_ocred(tmp_path):
     assert {b.page for b in content.blocks} == {1, 2}
     found = words_of(" ".join(b.text for b in content.blocks))
     assert runs_in_order(dehyphenated(texts), found) >= 0.85
+
+
+@pytest.mark.slow
+@needs_tesseract
+def test_ocr_text_without_accents_is_repaired(tmp_path):
+    """A scan of text printed without accents (as damaged OCR reads): the reader sees the
+    damage and puts the accents back where French allows one reading."""
+    paragraphs = corpus_paragraphs("arras_2024_contrat-de-ville.txt", 400)
+    plain = ["".join(c for c in unicodedata.normalize("NFD", p) if not unicodedata.combining(c))
+             for p in paragraphs]
+    scanned_pdf(tmp_path / "plain.pdf", plain, 1)
+    found = set(re.findall(r"[a-zà-ÿ]+", " ".join(b.text for b in read_pdf(tmp_path / "plain.pdf").blocks)))
+    accented = {w for w in re.findall(r"[a-zà-ÿ]+", " ".join(paragraphs))[:450] if len(w) >= 4
+                and not w.isascii()}
+    assert len(accented) >= 20
+    # Forms with two readings (engages/engagés, cotes/côtés) are rightly left alone.
+    assert len(accented & found) / len(accented) >= 0.6, sorted(accented - found)
 
 
 def test_scanned_page_without_ocr_warns(tmp_path, monkeypatch):
