@@ -214,3 +214,24 @@ def test_common_phrases_are_not_bodies(nord, phrase):
 def test_subject_after_numbering_framing_clause_or_label(nord, text, org_id):
     org = nord.subject(text)
     assert (org.id if org else None) == org_id
+
+
+@pytest.mark.parametrize(("phrase", "org_id", "name", "type_"), [
+    ("la Métropole Européenne de Lille", "epci-200093201", "Métropole Européenne de Lille", "epci"),
+    ("la Porte du Hainaut", "epci-200042190", "Communauté d'agglomération de la Porte du Hainaut", "epci"),
+    ("l'Université d'Artois", "universite-artois", "Université d'Artois", "other_public"),
+    ("l'association « Les Restos du Cœur »", "association-les-restos-du-coeur",
+     "Association Les Restos du Cœur", "association"),
+    ("le centre social Jean Ferrat", "centre-social-jean-ferrat", "Centre social Jean Ferrat", "association"),
+])
+def test_bodies_named_by_the_reference_table_or_a_cue_word(nord, phrase, org_id, name, type_):
+    org = nord.resolve(phrase)
+    assert (org.id, org.name, org.type) == (org_id, name, type_)
+
+
+def test_a_commune_named_like_its_intercommunality_is_still_the_commune():
+    arras = Territory("Communauté Urbaine d'Arras", "CUA", "200033579", "CN06209I")
+    resolver = OrganisationResolver(departments=("Pas-de-Calais",), epci=arras)
+    assert _id(resolver, "la Ville d'Arras") == "commune-arras"
+    assert _id(resolver, "la Communauté Urbaine") == "epci-200033579"
+    assert _id(resolver, "la Caf") == "caf-pas-de-calais"

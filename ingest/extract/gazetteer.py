@@ -7,9 +7,12 @@ do to names (accents dropped by OCR, hyphens or spaces, curly apostrophes, capit
 
 from __future__ import annotations
 
+import csv
+import os
 import re
 from dataclasses import dataclass
 from functools import cache
+from pathlib import Path
 
 from ingest.normalise import fold
 from ingest.resources import load_yaml
@@ -143,6 +146,38 @@ def bounded(pattern: str) -> str:
     return rf"(?<![\w]){pattern}(?![\w])"
 
 
+def reference_folder() -> Path:
+    """The reference tables: reference/ of the project, or the folder CONTRATS_REFERENCE names."""
+    env = os.environ.get("CONTRATS_REFERENCE")
+    return Path(env) if env else Path(__file__).resolve().parents[2] / "reference"
+
+
+_EPCI_KIND = re.compile(
+    r"^(?i:communaut[ée]\s+(?:d['’]\s*agglom[ée]ration|urbaine|de\s+communes)|m[ée]tropole|ept|"
+    r"[ée]tablissement\s+public\s+territorial)\s*(?i:de\s+la\s+|de\s+l['’]\s*|du\s+|des\s+|de\s+|d['’]\s*)?")
+
+
+@cache
+def reference_epcis(folder: str) -> tuple[tuple[str, str, str], ...]:
+    """(SIREN, phrase, official name) of the intercommunalities of the QPV reference table; the
+    phrases are the official name and its short form ("Angers Loire Métropole" for "Communauté
+    urbaine Angers Loire Métropole") when that has several words."""
+    path = Path(folder) / "qpv_2024_communes.csv"
+    if not path.exists():
+        return ()
+    names: dict[tuple[str, str, str], None] = {}
+    with path.open(encoding="utf-8", newline="") as f:
+        for row in csv.DictReader(f):
+            siren, name = row.get("siren_epci") or "", (row.get("lib_epci") or "").replace('"', "").strip()
+            if not re.fullmatch(r"\d{9}", siren) or not name:
+                continue
+            names[(siren, name, name)] = None
+            short = _EPCI_KIND.sub("", name).strip()
+            if short != name and re.search(r"[\s\-]", short):
+                names[(siren, short, name)] = None
+    return tuple(names)
+
+
 @dataclass(frozen=True)
 class Department:
     code: str
@@ -185,6 +220,7 @@ class Gazetteer:
     landlord_after: re.Pattern[str]
     epci_generic: re.Pattern[str]
     department_mention: re.Pattern[str]
+    named: tuple[tuple[re.Pattern[str], str, str], ...]  # (cue + name, type, id prefix)
 
 
 def _not_followed_by(phrases: list[str] | None) -> re.Pattern[str] | None:
@@ -231,6 +267,10 @@ def gazetteer() -> Gazetteer:
         exact = phrase[:1].isupper() or phrase.split()[-1][:1].isupper()
         alternatives.append((phrase, exact, ("communes", "")))
 
+    # Intercommunalities by their official names (the QPV reference table): one id per SIREN.
+    for siren, phrase, name in reference_epcis(str(reference_folder())):
+        alternatives.append((phrase, False, ("epci", f"{siren}|{name}")))
+
     pattern, leaves = trie_pattern([(phrase, exact, str(i)) for i, (phrase, exact, _) in enumerate(alternatives)])
     main = re.compile(pattern)
     group_target = {leaf: alternatives[int(i)][2] for leaf, i in leaves.items()}
@@ -257,7 +297,12 @@ def gazetteer() -> Gazetteer:
     epci_generic = re.compile(rf"(?<![\w])(?:{generic})(?![\w])")
     department_mention = re.compile(
         rf"(?<![\w])(?i:du|de\s+la|de\s+l['’]\s*|des|d['’]\s*)\s*(?P<q>{dept_alt})(?![\w-])")
+    named = tuple(
+        (re.compile(rf"(?<![\w])(?P<cue>{'|'.join(phrase_pattern(c) for c in sorted(e['cues'], key=len, reverse=True))})"
+                    rf"\s+(?:{_ARTICLE}\s*)?[«\"“]?\s*(?P<name>{PROPER_NAME})"), e["type"], e["prefix"])
+        for e in data.get("named_cues", []))
     return Gazetteer(
+        named=named,
         kinds=tuple(kinds), departments=departments, departments_by_code=by_code, regions=regions,
         landlords=landlords, main=main, group_target=group_target, department_after=department_after,
         region_after=region_after, free_after=free_after, commune_cue=commune_cue,

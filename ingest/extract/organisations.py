@@ -18,8 +18,7 @@ import re
 from collections import Counter
 from collections.abc import Sequence
 
-from ingest.extract.gazetteer import BodyKind, Department, gazetteer, proper_case, slug
-from ingest.extract.territory import reference_folder
+from ingest.extract.gazetteer import BodyKind, Department, gazetteer, proper_case, reference_folder, slug
 from ingest.model import Organisation, Passage, Territory
 from ingest.normalise import fold
 
@@ -167,6 +166,11 @@ class OrganisationResolver:
             org = self._commune(m, text)
             if org is not None:
                 candidates.append((m.start(), m.end(), 1, org))
+        for pattern, type_, prefix in self._g.named:
+            for m in pattern.finditer(text):
+                org = self._named(m, type_, prefix)
+                if org is not None:
+                    candidates.append((m.start(), m.end(), 0, org))
         # The contract's own EPCI first, then longest, then priority; keep what does not overlap.
         candidates.sort(key=lambda c: (c[2] != 3, -(c[1] - c[0]), -c[2], c[0]))
         taken: list[tuple[int, int, Organisation]] = []
@@ -242,6 +246,12 @@ class OrganisationResolver:
         what, value = self._g.group_target[m.lastgroup or ""]
         if what == "landlord":
             return self._with_alias(self._landlord_org(value), m.group(0)), m.end()
+        if what == "epci":
+            siren, name = value.split("|", 1)
+            if siren == self._epci.siren:
+                return self._with_alias(self._epci_org, m.group(0)), m.end()
+            org = Organisation(id=f"epci-{siren}", name=name, type="epci", siren=siren)
+            return self._with_alias(org, m.group(0)), m.end()
         if what == "communes":
             org = Organisation(id=f"communes-{slug(self._place)}", name="Communes", type="commune")
             return self._with_alias(org, m.group(0)), m.end()
@@ -348,9 +358,11 @@ class OrganisationResolver:
         if _NOT_A_COMMUNE_BEFORE.search(text[max(0, m.start() - 40):m.start()]):
             return None
         name = proper_case(m.group("name").strip())
-        if slug(name) == slug(self._place):
+        # "Ville de Valenciennes Métropole" is the EPCI; "Ville d'Arras" is the commune, not the CU d'Arras.
+        if slug(name) == slug(self._place) and re.search(r"[\s\-]", self._place):
             return self._with_alias(self._epci_org, m.group(0))
-        if self._g.main.fullmatch(m.group("name")) or fold(name) in self._g.regions:
+        if (self._g.main.fullmatch(m.group("name")) or fold(name) in self._g.regions
+                or fold(name) in {"la", "le", "les", "l", "de", "du", "des"}):
             return None
         # "Condé" after "Condé-sur-l'Escaut": the short form of a commune already named in full.
         key = slug(name)
@@ -358,6 +370,20 @@ class OrganisationResolver:
         if len(longer) == 1:
             key = longer[0]
         org = self._communes.setdefault(key, Organisation(id=f"commune-{key}", name=name, type="commune"))
+        return self._with_alias(org, m.group(0))
+
+    def _named(self, m: re.Match[str], type_: str, prefix: str) -> Organisation | None:
+        """'l'association Bleu Blanc Zèbre' -> association-bleu-blanc-zebre (not 'l'association Les')."""
+        name = proper_case(m.group("name").strip())
+        # A proper name may be made of common words ("Les Restos du Cœur"), but not of one ("Les").
+        if (len(name.split()) == 1 and _common_words(name)) or self._g.main.fullmatch(m.group("name")):
+            return None
+        cue = m.group("cue")
+        cue = cue[0].upper() + cue[1:].rstrip("s") if cue[-1:] == "s" and cue[-2:] != "ss" else cue[0].upper() + cue[1:]
+        between = m.group(0)[m.end("cue") - m.start():m.start("name") - m.start()]
+        article = re.sub(r"[«\"“\s]+", " ", between).strip()
+        full = f"{cue} {article + ' ' if article and not article.endswith(chr(39)) else article}{name}"
+        org = Organisation(id=f"{prefix}-{slug(name)}", name=re.sub(r"\s+", " ", full), type=type_)
         return self._with_alias(org, m.group(0))
 
     _NOT_LANDLORD_START = frozenset(fold(w) for w in (

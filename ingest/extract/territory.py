@@ -10,7 +10,6 @@ contract code by SIREN — the code only for 2024 contracts, since the table lis
 from __future__ import annotations
 
 import csv
-import os
 import re
 from collections import Counter
 from collections.abc import Sequence
@@ -19,7 +18,7 @@ from pathlib import Path
 
 from rapidfuzz import fuzz
 
-from ingest.extract.gazetteer import PROPER_NAME, proper_case
+from ingest.extract.gazetteer import PROPER_NAME, proper_case, reference_folder
 from ingest.model import Document, Passage, Territory
 from ingest.normalise import fold
 
@@ -34,12 +33,6 @@ _ACRONYM = re.compile(r"\(\s*(?P<acr>[A-Z]{2,8})\s*\)")
 _KIND_WORDS = re.compile(
     r"\b(communaute d ?agglomeration|communaute urbaine|communaute de communes|ca|cu|cc|ept|"
     r"metropole|agglomeration|de|du|des|la|le|l|d)\b")
-
-
-def reference_folder() -> Path:
-    """The reference tables: reference/ of the project, or the folder CONTRATS_REFERENCE names."""
-    env = os.environ.get("CONTRATS_REFERENCE")
-    return Path(env) if env else Path(__file__).resolve().parents[2] / "reference"
 
 
 def _name_key(name: str) -> str:
