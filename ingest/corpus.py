@@ -48,6 +48,10 @@ def discover(paths: Iterable[str | Path]) -> tuple[list[Path], list[IngestError]
                     errors.append(IngestError(str(p), "broken symbolic link"))
                 elif p.suffix.lower() in SUPPORTED_SUFFIXES:
                     found.append(p)
+                else:
+                    # Said, not skipped silently: a contract saved as .docx would otherwise vanish.
+                    errors.append(IngestError(str(p), f"unsupported file type {p.suffix or '(none)'} "
+                                                      "(expected .pdf or .txt), skipped"))
     return found, errors
 
 
