@@ -175,6 +175,8 @@ Le quartier prioritaire Gare Sud (QN01010M) accueille une nouvelle école.
 
 QPV Croix-Blanche
 
+Le nouveau programme de renouvellement urbain, engagé avec l'ensemble des bailleurs sociaux et des communes depuis la signature du protocole de préfiguration, concerne principalement la Résidence Les Bleuets (QN01011M), où 200 logements seront réhabilités.
+
 Dans le quartier des Grands Prés, la rue Victor Hugo sera rénovée.
 """
 
@@ -182,7 +184,9 @@ Dans le quartier des Grands Prés, la rue Victor Hugo sera rénovée.
 def test_enumerations_inside_a_paragraph_codes_in_text_and_headings(tmp_path):
     found = _extract(tmp_path, INLINE)
     names = {n.name: n for n in found}
-    assert set(names) == {"Les Hauts Bois", "Gare Sud", "Croix-Blanche", "Cité Mozart", "Le Marais"}
+    assert set(names) == {"Les Hauts Bois", "Gare Sud", "Croix-Blanche", "Cité Mozart", "Le Marais",
+                          "Résidence Les Bleuets"}
+    assert names["Résidence Les Bleuets"].code == "QN01011M"
     assert names["Les Hauts Bois"].communes == ("Villeneuve",)
     assert names["Croix-Blanche"].communes == ("Saint-Paul",)
     assert len(names["Croix-Blanche"].provenance) == 2  # the list and the "QPV ..." heading

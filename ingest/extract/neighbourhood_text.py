@@ -17,6 +17,7 @@ from ingest.resources import load_yaml
 
 COMMUNE_OF = re.compile(
     r"\b(?i:commune|ville)s?\s+(?i:de\s+|d['’]\s*)([A-ZÀ-Ý][\w'’]*(?:-[\w'’]+)*)")
+QPV_CODE = re.compile(r"\(?\b(Q[NP]\s?\d{5,6}\s?[A-Z]?)\b\)?")
 _SEPARATOR = re.compile(r"^(\s*(,|/|&|-|–|\bet\b)?\s*)$")
 _EDGE = " \t•·-–—>*;,.:|"
 
@@ -197,3 +198,36 @@ def _title(name: str) -> str:
     parts = re.split(r"([\s\-'’])", name.lower())
     out = [p if (p in _SMALL and i > 0) else p[:1].upper() + p[1:] for i, p in enumerate(parts)]
     return "".join(out)
+
+
+def code_in(text: str | None) -> str | None:
+    if not text:
+        return None
+    m = QPV_CODE.search(text)
+    return re.sub(r"\s", "", m.group(1)) if m else None
+
+
+def generic(name: str) -> bool:
+    words = " ".join(re.findall(r"\w+", fold_cut(name)))
+    return len(words) < 2 or words in cues()["generic_names"]
+
+
+def facility(name: str) -> bool:
+    words = " ".join(re.findall(r"\w+", fold_cut(name)))
+    return any(words == f or words.startswith(f + " ") for f in cues()["facility_words"])
+
+
+def not_a_name(name: str) -> bool:
+    """Sentences and topics ("Les habitants des quartiers") are not neighbourhood names."""
+    words = set(re.findall(r"\w+", fold_cut(name)))
+    return len(words) > 12 or bool(words & set(cues()["non_name_words"]))
+
+
+def plausible(name: str) -> bool:
+    """A phrase found outside a neighbourhood table that may be a neighbourhood's name."""
+    return not generic(name) and not facility(name) and not not_a_name(name)
+
+
+def whole_commune(name: str, commune: str | None) -> str:
+    words = " ".join(re.findall(r"\w+", fold_cut(name)))
+    return commune if commune and words in cues()["whole_commune_names"] else name

@@ -27,14 +27,19 @@ from ingest.extract.neighbourhood_grouping import (
     to_neighbourhood,
 )
 from ingest.extract.neighbourhood_text import (
+    QPV_CODE,
     CommuneLexicon,
     clean_name,
+    code_in,
     cues,
     fold_cut,
+    generic,
     key_of,
+    plausible,
     status_in,
     strip_article,
     strip_prefix,
+    whole_commune,
 )
 from ingest.model import (
     BlockKind,
@@ -44,7 +49,6 @@ from ingest.model import (
     Status,
 )
 
-_CODE = re.compile(r"\(?\b(Q[NP]\s?\d{5,6}\s?[A-Z]?)\b\)?")
 _SEVERAL_WORDS = re.compile(r"^([A-ZÀ-Ý][\w'’-]*(?:,\s*[A-ZÀ-Ý][\w'’-]*)+)\s+(.+)$")
 _NAME_BEFORE_CODE = re.compile(
     r"(?P<name>[A-ZÀ-Ý][\w'’-]*(?:[\s,]+(?:[A-ZÀ-Ý0-9][\w'’-]*|de|du|des|la|le|les|l'|d'|sur|en|aux?"
@@ -152,12 +156,12 @@ def _read_table(passages, start, end, lexicon, consumed) -> list[Mention]:
         if n_col >= len(cells) or not cells[n_col]:
             continue
         raw = cells[code_col] if code_col is not None and code_col < len(cells) else None
-        name = _whole_commune(clean_name(_CODE.sub("", cells[n_col])), commune)
-        if _generic(name) or not re.search(r"[A-Za-zÀ-ÿ]{3}", name):
+        name = whole_commune(clean_name(QPV_CODE.sub("", cells[n_col])), commune)
+        if generic(name) or not re.search(r"[A-Za-zÀ-ÿ]{3}", name):
             continue
         consumed.add(passages[k].id)
         out.append(Mention(name, [commune] if commune else [], status, passages[k], STRONG,
-                            _code_in(raw) if raw else _code_in(cells[n_col])))
+                            code_in(raw) if raw else code_in(cells[n_col])))
     return _merge_intercommunal(out)
 
 
@@ -197,8 +201,8 @@ def _from_pseudo_tables(passages, lexicon, consumed) -> list[Mention]:
                 continue
             for c in communes:
                 lexicon.add(c)
-            raw = _code_in(rest)
-            rest = clean_name(_CODE.sub("", rest))
+            raw = code_in(rest)
+            rest = clean_name(QPV_CODE.sub("", rest))
             if not communes and pending:
                 communes, pending = pending, []
             elif not communes:  # unknown communes: the first word(s), unless they start a name
@@ -213,8 +217,8 @@ def _from_pseudo_tables(passages, lexicon, consumed) -> list[Mention]:
                     communes, rest = [first], tail
                 for c in communes:
                     lexicon.add(c)
-            name = _whole_commune(rest, communes[0] if communes else None)
-            if _generic(name) or not re.search(r"[A-Za-zÀ-ÿ]{2}", name):
+            name = whole_commune(rest, communes[0] if communes else None)
+            if generic(name) or not re.search(r"[A-Za-zÀ-ÿ]{2}", name):
                 continue
             consumed.add(q.id)
             out.append(Mention(name, communes, Status.PRIORITY if raw else status, q, STRONG, raw))
@@ -224,7 +228,7 @@ def _from_pseudo_tables(passages, lexicon, consumed) -> list[Mention]:
 def _commune_list(text: str) -> bool:
     """"Anzin, Beuvrages, Valenciennes": a line made only of capitalised names and commas."""
     parts = [c.strip() for c in text.split(",")]
-    return len(parts) > 1 and _code_in(text) is None and all(
+    return len(parts) > 1 and code_in(text) is None and all(
         c[:1].isupper() and len(c.split()) <= 4 and fold_cut(c.split()[0]) not in cues()["name_first_words"]
         for c in parts)
 
@@ -239,10 +243,10 @@ def _from_codes(passages, lexicon, consumed) -> list[Mention]:
         if len(p.text) > 200:
             for m in _NAME_BEFORE_CODE.finditer(p.text):
                 name = strip_prefix(clean_name(m.group("name")))
-                if not _generic(name) and not _not_a_name(name):
-                    out.append(Mention(name, [], Status.PRIORITY, p, STRONG, _code_in(m.group("code"))))
+                if plausible(name):
+                    out.append(Mention(name, [], Status.PRIORITY, p, STRONG, code_in(m.group("code"))))
             continue
-        m = _CODE.search(p.text)
+        m = QPV_CODE.search(p.text)
         if not m:
             continue
         before, after = p.text[:m.start()], clean_name(p.text[m.end():])
@@ -253,10 +257,10 @@ def _from_codes(passages, lexicon, consumed) -> list[Mention]:
             communes, name = lexicon.split_prefix(clean_name(before))
             name = strip_prefix(clean_name(name))
         name = clean_name(name)
-        if _generic(name):
+        if generic(name):
             continue
         consumed.add(p.id)
-        out.append(Mention(name, communes, Status.PRIORITY, p, STRONG, _code_in(m.group(1))))
+        out.append(Mention(name, communes, Status.PRIORITY, p, STRONG, code_in(m.group(1))))
     return out
 
 
@@ -321,7 +325,7 @@ def _parse_item(text: str, p: Passage, lexicon, status: Status, strength: int) -
         if lexicon.knows(head):
             communes, text = [head.strip()], tail
     name = strip_prefix(clean_name(text))
-    if _generic(name) or _facility(name) or _not_a_name(name) or not (name[:1].isupper() or name[:1].isdigit()):
+    if not plausible(name) or not (name[:1].isupper() or name[:1].isdigit()):
         return None
     return Mention(name, communes, status, p, strength)
 
@@ -344,7 +348,7 @@ def _from_short_lines(passages, lexicon, consumed) -> list[Mention]:
         m = _PAREN_END.match(text)
         if m and (status := status_in(m.group("paren"))) is not None:
             name = strip_prefix(clean_name(m.group("name")))
-            if not _generic(name) and not _facility(name):
+            if plausible(name):
                 out.append(Mention(name, lexicon.section_communes(p), status, p, STRONG))
                 consumed.add(p.id)
             continue
@@ -352,7 +356,7 @@ def _from_short_lines(passages, lexicon, consumed) -> list[Mention]:
         standalone = p.kind == BlockKind.HEADING or (len(text) <= 60 and not text.endswith("."))
         if m is not None and standalone and " à " not in text:
             name = strip_article(clean_name(m.group("name")))
-            if not _generic(name) and not _facility(name) and not _not_a_name(name):
+            if plausible(name):
                 strength = STRONG if m.re is _HEADING_QPV else WEAK
                 out.append(Mention(name, lexicon.section_communes(p), Status.PRIORITY, p, strength))
                 consumed.add(p.id)
@@ -364,7 +368,7 @@ def _from_short_lines(passages, lexicon, consumed) -> list[Mention]:
         if not starts_with_cue and not (p.kind == BlockKind.HEADING and lexicon.knows(m.group("commune"))):
             continue
         name = strip_prefix(clean_name(m.group("name")))
-        if _generic(name) or _facility(name) or len(name.split()) > 12:
+        if not plausible(name):
             continue
         lexicon.add(m.group("commune"))
         consumed.add(p.id)
@@ -384,54 +388,23 @@ def _from_prose(passages, lexicon, consumed) -> list[Mention]:
             if not lexicon.knows(m.group("commune")):
                 continue
             name = strip_article(clean_name(m.group("name")))
-            if not _generic(name) and not _facility(name):
+            if plausible(name):
                 out.append(Mention(name, [m.group("commune")], Status.PRIORITY, p, WEAK))
         for m in _QUOTED_QUARTIER.finditer(p.text):
             name = clean_name(m.group("name"))
-            if not _generic(name) and not _facility(name) and not _not_a_name(name):
+            if plausible(name):
                 out.append(Mention(name, [], Status.PRIORITY, p, WEAK))
         for m in _NAME_COMMUNE.finditer(p.text):
             if lexicon.knows(m.group("commune")):
                 name = strip_article(clean_name(m.group("name")))
-                if not _generic(name) and not _facility(name) and not _not_a_name(name):
+                if plausible(name):
                     out.append(Mention(name, [m.group("commune")], Status.PRIORITY, p, WEAK))
         for m in _PROSE_QPV.finditer(p.text):
             name = clean_name(m.group("name"))
-            if not _generic(name) and not _facility(name) and not _not_a_name(name):
+            if plausible(name):
                 out.append(Mention(name, [], Status.PRIORITY, p, WEAK))
         if len(p.text) <= 60:  # a short heading or label naming a neighbourhood already found
             name = strip_prefix(clean_name(re.sub(r"\(\d+\)\s*$", "", p.text).rstrip(" :")))
-            if name and not _generic(name):
+            if name and not generic(name):
                 out.append(Mention(name, lexicon.section_communes(p), Status.PRIORITY, p, FAINT))
     return out
-
-
-# --- helpers ---------------------------------------------------------------------------------
-
-
-def _code_in(text: str | None) -> str | None:
-    if not text:
-        return None
-    m = _CODE.search(text)
-    return re.sub(r"\s", "", m.group(1)) if m else None
-
-
-def _generic(name: str) -> bool:
-    words = " ".join(re.findall(r"\w+", fold_cut(name)))
-    return len(words) < 2 or words in cues()["generic_names"]
-
-
-def _facility(name: str) -> bool:
-    words = " ".join(re.findall(r"\w+", fold_cut(name)))
-    return any(words == f or words.startswith(f + " ") for f in cues()["facility_words"])
-
-
-def _not_a_name(name: str) -> bool:
-    """Sentences and topics ("Les habitants des quartiers") are not neighbourhood names."""
-    words = set(re.findall(r"\w+", fold_cut(name)))
-    return len(words) > 12 or bool(words & set(cues()["non_name_words"]))
-
-
-def _whole_commune(name: str, commune: str | None) -> str:
-    words = " ".join(re.findall(r"\w+", fold_cut(name)))
-    return commune if commune and words in cues()["whole_commune_names"] else name
