@@ -24,7 +24,7 @@ from ingest.read_text import _join
 BULLET_GLYPHS = "-–—•▪►●◦■□➢➔→✓*»\uf0b7\uf0a7\uf0d8\uf0fc\uf076\uf0a8"
 _BULLET_ONLY = re.compile(rf"^\s*(?:[{re.escape(BULLET_GLYPHS)}]|\d{{1,2}}[.)]|[a-z]\))\s*$")
 _PAGE_NUMBER = re.compile(r"^(?:page\s*)?[-–—(]?\s*\d{1,4}\s*[-–—)]?(?:\s*(?:/|sur|of)\s*\d{1,4})?$")
-MARGIN_SHARE = 0.09  # running headers and footers sit in the top and bottom 9 % of the page
+MARGIN_SHARE = 0.08  # running headers and footers sit in the top and bottom 8 % of the page
 
 
 @dataclass
@@ -120,11 +120,14 @@ def drop_furniture(pages: list[list[Fragment]], heights: list[float]) -> tuple[l
         return zone, re.sub(r"\d+", "#", fold(f.text))
 
     seen: dict[tuple[str, str], set[int]] = defaultdict(set)
+    with_body: set[int] = set()  # pages with text outside the margins
     for frags, height in zip(pages, heights, strict=True):
         for f in frags:
             zone = margin(f, height)
             if zone:
                 seen[key(f, zone)].add(f.page)
+            else:
+                with_body.add(f.page)
     # Three pages suffice in a long document: running headers may change with each chapter.
     repeat = 2 if len(pages) <= 4 else 3
     kept_pages, dropped = [], 0
@@ -132,12 +135,18 @@ def drop_furniture(pages: list[list[Fragment]], heights: list[float]) -> tuple[l
         kept = []
         for f in frags:
             zone = margin(f, height)
-            if zone and (is_page_number(f.text) or len(seen[key(f, zone)]) >= repeat):
+            if zone and (is_page_number(f.text) or _running(seen[key(f, zone)], with_body, repeat)):
                 dropped += 1
             else:
                 kept.append(f)
         kept_pages.append(kept)
     return kept_pages, dropped
+
+
+def _running(pages: set[int], with_body: set[int], repeat: int) -> bool:
+    """A line repeated on enough pages that also carry body text: a running header or footer
+    (a document whose pages hold nothing but that line keeps it)."""
+    return len(pages) >= repeat and len(pages & with_body) >= len(pages) / 2
 
 
 def column_edges(frags: list[Fragment]) -> list[float]:

@@ -208,7 +208,8 @@ def _read(doc: pymupdf.Document, path: Path) -> PdfContent:
     if not blocks:
         cause = "no readable text"
         if unread:
-            cause += f" (scanned pages, {ocr_unavailable()}; apt-get install {OCR_PACKAGES})"
+            cause += (f": page(s) {_page_list(unread)} are scanned images and {ocr_unavailable()}; "
+                      f"install it with `apt-get install {OCR_PACKAGES}`")
         raise IngestError(str(path), cause)
     if dropped:
         warnings.append(f"{path}: dropped {dropped} lines of running headers, footers and page numbers")
