@@ -212,3 +212,9 @@ def test_a_body_line_then_a_role_line_then_the_name(tmp_path):
     )
     found = [(s.organisation.id, s.person, s.role) for s in _signatories(tmp_path, text)]
     assert found == [("etat-nord", "Georges DUPONT", "Préfet"), ("commune-maubeuge", "Arnaud DECAGNY", "Maire")]
+
+
+def test_a_name_on_the_role_line(tmp_path):
+    text = "Signataires\n\nLe Préfet du Nord, Georges DUPONT\n\nLe Maire de Jeumont – Pascal ORI\n"
+    found = [(s.organisation.id, s.person) for s in _signatories(tmp_path, text)]
+    assert found == [("etat-nord", "Georges DUPONT"), ("commune-jeumont", "Pascal ORI")]

@@ -398,7 +398,10 @@ class OrganisationResolver:
         if first in self._NOT_LANDLORD_START or len(name) < 3:
             return None
         known = self._g.landlords.get(fold(mention.strip()))
-        org = self._landlord_org(known or proper_case(mention.strip()))
+        # "SA du HAINAUT" -> "SA du Hainaut": words in capitals, not acronyms of up to 3 letters.
+        written = re.sub(r"\b([A-ZÀ-Ý])([A-ZÀ-Ý'’]{3,})\b", lambda w: w.group(1) + w.group(2).lower(),
+                         proper_case(mention.strip()))
+        org = self._landlord_org(known or written)
         return self._with_alias(org, mention)
 
     @staticmethod

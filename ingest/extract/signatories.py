@@ -38,6 +38,8 @@ _UPPER = "A-ZÀÂÄÇÉÈÊËÎÏÔÖÙÛÜŸ"
 _PERSON = re.compile(
     rf"^\s*(?:(?:Monsieur|Madame|M\.|Mme)\s+)?(?P<person>[{_UPPER}][a-zà-öø-ÿ]+(?:-[{_UPPER}][a-zà-öø-ÿ]+)?"
     rf"(?:\s+[{_UPPER}][a-zà-öø-ÿ]+)?\s+(?:[{_UPPER}][{_UPPER}'’\-]+)(?:\s+[{_UPPER}][{_UPPER}'’\-]+)*)\s*$")
+# The same name at the end of a role line: "Le Préfet du Nord, Georges DUPONT".
+_PERSON_AT_END = re.compile(_PERSON.pattern.replace(r"^\s*", r"(?:,\s*|\s+[-–]\s*)", 1))
 _LIST_SENTENCE = re.compile(r"(?i:signataires?\b[^.:]{0,160}:)")
 _CIRCULAR = re.compile(r"(?i:\bvous\b|\bvos\b|il\s+vous\s+appartient)")
 _BODY_AFTER_ROLE = re.compile(
@@ -167,7 +169,10 @@ def _role_block(cell: str, p: Passage, resolver: OrganisationResolver) -> _Block
         return None
     role = _role(cell, [f[0] for f in found])
     delegated = bool(re.match(r"(?i)\s*pour\s+(?:monsieur|madame)", cell))
-    return _Block(org, role, p, delegated)
+    block = _Block(org, role, p, delegated)
+    if (person := _PERSON_AT_END.search(cell)) is not None:
+        block.person = person.group("person")
+    return block
 
 
 def _listed(passages: Sequence[Passage], resolver: OrganisationResolver) -> list[Signatory]:
