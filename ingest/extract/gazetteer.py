@@ -152,7 +152,7 @@ def reference_folder() -> Path:
     return Path(env) if env else Path(__file__).resolve().parents[2] / "reference"
 
 
-_EPCI_KIND = re.compile(
+EPCI_KIND = re.compile(
     r"^(?i:communaut[ée]\s+(?:d['’]\s*agglom[ée]ration|urbaine|de\s+communes)|m[ée]tropole|ept|"
     r"[ée]tablissement\s+public\s+territorial)\s*(?i:de\s+la\s+|de\s+l['’]\s*|du\s+|des\s+|de\s+|d['’]\s*)?")
 
@@ -172,7 +172,7 @@ def reference_epcis(folder: str) -> tuple[tuple[str, str, str], ...]:
             if not re.fullmatch(r"\d{9}", siren) or not name:
                 continue
             names[(siren, name, name)] = None
-            short = _EPCI_KIND.sub("", name).strip()
+            short = EPCI_KIND.sub("", name).strip()
             if short != name and re.search(r"[\s\-]", short):
                 names[(siren, short, name)] = None
     return tuple(names)

@@ -13,24 +13,20 @@ the State acting locally; its services (DDETS, DSDEN, ARS...) keep their own ids
 
 from __future__ import annotations
 
-import csv
 import re
-from collections import Counter
 from collections.abc import Sequence
 
-from ingest.extract.gazetteer import BodyKind, Department, gazetteer, proper_case, reference_folder, slug
+from ingest.extract.gazetteer import EPCI_KIND, BodyKind, Department, gazetteer, proper_case, slug
+from ingest.extract.territory import departments_of
 from ingest.model import Organisation, Passage, Territory
 from ingest.normalise import fold
 
-_CONTRACT_DEPT = re.compile(r"^C[NV](\d[0-9AB]\d)")
+__all__ = ["OrganisationResolver", "departments_of"]  # departments_of: the pipeline imports it from here
 
 # Words that, right before a mention, say the phrase is a title and not the body
 # ("contrat de ville de X", "politique de la ville de X").
 _NOT_A_COMMUNE_BEFORE = re.compile(
     r"(?i:(?:contrats?\s+de|politiques?\s+de\s+la|renouvellement|quartiers?|projets?\s+de)\s*)$")
-_EPCI_PREFIX = re.compile(
-    r"^(?i:communaut[ée]\s+(?:d['’]\s*agglom[ée]ration|urbaine|de\s+communes)|m[ée]tropole|"
-    r"[ée]tablissement\s+public\s+territorial)\s*(?i:de\s+la\s+|de\s+l['’]\s*|du\s+|des\s+|de\s+|d['’]\s*)?")
 # Before a subject: numbering, a framing clause ("En tant que signataire,"), a label ("Fiche
 # partenaire :", "Bailleur social –"), "Pour", "Les engagements (spécifiques) de", an article.
 _LEAD = re.compile(
@@ -58,48 +54,6 @@ def _common_words(name: str) -> bool:
     return bool(words) and all(w in forms for w in words)
 
 
-def _department_of_siren(siren: str) -> str | None:
-    """The department of an EPCI in the reference tables (contracts 2024, then QPV communes)."""
-    folder = reference_folder()
-    for name, key, dep in (("contrats_de_ville_2024.csv", "codgeo", "insee_dep"),
-                           ("qpv_2024_communes.csv", "siren_epci", "insee_dep")):
-        path = folder / name
-        if not path.exists():
-            continue
-        with path.open(encoding="utf-8", newline="") as f:
-            for row in csv.DictReader(f):
-                if row.get(key) == siren and row.get(dep) not in (None, "", "NA"):
-                    return row[dep]
-    return None
-
-
-def departments_of(territory: Territory, passages: Sequence[Passage]) -> tuple[str, ...]:
-    """The contract's department names ("Nord",), most likely first.
-
-    From the contract code (CN + 3-digit department), the reference tables, the old SIREN
-    convention of intercommunalities (24 + department), or else the department the text names most.
-    """
-    g = gazetteer()
-    codes: list[str] = []
-    if territory.contract_code and (m := _CONTRACT_DEPT.match(territory.contract_code)):
-        code = m.group(1)
-        codes.append(code[1:] if code[0] == "0" else code)
-    if territory.siren:
-        if (dep := _department_of_siren(territory.siren)) is not None:
-            codes.append(dep)
-        if territory.siren.startswith("24"):
-            codes.append(territory.siren[2:4])
-    found = [g.departments_by_code[c].name for c in codes if c in g.departments_by_code]
-    counts: Counter[str] = Counter()
-    for p in passages:
-        for m in g.department_mention.finditer(p.text):
-            dept = g.departments.get(fold(m.group("q")))
-            if dept is not None:
-                counts[dept.name] += 1
-    found.extend(name for name, _ in counts.most_common(3))
-    return tuple(dict.fromkeys(found))
-
-
 def _article(text: str) -> str:
     """The article before a qualifier, as it will be written in a name: 'du ', "d'", ''."""
     text = re.sub(r"\s+", " ", text.strip(" -–")).lower()
@@ -110,7 +64,7 @@ def _article(text: str) -> str:
 
 def _epci_short_name(territory: Territory) -> str:
     """'Communauté d'Agglomération Maubeuge-Val de Sambre' -> 'Maubeuge-Val de Sambre'."""
-    return _EPCI_PREFIX.sub("", territory.name).strip() or territory.name
+    return EPCI_KIND.sub("", territory.name).strip() or territory.name
 
 
 class OrganisationResolver:

@@ -18,9 +18,11 @@ from pathlib import Path
 
 from rapidfuzz import fuzz
 
-from ingest.extract.gazetteer import PROPER_NAME, proper_case, reference_folder
+from ingest.extract.gazetteer import PROPER_NAME, gazetteer, proper_case, reference_folder
 from ingest.model import Document, Passage, Territory
 from ingest.normalise import fold
+
+_CONTRACT_DEPT = re.compile(r"^C[NV](\d[0-9AB]\d)")
 
 _OPENING_PASSAGES = 400
 _EPCI_NAME = re.compile(
@@ -123,3 +125,45 @@ def extract_territory(document: Document, passages: Sequence[Passage]) -> Territ
         found = _by_siren(siren)
         code = found[0] if found else None
     return Territory(name=name, short_name=short, siren=siren, contract_code=code)
+
+
+def _department_of_siren(siren: str) -> str | None:
+    """The department of an EPCI in the reference tables (contracts 2024, then QPV communes)."""
+    folder = reference_folder()
+    for name, key, dep in (("contrats_de_ville_2024.csv", "codgeo", "insee_dep"),
+                           ("qpv_2024_communes.csv", "siren_epci", "insee_dep")):
+        path = folder / name
+        if not path.exists():
+            continue
+        with path.open(encoding="utf-8", newline="") as f:
+            for row in csv.DictReader(f):
+                if row.get(key) == siren and row.get(dep) not in (None, "", "NA"):
+                    return row[dep]
+    return None
+
+
+def departments_of(territory: Territory, passages: Sequence[Passage]) -> tuple[str, ...]:
+    """The contract's department names ("Nord",), most likely first.
+
+    From the contract code (CN + 3-digit department), the reference tables, the old SIREN
+    convention of intercommunalities (24 + department), or else the department the text names most.
+    """
+    g = gazetteer()
+    codes: list[str] = []
+    if territory.contract_code and (m := _CONTRACT_DEPT.match(territory.contract_code)):
+        code = m.group(1)
+        codes.append(code[1:] if code[0] == "0" else code)
+    if territory.siren:
+        if (dep := _department_of_siren(territory.siren)) is not None:
+            codes.append(dep)
+        if territory.siren.startswith("24"):
+            codes.append(territory.siren[2:4])
+    found = [g.departments_by_code[c].name for c in codes if c in g.departments_by_code]
+    counts: Counter[str] = Counter()
+    for p in passages:
+        for m in g.department_mention.finditer(p.text):
+            dept = g.departments.get(fold(m.group("q")))
+            if dept is not None:
+                counts[dept.name] += 1
+    found.extend(name for name, _ in counts.most_common(3))
+    return tuple(dict.fromkeys(found))
