@@ -14,7 +14,7 @@ from __future__ import annotations
 import itertools
 import re
 import statistics
-from collections import Counter, defaultdict
+from collections import defaultdict
 from dataclasses import dataclass, field
 
 from ingest.normalise import fold
@@ -78,17 +78,18 @@ def _add_fragment(out: list[Fragment], spans: list[dict], page_number: int) -> N
             text += " "
         text += span["text"]
     text = text.strip()
-    chars = Counter()
+    chars: dict[float, int] = {}
     bold = True
     for s in spans:
         n = len(s["text"].strip())
-        chars[round(s["size"] * 2) / 2] += n
+        size = round(s["size"] * 2) / 2
+        chars[size] = chars.get(size, 0) + n
         bold = bold and (not n or bool(s["flags"] & 16) or "bold" in s["font"].lower())
     x0 = min(s["bbox"][0] for s in spans)
     y0 = min(s["bbox"][1] for s in spans)
     x1 = max(s["bbox"][2] for s in spans)
     y1 = max(s["bbox"][3] for s in spans)
-    frag = Fragment(x0, y0, x1, y1, text, chars.most_common(1)[0][0], bold, page_number)
+    frag = Fragment(x0, y0, x1, y1, text, max(chars, key=chars.__getitem__), bold, page_number)
     # A bullet set apart from its text (a tab after "•" or "1.") belongs to the text.
     if out and out[-1].page == page_number and _BULLET_ONLY.match(out[-1].text) \
             and abs(out[-1].y1 - y1) < 0.5 * frag.size and 0 <= x0 - out[-1].x1 < 6 * frag.size:

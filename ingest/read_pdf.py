@@ -40,6 +40,7 @@ _PDF_BULLET = re.compile(r"^\s*(?:[•▪►●◦■□➢➔→✓»\uf0b7\uf0
 # Gaps (in em) that cut a printed line into separate fragments (columns, table cells). Tesseract's
 # word boxes are loose, so OCR'd lines are only cut at much wider gaps.
 _TEXT_GAP, _OCR_GAP = 1.2, 3.0
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f]")
 _LARGER = 1.15  # a line set this much larger than the body text is a heading candidate
 
 
@@ -147,7 +148,7 @@ def _needs_ocr(page: pymupdf.Page, frags: list[Fragment]) -> bool:
     a good part of the page), or text in fonts without character codes (read as U+FFFD)."""
     text = "".join(f.text for f in frags)
     if len(text) >= 20:
-        unreadable = sum(c == "\ufffd" or ord(c) < 32 for c in text)
+        unreadable = text.count("\ufffd") + len(_CONTROL.findall(text))
         return unreadable > 0.3 * len(text)
     area = abs(page.rect)
     covered = sum(abs(pymupdf.Rect(info["bbox"]) & page.rect) for info in page.get_image_info())
