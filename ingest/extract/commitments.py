@@ -393,7 +393,7 @@ def _named_body(heading: str) -> Organisation | None:
     if not m:
         return None
     name = re.sub(r"\s+", " ", m.group(1)).strip(" :.")
-    if not name or len(name.split()) > 6 or re.match(r"(?i)(la |le |les )?(commune|ville|quartier|partenaire|signataire)", name):
+    if not name or not name[0].isupper() or len(name) < 3 or len(name.split()) > 6 or re.match(r"(?i)(la |le |les )?(commune|ville|quartier|partenaire|signataire)", name):
         return None
     if name.isupper():
         name = " ".join(w if len(w) <= 4 else w.capitalize() for w in name.split())
