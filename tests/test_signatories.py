@@ -218,3 +218,14 @@ def test_a_name_on_the_role_line(tmp_path):
     text = "Signataires\n\nLe Préfet du Nord, Georges DUPONT\n\nLe Maire de Jeumont – Pascal ORI\n"
     found = [(s.organisation.id, s.person) for s in _signatories(tmp_path, text)]
     assert found == [("etat-nord", "Georges DUPONT"), ("commune-jeumont", "Pascal ORI")]
+
+
+def test_parties_represented_by_their_heads_in_a_preamble(tmp_path):
+    text = (
+        "Entre les soussignés :\n\n"
+        "L'État, représenté par le Préfet du Nord, Monsieur Georges DUPONT,\n\n"
+        "La Caisse d'Allocations Familiales du Nord, représentée par sa Directrice, Madame Audrey MARTIN,\n\n"
+        "Il est convenu ce qui suit.\n"
+    )
+    found = [(s.organisation.id, s.person) for s in _signatories(tmp_path, text)]
+    assert found == [("etat-nord", "Georges DUPONT"), ("caf-nord", "Audrey MARTIN")]

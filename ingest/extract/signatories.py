@@ -22,7 +22,9 @@ from ingest.model import BlockKind, Document, Organisation, Passage, Provenance,
 
 _MARKER = re.compile(
     r"^\s*(?:[IVX\d]+\s*[.)•\-–]\s*)?(?i:(?:les\s+|liste\s+des\s+)?signataires|signatures?\b|"
-    r"fait\s+[àa]\s|sign[ée]\s+[àa]\s)")
+    r"fait\s+[àa]\s|sign[ée]\s+[àa]\s|entre\s+les\s+soussign[ée]s|entre\s*:)")
+# "La Caf du Nord, représentée par sa directrice, Madame Audrey MARTIN" (a contract's preamble).
+_REPRESENTED = re.compile(r"(?i:,?\s*repr[ée]sent[ée]e?s?\s+par\b)")
 _PLACE_DATE = re.compile(r"^\s*(?:[AÀ]|Fait\s+[àa])\s+[A-Z][\w\-]+(?:\s*,)?\s+(?:le\b|l['’]|\d)")
 _ROLES = (r"pr[ée]f[eè]te?s?(?:\s+d[ée]l[ée]gu[ée]e?)?|sous[\s\-]pr[ée]f[eè]te?|pr[ée]sidente?|vice[\s\-]pr[ée]sidente?|"
           r"maire|adjointe?\s+au\s+maire|directeur|directrice|procureure?|recteur|rectrice|"
@@ -40,6 +42,7 @@ _PERSON = re.compile(
     rf"(?:\s+[{_UPPER}][a-zà-öø-ÿ]+)?\s+(?:[{_UPPER}][{_UPPER}'’\-]+)(?:\s+[{_UPPER}][{_UPPER}'’\-]+)*)\s*$")
 # The same name at the end of a role line: "Le Préfet du Nord, Georges DUPONT".
 _PERSON_AT_END = re.compile(_PERSON.pattern.replace(r"^\s*", r"(?:,\s*|\s+[-–]\s*)", 1))
+_PERSON_IN_TEXT = re.compile(_PERSON.pattern.replace(r"^\s*", r"(?<![\w])", 1).replace(r"\s*$", r"(?![\w])", 1))
 _LIST_SENTENCE = re.compile(r"(?i:signataires?\b[^.:]{0,160}:)")
 _CIRCULAR = re.compile(r"(?i:\bvous\b|\bvos\b|il\s+vous\s+appartient)")
 _BODY_AFTER_ROLE = re.compile(
@@ -156,6 +159,16 @@ def _signature_blocks(passages: Sequence[Passage], resolver: OrganisationResolve
 def _role_block(cell: str, p: Passage, resolver: OrganisationResolver) -> _Block | None:
     role_line = _ROLE_LINE.match(cell)
     for_body = _FOR_BODY.match(cell)
+    represented = _REPRESENTED.search(cell)
+    if represented is not None and role_line is None and for_body is None:
+        found = resolver.find(cell[:represented.start()])
+        if not found:
+            return None
+        _, _, org = max(found, key=lambda f: (f[1] - f[0], -f[0]))
+        block = _Block(org, _role(cell[represented.end():], []), p, delegated=False)
+        person = _PERSON_IN_TEXT.search(cell[represented.end():])
+        block.person = person.group("person") if person else None
+        return block
     if role_line is None and for_body is None:
         return None
     found = resolver.find(cell)
