@@ -393,6 +393,8 @@ def _named_body(heading: str) -> Organisation | None:
     if not m:
         return None
     name = re.sub(r"\s+", " ", m.group(1)).strip(" :.")
+    if re.search(r"[^\w\s'’&().-]|\b(?:axe|mesures?|th[ée]matiques?|actions?|objectifs?)\b", name, re.IGNORECASE):
+        return None  # a table header or a section title, not a body's name
     if not name or not name[0].isupper() or len(name) < 3 or len(name.split()) > 6 or re.match(r"(?i)(la |le |les )?(commune|ville|quartier|partenaire|signataire)", name):
         return None
     if name.isupper():
