@@ -65,6 +65,7 @@ def test_pole_emploi_is_france_travail(nord, phrase):
     ("COMMUNE DE CONDÉ-SUR-L'ESCAUT", "commune-conde-sur-l-escaut", "Condé-sur-l'Escaut"),
     ("Ville de St Saulve", "commune-saint-saulve", "Saint-Saulve"),
     ("COMMUNE DE PETITE FORET", "commune-petite-foret", "Petite Foret"),
+    ("la Ville du Quesnoy", "commune-le-quesnoy", "Le Quesnoy"),
 ])
 def test_communes_get_their_name_in_proper_case(nord, phrase, org_id, name):
     org = nord.resolve(phrase)

@@ -287,7 +287,8 @@ def gazetteer() -> Gazetteer:
 
     cues = "|".join(phrase_pattern(c) for c in sorted(data["commune_cues"], key=len, reverse=True))
     commune_cue = re.compile(
-        rf"(?<![\w])(?i:(?:la\s+|le\s+)?)(?:{cues})\s*(?i:de\s+|d['’]\s*)(?P<name>{COMMUNE_NAME})")
+        rf"(?<![\w])(?i:(?:la\s+|le\s+)?)(?:{cues})\s*(?i:de\s+|d['’]\s*|(?P<contracted>du|des)\s+)"
+        rf"(?P<name>{COMMUNE_NAME})")
     cues = data["landlord_cues"]
     before = "|".join(phrase_pattern(c, exact=True) for c in sorted(cues["before_name"], key=len, reverse=True))
     landlord_before = re.compile(rf"(?<![\w])(?:{before})\s+(?:{_ARTICLE}\s*)?(?P<name>{PROPER_NAME})")

@@ -312,6 +312,8 @@ class OrganisationResolver:
         if _NOT_A_COMMUNE_BEFORE.search(text[max(0, m.start() - 40):m.start()]):
             return None
         name = proper_case(m.group("name").strip())
+        if m.group("contracted"):  # "Ville du Quesnoy" -> Le Quesnoy, "Mairie des Lilas" -> Les Lilas
+            name = ("Le " if m.group("contracted").lower() == "du" else "Les ") + name
         # "Ville de Valenciennes Métropole" is the EPCI; "Ville d'Arras" is the commune, not the CU d'Arras.
         if slug(name) == slug(self._place) and re.search(r"[\s\-]", self._place):
             return self._with_alias(self._epci_org, m.group(0))
