@@ -334,5 +334,132 @@ def app(data_dir, port, headless) -> None:
     sys.exit(subprocess.call(cmd, env=env))
 
 
+# ---------------------------------------------------------------- the graph: SPARQL, networks, exports
+
+def _graph_store(data_dir: Path | None):
+    from kg.build import NoBuild
+    from kg.session import open_graph_store
+
+    try:
+        return open_graph_store(load_settings(data_dir))
+    except (NoBuild, FileNotFoundError) as e:
+        _fail(str(e))
+
+
+def _parse_bindings(pairs: tuple[str, ...]) -> dict:
+    """`name=value` pairs: a value in <...> is an IRI, anything else a string literal."""
+    from rdflib import URIRef
+
+    bindings: dict = {}
+    for pair in pairs:
+        name, sep, value = pair.partition("=")
+        if not sep or not name:
+            _fail(f"--bind expects name=value, got {pair!r}")
+        name = name.lstrip("?$")
+        bindings[name] = URIRef(value[1:-1]) if value.startswith("<") and value.endswith(">") else value
+    return bindings
+
+
+@main.command()
+@click.argument("query", required=False)
+@data_option
+@click.option("--format", "fmt", default="table", show_default=True, type=click.Choice(["table", "json", "csv"]))
+@click.option("--bind", "binds", multiple=True, metavar="NAME=VALUE",
+              help="Bind a query variable to a value (a string, or <IRI>); repeatable. Never pasted into the text.")
+@click.option("--list", "list_queries", is_flag=True, help="List the saved queries and their parameters.")
+def sparql(query, data_dir, fmt, binds, list_queries) -> None:
+    """Run SPARQL on the built graph: QUERY is a query text, a FILE.rq, or a saved query's name
+    (see --list)."""
+    from kg.queries import find_saved_query, saved_queries
+    from kg.store import StoreError
+
+    if list_queries or not query:
+        for q in saved_queries():
+            click.echo(f"{q.name:32} {q.title}")
+            for p in q.params:
+                click.echo(f"{'':34}--bind {p.name}=…  (default: {p.default or 'none, no filter'}) {p.help}")
+        if not query and not list_queries:
+            _fail("give a QUERY, a FILE.rq or a saved query name")
+        return
+    saved = find_saved_query(query) if len(query) < 100 and "{" not in query else None
+    if saved is None and query.endswith(".rq") and Path(query).is_file():
+        from kg.queries import parse_query_file
+
+        saved = parse_query_file(Path(query))
+    text = saved.text if saved else query
+    bindings = _parse_bindings(binds)
+    if saved and saved.params:
+        unknown = sorted(set(bindings) - {p.name for p in saved.params})
+        if unknown:
+            _fail(f"{saved.name} takes {', '.join(p.name for p in saved.params)}; not {', '.join(unknown)}")
+    store = _graph_store(data_dir)
+    try:
+        result = store.query(text, bindings)
+    except (SyntaxError, ValueError, StoreError) as e:
+        _fail(f"query failed: {e}")
+    except Exception as e:  # a parse error from rdflib or pyparsing: say it, no traceback
+        _fail(f"query failed: {type(e).__name__}: {e}")
+    finally:
+        store.close()
+    from kg.export import format_result
+
+    click.echo(format_result(result, fmt), nl=False)
+
+
+@main.command()
+@data_option
+@click.option("--format", "fmt", default="json", show_default=True, type=click.Choice(["json", "graphml"]))
+@click.option("--out", type=click.Path(path_type=Path), default=None, help="Output file (default: stdout).")
+def network(data_dir, fmt, out) -> None:
+    """Partner–territory and partner–theme networks: projections, shared partners, centralities."""
+    import json
+
+    from kg.network import load_networks
+
+    store = _graph_store(data_dir)
+    try:
+        nets = load_networks(store)
+    finally:
+        store.close()
+    if fmt == "graphml":
+        if out is None:
+            _fail("--format graphml needs --out PATH")
+        nets.write_graphml(out)
+    else:
+        text = json.dumps(nets.to_json(), ensure_ascii=False, indent=1)
+        if out is None:
+            click.echo(text)
+        else:
+            out.write_text(text, encoding="utf-8")
+    pt = nets.partner_territory
+    click.echo(f"partner–territory: {pt.number_of_nodes()} nodes, {pt.number_of_edges()} edges; "
+               f"partner–theme: {nets.partner_theme.number_of_nodes()} nodes, "
+               f"{nets.partner_theme.number_of_edges()} edges" + (f" -> {out}" if out else ""), err=True)
+    for row in nets.top_partners(k=5):
+        click.echo(f"  {row['label']:45} territories {row['degree']:.2f}  commitments {row['commitments']}", err=True)
+
+
+@main.command()
+@data_option
+@click.option("--format", "fmt", required=True, type=click.Choice(["ttl", "jsonld", "nt", "csv"]))
+@click.option("--out", required=True, type=click.Path(path_type=Path),
+              help="Output file (ttl, jsonld, nt) or folder (csv: one table per record type).")
+def export(data_dir, fmt, out) -> None:
+    """Export the current build: the graph (Turtle, JSON-LD, N-Triples) or CSV tables."""
+    from kg.build import NoBuild, current_build
+    from kg.export import export_csv, export_graph
+
+    try:
+        build_dir = current_build(load_settings(data_dir).data_dir)
+    except NoBuild as e:
+        _fail(str(e))
+    if fmt == "csv":
+        counts = export_csv(build_dir, out)
+        click.echo(f"{len(counts)} tables -> {out}: " + ", ".join(f"{k} {n}" for k, n in counts.items()))
+    else:
+        n = export_graph(build_dir / "graph.nt", fmt, out)
+        click.echo(f"{n} triples -> {out}")
+
+
 if __name__ == "__main__":
     main()

@@ -1,0 +1,68 @@
+"""The saved SPARQL queries (`*.rq` in this folder) and their parameters.
+
+A saved query starts with comment lines:
+
+    # title: A partner's commitments across territories
+    # param: partner=caf  (what the value means)
+
+then plain SPARQL that runs as it is (the endpoint's example menu and the load benchmark send
+the text unchanged). A parameter is a variable the query reads but never binds itself: unbound,
+the query uses the default written in the `# param:` line (through `COALESCE(?partner, "caf")`)
+or, when the default is empty, does not filter on it (`!BOUND(?territory) || ...`). A caller
+binds it as a value with `store.query(text, {"partner": "caf-nord"})` (see kg.store).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+FOLDER = Path(__file__).resolve().parent
+_PARAM = re.compile(r"^#\s*param:\s*([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(\S*)\s*(?:\((.*)\))?\s*$")
+
+
+@dataclass(frozen=True)
+class Param:
+    name: str
+    default: str  # "" when unbound means "no filter"
+    help: str = ""
+
+
+@dataclass(frozen=True)
+class SavedQuery:
+    name: str  # the file name without its number and extension: "partner-commitments"
+    title: str
+    text: str
+    path: Path
+    params: tuple[Param, ...] = field(default_factory=tuple)
+
+    def param(self, name: str) -> Param | None:
+        return next((p for p in self.params if p.name == name), None)
+
+
+def parse_query_file(path: Path) -> SavedQuery:
+    text = path.read_text(encoding="utf-8")
+    title, params = "", []
+    for line in text.splitlines():
+        if not line.startswith("#"):
+            break
+        if line.lower().startswith("# title:"):
+            title = line.split(":", 1)[1].strip()
+        elif m := _PARAM.match(line):
+            params.append(Param(m.group(1), m.group(2), (m.group(3) or "").strip()))
+    name = re.sub(r"^\d+[-_]", "", path.stem)
+    return SavedQuery(name, title or name, text, path, tuple(params))
+
+
+def saved_queries(folder: Path = FOLDER) -> list[SavedQuery]:
+    """Every saved query, in file-name order."""
+    return [parse_query_file(p) for p in sorted(folder.glob("*.rq"))]
+
+
+def find_saved_query(name: str, folder: Path = FOLDER) -> SavedQuery | None:
+    """A saved query by its name ("partner-commitments"), its file stem or its number ("03")."""
+    for q in saved_queries(folder):
+        if name in (q.name, q.path.stem, q.path.name) or q.path.stem.split("-", 1)[0] == name:
+            return q
+    return None
