@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from functools import cache
+from functools import lru_cache
 
 from rapidfuzz import fuzz
 
@@ -35,19 +35,18 @@ class Mention:
 @dataclass
 class Group:
     mentions: list[Mention] = field(default_factory=list)
+    keys: set[str] = field(default_factory=set)  # comparison keys of its spellings
+    places: set[str] = field(default_factory=set)  # canonical communes
 
     @property
     def status(self) -> Status:
         return self.mentions[0].status
 
-    def communes(self) -> set[str]:
-        return {c for m in self.mentions for c in m.communes}
-
     def codes(self) -> set[str]:
         return {m.raw_code for m in self.mentions if m.raw_code}
 
 
-@cache
+@lru_cache(maxsize=65536)
 def _similar(a: str, b: str, loose: bool) -> bool:
     """Two comparison keys name one neighbourhood: nearly the same spelling, or (loose) one
     spelling's words contained in the other's ("Les explorateurs" / "Les explorateurs – Place du
@@ -59,7 +58,20 @@ def _similar(a: str, b: str, loose: bool) -> bool:
     return loose and min(len(a), len(b)) >= 4 and fuzz.token_set_ratio(a, b) >= 95
 
 
-def _fits(group: Group, m: Mention, lexicon: CommuneLexicon, alone: bool = False) -> bool:
+@dataclass(frozen=True)
+class _Probe:
+    """What grouping compares of a mention: its key and its communes (written or named in it)."""
+
+    key: str
+    places: frozenset[str]
+
+
+def _probe(m: Mention, lexicon: CommuneLexicon) -> _Probe:
+    communes = m.communes or lexicon.named_in(m.name)  # "Le centre-ville de Quiévrechain"
+    return _Probe(key_of(m.name, communes), frozenset(lexicon.canonical(c) for c in communes))
+
+
+def _fits(group: Group, m: Mention, probe: _Probe, alone: bool = False) -> bool:
     """Whether a mention names the group's neighbourhood. `alone`: a weak mention without a
     commune may match by contained words (the caller then requires a single such group)."""
     codes = group.codes()
@@ -67,33 +79,38 @@ def _fits(group: Group, m: Mention, lexicon: CommuneLexicon, alone: bool = False
         return m.raw_code in codes
     if m.strength == STRONG and m.status != group.status:
         return False
-    communes = m.communes or lexicon.named_in(m.name)  # "Le centre-ville de Quiévrechain"
-    mine = {lexicon.canonical(c) for c in communes}
-    theirs = {lexicon.canonical(c) for c in group.communes()}
-    shared = bool(mine & theirs)
-    if mine and theirs and not shared:
+    shared = bool(probe.places & group.places)
+    if probe.places and group.places and not shared:
         return False
-    key = key_of(m.name, communes, lexicon)
-    loose = (shared or (alone and not mine)) and m.strength <= WEAK
-    return any(_similar(key, key_of(o.name, o.communes, lexicon), loose) for o in group.mentions)
+    loose = (shared or (alone and not probe.places)) and m.strength <= WEAK
+    return any(_similar(probe.key, key, loose) for key in group.keys)
+
+
+def _add(group: Group, m: Mention, probe: _Probe) -> None:
+    group.mentions.append(m)
+    group.keys.add(probe.key)
+    group.places |= probe.places if m.communes else set()
 
 
 def group_mentions(mentions: list[Mention], lexicon: CommuneLexicon) -> list[Group]:
     groups: list[Group] = []
+    probes = {id(m): _probe(m, lexicon) for m in mentions}
     for m in sorted((m for m in mentions if m.strength == STRONG), key=lambda m: m.passage.index):
+        probe = probes[id(m)]
         same_code = next((g for g in groups if m.raw_code and m.raw_code in g.codes()), None)
-        target = same_code or next((g for g in groups if _fits(g, m, lexicon)), None)
+        target = same_code or next((g for g in groups if _fits(g, m, probe)), None)
         if target is None:
-            groups.append(Group([m]))
-        else:
-            target.mentions.append(m)
+            target = Group()
+            groups.append(target)
+        _add(target, m, probe)
     for m in (m for m in mentions if m.strength != STRONG):
-        target = next((g for g in groups if _fits(g, m, lexicon)), None)
+        probe = probes[id(m)]
+        target = next((g for g in groups if _fits(g, m, probe)), None)
         if target is None:
-            loose = [g for g in groups if _fits(g, m, lexicon, alone=True)]
+            loose = [g for g in groups if _fits(g, m, probe, alone=True)]
             target = loose[0] if len(loose) == 1 else None
         if target is not None:
-            target.mentions.append(m)
+            _add(target, m, probe)
     return groups
 
 

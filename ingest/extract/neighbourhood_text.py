@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 
 from ingest.model import Passage, Status
@@ -27,6 +27,7 @@ def cues() -> dict[str, Any]:
     return load_yaml("neighbourhood_cues.yaml")
 
 
+@lru_cache(maxsize=65536)  # passages are folded by several rules; bounded for large builds
 def fold_cut(text: str) -> str:
     """Folded text (lowercase, no accents); same length as `text` except for œ/æ."""
     return fold(text)
@@ -34,6 +35,9 @@ def fold_cut(text: str) -> str:
 
 def _folded_with_map(text: str) -> tuple[str, list[int]]:
     """Folded text and, for each folded character, the index of the original character."""
+    folded = fold(text)
+    if len(folded) == len(text):  # the usual case: one folded character per character
+        return folded, list(range(len(text)))
     chars: list[str] = []
     where: list[int] = []
     for i, c in enumerate(text):
@@ -89,12 +93,18 @@ def status_in(text: str) -> Status | None:
     return best[1] if best else None
 
 
-def tokens(text: str) -> list[str]:
-    return re.findall(r"\w+", fold(text))
+@lru_cache(maxsize=65536)
+def tokens(text: str) -> tuple[str, ...]:
+    return tuple(re.findall(r"\w+", fold(text)))
 
 
 def key_of(name: str, communes: Iterable[str] = (), lexicon: CommuneLexicon | None = None) -> str:
     """Comparison key of a neighbourhood name: folded words without stopwords and commune names."""
+    return _key(name, tuple(communes))
+
+
+@lru_cache(maxsize=65536)
+def _key(name: str, communes: tuple[str, ...]) -> str:
     stop = set(cues()["key_stopwords"])
     words = [w for w in tokens(name) if w not in stop]
     commune_words = {w for c in communes for w in tokens(c)}
@@ -172,7 +182,7 @@ class CommuneLexicon:
     def named_in(self, text: str) -> list[str]:
         """Communes whose words all occur in `text` ("Sous-le-Bois-Louvroil" -> Louvroil)."""
         words = set(tokens(text))
-        return [shown for key, shown in self.forms.items() if set(key) <= words]
+        return [shown for key, shown in self.forms.items() if words.issuperset(key)]
 
     def canonical(self, name: str) -> str:
         return " ".join(tokens(name))
