@@ -236,3 +236,17 @@ def test_a_commune_named_like_its_intercommunality_is_still_the_commune():
     assert _id(resolver, "la Ville d'Arras") == "commune-arras"
     assert _id(resolver, "la Communauté Urbaine") == "epci-200033579"
     assert _id(resolver, "la Caf") == "caf-pas-de-calais"
+
+
+def test_every_2024_contract_code_gives_its_department():
+    import csv
+
+    from ingest.extract.gazetteer import gazetteer
+
+    by_code = gazetteer().departments_by_code
+    with (ROOT / "reference" / "contrats_de_ville_2024.csv").open(encoding="utf-8") as f:
+        for row in csv.DictReader(f):
+            dep = row["insee_dep"]
+            dep = dep[1:] if len(dep) == 3 and dep[0] == "0" else dep
+            if dep in by_code:  # one row has no department
+                assert departments_of(Territory("x", contract_code=row["code_cv"]), [])[0] == by_code[dep].name

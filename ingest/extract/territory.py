@@ -22,7 +22,8 @@ from ingest.extract.gazetteer import PROPER_NAME, gazetteer, proper_case, refere
 from ingest.model import Document, Passage, Territory
 from ingest.normalise import fold
 
-_CONTRACT_DEPT = re.compile(r"^C[NV](\d[0-9AB]\d)")
+# "CN05903M": department 059; Corsica "CN02A01I". CV… codes (overseas, older) carry no department.
+_CONTRACT_DEPT = re.compile(r"^CN(\d{3}|0?2[AB])")
 
 _OPENING_PASSAGES = 400
 _EPCI_NAME = re.compile(
@@ -127,18 +128,18 @@ def extract_territory(document: Document, passages: Sequence[Passage]) -> Territ
     return Territory(name=name, short_name=short, siren=siren, contract_code=code)
 
 
-def _department_of_siren(siren: str) -> str | None:
-    """The department of an EPCI in the reference tables (contracts 2024, then QPV communes)."""
+def _department_in_reference(key_value: str) -> str | None:
+    """The department of a SIREN or contract code in the reference tables (2024 contracts, QPV communes)."""
     folder = reference_folder()
-    for name, key, dep in (("contrats_de_ville_2024.csv", "codgeo", "insee_dep"),
-                           ("qpv_2024_communes.csv", "siren_epci", "insee_dep")):
+    for name, keys in (("contrats_de_ville_2024.csv", ("codgeo", "code_cv")), ("qpv_2024_communes.csv", ("siren_epci",))):
         path = folder / name
         if not path.exists():
             continue
         with path.open(encoding="utf-8", newline="") as f:
             for row in csv.DictReader(f):
-                if row.get(key) == siren and row.get(dep) not in (None, "", "NA"):
-                    return row[dep]
+                if any(row.get(k) == key_value for k in keys) and row.get("insee_dep") not in (None, "", "NA"):
+                    dep = row["insee_dep"]
+                    return dep[1:] if len(dep) == 3 and dep[0] == "0" else dep
     return None
 
 
@@ -152,12 +153,12 @@ def departments_of(territory: Territory, passages: Sequence[Passage]) -> tuple[s
     codes: list[str] = []
     if territory.contract_code and (m := _CONTRACT_DEPT.match(territory.contract_code)):
         code = m.group(1)
-        codes.append(code[1:] if code[0] == "0" else code)
-    if territory.siren:
-        if (dep := _department_of_siren(territory.siren)) is not None:
+        codes.append(code[1:] if code[0] == "0" and len(code) == 3 else code)
+    for key in (territory.siren, territory.contract_code):
+        if key and (dep := _department_in_reference(key)) is not None:
             codes.append(dep)
-        if territory.siren.startswith("24"):
-            codes.append(territory.siren[2:4])
+    if territory.siren and territory.siren.startswith("24"):
+        codes.append(territory.siren[2:4])
     found = [g.departments_by_code[c].name for c in codes if c in g.departments_by_code]
     counts: Counter[str] = Counter()
     for p in passages:
