@@ -108,10 +108,10 @@ def main() -> None:
                           t_ocr_plain)]
     print(f"Python {platform.python_version()}, PyMuPDF {pymupdf.VersionBind}, {os.cpu_count()} CPUs, "
           f"OMP_THREAD_LIMIT={os.environ.get('OMP_THREAD_LIMIT', 'unset')}")
-    print("| input | reader | pages | seconds | pages/s |")
-    print("|---|---|---|---|---|")
+    print("| input | reader | pages | seconds | pages/s | s/page |")
+    print("|---|---|---|---|---|---|")
     for what, reader, n, seconds in rows:
-        print(f"| {what} | {reader} | {n} | {seconds:.2f} | {n / seconds:.1f} |")
+        print(f"| {what} | {reader} | {n} | {seconds:.2f} | {n / seconds:.2f} | {seconds / n:.3f} |")
 
 
 if __name__ == "__main__":

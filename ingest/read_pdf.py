@@ -234,11 +234,13 @@ def _lines(pages: list[list[Fragment]], ocr_pages: set[int]) -> list[_Line]:
                 frag.cells = [clean(c) for c in frag.cells]
                 out.append(_Line(" | ".join(frag.cells), frag, number, False))
                 continue
-            m = (_BULLET.match(clean(frag.text)) if ocr else None) or _PDF_BULLET.match(frag.text)
-            raw = frag.text[m.end():] if m else frag.text
-            if ocr and m:
-                raw = clean(frag.text)[m.end():]
-            text = clean(raw)
+            if ocr:  # bullets read by OCR as "e", "o", "=": the text reader's pattern knows them
+                cleaned = clean(frag.text)
+                m = _BULLET.match(cleaned)
+                text = cleaned[m.end():].strip() if m else cleaned
+            else:
+                m = _PDF_BULLET.match(frag.text)
+                text = clean(frag.text[m.end():] if m else frag.text)
             if text:
                 out.append(_Line(text, frag, number, m is not None))
     return out
