@@ -105,12 +105,11 @@ def group_mentions(mentions: list[Mention], lexicon: CommuneLexicon) -> list[Gro
         _add(target, m, probe)
     for m in (m for m in mentions if m.strength != STRONG):
         probe = probes[id(m)]
-        target = next((g for g in groups if _fits(g, m, probe)), None)
-        if target is None:
-            loose = [g for g in groups if _fits(g, m, probe, alone=True)]
-            target = loose[0] if len(loose) == 1 else None
-        if target is not None:
-            _add(target, m, probe)
+        # a spelling that fits two neighbourhoods ("Centre-Ville" with no commune) is left out
+        fitting = [g for g in groups if _fits(g, m, probe)] or [
+            g for g in groups if _fits(g, m, probe, alone=True)]
+        if len(fitting) == 1:
+            _add(fitting[0], m, probe)
     return groups
 
 

@@ -65,6 +65,8 @@ _QUOTED_QUARTIER = re.compile(
 _NAME_COMMUNE = re.compile(  # "du Roy de Blicquy (Crespin)" in running text
     r"(?P<name>[A-ZÀ-Ý][\w'’-]*(?:\s+(?:[A-ZÀ-Ý][\w'’-]*|de|du|des|la|le|les|l'|d'|et|[-–/])){0,6})"
     r"\s*\((?P<commune>[A-ZÀ-Ý][^()]{1,40})\)")
+_FIGURE_ROW = re.compile(
+    r"(?P<name>[A-ZÀ-Ý][^()%\d]{2,70}?)\s*\(\s*(?P<commune>[A-ZÀ-Ý][^()\d]{1,60}?)\s*\)\s*\d{1,3}(?:[,.]\d+)?\s*%")
 _NUMBERING = re.compile(r"^\s*([IVX]+|\d+)\s*[•.)\-–]\s")
 _PAREN_END = re.compile(r"^(?P<name>.{2,90}?)\s*\((?P<paren>[^()]{1,60})\)\s*[;.:,]?\s*$")
 _A_COMMUNE = re.compile(r"^(?P<name>.{2,90}),?\s+à\s+(?P<commune>[A-ZÀ-Ý][^;:()]{1,60}?)\s*[;.:,]?\s*$")
@@ -81,6 +83,7 @@ def extract_neighbourhoods(document: Document, passages: Sequence[Passage]) -> l
     mentions += _from_tables(passages, lexicon, consumed)
     mentions += _from_pseudo_tables(passages, lexicon, consumed)
     mentions += _from_codes(passages, lexicon, consumed)
+    mentions += _from_figure_rows(passages, lexicon, consumed)
     mentions += _from_lists(passages, lexicon, consumed)
     mentions += _from_inline_lists(passages, lexicon, consumed)
     mentions += _from_short_lines(passages, lexicon, consumed)
@@ -264,6 +267,54 @@ def _from_codes(passages, lexicon, consumed) -> list[Mention]:
     return out
 
 
+def _from_figure_rows(passages, lexicon, consumed) -> list[Mention]:
+    """A figures table flattened to lines, "La Pépinière (St-Saulve) 52,4%", right after text
+    about priority neighbourhoods: three such rows at least. A name whose figures went to the
+    next line (OCR) stands alone between two rows."""
+    out: list[Mention] = []
+    i = 0
+    while i < len(passages):
+        rows: list[tuple[Passage, str, str | None]] = []
+        last, j = None, i
+        while j < len(passages) and len(passages[j].text) <= 200 and passages[j].kind != BlockKind.HEADING:
+            text = passages[j].text
+            found = list(_FIGURE_ROW.finditer(text))
+            if found:
+                rows += [(passages[j], m.group("name"), m.group("commune")) for m in found]
+                last = j
+                if tail := text[found[-1].end():].strip():
+                    rows.append((passages[j], tail, None))
+            elif last is None or j - last > 1:
+                break
+            else:
+                rows.append((passages[j], text, None))
+            j += 1
+        context = " ".join(p.text for p in passages[max(0, i - 3):i])
+        if sum(1 for *_, c in rows if c) >= 3 and status_in(context) is not None:
+            status = status_in(context[-400:]) or Status.PRIORITY
+            end = max(k for k, (*_, c) in enumerate(rows) if c)
+            for p, text, commune_text in rows[:end + 1]:
+                name = clean_name(text)
+                communes = _commune_names(commune_text, lexicon) if commune_text else []
+                for c in communes:
+                    lexicon.add(c)
+                alone_ok = commune_text or (not re.search(r"\d", name) and name[:1].isupper())
+                if alone_ok and plausible(name) and not lexicon.knows(name):
+                    out.append(Mention(name, communes, status, p, STRONG))
+                consumed.add(p.id)
+        i = max(j, i + 1)
+    return out
+
+
+def _commune_names(text: str, lexicon: CommuneLexicon) -> list[str]:
+    """"Onnaing, Vicq" -> two communes, known to the document or not."""
+    known = lexicon.split_list(text)
+    if len(known) > 1 or lexicon.knows(text):
+        return known
+    parts = [c.strip() for c in re.split(r",|/|\bet\b", text) if c.strip()]
+    return parts if all(c[:1].isupper() for c in parts) else [text.strip()]
+
+
 def _from_lists(passages, lexicon, consumed) -> list[Mention]:
     """List items after a lead-in such as "Les quartiers prioritaires sont les suivants :"."""
     out: list[Mention] = []
@@ -404,7 +455,7 @@ def _from_prose(passages, lexicon, consumed) -> list[Mention]:
             if plausible(name):
                 out.append(Mention(name, [], Status.PRIORITY, p, WEAK))
         if len(p.text) <= 60:  # a short heading or label naming a neighbourhood already found
-            name = strip_prefix(clean_name(re.sub(r"\(\d+\)\s*$", "", p.text).rstrip(" :")))
+            name = strip_prefix(clean_name(re.sub(r"\([^()]*\)\s*$", "", p.text).rstrip(" :")))
             if name and not generic(name):
                 out.append(Mention(name, lexicon.section_communes(p), Status.PRIORITY, p, FAINT))
     return out
