@@ -48,14 +48,19 @@ def current_build(data_dir: Path) -> Path:
 
 
 def pipeline_version() -> str:
-    """Changes whenever the code or data of ingestion/extraction change: invalidates the cache."""
+    """Changes whenever what makes a cached document changes: the code and data of ingestion and
+    extraction, the graph writer and URI rules, and the ontology. Invalidates the cache."""
     import ingest
 
     h = hashlib.sha256(ingest_version.encode())
     root = Path(ingest.__file__).parent
-    for path in sorted(root.rglob("*")):
-        if path.suffix in (".py", ".yaml", ".csv") and "__pycache__" not in path.parts:
-            h.update(path.relative_to(root).as_posix().encode())
+    kg_dir = Path(__file__).parent
+    inputs = [p for p in sorted(root.rglob("*"))
+              if p.suffix in (".py", ".yaml", ".csv") and "__pycache__" not in p.parts]
+    inputs += [kg_dir / "graph.py", kg_dir / "uris.py", *sorted((kg_dir.parent / "ontology").glob("*.ttl"))]
+    for path in inputs:
+        if path.exists():
+            h.update(path.name.encode())
             h.update(path.read_bytes())
     return h.hexdigest()[:12]
 
