@@ -42,6 +42,31 @@ def analyse(text: str) -> list[str]:
     return terms + _NUMBER.findall(text) + [c.lower() for c in re.findall(r"\bQ[NP]\d{5}[A-Z]\b", text)]
 
 
+@cache
+def _lemma(word: str) -> str:
+    import simplemma
+
+    return simplemma.lemmatize(word, lang="fr")
+
+
+def word_forms(text: str) -> list[frozenset[str]]:
+    """Each content word as the set of its stem and its lemma's stem, folded.
+
+    Snowball alone leaves verb forms apart ("lâchent" vs "lâcher", "frappées" vs "frapper"), so
+    phrase matching (the thesaurus) compares these sets: two words match when the sets meet.
+    """
+    from ingest.normalise import fold
+
+    stop = _folded_stop_words()
+    stem = _stemmer().stemWord
+    forms = []
+    for word in word_tokens(text):
+        folded = fold(word)
+        if len(folded) > 1 and folded not in stop:
+            forms.append(frozenset({stem(folded), stem(fold(_lemma(word)))}))
+    return forms + [frozenset({n}) for n in _NUMBER.findall(text)]
+
+
 class LexicalIndex:
     """BM25 over a fixed list of texts; scores for all of them at once (filters mask them)."""
 
@@ -56,8 +81,17 @@ class LexicalIndex:
         retriever.index([analyse(t) or ["∅"] for t in texts], show_progress=False)
         return cls(retriever)
 
-    def scores(self, query: str) -> np.ndarray:
-        terms = [t for t in analyse(query) if t in self._retriever.vocab_dict]
+    def scores(self, query: str, expansion: str = "", expansion_weight: float = 0.5) -> np.ndarray:
+        """BM25 of every text for `query`; terms of `expansion` (words the user did not type,
+        added by the thesaurus or feedback) count `expansion_weight` times as much."""
+        total = self._term_scores(analyse(query))
+        added = [t for t in analyse(expansion) if t not in set(analyse(query))] if expansion else []
+        if added and expansion_weight > 0:
+            total = total + expansion_weight * self._term_scores(list(dict.fromkeys(added)))
+        return total
+
+    def _term_scores(self, terms: list[str]) -> np.ndarray:
+        terms = [t for t in terms if t in self._retriever.vocab_dict]
         if not terms:
             return np.zeros(self._retriever.scores["num_docs"], dtype=np.float32)
         return np.asarray(self._retriever.get_scores(terms), dtype=np.float32)

@@ -18,6 +18,9 @@ from kg.encoder import Encoder
 from kg.index import IndexRecord, SearchIndex
 
 DEFAULT_DENSE_WEIGHT = 0.4
+DEFAULT_EXPANSION_WEIGHT = 0.5
+DEFAULT_FUSION = "weighted"  # or "rrf"
+RRF_K = 60
 METHODS = ("bm25", "dense", "hybrid")
 _EN_MARKERS = frozenset(
     ["the", "of", "and", "to", "in", "for", "on", "with", "how", "what", "which", "who", "where", "why", "is", "are", "do", "does", "can", "should", "their", "people", "help", "find", "about", "between", "against", "from"]
@@ -71,6 +74,36 @@ def _glossary() -> list[tuple[tuple[str, ...], str]]:
     return sorted(entries, key=lambda e: -len(e[0]))
 
 
+@cache
+def _thesaurus() -> list[tuple[tuple[frozenset[str], ...], str]]:
+    """French everyday wording -> terms of art (kg/data/thesaurus_fr.yaml), keys as word forms."""
+    from pathlib import Path
+
+    import yaml
+
+    from kg.lexical import word_forms
+
+    data = yaml.safe_load((Path(__file__).parent / "data" / "thesaurus_fr.yaml").read_text("utf-8"))
+    entries = [(tuple(word_forms(str(key))), str(value)) for key, value in data["terms"].items()]
+    return [(forms, value) for forms, value in entries if forms and value]
+
+
+def expand_query(query: str) -> str:
+    """Terms of art the French thesaurus adds to a question ("" when no entry matches).
+
+    An entry matches when all the stems of its key are among the query's stems; an entry whose
+    stems are a strict subset of another matching entry's gives way to it (the longer phrase is
+    more specific: "lâcher école" over "école").
+    """
+    from kg.lexical import word_forms
+
+    words = frozenset().union(*word_forms(query))
+    matched = [(frozenset().union(*key), value) for key, value in _thesaurus()
+               if all(form & words for form in key)]
+    kept = [value for stems, value in matched if not any(stems < other for other, _ in matched)]
+    return " ; ".join(dict.fromkeys(kept))
+
+
 def detect_language(query: str) -> str:
     words = re.findall(r"[a-zà-ÿ']+", query.lower())
     en = sum(w in _EN_MARKERS for w in words)
@@ -111,6 +144,15 @@ def _normalise(scores: dict[int, float]) -> dict[int, float]:
     return {i: (s - lo) / (hi - lo) for i, s in scores.items()}
 
 
+def _reciprocal_rank_fusion(lexical: dict[int, float], dense: dict[int, float], w: float) -> dict[int, float]:
+    """Weighted reciprocal rank fusion: only ranks count, so no scale has to be normalised."""
+    fused: dict[int, float] = {}
+    for scores, weight in ((lexical, 1 - w), (dense, w)):
+        for rank, i in enumerate(sorted(scores, key=lambda j: -scores[j]), 1):
+            fused[i] = fused.get(i, 0.0) + weight / (RRF_K + rank)
+    return fused
+
+
 @dataclass
 class Searcher:
     index: SearchIndex
@@ -119,6 +161,19 @@ class Searcher:
         default_factory=lambda: float(os.environ.get("CONTRATS_HYBRID_WEIGHT", DEFAULT_DENSE_WEIGHT))
     )
     candidates: int = 200
+    expand: bool = True  # French thesaurus expansion (kg/data/thesaurus_fr.yaml)
+    expand_languages: tuple[str, ...] = ("fr", "en")  # English after its translation to French
+    expansion_weight: float = DEFAULT_EXPANSION_WEIGHT  # of an added term in BM25, the user's weigh 1
+    dense_expansion_weight: float = DEFAULT_EXPANSION_WEIGHT  # of the added terms' vector
+    fusion: str = field(default_factory=lambda: os.environ.get("CONTRATS_FUSION", DEFAULT_FUSION))
+
+    def _query_vector(self, used: str, added: str) -> np.ndarray:
+        """The question's vector, moved towards the vector of the added terms of art."""
+        if not added or self.dense_expansion_weight <= 0:
+            return self.encoder.encode_queries([used])[0]
+        own, extra = self.encoder.encode_queries([used, added])
+        vector = own + self.dense_expansion_weight * extra
+        return (vector / (np.linalg.norm(vector) or 1.0)).astype(np.float32)
 
     def _postings(self) -> dict[str, dict[str, np.ndarray]]:
         """field -> lowercased value -> record positions; built once, so filters cost no scan."""
@@ -168,28 +223,32 @@ class Searcher:
             raise ValueError("empty query")
         language = language or detect_language(query)
         used = translate_query(query) if language == "en" else query
+        added = expand_query(used) if self.expand and language in self.expand_languages else ""
         ids = self._candidate_ids(filters)
         if ids is not None and len(ids) == 0:
             return []
         lexical: dict[int, float] = {}
         dense: dict[int, float] = {}
         if method in ("bm25", "hybrid"):
-            scores = self.index.lexical.scores(used)
+            scores = self.index.lexical.scores(used, added, self.expansion_weight)
             pool = ids if ids is not None else np.arange(len(scores))
             if len(pool):
                 top = pool[np.argsort(-scores[pool])[: self.candidates]]
                 lexical = {int(i): float(scores[i]) for i in top if scores[i] > 0}
         if method in ("dense", "hybrid"):
-            vector = self.encoder.encode_queries([used])[0]
-            dense = self.index.dense_scores(vector, ids, self.candidates)
+            dense = self.index.dense_scores(self._query_vector(used, added), ids, self.candidates)
         if method == "bm25":
             fused = lexical
         elif method == "dense":
             fused = dense
+        elif self.fusion == "rrf":
+            fused = _reciprocal_rank_fusion(lexical, dense, self.dense_weight)
         else:
             ln, dn = _normalise(lexical), _normalise(dense)
             w = self.dense_weight
             fused = {i: w * dn.get(i, 0.0) + (1 - w) * ln.get(i, 0.0) for i in set(ln) | set(dn)}
+        if added:
+            used = f"{used} [+ {added}]"
         best = sorted(fused.items(), key=lambda kv: (-kv[1], kv[0]))[:k]
         return [SearchResult(self.index.records[i], s, lexical.get(i, 0.0), dense.get(i, 0.0), used)
                 for i, s in best]
