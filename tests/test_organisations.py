@@ -250,3 +250,19 @@ def test_every_2024_contract_code_gives_its_department():
             dep = dep[1:] if len(dep) == 3 and dep[0] == "0" else dep
             if dep in by_code:  # one row has no department
                 assert departments_of(Territory("x", contract_code=row["code_cv"]), [])[0] == by_code[dep].name
+
+
+@pytest.mark.parametrize(("phrase", "org_id"), [
+    ("C.A.V.M", "epci-245901160"), ("la Drac", "drac-hauts-de-france"), ("DDETS et Pôle emploi", "ddets-nord"),
+    ("la CMAR", "cma-hauts-de-france"), ("PACT du Hainaut", "bailleur-pact-du-hainaut"),
+])
+def test_written_variants(phrase, org_id):
+    resolver = OrganisationResolver(departments=("Nord",), epci=CAVM)
+    assert _id(resolver, phrase) == org_id
+
+
+def test_a_commune_named_alone_once_the_contract_has_named_it():
+    resolver = OrganisationResolver(departments=("Nord",), epci=CAVM)
+    assert resolver.resolve("CRESPIN") is None
+    resolver.find("COMMUNE DE CRESPIN")
+    assert _id(resolver, "CRESPIN") == "commune-crespin"

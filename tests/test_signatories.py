@@ -229,3 +229,9 @@ def test_parties_represented_by_their_heads_in_a_preamble(tmp_path):
     )
     found = [(s.organisation.id, s.person) for s in _signatories(tmp_path, text)]
     assert found == [("etat-nord", "Georges DUPONT"), ("caf-nord", "Audrey MARTIN")]
+
+
+def test_the_signatories_of_another_convention_are_not_the_contracts(tmp_path):
+    text = ("Signature entre plusieurs bailleurs de la région d'une convention pour la mutualisation des "
+            "heures d'insertion - signataires : Partenord Habitat, SIA Habitat, Maisons & Cités.\n")
+    assert _signatories(tmp_path, text) == []

@@ -100,7 +100,12 @@ def _units(phrase: str, exact: bool) -> list[str]:
 
 
 def _forms(phrase: str, exact: bool) -> list[str]:
-    return list(dict.fromkeys([phrase, phrase.upper()])) if exact else [phrase]
+    if not exact:
+        return [phrase]
+    forms = [phrase, phrase.upper()]
+    if phrase.isupper() and phrase.isalpha() and len(phrase) >= 4:
+        forms.append(phrase.capitalize())  # acronyms written as words: "Drac", "Ddets", "Urssaf"
+    return list(dict.fromkeys(forms))
 
 
 def phrase_pattern(phrase: str, exact: bool = False) -> str:

@@ -86,6 +86,8 @@ class OrganisationResolver:
         self._acronyms: dict[str, str] = {}  # acronym -> the phrase it abbreviates
         self._communes: dict[str, Organisation] = {}  # slug -> commune named so far
         own = [epci.name, *([epci.short_name] if epci.short_name else [])]
+        if epci.short_name and epci.short_name.isupper():
+            own.append(".".join(epci.short_name))  # "C.A.V.M"
         if self._place != epci.name and re.search(r"[\s\-]", self._place):
             own.append(self._place)  # "Valenciennes Métropole"; never a one-word place (a commune)
         from ingest.extract.gazetteer import bounded, phrase_pattern
@@ -99,10 +101,11 @@ class OrganisationResolver:
         """The body a phrase names ("la Caf", "Monsieur le Maire de FEIGNIES"), or None."""
         found = self.find(name)
         if not found:
-            return None
-        # The longest mention is the most specific ("Préfète ... PREFECTURE DU NORD").
-        _, _, org = max(found, key=lambda f: (f[1] - f[0], -f[0]))
-        return org
+            # A commune of the contract named alone ("CRESPIN" heading a commune's section).
+            known = self._communes.get(slug(re.sub(r"^(?i:la|le|les|l['’])\s*", "", name.strip())))
+            return self._with_alias(known, name.strip()) if known else None
+        # A phrase naming a body starts with it ("DDETS et Pôle emploi", "Maire de X").
+        return found[0][2]
 
     def find(self, text: str) -> list[tuple[int, int, Organisation]]:
         """Every mention of a body in `text`, as (start, end, organisation), in text order."""

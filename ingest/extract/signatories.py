@@ -44,6 +44,7 @@ _PERSON = re.compile(
 _PERSON_AT_END = re.compile(_PERSON.pattern.replace(r"^\s*", r"(?:,\s*|\s+[-–]\s*)", 1))
 _PERSON_IN_TEXT = re.compile(_PERSON.pattern.replace(r"^\s*", r"(?<![\w])", 1).replace(r"\s*$", r"(?![\w])", 1))
 _LIST_SENTENCE = re.compile(r"(?i:signataires?\b[^.:]{0,160}:)")
+_THIS_CONTRACT = re.compile(r"(?i:contrat|protocole|pr[ée]sent\s+(?:document|avenant|acte))")
 _CIRCULAR = re.compile(r"(?i:\bvous\b|\bvos\b|il\s+vous\s+appartient)")
 _BODY_AFTER_ROLE = re.compile(
     rf"(?i:de\s+la\s+|de\s+l['’]\s*|du\s+|des\s+|de\s+|d['’]\s*)(?P<name>{PROPER_NAME})\s*$")
@@ -194,6 +195,9 @@ def _listed(passages: Sequence[Passage], resolver: OrganisationResolver) -> list
     for p in passages:
         m = _LIST_SENTENCE.search(p.text)
         if m is None or _CIRCULAR.search(p.text):
+            continue
+        # The signatories of this contract, not of another convention the text mentions.
+        if not _THIS_CONTRACT.search(p.text[max(0, m.start() - 120):m.end()]):
             continue
         tail = p.text[m.end():]
         tail = tail.split(". ")[0]
