@@ -367,6 +367,7 @@ def test_every_reference_qpv_of_maubeuge_is_linked():
 @pytest.mark.parametrize("name,minimum", [
     ("maubeuge-val-de-sambre_2024_contrat-de-ville.txt", 0.8),
     ("valenciennes_2015_contrat-de-ville.txt", 0.4),  # the 2015 list was redrawn in 2024
+    ("valenciennes_2019_protocole-engagements.txt", 0.4),
 ])
 def test_linking_rate_per_document(name, minimum):
     found = _corpus_neighbourhoods(name)
@@ -375,3 +376,22 @@ def test_linking_rate_per_document(name, minimum):
     rate = sum(1 for n in priority if n.official_name) / len(priority)
     assert rate >= minimum
     assert all(n.code is None for n in linked if n.status != Status.PRIORITY)
+
+
+def test_a_2015_contract_links_conservatively_within_the_commune():
+    found = _corpus_neighbourhoods("valenciennes_2015_contrat-de-ville.txt")
+    linked, report = link_neighbourhoods(found, TERRITORY["valenciennes"], REFERENCE)
+    by_code = {n.code: n for n in linked if n.code}
+    assert by_code["QN05932M"].name == "Cité Le Jard" and by_code["QN05932M"].communes == ("Vieux-Condé",)
+    # names of 2015 QPVs absent from the 2024 list stay unlinked, and are reported
+    verrerie = _by_name(linked, "Verrerie")
+    assert verrerie.code is None and verrerie.official_name is None
+    assert any("Verrerie" in line and "not found" in line for line in report)
+
+
+def test_commune_spellings_of_texts_and_tables_meet():
+    from ingest.extract.reference_link import commune_key
+
+    assert commune_key("St-Saulve") == commune_key("Saint-Saulve")
+    assert commune_key("Condé-sur-Escaut") == commune_key("Condé-sur-l'Escaut")
+    assert commune_key("Saint-Denis") != commune_key("Saint-Genis")

@@ -74,18 +74,30 @@ def epci_rows(reference: Sequence[ReferenceQpv], territory: Territory) -> list[R
     return [r for r in reference if r.epci == best] if scores[best] >= MIN_EPCI_NAME_SCORE else []
 
 
+_COMMUNE_SMALL_WORDS = {"l", "d", "le", "la", "les", "sur", "sous", "en", "lez", "de", "du",
+                        "des", "aux", "et"}
+_COMMUNE_ABBREVIATIONS = {"st": "saint", "ste": "sainte", "sts": "saints", "stes": "saintes"}
+
+
+def commune_key(name: str) -> tuple[str, ...]:
+    """A commune's name as written in texts and tables alike: "St-Saulve" = "Saint-Saulve",
+    "Condé-sur-Escaut" = "Condé-sur-l'Escaut" (small words and abbreviations ignored)."""
+    words = (_COMMUNE_ABBREVIATIONS.get(w, w) for w in tokens(name))
+    return tuple(w for w in words if w not in _COMMUNE_SMALL_WORDS)
+
+
 def _insee_by_commune(reference: Sequence[ReferenceQpv], rows: Sequence[ReferenceQpv]) -> dict:
     """INSEE code of each commune of the EPCI's départements that the reference table names
     (a commune name is unique within a département; the EPCI's own rows win)."""
     departments = {r.insee[:2] for r in rows if r.insee}
-    insee_of = {tuple(tokens(r.commune)): r.insee for r in reference
+    insee_of = {commune_key(r.commune): r.insee for r in reference
                 if r.insee and r.insee[:2] in departments}
-    insee_of.update({tuple(tokens(r.commune)): r.insee for r in rows if r.insee})
+    insee_of.update({commune_key(r.commune): r.insee for r in rows if r.insee})
     return insee_of
 
 
 def _same_commune(a: str, b: str) -> bool:
-    return tokens(a) == tokens(b)
+    return commune_key(a) == commune_key(b)
 
 
 def _score(nb: Neighbourhood, ref: ReferenceQpv) -> float:
@@ -135,13 +147,16 @@ def link_neighbourhoods(neighbourhoods: Sequence[Neighbourhood], territory: Terr
         if i in matched or code in {m.code for m in matched.values()}:
             continue
         matched[i] = by_code[code]
-        if score < 95:
+        if neighbourhoods[i].code:  # e.g. a 2015 code: the text's code is kept
+            messages.append(f"neighbourhood {neighbourhoods[i].name!r} (code {neighbourhoods[i].code} in "
+                            f"the text) linked by name to {code} {by_code[code].name!r}")
+        elif score < 95:
             messages.append(f"neighbourhood {neighbourhoods[i].name!r} linked to {code} "
                             f"{by_code[code].name!r} by an approximate match (score {score:.0f})")
     out: list[Neighbourhood] = []
     for i, nb in enumerate(neighbourhoods):
         ref = matched.get(i)
-        insee = [insee_of[k] for c in nb.communes if (k := tuple(tokens(c))) in insee_of]
+        insee = [insee_of[k] for c in nb.communes if (k := commune_key(c)) in insee_of]
         if ref is None:
             out.append(replace(nb, insee_codes=tuple(dict.fromkeys(insee))) if insee else nb)
             if nb.status == Status.PRIORITY:
