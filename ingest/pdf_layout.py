@@ -41,6 +41,7 @@ class Fragment:
     page: int  # 1-based
     column: int = 0  # -1: crosses a column boundary (titles, full-width lines)
     cells: list[str] = field(default_factory=list)  # set when the fragment is a table row
+    sideways: bool = False  # text set sideways, its box turned upright
 
     @property
     def width(self) -> float:
@@ -48,26 +49,42 @@ class Fragment:
 
 
 def page_fragments(page_dict: dict, page_number: int, gap: float = 1.2) -> list[Fragment]:
-    """Horizontal text of a `page.get_text("dict")` result, cut at gaps wider than `gap` em."""
+    """Text lines of a `page.get_text("dict")` result, cut at gaps wider than `gap` em.
+
+    Text set sideways (a landscape table turned on a portrait page, a stamp in the margin) is
+    turned upright, in a frame of its own, and marked `sideways`.
+    """
     out: list[Fragment] = []
+    width, height = page_dict.get("width", 0.0), page_dict.get("height", 0.0)
     for block in page_dict.get("blocks", ()):
         for line in block.get("lines", ()):
             dx, dy = line.get("dir", (1, 0))
-            if abs(dy) > 0.1 or dx <= 0:
-                continue  # rotated text: margin notes, stamps
+            if abs(dy) <= 0.1 and dx > 0:
+                spans, sideways = line["spans"], False
+            elif abs(dx) <= 0.1:
+                spans, sideways = [_upright(s, dy < 0, width, height) for s in line["spans"]], True
+            else:
+                continue  # slanted or upside-down text: decoration, not content
             current: list[dict] = []
-            for span in line["spans"]:
+            for span in spans:
                 if not span["text"].strip():
                     continue
                 if current and span["bbox"][0] - current[-1]["bbox"][2] > gap * max(span["size"], 4):
-                    _add_fragment(out, current, page_number)
+                    _add_fragment(out, current, page_number, sideways)
                     current = []
                 current.append(span)
-            _add_fragment(out, current, page_number)
+            _add_fragment(out, current, page_number, sideways)
     return out
 
 
-def _add_fragment(out: list[Fragment], spans: list[dict], page_number: int) -> None:
+def _upright(span: dict, upwards: bool, width: float, height: float) -> dict:
+    """A span of sideways text with its box in a frame where it reads left to right."""
+    x0, y0, x1, y1 = span["bbox"]
+    bbox = (height - y1, x0, height - y0, x1) if upwards else (y0, width - x1, y1, width - x0)
+    return {**span, "bbox": bbox}
+
+
+def _add_fragment(out: list[Fragment], spans: list[dict], page_number: int, sideways: bool = False) -> None:
     if not spans:
         return
     text = spans[0]["text"]
@@ -89,13 +106,16 @@ def _add_fragment(out: list[Fragment], spans: list[dict], page_number: int) -> N
     y0 = min(s["bbox"][1] for s in spans)
     x1 = max(s["bbox"][2] for s in spans)
     y1 = max(s["bbox"][3] for s in spans)
-    frag = Fragment(x0, y0, x1, y1, text, max(chars, key=chars.__getitem__), bold, page_number)
+    frag = Fragment(x0, y0, x1, y1, text, max(chars, key=chars.__getitem__), bold, page_number,
+                    sideways=sideways)
     # A bullet set apart from its text (a tab after "•" or "1.") belongs to the text.
-    if out and out[-1].page == page_number and _BULLET_ONLY.match(out[-1].text) \
-            and abs(out[-1].y1 - y1) < 0.5 * frag.size and 0 <= x0 - out[-1].x1 < 6 * frag.size:
-        prev = out.pop()
+    prev = out[-1] if out else None
+    if prev is not None and prev.page == page_number and prev.sideways == sideways \
+            and _BULLET_ONLY.match(prev.text) and abs(prev.y1 - y1) < 0.5 * frag.size \
+            and 0 <= x0 - prev.x1 < 6 * frag.size:
+        out.pop()
         frag = Fragment(prev.x0, min(prev.y0, y0), x1, max(prev.y1, y1), f"{prev.text} {text}",
-                        frag.size, frag.bold, page_number)
+                        frag.size, frag.bold, page_number, sideways=sideways)
     out.append(frag)
 
 

@@ -178,13 +178,22 @@ def _page_list(numbers: list[int]) -> str:
 def _read(doc: pymupdf.Document, path: Path) -> PdfContent:
     warnings: list[str] = []
     pages: list[list[Fragment]] = []
+    sideways: list[list[Fragment]] = []
     heights: list[float] = []
     ocr_pages: list[int] = []
     unread: list[int] = []
     for page in doc:
         number = page.number + 1
         frags = page_fragments(page.get_text("dict", flags=_TEXT_FLAGS), number, _TEXT_GAP)
-        if _needs_ocr(page, frags):
+        side = [f for f in frags if f.sideways]
+        if side:
+            frags = [f for f in frags if not f.sideways]
+            # A turned table or text block is content; a stamp or margin note is not.
+            chars = sum(len(f.text) for f in side)
+            if chars < max(200, 0.3 * (chars + sum(len(f.text) for f in frags))):
+                side = []
+        sideways.append(side)
+        if not side and _needs_ocr(page, frags):
             reason = ocr_unavailable()
             if reason is None:
                 try:
@@ -199,7 +208,7 @@ def _read(doc: pymupdf.Document, path: Path) -> PdfContent:
     pages, dropped = drop_furniture(pages, heights)
     ocr = set(ocr_pages)
     ordered = [reading_order(frags, gap=_OCR_GAP if frags and frags[0].page in ocr else _TEXT_GAP)
-               for frags in pages]
+               + reading_order(side) for frags, side in zip(pages, sideways, strict=True)]
     lines = _lines(ordered, ocr)
     blocks = _assemble(lines)
     if unread:

@@ -383,6 +383,20 @@ def test_ruled_table_stays_rows(tmp_path):
     assert blocks[0].kind == BlockKind.PARAGRAPH
 
 
+def test_text_set_sideways_is_read_upright(tmp_path):
+    """A table turned on a portrait page is read line by line; the page's own text comes first."""
+    doc = pymupdf.open()
+    page = doc.new_page(width=595, height=842)
+    page.insert_text((72, 90), "Annexe 3 : programmation financière", fontsize=12)
+    lines = [f"Action {i} : la CAF accompagne les familles des quartiers prioritaires" for i in range(10)]
+    for i, line in enumerate(lines):
+        page.insert_text((120 + 14 * i, 760), line, fontsize=10, rotate=90)
+    doc.save(tmp_path / "side.pdf")
+    blocks = read_pdf(tmp_path / "side.pdf").blocks
+    assert blocks[0].text == "Annexe 3 : programmation financière"
+    assert " ".join(b.text for b in blocks[1:]) == " ".join(lines)
+
+
 # --- scanned pages -------------------------------------------------------------------------------
 
 
