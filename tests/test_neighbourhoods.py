@@ -238,6 +238,27 @@ def test_figures_table_flattened_by_ocr(tmp_path):
     assert found["Les Tilleuls"].communes == ("Beaurains",)
 
 
+STATISTICS = """La ville de Beaurains et la ville d'Anzin portent le projet.
+
+Quartier\tPopulation\tTaux de pauvreté
+Les Tilleuls\t3 200\t45 %
+Cité Blanche\t1 800\t39 %
+Ensemble des QPV\t5 000\t42 %
+Beaurains\t12 000\t18 %
+Total\t17 000\t25 %
+
+QPV : chiffres clés
+
+Territoire\tTaux de chômage
+Agglomération\t12 %
+France\t8 %
+"""
+
+
+def test_statistics_tables_give_names_but_not_their_totals_or_communes(tmp_path):
+    assert {n.name for n in _extract(tmp_path, STATISTICS)} == {"Les Tilleuls", "Cité Blanche"}
+
+
 # --- reference linking -----------------------------------------------------------------------
 
 REFERENCE_ROWS = """code_qp,lib_qp,insee_reg,lib_reg,insee_dep,lib_dep,insee_com,lib_com,siren_epci,lib_epci\r

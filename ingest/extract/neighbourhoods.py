@@ -88,6 +88,8 @@ def extract_neighbourhoods(document: Document, passages: Sequence[Passage]) -> l
     mentions += _from_inline_lists(passages, lexicon, consumed)
     mentions += _from_short_lines(passages, lexicon, consumed)
     mentions += _from_prose(passages, lexicon, consumed)
+    territory = {fold_cut(t) for t in (document.meta.territory, document.meta.territory_short) if t}
+    mentions = [m for m in mentions if fold_cut(m.name) not in territory]
     groups = group_mentions(mentions, lexicon)
     return [to_neighbourhood(g, lexicon) for g in groups]
 
@@ -160,12 +162,19 @@ def _read_table(passages, start, end, lexicon, consumed) -> list[Mention]:
             continue
         raw = cells[code_col] if code_col is not None and code_col < len(cells) else None
         name = whole_commune(clean_name(QPV_CODE.sub("", cells[n_col])), commune)
-        if generic(name) or not re.search(r"[A-Za-zÀ-ÿ]{3}", name):
+        if generic(name) or _summary_row(name) or not re.search(r"[A-Za-zÀ-ÿ]{3}", name):
+            continue
+        if c_col is None and lexicon.knows(name):  # a row per commune: figures, not QPV
             continue
         consumed.add(passages[k].id)
         out.append(Mention(name, [commune] if commune else [], status, passages[k], STRONG,
                             code_in(raw) if raw else code_in(cells[n_col])))
     return _merge_intercommunal(out)
+
+
+def _summary_row(name: str) -> bool:
+    words = re.findall(r"\w+", fold_cut(name))
+    return bool(words) and words[0] in cues()["summary_row_words"]
 
 
 def _merge_intercommunal(rows: list[Mention]) -> list[Mention]:
