@@ -272,6 +272,9 @@ class _Flow:
             key = (ln.frag.page, ln.frag.column)
             lo, hi = self.bounds.get(key, (ln.frag.x0, ln.frag.x1))
             self.bounds[key] = (min(lo, ln.frag.x0), max(hi, ln.frag.x1))
+        # In a document set mostly in bold, bold says nothing about headings.
+        bold = sum(len(ln.text) for ln in lines if ln.frag.bold)
+        self.bold_marks = bold < 0.5 * sum(len(ln.text) for ln in lines)
         bigger = sorted({ln.frag.size for ln in lines if self.larger(ln.frag)}, reverse=True)
         self.size_rank = {size: min(i + 1, 3) for i, size in enumerate(bigger)}
 
@@ -279,7 +282,7 @@ class _Flow:
         return frag.size > _LARGER * self.body_size
 
     def styled(self, frag: Fragment) -> bool:
-        return frag.bold or self.larger(frag)
+        return (frag.bold and self.bold_marks) or self.larger(frag)
 
     def full_line(self, frag: Fragment) -> bool:
         lo, hi = self.bounds[(frag.page, frag.column)]
@@ -291,7 +294,7 @@ class _Flow:
         styled = self.styled(frag)
         if ln.bullet or styled != self.styled(first.frag) or abs(frag.size - prev.size) > 1:
             return False
-        text = " ".join(g.text for g in group)
+        text = group[-1].text  # how the group ends is all that matters
         if styled and heading_level(ln.text.lower()) is not None:
             return False  # the next numbered heading
         step = frag.y1 - prev.y1
@@ -301,9 +304,8 @@ class _Flow:
             if first.bullet and frag.x0 <= first.frag.x0 + 1 and not _starts_lower(ln.text):
                 return False  # back at the bullet's margin: the item is over
             ended = not _is_open(text)
-            lo, _ = self.bounds[(frag.page, frag.column)]
             # An indented first line, or a sentence ending on a short line, starts a paragraph.
-            return not (ended and (frag.x0 > lo + 0.8 * frag.size or not self.full_line(prev)))
+            return not (ended and (frag.x0 > prev.x0 + 0.8 * frag.size or not self.full_line(prev)))
         # Column or page break: only an unfinished sentence goes on.
         return not styled and _is_open(text) and (
             _starts_lower(ln.text) or text.endswith(("-", ",", "'")) or self.full_line(prev)
