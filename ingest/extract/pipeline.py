@@ -43,7 +43,9 @@ def extract(document: Document, passages: Sequence[Passage],
     commitments = extract_commitments(
         document, passages, resolver, locate=structure.locate,
         neighbourhood_names=tuple(n for nb in neighbourhoods for n in (nb.name, *nb.aliases)),
-        commune_names=tuple(dict.fromkeys(c for nb in neighbourhoods for c in nb.communes)),
+        commune_names=tuple(dict.fromkeys([*(c for nb in neighbourhoods for c in nb.communes),
+                                           *(s.organisation.name for s in signatories
+                                             if s.organisation.type == "commune")])),
         strategy_labels=strategy_labels(orientations),
     )
     indicators = extract_indicators(document, passages, commitments, locate=structure.locate)
