@@ -350,7 +350,7 @@ def _assemble(lines: list[_Line]) -> list[Block]:
         blocks.append(Block(text, kind, first.frag.page, first.number, max(end, first.number), level))
         group.clear()
 
-    for ln in lines:
+    def add(ln: _Line) -> None:
         if ln.frag.cells:
             flush()
             blocks.append(Block(ln.text, BlockKind.TABLE_ROW, ln.frag.page, ln.number, ln.number))
@@ -359,5 +359,34 @@ def _assemble(lines: list[_Line]) -> list[Block]:
         else:
             flush()
             group.append(ln)
+
+    # Footnotes at the foot of a page wait until the sentence they cut, which goes on over the
+    # page, is complete; they follow its paragraph.
+    footnotes = _footnotes(lines, flow)
+    waiting: list[_Line] = []
+    for ln in lines:
+        if id(ln) in footnotes and group and id(group[0]) not in footnotes \
+                and not flow.styled(group[0].frag) and _is_open(group[-1].text):
+            waiting.append(ln)
+            continue
+        if waiting and not (group and flow.continues(group, ln)):
+            flush()
+            for note in waiting:
+                add(note)
+            waiting.clear()
+        add(ln)
+    for note in waiting:
+        add(note)
     flush()
     return blocks
+
+
+def _footnotes(lines: list[_Line], flow: _Flow) -> set[int]:
+    """Ids of the lines set small at the end of each page: footnotes."""
+    found: set[int] = set()
+    for i in range(len(lines) - 1, -1, -1):
+        ln = lines[i]
+        last_of_page = i + 1 == len(lines) or lines[i + 1].frag.page != ln.frag.page or id(lines[i + 1]) in found
+        if last_of_page and ln.frag.size < 0.85 * flow.body_size and not ln.frag.cells:
+            found.add(id(ln))
+    return found

@@ -383,6 +383,22 @@ def test_ruled_table_stays_rows(tmp_path):
     assert blocks[0].kind == BlockKind.PARAGRAPH
 
 
+def test_footnotes_do_not_cut_a_sentence_over_a_page(tmp_path):
+    col = Column(width=480)
+    col.add_paragraph(corpus_paragraphs("arras_2024_contrat-de-ville.txt", 800)[1])
+    body = col.lines[:-1]
+    notes = ["1 Décret n° 2023-1314 du 28 décembre 2023 relatif aux quartiers prioritaires.",
+             "2 Circulaire du 31 août 2023 relative à l'élaboration des contrats de ville."]
+    cut = len(body) // 2
+    pages = [[(50.0, 700 - (cut - i) * LEADING, t, FONT, BODY) for i, t in enumerate(body[:cut])]
+             + [(50.0, 760 + 10 * i, n, FONT, 7.0) for i, n in enumerate(notes)],
+             [(50.0, 80 + i * LEADING, t, FONT, BODY) for i, t in enumerate(body[cut:])]]
+    write_pdf(tmp_path / "notes.pdf", pages)
+    blocks = read_pdf(tmp_path / "notes.pdf").blocks
+    assert [b.text for b in blocks] == [" ".join(dehyphenated(body)), *notes]
+    assert [b.page for b in blocks] == [1, 1, 1]
+
+
 def test_text_set_sideways_is_read_upright(tmp_path):
     """A table turned on a portrait page is read line by line; the page's own text comes first."""
     doc = pymupdf.open()
