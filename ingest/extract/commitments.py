@@ -78,6 +78,7 @@ class _State:
     proposal: bool = False
     scope: tuple[str, ...] = ()
     answers: bool = True  # False after a questionnaire's question that asks for no commitment
+    goals: bool = False  # the list items that follow state goals or priorities, not actions
     seen: set[str] = field(default_factory=set)
 
     def partner(self) -> Organisation | None:
@@ -265,6 +266,8 @@ class CommitmentExtractor:
     def _list_item(self, p: Passage) -> None:
         s = self.state
         text = p.text.strip()
+        if s.goals:
+            return  # items under "Quatre objectifs ont été définis :" are goals, not actions
         subject = self._subject(text)
         if self._is_lead_in(text):
             lead = self._lead_subject(text) or s.block or s.chapter
@@ -280,6 +283,10 @@ class CommitmentExtractor:
     def _paragraph(self, p: Passage) -> None:
         s = self.state
         text = p.text.strip()
+        s.goals = text.endswith(":") and _any("goals_lead_in", fold(text)) is not None
+        if s.goals:
+            s.lead = None
+            return
         if text.endswith("?"):
             # A questionnaire: only the answers to a question about commitments are commitments.
             s.answers = _any("commitment_question", fold(text)) is not None
