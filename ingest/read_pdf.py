@@ -6,6 +6,8 @@ reading order whatever the order of the content stream. This module then rebuild
 lines are joined into paragraphs from their spacing, indent and punctuation (words hyphenated at a
 line end are rejoined by the text reader's `_join`, which keeps real hyphens), headings are told
 by size, weight and numbering, bullets start list items and rows of cells stay table rows.
+Footnotes wait until the sentence they interrupt ends on the next page; text set sideways (a
+turned table) is read upright after the rest of its page.
 
 A page with no text layer but an image is OCR'd with Tesseract (`fra`) at 300 dpi. When
 Tesseract or its French data is missing, or `CONTRATS_TESSERACT=0`, the document is still read
@@ -43,9 +45,12 @@ _TEXT_GAP, _OCR_GAP = 1.2, 3.0
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f]")
 _LARGER = 1.15  # a line set this much larger than the body text is a heading candidate
 
-
 # Words a French sentence never ends on: a line ending on one goes on after a column break.
-_DANGLING = frozenset(["de", "la", "le", "les", "des", "du", "à", "et", "en", "pour", "par", "sur", "dans", "avec", "un", "une", "au", "aux", "que", "qui", "ou", "son", "sa", "ses", "leur", "leurs", "ce", "cette", "ces", "notre", "nos", "votre", "vos", "est", "sont"])
+_DANGLING = frozenset((
+    "de", "la", "le", "les", "des", "du", "à", "et", "en", "pour", "par", "sur", "dans", "avec", "un",
+    "une", "au", "aux", "que", "qui", "ou", "son", "sa", "ses", "leur", "leurs", "ce", "cette", "ces",
+    "notre", "nos", "votre", "vos", "est", "sont",
+))
 
 
 def _starts_lower(text: str) -> bool:
