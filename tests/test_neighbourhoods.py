@@ -259,6 +259,23 @@ def test_statistics_tables_give_names_but_not_their_totals_or_communes(tmp_path)
     assert {n.name for n in _extract(tmp_path, STATISTICS)} == {"Les Tilleuls", "Cité Blanche"}
 
 
+PROSE_ONLY = """La ville de Beaurains porte un projet dans le QPV Cité Blanche avec les habitants des QPV du Nord.
+
+Le quartier prioritaire des Hauts de la commune de Beaurains accueille un centre social.
+
+Les habitants du quartier Saint-Jean sont invités à la fête de la rue Victor Hugo.
+"""
+
+
+def test_a_contract_without_table_or_list_keeps_the_qpv_its_text_names(tmp_path):
+    found = {n.name: n for n in _extract(tmp_path, PROSE_ONLY)}
+    assert set(found) == {"Les Hauts"}  # named as a QPV with its commune
+    assert found["Les Hauts"].communes == ("Beaurains",)
+    # "le QPV Cité Blanche" counts only when the text names no QPV more plainly
+    alone = _extract(tmp_path, PROSE_ONLY.split("\n\n")[0] + "\n")
+    assert [n.name for n in alone] == ["Cité Blanche"]
+
+
 # --- reference linking -----------------------------------------------------------------------
 
 REFERENCE_ROWS = """code_qp,lib_qp,insee_reg,lib_reg,insee_dep,lib_dep,insee_com,lib_com,siren_epci,lib_epci\r

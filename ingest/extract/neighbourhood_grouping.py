@@ -30,6 +30,7 @@ class Mention:
     passage: Passage
     strength: int = STRONG
     raw_code: str | None = None
+    promotable: bool = False  # named as a QPV in running text: strong if nothing stronger exists
 
 
 @dataclass

@@ -64,7 +64,8 @@ def clean_name(text: str) -> str:
 
 def strip_article(name: str) -> str:
     """"du Bois du Quesnoy" -> "Bois du Quesnoy" (a name cut out of running text)."""
-    rest = re.sub(r"^(?i:de la |de l['’]\s*|du |des |de |d['’]\s*)", "", name).strip()
+    rest = re.sub(r"^(?i:de la |de l['’]\s*|du |de |d['’]\s*)", "", name).strip()
+    rest = re.sub(r"^(?i:des) ", "Les ", rest)  # "des Hauts" -> "Les Hauts"
     return rest[:1].upper() + rest[1:] if rest else name
 
 

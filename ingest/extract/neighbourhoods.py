@@ -58,7 +58,7 @@ _HEADING_QPV = re.compile(
 _HEADING_QUARTIER = re.compile(
     r"(?:^|\b(?i:pour|sur)\s+)(?:(?i:le)\s+)?(?i:quartier)\s+(?P<name>(?:(?i:de la|de l'|du|des|de|d')\s*)?[A-ZÀ-Ý].{1,60})$")
 _PROSE_QPV = re.compile(
-    r"\b(?i:quartier\s+prioritaire|qpv)\s+(?:(?:de la|de l'|du|des|de|d')\s*)?(?P<name>[A-ZÀ-Ý][\w'’-]*"
+    r"\b(?i:quartier\s+prioritaire|qpv)\s+(?P<article>(?:de la|de l'|du|des|de|d')\s*)?(?P<name>[A-ZÀ-Ý][\w'’-]*"
     r"(?:\s+(?:[A-ZÀ-Ý][\w'’-]*|de|du|des|la|le|l'|d'|[-–/])){0,6})")
 _QUOTED_QUARTIER = re.compile(
     r"\b(?i:quartiers?|qpv|cités?)\s+(?:(?i:de la|de l'|du|des|de|d')\s*)?«\s*(?P<name>[^»]{2,60}?)\s*»")
@@ -88,6 +88,10 @@ def extract_neighbourhoods(document: Document, passages: Sequence[Passage]) -> l
     mentions += _from_inline_lists(passages, lexicon, consumed)
     mentions += _from_short_lines(passages, lexicon, consumed)
     mentions += _from_prose(passages, lexicon, consumed)
+    if not any(m.strength == STRONG for m in mentions):
+        # no table, list or caption: the QPV named as such in running text are all there is
+        for m in mentions:
+            m.strength = STRONG if m.promotable else m.strength
     territory = {fold_cut(t) for t in (document.meta.territory, document.meta.territory_short) if t}
     mentions = [m for m in mentions if fold_cut(m.name) not in territory]
     groups = group_mentions(mentions, lexicon)
@@ -170,6 +174,11 @@ def _read_table(passages, start, end, lexicon, consumed) -> list[Mention]:
         out.append(Mention(name, [commune] if commune else [], status, passages[k], STRONG,
                             code_in(raw) if raw else code_in(cells[n_col])))
     return _merge_intercommunal(out)
+
+
+def _trim_connectors(name: str) -> str:
+    """"Hauts de la" -> "Hauts": a name cut out of a sentence ends on a capitalised word."""
+    return re.sub(r"(?:\s+(?:de|du|des|la|le|les|l'|d'|et|[-–/]))+\s*$", "", name)
 
 
 def _summary_row(name: str) -> bool:
@@ -339,6 +348,7 @@ def _from_lists(passages, lexicon, consumed) -> list[Mention]:
                 continue
             m = _parse_item(q.text, q, lexicon, stated or Status.PRIORITY, strength)
             if m is not None:
+                m.promotable = True
                 consumed.add(q.id)
                 out.append(m)
     return out
@@ -448,8 +458,10 @@ def _from_prose(passages, lexicon, consumed) -> list[Mention]:
             if not lexicon.knows(m.group("commune")):
                 continue
             name = strip_article(clean_name(m.group("name")))
+            explicit = "prioritaire" in fold_cut(m.group(0))  # "le quartier prioritaire X à Y"
             if plausible(name):
-                out.append(Mention(name, [m.group("commune")], Status.PRIORITY, p, WEAK))
+                out.append(Mention(name, [m.group("commune")], Status.PRIORITY, p,
+                                   STRONG if explicit else WEAK))
         for m in _QUOTED_QUARTIER.finditer(p.text):
             name = clean_name(m.group("name"))
             if plausible(name):
@@ -460,9 +472,11 @@ def _from_prose(passages, lexicon, consumed) -> list[Mention]:
                 if plausible(name):
                     out.append(Mention(name, [m.group("commune")], Status.PRIORITY, p, WEAK))
         for m in _PROSE_QPV.finditer(p.text):
-            name = clean_name(m.group("name"))
-            if plausible(name):
-                out.append(Mention(name, [], Status.PRIORITY, p, WEAK))
+            name = _trim_connectors(clean_name(m.group("name")))
+            if plausible(name) and not lexicon.knows(name):
+                # "le QPV Cité Blanche" may stand for a list; "les QPV du Nord" never does
+                direct = m.group("article") is None
+                out.append(Mention(name, [], Status.PRIORITY, p, WEAK, promotable=direct))
         if len(p.text) <= 60:  # a short heading or label naming a neighbourhood already found
             name = strip_prefix(clean_name(re.sub(r"\([^()]*\)\s*$", "", p.text).rstrip(" :")))
             if name and not generic(name):
