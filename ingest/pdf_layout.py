@@ -16,6 +16,7 @@ import re
 import statistics
 from collections import defaultdict
 from dataclasses import dataclass, field
+from typing import Any
 
 from ingest.normalise import fold
 from ingest.read_text import _join
@@ -23,6 +24,7 @@ from ingest.read_text import _join
 # Bullet glyphs, including the private-use code points of Symbol/Wingdings bullets from Word.
 BULLET_GLYPHS = "-–—•▪►●◦■□➢➔→✓*»\uf0b7\uf0a7\uf0d8\uf0fc\uf076\uf0a8"
 _BULLET_ONLY = re.compile(rf"^\s*(?:[{re.escape(BULLET_GLYPHS)}]|\d{{1,2}}[.)]|[a-z]\))\s*$")
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f]")
 _PAGE_NUMBER = re.compile(r"^(?:page\s*)?[-–—(]?\s*\d{1,4}\s*[-–—)]?(?:\s*(?:/|sur|of)\s*\d{1,4})?$")
 MARGIN_SHARE = 0.08  # running headers and footers sit in the top and bottom 8 % of the page
 
@@ -117,6 +119,25 @@ def _add_fragment(out: list[Fragment], spans: list[dict], page_number: int, side
         frag = Fragment(prev.x0, min(prev.y0, y0), x1, max(prev.y1, y1), f"{prev.text} {text}",
                         frag.size, frag.bold, page_number, sideways=sideways)
     out.append(frag)
+
+
+def needs_ocr(page: Any, frags: list[Fragment]) -> bool:
+    """A page whose text must be read from its picture: a scan (hardly any text, images covering
+    a good part of the page), or text in fonts without character codes (read as U+FFFD)."""
+    text = "".join(f.text for f in frags)
+    if len(text) >= 20:
+        unreadable = text.count("\ufffd") + len(_CONTROL.findall(text))
+        return unreadable > 0.3 * len(text)
+    area = abs(page.rect)
+    covered = sum(_overlap(info["bbox"], page.rect) for info in page.get_image_info())
+    return area > 0 and covered >= 0.25 * area
+
+
+def _overlap(a: tuple[float, float, float, float], b: Any) -> float:
+    """Area of the intersection of box `a` and rectangle `b`."""
+    w = min(a[2], b.x1) - max(a[0], b.x0)
+    h = min(a[3], b.y1) - max(a[1], b.y0)
+    return max(w, 0.0) * max(h, 0.0)
 
 
 def is_page_number(text: str) -> bool:

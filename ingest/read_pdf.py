@@ -31,7 +31,7 @@ from ingest.errors import IngestError
 from ingest.headings import heading_level
 from ingest.model import Block, BlockKind
 from ingest.normalise import clean_characters, ocr_damage_score, repair_ocr
-from ingest.pdf_layout import Fragment, drop_furniture, page_fragments, reading_order, table_rows
+from ingest.pdf_layout import Fragment, drop_furniture, needs_ocr, page_fragments, reading_order, table_rows
 from ingest.read_text import _BULLET, OCR_DAMAGE_THRESHOLD, _is_open, _join
 
 OCR_PACKAGES = "tesseract-ocr tesseract-ocr-fra"
@@ -42,7 +42,6 @@ _PDF_BULLET = re.compile(r"^\s*(?:[•▪►●◦■□➢➔→✓»\uf0b7\uf0
 # Gaps (in em) that cut a printed line into separate fragments (columns, table cells). Tesseract's
 # word boxes are loose, so OCR'd lines are only cut at much wider gaps.
 _TEXT_GAP, _OCR_GAP = 1.2, 3.0
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f]")
 _LARGER = 1.15  # a line set this much larger than the body text is a heading candidate
 
 # Words a French sentence never ends on: a line ending on one goes on after a column break.
@@ -111,7 +110,7 @@ def _open(path: Path) -> pymupdf.Document:
     try:
         if doc.needs_pass:
             raise IngestError(str(path), "encrypted PDF: a password is required to open it")
-        if b"%%EOF" not in raw[-1024:] and doc.is_repaired:
+        if b"%%EOF" not in raw.rstrip(b"\x00\r\n\t \x1a")[-1024:] and doc.is_repaired:
             raise IngestError(str(path), "truncated PDF: the file ends before its %%EOF marker")
         if doc.page_count == 0:
             cause = "corrupt PDF: no page could be read" if doc.is_repaired else "PDF has no pages"
@@ -148,18 +147,6 @@ def ocr_unavailable() -> str | None:
     return None
 
 
-def _needs_ocr(page: pymupdf.Page, frags: list[Fragment]) -> bool:
-    """A page whose text must be read from its picture: a scan (hardly any text, images covering
-    a good part of the page), or text in fonts without character codes (read as U+FFFD)."""
-    text = "".join(f.text for f in frags)
-    if len(text) >= 20:
-        unreadable = text.count("\ufffd") + len(_CONTROL.findall(text))
-        return unreadable > 0.3 * len(text)
-    area = abs(page.rect)
-    covered = sum(abs(pymupdf.Rect(info["bbox"]) & page.rect) for info in page.get_image_info())
-    return area > 0 and covered >= 0.25 * area
-
-
 def _ocr_fragments(page: pymupdf.Page, number: int) -> list[Fragment]:
     textpage = page.get_textpage_ocr(language="fra", dpi=OCR_DPI, full=True,
                                      tessdata=str(_tessdata_dir()))
@@ -171,6 +158,29 @@ def _ocr_fragments(page: pymupdf.Page, number: int) -> list[Fragment]:
         for f in frags:
             f.size, f.bold = size, False
     return frags
+
+
+def _page_text(page: pymupdf.Page, number: int) -> tuple[list[Fragment], list[Fragment], str]:
+    """A page's upright fragments, its sideways ones worth reading, and how the text was got:
+    "text", "ocr", "unread" (a scan, OCR unavailable) or "OCR failed (...)"."""
+    frags = page_fragments(page.get_text("dict", flags=_TEXT_FLAGS), number, _TEXT_GAP)
+    side = [f for f in frags if f.sideways]
+    if side:
+        frags = [f for f in frags if not f.sideways]
+        # A turned table or text block is content; a stamp or margin note is not.
+        chars = sum(len(f.text) for f in side)
+        if chars < max(200, 0.3 * (chars + sum(len(f.text) for f in frags))):
+            side = []
+    how = "text"
+    if not side and needs_ocr(page, frags):
+        if ocr_unavailable() is not None:
+            how = "unread"
+        else:
+            try:
+                frags, how = _ocr_fragments(page, number), "ocr"
+            except RuntimeError as e:
+                how = f"OCR failed ({_one_line(e)})"
+    return table_rows(page, frags), side, how
 
 
 def _page_list(numbers: list[int]) -> str:
@@ -187,29 +197,24 @@ def _read(doc: pymupdf.Document, path: Path) -> PdfContent:
     heights: list[float] = []
     ocr_pages: list[int] = []
     unread: list[int] = []
-    for page in doc:
-        number = page.number + 1
-        frags = page_fragments(page.get_text("dict", flags=_TEXT_FLAGS), number, _TEXT_GAP)
-        side = [f for f in frags if f.sideways]
-        if side:
-            frags = [f for f in frags if not f.sideways]
-            # A turned table or text block is content; a stamp or margin note is not.
-            chars = sum(len(f.text) for f in side)
-            if chars < max(200, 0.3 * (chars + sum(len(f.text) for f in frags))):
-                side = []
+    for number in range(1, doc.page_count + 1):
+        height = 842.0
+        try:
+            page = doc.load_page(number - 1)
+            height = page.rect.height
+            frags, side, how = _page_text(page, number)
+        except (RuntimeError, ValueError) as e:  # one damaged page must not lose the others
+            warnings.append(f"{path}: page {number} could not be read ({_one_line(e)})")
+            frags, side, how = [], [], "damaged"
+        if how == "ocr":
+            ocr_pages.append(number)
+        elif how == "unread":
+            unread.append(number)
+        elif how.startswith("OCR failed"):
+            warnings.append(f"{path}: {how} on page {number}")
+        pages.append(frags)
         sideways.append(side)
-        if not side and _needs_ocr(page, frags):
-            reason = ocr_unavailable()
-            if reason is None:
-                try:
-                    frags = _ocr_fragments(page, number)
-                    ocr_pages.append(number)
-                except RuntimeError as e:
-                    warnings.append(f"{path}: OCR failed on page {number} ({_one_line(e)})")
-            else:
-                unread.append(number)
-        pages.append(table_rows(page, frags))
-        heights.append(page.rect.height)
+        heights.append(height)
     pages, dropped = drop_furniture(pages, heights)
     ocr = set(ocr_pages)
     ordered = [reading_order(frags, gap=_OCR_GAP if frags and frags[0].page in ocr else _TEXT_GAP)
