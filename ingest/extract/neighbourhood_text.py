@@ -242,3 +242,9 @@ def plausible(name: str) -> bool:
 def whole_commune(name: str, commune: str | None) -> str:
     words = " ".join(re.findall(r"\w+", fold_cut(name)))
     return commune if commune and words in cues()["whole_commune_names"] else name
+
+
+def is_lead_in(text: str) -> bool:
+    """A sentence announcing a list of neighbourhoods ("Les quartiers prioritaires sont les suivants :")."""
+    folded = fold_cut(text)[-300:]
+    return any(re.search(p, folded) for p in cues()["list_lead_ins"])
