@@ -344,7 +344,12 @@ def table_rows(page, frags: list[Fragment]) -> list[Fragment]:
     if rules < 4 or not frags:
         return frags
     try:
-        tables = page.find_tables().tables
+        # The ruling lines are the evidence; the optional ML layout model (pymupdf_layout) that
+        # find_tables consults by default costs over a second a page.
+        try:
+            tables = page.find_tables(use_layout=False).tables
+        except TypeError:  # PyMuPDF before 2.0
+            tables = page.find_tables().tables
     except Exception:  # a table finder failure must not lose the page's text
         return frags
     out = list(frags)
