@@ -3,10 +3,11 @@
 Generates a two-column text PDF from the corpus (written row by row across the columns, with a
 running header and page numbers, like the reader's tests) and a few image-only pages, then times:
 our `read_pdf`, `contrats ingest` end to end (process start, reading, segmentation, JSONL), and
-plain PyMuPDF `page.get_text()` on the same file; for scans, `read_pdf` (OCR at 300 dpi + layout)
+plain PyMuPDF `page.get_text()` on the same file; the same on pages with a ruled table each
+(the table finder runs); for scans, `read_pdf` (OCR at 300 dpi + layout)
 against PyMuPDF's OCR text page alone.
 
-    .venv/bin/python benchmarks/bench_ingest.py --pages 200 --ocr-pages 3
+    .venv/bin/python benchmarks/bench_ingest.py --pages 200 --table-pages 50 --ocr-pages 3
 """
 
 from __future__ import annotations
@@ -42,6 +43,31 @@ def paragraphs_for(words: int) -> list[str]:
     return out
 
 
+def ruled_table_pdf(path: Path, pages: int) -> None:
+    """Single-column pages, each with a paragraph and a ruled 3 x 6 table (find_tables runs)."""
+    from tests.test_read_pdf import BODY, FONT, Column
+
+    paragraph = paragraphs_for(200)[0]
+    doc = pymupdf.open()
+    for n in range(pages):
+        page = doc.new_page(width=595, height=842)
+        writer = pymupdf.TextWriter(page.rect)
+        col = Column(width=480)
+        col.add_paragraph(paragraph)
+        y = 80.0
+        for line in col.lines:
+            writer.append((50, y), line, font=FONT, fontsize=BODY)
+            y += 12.5
+        y += 20
+        for r in range(6):
+            for c, cell in enumerate((f"Indicateur {n}.{r}", f"{10 * r + n % 7} %", f"cible {2024 + r}")):
+                writer.append((55 + 160 * c, y), cell, font=FONT, fontsize=BODY)
+                page.draw_rect(pymupdf.Rect(50 + 160 * c, y - 13, 210 + 160 * c, y + 5), color=(0, 0, 0))
+            y += 18
+        writer.write_text(page)
+    doc.save(path)
+
+
 def best_of(runs: int, fn) -> float:
     times = []
     for _ in range(runs):
@@ -67,6 +93,7 @@ def plain_ocr(path: Path) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--pages", type=int, default=200, help="pages of the two-column text PDF")
+    parser.add_argument("--table-pages", type=int, default=50, help="pages of the ruled-table PDF")
     parser.add_argument("--ocr-pages", type=int, default=3, help="image-only pages to OCR (0: skip)")
     parser.add_argument("--runs", type=int, default=3, help="runs per text measurement (best kept)")
     args = parser.parse_args()
@@ -94,6 +121,12 @@ def main() -> None:
         rows += [("two-column text PDF", "read_pdf (layout, furniture, paragraphs)", pages, t_read),
                  ("two-column text PDF", "`contrats ingest` (whole command)", pages, t_cli),
                  ("two-column text PDF", "plain `page.get_text()`", pages, t_plain)]
+        tables_pdf = Path(tmp) / "ruled_tables.pdf"
+        ruled_table_pdf(tables_pdf, args.table_pages)
+        rows += [("ruled-table PDF", "read_pdf (find_tables on each page)", args.table_pages,
+                  best_of(args.runs, lambda: read_pdf(tables_pdf))),
+                 ("ruled-table PDF", "plain `page.get_text()`", args.table_pages,
+                  best_of(args.runs, lambda: plain_text(tables_pdf)))]
         if args.ocr_pages:
             reason = ocr_unavailable()
             if reason:
