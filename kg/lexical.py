@@ -42,6 +42,16 @@ def analyse(text: str) -> list[str]:
     return terms + _NUMBER.findall(text) + [c.lower() for c in re.findall(r"\bQ[NP]\d{5}[A-Z]\b", text)]
 
 
+def query_term_weights(query: str, expansion: str = "", expansion_weight: float = 0.5) -> dict[str, float]:
+    """BM25 query terms with weights: each typed term 1 per occurrence, each added term less."""
+    weights: dict[str, float] = {}
+    for term in analyse(query):
+        weights[term] = weights.get(term, 0.0) + 1.0
+    for term in analyse(expansion) if expansion else []:
+        weights.setdefault(term, expansion_weight)
+    return weights
+
+
 @cache
 def _lemma(word: str) -> str:
     import simplemma
@@ -83,18 +93,37 @@ class LexicalIndex:
 
     def scores(self, query: str, expansion: str = "", expansion_weight: float = 0.5) -> np.ndarray:
         """BM25 of every text for `query`; terms of `expansion` (words the user did not type,
-        added by the thesaurus or feedback) count `expansion_weight` times as much."""
-        total = self._term_scores(analyse(query))
-        added = [t for t in analyse(expansion) if t not in set(analyse(query))] if expansion else []
-        if added and expansion_weight > 0:
-            total = total + expansion_weight * self._term_scores(list(dict.fromkeys(added)))
+        added by the thesaurus) count `expansion_weight` times as much."""
+        return self.weighted_scores(query_term_weights(query, expansion, expansion_weight))
+
+    def weighted_scores(self, weights: dict[str, float]) -> np.ndarray:
+        """Sum over index terms of weight x BM25 score of the term (terms as `analyse` makes them)."""
+        total = np.zeros(self._retriever.scores["num_docs"], dtype=np.float32)
+        by_weight: dict[float, list[str]] = {}
+        for term, weight in weights.items():
+            if term in self._retriever.vocab_dict and weight > 0:
+                by_weight.setdefault(weight, []).append(term)
+        for weight, terms in by_weight.items():  # one sparse pass per distinct weight
+            total += weight * np.asarray(self._retriever.get_scores(terms), dtype=np.float32)
         return total
 
-    def _term_scores(self, terms: list[str]) -> np.ndarray:
-        terms = [t for t in terms if t in self._retriever.vocab_dict]
-        if not terms:
-            return np.zeros(self._retriever.scores["num_docs"], dtype=np.float32)
-        return np.asarray(self._retriever.get_scores(terms), dtype=np.float32)
+    def salient_terms(self, texts: Sequence[str], n: int, exclude: set[str]) -> list[str]:
+        """The `n` terms of `texts` with the highest tf x idf (pseudo-relevance feedback)."""
+        vocab = self._retriever.vocab_dict
+        indptr = self._retriever.scores["indptr"]
+        n_docs = self._retriever.scores["num_docs"]
+        tf: dict[str, int] = {}
+        for text in texts:
+            for term in analyse(text):
+                if term in vocab and term not in exclude and not term.isdigit():
+                    tf[term] = tf.get(term, 0) + 1
+
+        def weight(term: str) -> float:
+            t = vocab[term]
+            df = int(indptr[t + 1] - indptr[t]) if t + 1 < len(indptr) else 1
+            return tf[term] * float(np.log((n_docs + 1) / (df + 1)))
+
+        return sorted(tf, key=lambda t: (-weight(t), t))[:n]
 
     def save(self, path: Path) -> None:
         self._retriever.save(str(path), show_progress=False)

@@ -16,6 +16,7 @@ import numpy as np
 
 from kg.encoder import Encoder
 from kg.index import IndexRecord, SearchIndex
+from kg.lexical import query_term_weights
 
 DEFAULT_DENSE_WEIGHT = 0.4
 DEFAULT_EXPANSION_WEIGHT = 0.5
@@ -162,9 +163,12 @@ class Searcher:
     )
     candidates: int = 200
     expand: bool = True  # French thesaurus expansion (kg/data/thesaurus_fr.yaml)
-    expand_languages: tuple[str, ...] = ("fr", "en")  # English after its translation to French
+    expand_languages: tuple[str, ...] = ("fr",)  # English is translated by the glossary instead
     expansion_weight: float = DEFAULT_EXPANSION_WEIGHT  # of an added term in BM25, the user's weigh 1
     dense_expansion_weight: float = DEFAULT_EXPANSION_WEIGHT  # of the added terms' vector
+    feedback: int = 0  # pseudo-relevance feedback from this many first results (0: none)
+    feedback_terms: int = 10
+    feedback_weight: float = 0.3
     fusion: str = field(default_factory=lambda: os.environ.get("CONTRATS_FUSION", DEFAULT_FUSION))
 
     def _query_vector(self, used: str, added: str) -> np.ndarray:
@@ -214,6 +218,29 @@ class Searcher:
                                                         for n in needles)], dtype=np.int64)
         return selected
 
+    def _rank(self, method: str, weights: dict[str, float], vector: np.ndarray | None,
+              ids: np.ndarray | None) -> tuple[dict[int, float], dict[int, float], dict[int, float]]:
+        """Lexical candidates, dense candidates and their fusion, by the chosen method."""
+        lexical: dict[int, float] = {}
+        dense: dict[int, float] = {}
+        if method in ("bm25", "hybrid"):
+            scores = self.index.lexical.weighted_scores(weights)
+            pool = ids if ids is not None else np.arange(len(scores))
+            if len(pool):
+                top = pool[np.argsort(-scores[pool])[: self.candidates]]
+                lexical = {int(i): float(scores[i]) for i in top if scores[i] > 0}
+        if method in ("dense", "hybrid") and vector is not None:
+            dense = self.index.dense_scores(vector, ids, self.candidates)
+        if method == "bm25":
+            return lexical, dense, lexical
+        if method == "dense":
+            return lexical, dense, dense
+        if self.fusion == "rrf":
+            return lexical, dense, _reciprocal_rank_fusion(lexical, dense, self.dense_weight)
+        ln, dn = _normalise(lexical), _normalise(dense)
+        w = self.dense_weight
+        return lexical, dense, {i: w * dn.get(i, 0.0) + (1 - w) * ln.get(i, 0.0) for i in set(ln) | set(dn)}
+
     def search(self, query: str, k: int = 10, filters: Filters | None = None, method: str = "hybrid",
                language: str | None = None) -> list[SearchResult]:
         if method not in METHODS:
@@ -227,26 +254,20 @@ class Searcher:
         ids = self._candidate_ids(filters)
         if ids is not None and len(ids) == 0:
             return []
-        lexical: dict[int, float] = {}
-        dense: dict[int, float] = {}
-        if method in ("bm25", "hybrid"):
-            scores = self.index.lexical.scores(used, added, self.expansion_weight)
-            pool = ids if ids is not None else np.arange(len(scores))
-            if len(pool):
-                top = pool[np.argsort(-scores[pool])[: self.candidates]]
-                lexical = {int(i): float(scores[i]) for i in top if scores[i] > 0}
-        if method in ("dense", "hybrid"):
-            dense = self.index.dense_scores(self._query_vector(used, added), ids, self.candidates)
-        if method == "bm25":
-            fused = lexical
-        elif method == "dense":
-            fused = dense
-        elif self.fusion == "rrf":
-            fused = _reciprocal_rank_fusion(lexical, dense, self.dense_weight)
-        else:
-            ln, dn = _normalise(lexical), _normalise(dense)
-            w = self.dense_weight
-            fused = {i: w * dn.get(i, 0.0) + (1 - w) * ln.get(i, 0.0) for i in set(ln) | set(dn)}
+        lexical, dense, fused = self._rank(method, query_term_weights(used, added, self.expansion_weight),
+                                           self._query_vector(used, added) if method != "bm25" else None, ids)
+        if self.feedback and fused:
+            # Pseudo-relevance feedback: the best first results lend their salient terms (BM25) and
+            # their vectors (dense, Rocchio) to a second pass.
+            top = [self.index.records[i].text for i, _ in sorted(fused.items(), key=lambda kv: -kv[1])[:self.feedback]]
+            weights = query_term_weights(used, added, self.expansion_weight)
+            for term in self.index.lexical.salient_terms(top, self.feedback_terms, set(weights)):
+                weights[term] = self.feedback_weight
+            vector = None
+            if method != "bm25":
+                vector = self._query_vector(used, added) + self.feedback_weight * self.encoder.encode_passages(top).mean(0)
+                vector = (vector / (np.linalg.norm(vector) or 1.0)).astype(np.float32)
+            lexical, dense, fused = self._rank(method, weights, vector, ids)
         if added:
             used = f"{used} [+ {added}]"
         best = sorted(fused.items(), key=lambda kv: (-kv[1], kv[0]))[:k]
