@@ -37,7 +37,9 @@ def source_context(path: Path, line: int | None, before: int = 8, after: int = 2
     if line is None:
         return "\n".join(lines[: before + after])
     start = max(0, line - 1 - before)
-    return "\n".join(f"{n + 1:6} │ {lines[n]}" for n in range(start, min(len(lines), line - 1 + after)))
+    # The line asked for is marked, so the eye finds it in the surrounding context.
+    return "\n".join(f"{'►' if n + 1 == line else ' '}{n + 1:6} │ {lines[n]}"
+                     for n in range(start, min(len(lines), line - 1 + after)))
 
 
 def render_pdf_page(path: Path, page: int, zoom: float = 1.6) -> bytes:

@@ -4,7 +4,18 @@ from __future__ import annotations
 
 import streamlit as st
 
-from pages.common import documents, result_card, searcher, theme_label, themes
+from app_pages.common import (
+    RECORD_TYPES,
+    documents,
+    escape_markdown,
+    partner_type_label,
+    result_card,
+    searcher,
+    theme_label,
+    themes,
+)
+
+METHODS = {"hybrid": "hybride (mots + sens)", "bm25": "mots (BM25)", "dense": "sens (vecteurs)"}
 
 st.title("Recherche dans les contrats de ville")
 s = searcher()
@@ -18,18 +29,18 @@ with st.expander("Filtres", expanded=False):
     territory = c1.multiselect("Territoire", sorted({r.territory for r in records if r.territory}), key="f_territory")
     generation = c2.multiselect("Génération", sorted({r.generation for r in records if r.generation}),
                                 key="f_generation")
-    record_type = c3.multiselect("Type", ["passage", "commitment", "objective"], key="f_type",
-                                 format_func={"passage": "passages", "commitment": "engagements",
-                                              "objective": "objectifs"}.get)
+    record_type = c3.multiselect("Type d'élément", list(RECORD_TYPES), key="f_type",
+                                 format_func=lambda t: RECORD_TYPES[t] + "s")
     c4, c5, c6 = st.columns(3)
     partner = c4.multiselect("Partenaire", sorted({r.partner for r in records if r.partner}), key="f_partner")
     partner_type = c5.multiselect("Type de partenaire", sorted({r.partner_type for r in records if r.partner_type}),
-                                  key="f_partner_type")
+                                  format_func=partner_type_label, key="f_partner_type")
     theme = c6.multiselect("Thème", [t["id"] for t in themes()], format_func=theme_label, key="f_theme")
     neighbourhood = st.multiselect("Quartier", sorted({n for r in records for n in r.neighbourhoods}),
                                    key="f_neighbourhood")
-    k = st.slider("Nombre de résultats", 5, 50, 10, key="f_k")
-    method = st.radio("Méthode", ["hybrid", "bm25", "dense"], horizontal=True, key="f_method")
+    c7, c8 = st.columns(2)
+    k = c7.slider("Nombre de résultats", 5, 50, 10, key="f_k")
+    method = c8.radio("Méthode", list(METHODS), format_func=METHODS.get, horizontal=True, key="f_method")
 
 if query.strip():
     from kg.search import Filters, detect_language, translate_query
@@ -39,7 +50,7 @@ if query.strip():
                       neighbourhoods=tuple(neighbourhood), record_types=tuple(record_type))
     results = s.search(query, k=k, filters=filters, method=method)
     if detect_language(query) == "en":
-        st.caption(f"Question en anglais, cherchée comme : « {translate_query(query)} »")
+        st.caption(f"Question en anglais, cherchée comme : « {escape_markdown(translate_query(query))} »")
     st.subheader(f"{len(results)} résultat(s)")
     if not results:
         st.info("Rien trouvé. Élargissez les filtres ou reformulez la question.")

@@ -1,9 +1,15 @@
-"""What every page shares: the data, loaded once per process, and the result card."""
+"""What every page shares: the data, loaded once per process, labels, and the result card.
+
+Document text only ever reaches Streamlit escaped (kg.textview.escape_markdown / highlight) or
+through elements that never interpret it (st.code, st.dataframe, st.text); no page uses
+unsafe_allow_html.
+"""
 
 from __future__ import annotations
 
 import json
 import sys
+from collections import defaultdict
 from pathlib import Path
 
 import streamlit as st
@@ -14,6 +20,8 @@ if str(ROOT) not in sys.path:
 
 from kg.config import load_settings  # noqa: E402
 from kg.textview import escape_markdown, highlight  # noqa: E402
+
+RECORD_TYPES = {"passage": "passage", "commitment": "engagement", "objective": "objectif"}
 
 
 def settings():
@@ -74,6 +82,20 @@ def extractions() -> dict[str, dict]:
 
 
 @st.cache_resource(show_spinner=False)
+def _indicators_by_commitment(build: str) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = defaultdict(list)
+    for x in _extractions(build).values():
+        for indicator in x.get("indicators") or []:
+            if indicator.get("commitment"):
+                out[indicator["commitment"]].append(indicator["text"])
+    return dict(out)
+
+
+def indicators_of(commitment_id: str) -> list[str]:
+    return _indicators_by_commitment(str(require_build())).get(commitment_id, [])
+
+
+@st.cache_resource(show_spinner=False)
 def _store(build: str):
     from kg.session import open_graph_store
 
@@ -84,6 +106,7 @@ def store():
     return _store(str(require_build()))
 
 
+@st.cache_resource(show_spinner=False)
 def themes() -> list[dict]:
     from ingest.resources import load_yaml
 
@@ -94,32 +117,65 @@ def theme_label(theme_id: str) -> str:
     return next((t["fr"] for t in themes() if t["id"] == theme_id), theme_id)
 
 
+@st.cache_resource(show_spinner=False)
+def _partner_type_labels() -> dict[str, str]:
+    """French labels of the partner types, from the ontology (skos:notation -> prefLabel@fr)."""
+    import rdflib
+    from rdflib.namespace import SKOS
+
+    g = rdflib.Graph().parse(ROOT / "ontology" / "contrats.ttl", format="turtle")
+    labels = {}
+    for concept, notation in g.subject_objects(SKOS.notation):
+        if "/partner-type/" in str(concept):
+            fr = [str(lab) for lab in g.objects(concept, SKOS.prefLabel) if getattr(lab, "language", None) == "fr"]
+            if fr:
+                labels[str(notation)] = fr[0]
+    return labels
+
+
+def partner_type_label(type_id: str | None) -> str:
+    if not type_id:
+        return ""
+    return _partner_type_labels().get(type_id, type_id.replace("_", " "))
+
+
+def _location(r) -> str:
+    return f"p. {r.page}" if r.page else (f"l. {r.line}" if r.line else "")
+
+
 def result_card(result, query: str = "", key: str = "") -> None:
-    """One search result: where it is, its text with the query highlighted, its graph facts."""
+    """One search result: where it is, its text with the query highlighted, its graph facts, a link."""
     r = result.record
-    where = f"p. {r.page}" if r.page else f"l. {r.line}"
-    kind = {"passage": "passage", "commitment": "engagement", "objective": "objectif"}[r.record_type]
     with st.container(border=True):
-        head = f"**{escape_markdown(r.territory or '?')}** · {escape_markdown(r.document)} · {where} · {kind}"
+        head = (f"**{escape_markdown(r.territory or '?')}** · {escape_markdown(r.document)} · {_location(r)}"
+                f" · {RECORD_TYPES.get(r.record_type, r.record_type)}")
         if result.score:
             head += f" · score {result.score:.2f}"
         st.markdown(head)
         if r.section_path:
-            st.caption(" › ".join(r.section_path[-3:]))
+            st.caption(" › ".join(escape_markdown(s) for s in r.section_path[-3:]))
         st.markdown(highlight(r.text, query) if query else escape_markdown(r.text))
         facts = []
         if r.partner:
-            facts.append(f"Partenaire : {escape_markdown(r.partner)} ({escape_markdown(r.partner_type or '')})")
+            facts.append(f"Partenaire : {escape_markdown(r.partner)} ({escape_markdown(partner_type_label(r.partner_type))})")
         if r.extra.get("orientation"):
             facts.append(f"Orientation : {escape_markdown(r.extra['orientation'])}")
         if r.extra.get("objective"):
             facts.append(f"Objectif : {escape_markdown(r.extra['objective'])}")
+        if r.record_type == "objective" and r.extra.get("code"):
+            facts.append(f"Code : {escape_markdown(r.extra['code'])}")
         if r.themes:
             facts.append("Thèmes : " + ", ".join(escape_markdown(theme_label(t)) for t in r.themes))
         if r.neighbourhoods:
             facts.append("Quartiers : " + ", ".join(escape_markdown(n) for n in r.neighbourhoods))
         if facts:
             st.caption(" · ".join(facts))
-        params = {"doc": r.document, "line": str(r.line or ""), "page": str(r.page or "")}
-        st.page_link("pages/document.py", label="Ouvrir le document à cet endroit", icon="📖",
-                     query_params=params)
+        if r.record_type == "commitment" and (indicators := indicators_of(r.id)):
+            st.caption("Indicateurs : " + " ; ".join(escape_markdown(i[:160]) for i in indicators[:4]))
+        params = {"doc": r.document}
+        if r.page:
+            params["page"] = str(r.page)
+        if r.line:
+            params["line"] = str(r.line)
+        st.page_link("app_pages/document.py", label=f"Ouvrir le document à cet endroit ({_location(r)})",
+                     icon=":material/menu_book:", query_params=params)

@@ -1,0 +1,113 @@
+"""Contrats: each contract's outline, neighbourhoods, signatories, and the build summary."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from app_pages.common import escape_markdown, extractions, partner_type_label, settings, theme_label
+from kg.session import build_summary
+
+STATUS = {"priority": "prioritaire (QPV)", "veille": "veille active", "vulnerabilite": "vulnérabilité"}
+LEVEL = {"strategic": "stratégique", "operational": "opérationnel"}
+RECORD_LABELS = {"neighbourhoods": "quartiers", "signatories": "signataires", "partners": "partenaires",
+                 "orientations": "orientations", "commitments": "engagements", "indicators": "indicateurs"}
+
+st.title("Contrats")
+extracted = extractions()
+summary = build_summary(settings())
+
+with st.expander("Construction des données", expanded=True):
+    c1, c2, c3, c4 = st.columns(4)
+    c1.metric("Documents", len(summary["documents"]))
+    c2.metric("Triplets", f"{summary['triples']:,}".replace(",", " "))
+    conforms = summary.get("shacl_conforms")
+    c3.metric("SHACL", "conforme" if conforms else ("non vérifié" if conforms is None else "non conforme"))
+    c4.metric("Construit le", summary["started"][:16].replace("T", " ") + " UTC")
+    st.dataframe(pd.DataFrame([{RECORD_LABELS.get(k, k): v for k, v in summary["records"].items()}]),
+                 hide_index=True)
+    index = summary.get("index") or {}
+    st.caption(escape_markdown(f"Construction {summary['build_id']} en {summary.get('seconds', 0):.0f} s · index : "
+                               f"{index.get('count', '?')} éléments, modèle {index.get('model', '?')}"))
+    if conforms is False:
+        st.text(summary.get("shacl_report", "")[:3000])
+    if summary.get("failures"):
+        st.warning("Fichiers non lus : " + "; ".join(escape_markdown(f) for f in summary["failures"]))
+
+if not extracted:
+    st.info("Aucun contrat dans cette construction.")
+    st.stop()
+doc_id = st.selectbox("Contrat", sorted(extracted), key="k_doc",
+                      format_func=lambda d: f"{extracted[d]['territory']['name']} — {extracted[d]['document']['title']}")
+x = extracted[doc_id]
+meta = x["document"]
+territory = x["territory"]
+st.subheader(escape_markdown(meta["title"] or doc_id))
+period = meta.get("period") or {}
+st.caption(escape_markdown(
+    f"{territory['name']} ({territory.get('short_name') or '—'}) · SIREN {territory.get('siren') or '—'} · "
+    f"{period.get('start') or '?'}–{period.get('end') or '?'} · génération {meta['generation']}"
+    + (f" · modifie {meta['amends']}" if meta.get("amends") else "")))
+st.page_link("app_pages/document.py", label="Ouvrir le document", icon=":material/menu_book:",
+             query_params={"doc": doc_id})
+
+tabs = st.tabs([f"Orientations et objectifs ({len(x['orientations'])})", f"Quartiers ({len(x['neighbourhoods'])})",
+                f"Signataires ({len(x['signatories'])})", f"Engagements ({len(x['commitments'])})",
+                f"Indicateurs ({len(x.get('indicators') or [])})"])
+
+
+def _outline(objectives: list[dict], depth: int = 0) -> list[str]:
+    lines = []
+    for ob in objectives:
+        code = f"{ob['code']} " if ob.get("code") else ""
+        level = LEVEL.get(ob.get("level"), ob.get("level") or "")
+        lines.append("    " * depth + f"- {escape_markdown(code + ob['label'])} *({escape_markdown(level)})*")
+        lines.extend(_outline(ob.get("children") or [], depth + 1))
+    return lines
+
+
+with tabs[0]:
+    if not x["orientations"]:
+        st.info("Aucune orientation extraite.")
+    for o in x["orientations"]:
+        title = f"{o.get('number') or ''} {o['label']}".strip()
+        with st.expander(escape_markdown(title)):
+            if o.get("themes"):
+                st.caption("Thèmes : " + ", ".join(theme_label(t) for t in o["themes"]))
+            if o["objectives"]:
+                st.markdown("\n".join(_outline(o["objectives"])))
+            else:
+                st.caption("Aucun objectif extrait.")
+with tabs[1]:
+    rows = [{"quartier": n["name"], "statut": STATUS.get(n["status"], n["status"]),
+             "communes": ", ".join(n["communes"]), "code QPV": n.get("code") or "",
+             "codes INSEE": ", ".join(n.get("insee_codes") or []), "nom officiel": n.get("official_name") or "",
+             "autres graphies": ", ".join(n["aliases"])} for n in x["neighbourhoods"]]
+    if rows:
+        st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
+    else:
+        st.info("Aucun quartier extrait.")
+with tabs[2]:
+    rows = [{"signataire": s["name"], "type": partner_type_label(s["type"]), "personne": s.get("person") or "",
+             "qualité": s.get("role") or "", "ligne": (s.get("provenance") or [{}])[0].get("line")}
+            for s in x["signatories"]]
+    if rows:
+        st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
+    else:
+        st.info("Aucun signataire extrait.")
+with tabs[3]:
+    rows = [{"partenaire": c["partner"], "type": partner_type_label(c["partner_type"]), "engagement": c["text"],
+             "orientation": c.get("orientation") or "", "objectif": c.get("objective") or "",
+             "thèmes": ", ".join(theme_label(t) for t in c["themes"]),
+             "page": c.get("page"), "ligne": c.get("line")} for c in x["commitments"]]
+    if rows:
+        st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
+    else:
+        st.info("Aucun engagement extrait.")
+with tabs[4]:
+    rows = [{"indicateur": i["text"], "engagement": i.get("commitment") or "", "orientation": i.get("orientation") or "",
+             "page": i.get("page"), "ligne": i.get("line")} for i in x.get("indicators") or []]
+    if rows:
+        st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
+    else:
+        st.info("Aucun indicateur extrait.")
