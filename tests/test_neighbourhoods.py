@@ -276,6 +276,25 @@ def test_a_contract_without_table_or_list_keeps_the_qpv_its_text_names(tmp_path)
     assert [n.name for n in alone] == ["Cité Blanche"]
 
 
+STATUS_COLUMNS = """Quartiers prioritaires\tQuartiers de veille\tCommune
+Les Hauts\tLe Marais\tBeaurains
+Cité Blanche\t\tAnzin
+
+Quartier\tCommune\tStatut
+Gare Sud\tLens\tQPV
+Les Prés\tLens\tQuartier de veille active
+"""
+
+
+def test_status_from_a_column_title_or_a_status_column(tmp_path):
+    found = {n.name: (n.communes, n.status) for n in _extract(tmp_path, STATUS_COLUMNS)}
+    assert found == {
+        "Les Hauts": (("Beaurains",), Status.PRIORITY), "Le Marais": (("Beaurains",), Status.VEILLE),
+        "Cité Blanche": (("Anzin",), Status.PRIORITY), "Gare Sud": (("Lens",), Status.PRIORITY),
+        "Les Prés": (("Lens",), Status.VEILLE),
+    }
+
+
 # --- reference linking -----------------------------------------------------------------------
 
 REFERENCE_ROWS = """code_qp,lib_qp,insee_reg,lib_reg,insee_dep,lib_dep,insee_com,lib_com,siren_epci,lib_epci\r

@@ -39,8 +39,8 @@ def from_tables(passages, lexicon, consumed) -> list[Mention]:
         if passages[i].kind != BlockKind.TABLE_ROW:
             i += 1
             continue
-        j = i
-        while j < len(passages) and passages[j].kind == BlockKind.TABLE_ROW:
+        j = i + 1  # a table ends at the next non-row, or at the next header row
+        while j < len(passages) and passages[j].kind == BlockKind.TABLE_ROW and not _is_header(passages[j]):
             j += 1
         out += _read_table(passages, i, j, lexicon, consumed)
         i = j
@@ -54,38 +54,52 @@ def _read_table(passages, start, end, lexicon, consumed) -> list[Mention]:
     if "neighbourhood" not in roles:  # no header: trusted only right after a lead-in
         if any(roles) or not (start > 0 and is_lead_in(passages[start - 1].text)):
             return []
-        roles = ["commune", "neighbourhood"] if len(header) > 1 else ["neighbourhood"]
+        roles, header = (["commune", "neighbourhood"] if len(header) > 1 else ["neighbourhood"]), []
         body = range(start, end)
-    status = status_in(passages[start].text) or _context_status(passages, start)
-    n_col, c_col = roles.index("neighbourhood"), roles.index("commune") if "commune" in roles else None
-    code_col = roles.index("code") if "code" in roles else None
-    out, commune = [], None
-    for k in body:
-        cells = _cells(passages[k].text)
-        if c_col is not None and c_col < len(cells) and cells[c_col]:
-            commune = cells[c_col]
-            lexicon.add(commune)
-        if n_col >= len(cells) or not cells[n_col]:
-            continue
-        raw = cells[code_col] if code_col is not None and code_col < len(cells) else None
-        name = whole_commune(clean_name(QPV_CODE.sub("", cells[n_col])), commune)
-        if generic(name) or _summary_row(name) or not re.search(r"[A-Za-zÀ-ÿ]{3}", name):
-            continue
-        if c_col is None and lexicon.knows(name):  # a row per commune: figures, not QPV
-            continue
-        consumed.add(passages[k].id)
-        out.append(Mention(name, [commune] if commune else [], status, passages[k], STRONG,
-                            code_in(raw) if raw else code_in(cells[n_col])))
-    return _merge_intercommunal(out)
+    context = _context_status(passages, start)
+    column = {role: roles.index(role) for role in ("commune", "code", "status") if role in roles}
+    out: list[Mention] = []
+    # "Quartiers prioritaires | Quartiers de veille": each column of names has its own status
+    for n_col in (k for k, role in enumerate(roles) if role == "neighbourhood"):
+        stated = status_in(header[n_col]) if header else None
+        commune, rows = None, []
+        for k in body:
+            cells = _cells(passages[k].text)
+            if commune_cell := _cell(cells, column, "commune"):
+                commune = commune_cell
+                lexicon.add(commune)
+            if n_col >= len(cells) or not cells[n_col]:
+                continue
+            name = whole_commune(clean_name(QPV_CODE.sub("", cells[n_col])), commune)
+            if generic(name) or _summary_row(name) or not re.search(r"[A-Za-zÀ-ÿ]{3}", name):
+                continue
+            if "commune" not in column and lexicon.knows(name):  # a row per commune: figures
+                continue
+            consumed.add(passages[k].id)
+            status = status_in(_cell(cells, column, "status")) or stated or context
+            rows.append(Mention(name, [commune] if commune else [], status, passages[k], STRONG,
+                                code_in(_cell(cells, column, "code")) or code_in(cells[n_col])))
+        out += _merge_intercommunal(rows)
+    return out
 
 
 def _cells(row: str) -> list[str]:
     return [c.strip() for c in re.split(r"\s*\|\s*", row)]
 
 
+def _cell(cells: list[str], column: dict[str, int], role: str) -> str:
+    return cells[column[role]] if role in column and column[role] < len(cells) else ""
+
+
+def _is_header(row: Passage) -> bool:
+    """A row of column titles only ("Quartier | Commune | Statut")."""
+    cells = [c for c in _cells(row.text) if c]
+    return len(cells) >= 2 and all(_header_role(c) for c in cells)
+
+
 def _header_role(cell: str) -> str | None:
     folded = " ".join(re.findall(r"\w+", fold_cut(cell)))
-    for role in ("code", "commune", "neighbourhood"):
+    for role in ("code", "commune", "status", "neighbourhood"):
         if any(folded == h or folded.startswith(h + " ") for h in cues()["table_headers"][role]):
             return role
     return None

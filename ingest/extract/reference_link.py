@@ -13,6 +13,7 @@ spelling, so a neighbourhood that changed shape is reported rather than linked t
 from __future__ import annotations
 
 import csv
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from functools import cache
@@ -30,6 +31,9 @@ MIN_SCORE_WITHOUT_COMMUNE = 92
 MIN_EPCI_NAME_SCORE = 85
 _EPCI_STOPWORDS = {"communaute", "d", "de", "du", "des", "l", "la", "le", "agglomeration",
                    "urbaine", "communes", "metropole", "ca", "cu", "cc", "eurometropole", "et"}
+
+
+_CODE_2015 = re.compile(r"^QP\d{6}$")  # "QP059020": département on three digits, 2015 list
 
 
 @dataclass(frozen=True)
@@ -136,7 +140,7 @@ def link_neighbourhoods(neighbourhoods: Sequence[Neighbourhood], territory: Terr
     for i, nb in enumerate(neighbourhoods):
         if nb.code and nb.code in by_code:
             matched[i] = by_code[nb.code]
-        elif nb.code:
+        elif nb.code and not _CODE_2015.match(nb.code):  # 2015 codes are not in a 2024 list
             messages.append(f"neighbourhood {nb.name!r}: code {nb.code} written in the text is "
                             f"not in the reference list of {rows[0].epci}")
     pairs = sorted(((s, i, r.code) for i, nb in enumerate(neighbourhoods)
