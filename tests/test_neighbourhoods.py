@@ -160,6 +160,14 @@ def test_lists_after_a_lead_in_with_communes_codes_and_status(tmp_path):
     assert jardins.status == Status.VULNERABILITE
 
 
+def test_code_lines_in_several_orders(tmp_path):
+    text = "Les quartiers du contrat.\n\nQN06299A – Saint-Jean (Lens)\n\nQN06298B : Les Prés à Liévin\n\n" \
+           "La Gare – QN06297C – Lens\n"
+    assert {(n.name, n.communes, n.code) for n in _extract(tmp_path, text)} == {
+        ("Saint-Jean", ("Lens",), "QN06299A"), ("Les Prés", ("Liévin",), "QN06298B"),
+        ("La Gare", ("Lens",), "QN06297C")}
+
+
 def test_a_written_qpv_code_of_the_official_shape_is_kept(tmp_path):
     found = _extract(tmp_path, "COMMUNES QUARTIERS PRIORITAIRES\n\nTroyes Bords De Seine (QN01002M)\n")
     assert [(n.name, n.communes, n.code) for n in found] == [("Bords De Seine", ("Troyes",), "QN01002M")]

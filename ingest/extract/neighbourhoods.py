@@ -111,7 +111,12 @@ def _from_codes(passages, lexicon, consumed) -> list[Mention]:
             continue
         before, after = p.text[:m.start()], clean_name(p.text[m.end():])
         bracketed = m.group(0).startswith("(") and re.search(r"[A-Za-zÀ-ÿ]{3}", before)
-        if re.search(r"[A-Za-zÀ-ÿ]{3}", after) and not bracketed:
+        # "La Gare – QN06297C – Lens": the name before, its commune after
+        commune_after = lexicon.knows(after) or (
+            re.search(r"[–—-]\s*$", before) and re.match(r"^\s*[–—-]", p.text[m.end():]))
+        if commune_after and re.search(r"[A-Za-zÀ-ÿ]{3}", before) and len(after.split()) <= 4:
+            name, communes = strip_prefix(clean_name(before)), [after]
+        elif re.search(r"[A-Za-zÀ-ÿ]{3}", after) and not bracketed:
             name, communes = after, lexicon.trailing(before)
         else:
             communes, name = lexicon.split_prefix(clean_name(before))
@@ -119,6 +124,10 @@ def _from_codes(passages, lexicon, consumed) -> list[Mention]:
         name = clean_name(name)
         if generic(name):
             continue
+        # "Saint-Jean (Lens)", "Saint-Jean à Lens" after the code: the commune comes apart
+        item = _parse_item(name, p, lexicon, Status.PRIORITY, STRONG)
+        if item is not None and item.communes:
+            name, communes = item.name, communes or item.communes
         consumed.add(p.id)
         out.append(Mention(name, communes, Status.PRIORITY, p, STRONG, code_in(m.group(1))))
     return out
