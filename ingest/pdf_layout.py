@@ -4,7 +4,8 @@ PyMuPDF gives text lines in content-stream order, which is the order the produce
 not the order a reader reads them: a two-column page may be written row by row across both
 columns. Everything here works from positions only, so the order of the stream does not matter:
 lines are cut into fragments at wide gaps, running headers and footers are recognised by
-repeating at the same height on many pages, columns by left edges shared by many long lines, and
+repeating in the top or bottom margin of several pages, columns by left edges shared by many
+long lines, tables by cells that line up from row to row (or by their rules), and
 the reading order is rebuilt band by band (full-width lines such as titles cut the page into
 bands, read top to bottom; inside a band the columns are read left to right).
 """
@@ -148,7 +149,7 @@ def drop_furniture(pages: list[list[Fragment]], heights: list[float]) -> tuple[l
     """Remove running headers, footers and page numbers.
 
     Furniture is what sits in the top or bottom margin and is either a bare page number or the
-    same text (digits aside) at the same height on several pages.
+    same text (digits aside) in the same margin of several pages.
     """
     def margin(f: Fragment, height: float) -> str | None:
         if f.y1 <= height * MARGIN_SHARE:
