@@ -195,9 +195,14 @@ def _parse_item(text: str, p: Passage, lexicon, status: Status, strength: int) -
         if lexicon.knows(head):
             communes, text = [head.strip()], tail
     name = strip_prefix(clean_name(text))
-    if not plausible(name) or not (name[:1].isupper() or name[:1].isdigit()):
+    if not plausible(name) or not _capitalised(name):
         return None
     return Mention(name, communes, status, p, strength)
+
+
+def _capitalised(name: str) -> bool:
+    """Names start with a capital or a digit; "vécus" left of "Les quartiers vécus" does not."""
+    return name[:1].isupper() or name[:1].isdigit()
 
 
 def _commune_like(text: str, lexicon: CommuneLexicon) -> bool:
@@ -218,7 +223,7 @@ def _from_short_lines(passages, lexicon, consumed) -> list[Mention]:
         m = _PAREN_END.match(text)
         if m and (status := status_in(m.group("paren"))) is not None:
             name = strip_prefix(clean_name(m.group("name")))
-            if plausible(name):
+            if plausible(name) and _capitalised(name):
                 out.append(Mention(name, lexicon.section_communes(p), status, p, STRONG))
                 consumed.add(p.id)
             continue
@@ -238,7 +243,7 @@ def _from_short_lines(passages, lexicon, consumed) -> list[Mention]:
         if not starts_with_cue and not (p.kind == BlockKind.HEADING and lexicon.knows(m.group("commune"))):
             continue
         name = strip_prefix(clean_name(m.group("name")))
-        if not plausible(name):
+        if not plausible(name) or not _capitalised(name):
             continue
         lexicon.add(m.group("commune"))
         consumed.add(p.id)
@@ -259,7 +264,7 @@ def _from_prose(passages, lexicon, consumed) -> list[Mention]:
                 continue
             name = strip_article(clean_name(m.group("name")))
             explicit = "prioritaire" in fold_cut(m.group(0))  # "le quartier prioritaire X à Y"
-            if plausible(name):
+            if plausible(name) and not lexicon.knows(name):
                 out.append(Mention(name, [m.group("commune")], Status.PRIORITY, p,
                                    STRONG if explicit else WEAK))
         for m in _QUOTED_QUARTIER.finditer(p.text):
