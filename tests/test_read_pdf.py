@@ -461,6 +461,24 @@ def test_scanned_pages_are_ocred(tmp_path):
 
 @pytest.mark.slow
 @needs_tesseract
+def test_scanned_two_column_page_read_in_order(tmp_path, two_columns):
+    """The first two pages of the two-column PDF, scanned: OCR, then columns, then furniture."""
+    path, page_texts, _ = two_columns
+    scan = pymupdf.open()
+    with pymupdf.open(path) as doc:
+        for page in list(doc)[:2]:
+            pix = page.get_pixmap(dpi=200, colorspace=pymupdf.csGRAY)
+            scan.new_page(width=595, height=842).insert_image(pymupdf.Rect(0, 0, 595, 842), pixmap=pix)
+    scan.save(tmp_path / "scan2.pdf")
+    content = read_pdf(tmp_path / "scan2.pdf")
+    assert content.ocr_pages == (1, 2)
+    assert not [b for b in content.blocks if HEADER in b.text]
+    found = words_of(" ".join(b.text for b in content.blocks))
+    assert runs_in_order(dehyphenated(page_texts[:2]), found) >= 0.85
+
+
+@pytest.mark.slow
+@needs_tesseract
 def test_ocr_text_without_accents_is_repaired(tmp_path):
     """A scan of text printed without accents (as damaged OCR reads): the reader sees the
     damage and puts the accents back where French allows one reading."""
