@@ -34,8 +34,9 @@ from rdflib.term import Node
 
 Binding = str | int | float | Literal | URIRef
 DEFAULT_GRAPH = "https://w3id.org/contrats-kg/graph"
-# Triples per INSERT DATA request to a server: small enough for Virtuoso's SQL compiler.
-INSERT_CHUNK = 2000
+# Triples per INSERT DATA request to a server: Virtuoso 7 compiles each request to SQL and
+# refuses more than 10,000 lines of it (about 2,000 triples); a refused request is halved.
+INSERT_CHUNK = 500
 
 _VARIABLE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _IRI = re.compile(r'^[^<>"{}|^`\\\x00-\x20]+$')
@@ -346,7 +347,13 @@ class SparqlServerStore:
             for fmt in ("json", "turtle"))
 
     def _update(self, text: str) -> None:
-        self._server.update(text)
+        from urllib.error import HTTPError
+
+        try:
+            self._server.update(text)
+        except HTTPError as e:
+            detail = e.read().decode("utf-8", errors="replace")[:800]
+            raise StoreError(f"SPARQL server refused an update ({e.code}): {detail}") from e
 
     def load_file(self, path: Path | str) -> None:
         genid = f"{self.graph}/.well-known/genid/{uuid.uuid4().hex}-"
@@ -367,7 +374,15 @@ class SparqlServerStore:
             self._insert(chunk)
 
     def _insert(self, lines: list[str]) -> None:
-        self._update("INSERT DATA { GRAPH <" + self.graph + "> {\n" + "\n".join(lines) + "\n} }")
+        """One INSERT DATA request; halved and retried when the server finds it too big."""
+        try:
+            self._update("INSERT DATA { GRAPH <" + self.graph + "> {\n" + "\n".join(lines) + "\n} }")
+        except StoreError:
+            if len(lines) == 1:
+                raise
+            half = len(lines) // 2
+            self._insert(lines[:half])
+            self._insert(lines[half:])
 
     def clear(self) -> None:
         self._update(f"CLEAR SILENT GRAPH <{self.graph}>")

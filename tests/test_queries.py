@@ -310,11 +310,11 @@ def test_built_neighbourhoods_without_health(corpus) -> None:
     store, extractions, _ = corpus
     rows = _query(store, "neighbourhoods-without-theme").dicts()
     assert rows, "some listed neighbourhood has no health commitment aimed at it"
-    check = ("PREFIX ckg: <https://w3id.org/contrats-kg/ontology#> ASK { ?c ckg:scope ?n ; "
+    check = ("PREFIX ckg: <https://w3id.org/contrats-kg/ontology#> ASK { ?c ckg:scope ?n ; ckg:contract ?k ; "
              "<http://purl.org/dc/terms/subject> <https://w3id.org/contrats-kg/theme/health> }")
     for r in rows:
         assert r["wanted"] == "health" and r["status"] in ("priority", "veille", "vulnerabilite")
-        assert store.query(check, {"n": URIRef(r["neighbourhood"])}).boolean is False
+        assert store.query(check, {"n": URIRef(r["neighbourhood"]), "k": URIRef(r["contract"])}).boolean is False
     designated = sum(len(x["neighbourhoods"]) for x in extractions.values())
     assert len(rows) <= designated
 
@@ -329,8 +329,8 @@ def test_built_generation_changes(corpus) -> None:
     rows = _query(store, "generation-changes").dicts()
     assert several and {r["territoryName"] for r in rows} == several
     ask = ("PREFIX ckg: <https://w3id.org/contrats-kg/ontology#> PREFIX skos: <http://www.w3.org/2004/02/skos/core#> "
-           "ASK { ?k ckg:territory/skos:prefLabel ?t ; ckg:generation ?g ; ckg:signedBy|ckg:hasPartner ?p . "
-           "?p skos:prefLabel ?name }")
+           "ASK { ?k ckg:territory/skos:prefLabel ?tl ; ckg:generation ?g ; ckg:signedBy|ckg:hasPartner ?p . "
+           "?p skos:prefLabel ?pl FILTER(STR(?tl) = ?t && STR(?pl) = ?name) }")
     for r in rows:
         if r["aspect"] == "partner":
             new = r["to"] if r["change"] == "added" else r["from"]
@@ -386,6 +386,7 @@ def test_build_into_virtuoso_gives_the_same_answers_as_oxigraph(built, corpus, t
     data.mkdir()
     for shared in ("cache", "models"):  # reuse the corpus build's per-document results and encoder
         (data / shared).symlink_to(built.data_dir / shared)
+    (tmp_path / "virtuoso").mkdir()
     with virtuoso.running_virtuoso(tmp_path / "virtuoso") as url:
         settings = Settings(data_dir=data, store="sparql", sparql_query_url=url, sparql_update_url=url,
                             model=built.model, reference_dir=built.reference_dir)
