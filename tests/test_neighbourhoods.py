@@ -161,7 +161,7 @@ def test_lists_after_a_lead_in_with_communes_codes_and_status(tmp_path):
 
 
 def test_code_lines_in_several_orders(tmp_path):
-    text = "Les quartiers du contrat.\n\nQN06299A – Saint-Jean (Lens)\n\nQN06298B : Les Prés à Liévin\n\n" \
+    text = "Les quartiers du contrat de la ville de Liévin et de ses voisines.\n\nQN06299A – Saint-Jean (Lens)\n\nQN06298B : Les Prés à Liévin\n\n" \
            "La Gare – QN06297C – Lens\n"
     assert {(n.name, n.communes, n.code) for n in _extract(tmp_path, text)} == {
         ("Saint-Jean", ("Lens",), "QN06299A"), ("Les Prés", ("Liévin",), "QN06298B"),

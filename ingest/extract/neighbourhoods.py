@@ -126,7 +126,9 @@ def _from_codes(passages, lexicon, consumed) -> list[Mention]:
             continue
         # "Saint-Jean (Lens)", "Saint-Jean à Lens" after the code: the commune comes apart
         item = _parse_item(name, p, lexicon, Status.PRIORITY, STRONG)
-        if item is not None and item.communes:
+        split = item is not None and item.communes and (
+            _PAREN_END.match(name) or all(lexicon.knows(c) for c in item.communes))  # "Moulin à Eau"
+        if split:
             name, communes = item.name, communes or item.communes
         consumed.add(p.id)
         out.append(Mention(name, communes, Status.PRIORITY, p, STRONG, code_in(m.group(1))))
