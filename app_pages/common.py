@@ -139,6 +139,14 @@ def partner_type_label(type_id: str | None) -> str:
     return _partner_type_labels().get(type_id, type_id.replace("_", " "))
 
 
+def without_repeats(results: list) -> list:
+    """A commitment or objective and the passage it was read from often have the same text:
+    the passage is dropped then, and the record carrying the graph facts is kept."""
+    richer = {(r.record.passage_id, r.record.text) for r in results if r.record.record_type != "passage"}
+    return [r for r in results
+            if r.record.record_type != "passage" or (r.record.passage_id, r.record.text) not in richer]
+
+
 def _location(r) -> str:
     return f"p. {r.page}" if r.page else (f"l. {r.line}" if r.line else "")
 

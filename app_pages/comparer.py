@@ -10,7 +10,15 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from app_pages.common import RECORD_TYPES, escape_markdown, result_card, searcher, theme_label, themes
+from app_pages.common import (
+    RECORD_TYPES,
+    escape_markdown,
+    result_card,
+    searcher,
+    theme_label,
+    themes,
+    without_repeats,
+)
 from kg import compare as cmp
 
 st.title("Comparer les territoires")
@@ -18,7 +26,7 @@ s = searcher()
 records = s.index.records
 all_territories = cmp.territories(records)
 chosen = st.multiselect("Territoires (autant que vous voulez)", all_territories, default=all_territories,
-                        key="c_territories")
+                        key="c_territories", placeholder="Choisir…")
 mode = st.radio("Comparer sur", ["une question", "un thème", "un partenaire"], horizontal=True, key="c_mode")
 
 columns: list[cmp.Column] = []
@@ -29,9 +37,10 @@ elif mode == "une question":
     c1, c2 = st.columns([3, 1])
     query = c1.text_input("Question", key="c_query", placeholder="ex. : soutien à la parentalité")
     kinds = c2.multiselect("Éléments", list(RECORD_TYPES), format_func=lambda t: RECORD_TYPES[t] + "s",
-                           key="c_kinds", help="vide : tous")
+                           key="c_kinds", placeholder="Choisir…", help="vide : tous")
     if query.strip():
-        columns = cmp.compare_query(s, query, chosen, k=3, record_types=kinds)
+        columns = [cmp.Column(c.territory, tuple(without_repeats(list(c.results))[:3]), c.note)
+                   for c in cmp.compare_query(s, query, chosen, k=5, record_types=kinds)]
 elif mode == "un thème":
     theme = st.selectbox("Thème", [t["id"] for t in themes()], format_func=theme_label, key="c_theme")
     matrix = cmp.theme_matrix(records, [theme], among=chosen)
@@ -99,7 +108,7 @@ if cells.empty:
     st.info("Choisissez des territoires pour voir la carte.")
 else:
     heat = alt.Chart(cells).mark_rect().encode(
-        x=alt.X("thème:N", sort=None, title=None, axis=alt.Axis(labelAngle=-40, labelLimit=220)),
+        x=alt.X("thème:N", sort=None, title=None, axis=alt.Axis(labelAngle=-35, labelLimit=240, labelOverlap=False)),
         y=alt.Y("territoire:N", title=None),
         color=alt.Color("engagements:Q", scale=alt.Scale(scheme="oranges"), title="engagements"),
         tooltip=["territoire", "thème", "engagements"])

@@ -61,8 +61,8 @@ def partner_rows() -> list[dict]:
 rows = partner_rows()
 territory_names = sorted({pt.nodes[n]["label"] for n, d in pt.nodes(data=True) if d["kind"] == "territory"})
 c1, c2, c3 = st.columns(3)
-types = c1.multiselect("Type de partenaire", sorted({r["type"] for r in rows}), key="p_types")
-where = c2.multiselect("Territoire", territory_names, key="p_territories")
+types = c1.multiselect("Type de partenaire", sorted({r["type"] for r in rows}), key="p_types", placeholder="Choisir…")
+where = c2.multiselect("Territoire", territory_names, key="p_territories", placeholder="Choisir…")
 name = c3.text_input("Nom contient", key="p_name")
 shown = [r for r in rows
          if (not types or r["type"] in types)

@@ -13,6 +13,7 @@ from app_pages.common import (
     searcher,
     theme_label,
     themes,
+    without_repeats,
 )
 
 METHODS = {"hybrid": "hybride (mots + sens)", "bm25": "mots (BM25)", "dense": "sens (vecteurs)"}
@@ -22,22 +23,24 @@ s = searcher()
 records = s.index.records
 docs = documents()
 
+
+
 query = st.text_input("Question ou mots-clés (français ou anglais)", key="query",
                       placeholder="ex. : comment attirer des médecins dans les quartiers ?")
 with st.expander("Filtres", expanded=False):
     c1, c2, c3 = st.columns(3)
-    territory = c1.multiselect("Territoire", sorted({r.territory for r in records if r.territory}), key="f_territory")
+    territory = c1.multiselect("Territoire", sorted({r.territory for r in records if r.territory}), key="f_territory", placeholder="Choisir…")
     generation = c2.multiselect("Génération", sorted({r.generation for r in records if r.generation}),
-                                key="f_generation")
-    record_type = c3.multiselect("Type d'élément", list(RECORD_TYPES), key="f_type",
+                                key="f_generation", placeholder="Choisir…")
+    record_type = c3.multiselect("Type d'élément", list(RECORD_TYPES), key="f_type", placeholder="Choisir…",
                                  format_func=lambda t: RECORD_TYPES[t] + "s")
     c4, c5, c6 = st.columns(3)
-    partner = c4.multiselect("Partenaire", sorted({r.partner for r in records if r.partner}), key="f_partner")
+    partner = c4.multiselect("Partenaire", sorted({r.partner for r in records if r.partner}), key="f_partner", placeholder="Choisir…")
     partner_type = c5.multiselect("Type de partenaire", sorted({r.partner_type for r in records if r.partner_type}),
-                                  format_func=partner_type_label, key="f_partner_type")
-    theme = c6.multiselect("Thème", [t["id"] for t in themes()], format_func=theme_label, key="f_theme")
+                                  format_func=partner_type_label, key="f_partner_type", placeholder="Choisir…")
+    theme = c6.multiselect("Thème", [t["id"] for t in themes()], format_func=theme_label, key="f_theme", placeholder="Choisir…")
     neighbourhood = st.multiselect("Quartier", sorted({n for r in records for n in r.neighbourhoods}),
-                                   key="f_neighbourhood")
+                                   key="f_neighbourhood", placeholder="Choisir…")
     c7, c8 = st.columns(2)
     k = c7.slider("Nombre de résultats", 5, 50, 10, key="f_k")
     method = c8.radio("Méthode", list(METHODS), format_func=METHODS.get, horizontal=True, key="f_method")
@@ -48,7 +51,7 @@ if query.strip():
     filters = Filters(territories=tuple(territory), generations=tuple(generation), partners=tuple(partner),
                       partner_types=tuple(partner_type), themes=tuple(theme),
                       neighbourhoods=tuple(neighbourhood), record_types=tuple(record_type))
-    results = s.search(query, k=k, filters=filters, method=method)
+    results = without_repeats(s.search(query, k=2 * k, filters=filters, method=method))[:k]
     if detect_language(query) == "en":
         st.caption(f"Question en anglais, cherchée comme : « {escape_markdown(translate_query(query))} »")
     st.subheader(f"{len(results)} résultat(s)")

@@ -12,6 +12,68 @@ from pathlib import Path
 from ingest.normalise import fold
 
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~:$=])")
+# Grammar words are not what a reader looks for, so they are never highlighted.
+_STOPWORDS = frozenset(
+    [
+        "les",
+        "des",
+        "une",
+        "pour",
+        "dans",
+        "avec",
+        "sur",
+        "par",
+        "aux",
+        "ses",
+        "son",
+        "sont",
+        "est",
+        "qui",
+        "que",
+        "quoi",
+        "dont",
+        "leur",
+        "leurs",
+        "mais",
+        "ou",
+        "comme",
+        "plus",
+        "cette",
+        "ces",
+        "entre",
+        "vers",
+        "chez",
+        "sans",
+        "sous",
+        "tout",
+        "tous",
+        "toute",
+        "toutes",
+        "comment",
+        "quels",
+        "quelles",
+        "quel",
+        "quelle",
+        "elle",
+        "the",
+        "and",
+        "for",
+        "with",
+        "from",
+        "into",
+        "how",
+        "what",
+        "which",
+        "who",
+        "where",
+        "that",
+        "this",
+        "their",
+        "are",
+        "does",
+        "about",
+    ]
+)
 
 
 def escape_markdown(text: str) -> str:
@@ -21,10 +83,10 @@ def escape_markdown(text: str) -> str:
 def highlight(text: str, query: str, max_chars: int = 700) -> str:
     """Escaped Markdown of `text` with the query's words (accent-insensitive, by prefix) highlighted."""
     text = text if len(text) <= max_chars else text[:max_chars].rsplit(" ", 1)[0] + " …"
-    stems = {fold(w)[:6] for w in re.findall(r"\w{4,}", query)}
+    stems = {fold(w)[:6] for w in re.findall(r"\w{3,}", query) if fold(w) not in _STOPWORDS}
     out = []
     for token in re.split(r"(\w+)", text):
-        if token and re.fullmatch(r"\w+", token) and len(token) >= 4 and fold(token)[:6] in stems:
+        if token and re.fullmatch(r"\w+", token) and len(token) >= 3 and fold(token)[:6] in stems:
             out.append(f":orange-background[{escape_markdown(token)}]")
         else:
             out.append(escape_markdown(token))
@@ -38,8 +100,10 @@ def source_context(path: Path, line: int | None, before: int = 8, after: int = 2
         return "\n".join(lines[: before + after])
     start = max(0, line - 1 - before)
     # The line asked for is marked, so the eye finds it in the surrounding context.
-    return "\n".join(f"{'►' if n + 1 == line else ' '}{n + 1:6} │ {lines[n]}"
-                     for n in range(start, min(len(lines), line - 1 + after)))
+    return "\n".join(
+        f"{'►' if n + 1 == line else ' '}{n + 1:6} │ {lines[n]}"
+        for n in range(start, min(len(lines), line - 1 + after))
+    )
 
 
 def render_pdf_page(path: Path, page: int, zoom: float = 1.6) -> bytes:
