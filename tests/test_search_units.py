@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from hypothesis import given
 from hypothesis import strategies as st
 
-from kg.lexical import analyse
-from kg.search import detect_language, translate_query
+from kg.lexical import LexicalIndex, analyse, query_term_weights, word_forms
+from kg.search import _thesaurus, detect_language, expand_query, translate_query
 from kg.textview import escape_markdown, highlight
 
 
@@ -31,6 +33,52 @@ def test_translation_uses_the_longest_glossary_phrase() -> None:
     assert "familles monoparentales" in out and "mode de garde" in out
     assert "school" not in translate_query("early school leaving")
     assert "décrochage scolaire" in translate_query("early school leaving")
+
+
+def test_thesaurus_turns_everyday_wording_into_terms_of_art() -> None:
+    assert "violences conjugales" in expand_query("femmes frappées par leur compagnon")
+    assert "décrochage scolaire" in expand_query("les jeunes qui lâchent l'école")  # verb form, elision
+    assert "décrochage scolaire" in expand_query("lacher l'ecole")  # typed without accents
+    assert "démographie médicale" in expand_query("comment attirer des médecins ?")
+    assert expand_query("") == ""
+
+
+def test_longer_thesaurus_phrase_wins_over_its_words() -> None:
+    added = expand_query("les jeunes qui lâchent l'école")
+    assert "établissements scolaires" not in added  # the entry of "école" alone gives way
+
+
+def test_every_thesaurus_key_can_match_a_question() -> None:
+    import yaml
+
+    path = Path(__file__).parents[1] / "kg" / "data" / "thesaurus_fr.yaml"
+    keys = yaml.safe_load(path.read_text(encoding="utf-8"))["terms"]
+    assert len(keys) >= 300 and len(_thesaurus()) == len(keys)
+    for key in keys:
+        assert word_forms(str(key)), key  # a key made only of stop words would match every question
+        assert expand_query(str(key)), key
+
+
+def test_word_forms_join_inflections() -> None:
+    (frappees,), (frapper,) = word_forms("frappées"), word_forms("frapper")
+    assert frappees & frapper
+
+
+def test_added_terms_weigh_less_than_typed_ones() -> None:
+    weights = query_term_weights("logement", "habitat indigne logement", 0.5)
+    assert weights[analyse("logement")[0]] == 1.0  # a typed word keeps its weight when also added
+    assert weights[analyse("habitat")[0]] == 0.5
+
+
+def test_expansion_ranks_the_term_of_art_passage_first() -> None:
+    texts = ["Lutter contre les violences conjugales et intrafamiliales.",
+             "Les femmes du quartier participent au conseil citoyen.",
+             "Accueil des jeunes enfants en crèche."]
+    index = LexicalIndex.build(texts)
+    question = "femmes frappées par leur compagnon"
+    assert index.scores(question).argmax() == 1  # the plain words alone find the wrong passage
+    scores = index.scores(question, expand_query(question), 0.5)
+    assert scores.argmax() == 0
 
 
 @given(st.text(max_size=300))
