@@ -2,14 +2,22 @@
 
 Run on the shipped corpus, then on a synthetic national-scale corpus made by recombining the
 corpus passages (sentences shuffled between passages, territory names replaced) up to
-`--scale` passages. Prints a Markdown table.
+`--scale` passages. Prints a Markdown table with the load average (1 min) before and after each
+row, since the machine is shared.
 
     .venv/bin/python benchmarks/bench_search.py --scale 400000
+    .venv/bin/python benchmarks/bench_search.py --data /tmp/benchdata --scale 0   # a build's own records
+
+With `--data`, the shipped row uses the records of that build's index (passages, commitments and
+objectives, as `contrats search` sees them) instead of ingesting the corpus afresh. The built-in
+encoder is built into a temporary folder (never into the project's `data/models`).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import os
 import random
 import resource
 import statistics
@@ -52,6 +60,13 @@ def corpus_records() -> list[IndexRecord]:
     return records
 
 
+def build_records(data_dir: Path) -> list[IndexRecord]:
+    """The records of the current build's index in `data_dir`: what `contrats search` searches."""
+    folder = (data_dir / "current").resolve() / "index"
+    with (folder / "records.jsonl").open(encoding="utf-8") as f:
+        return [IndexRecord.from_json(json.loads(line)) for line in f if line.strip()]
+
+
 def synthetic(records: list[IndexRecord], n: int, seed: int = 7) -> list[IndexRecord]:
     """`n` passages for ~385 renamed territories, each mixing sentences of two real passages."""
     rng = random.Random(seed)
@@ -67,6 +82,7 @@ def synthetic(records: list[IndexRecord], n: int, seed: int = 7) -> list[IndexRe
 
 
 def measure(records: list[IndexRecord], encoder, label: str) -> dict:
+    load_before = os.getloadavg()[0]
     t = time.perf_counter()
     vectors = encoder.encode_passages([r.text for r in records[:20000]])
     encode_rate = min(len(records), 20000) / (time.perf_counter() - t)
@@ -95,17 +111,24 @@ def measure(records: list[IndexRecord], encoder, label: str) -> dict:
         q = statistics.quantiles(values, n=20)
         row[f"{method} p50 ms"] = statistics.median(values)
         row[f"{method} p95 ms"] = q[18]
+    row["load 1m before/after"] = f"{load_before:.1f}/{os.getloadavg()[0]:.1f}"
     return row
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--scale", type=int, default=400_000)
-    parser.add_argument("--models", type=Path, default=ROOT / "data" / "models")
+    parser.add_argument("--data", type=Path, default=None,
+                        help="a data directory with a build: use its index records for the shipped row")
+    parser.add_argument("--models", type=Path, default=None,
+                        help="where to build the built-in encoder (default: a temporary folder)")
     args = parser.parse_args()
-    records = corpus_records()
-    encoder = load_encoder("builtin:fr-word-vectors", args.models, corpus_texts=[r.text for r in records])
-    rows = [measure(records, encoder, "shipped corpus")]
+    records = build_records(args.data) if args.data else corpus_records()
+    with tempfile.TemporaryDirectory() as tmp:
+        encoder = load_encoder("builtin:fr-word-vectors", args.models or Path(tmp),
+                               corpus_texts=[r.text for r in records])
+    label = f"shipped corpus ({'build index records' if args.data else 'passages'})"
+    rows = [measure(records, encoder, label)]
     if args.scale:
         rows.append(measure(synthetic(records, args.scale), encoder, f"synthetic x{args.scale}"))
     keys = list(rows[0])
