@@ -303,6 +303,35 @@ def test_status_from_a_column_title_or_a_status_column(tmp_path):
     }
 
 
+MORE_LISTS = """Les quartiers prioritaires de l'agglomération :
+
+- Beaurains : Les Hauts, Cité Blanche et Le Moulin
+- Saint-Jean – Lens (1 500 habitants)
+
+La ville de Lens est voisine.
+
+Les quartiers de veille active de l'agglomération sont Le Marais, Les Prés et La Gare.
+
+Les habitants des quartiers prioritaires sont nombreux, jeunes et mobiles.
+
+Le contrat accompagne le quartier prioritaire « Les Fleurs » dans son renouvellement.
+
+Quartiers Politique de la Ville :
+
+- 18 communes, 14 quartiers prioritaires, 20 quartiers de veille
+"""
+
+
+def test_lists_by_commune_enumerations_without_colon_and_quoted_names(tmp_path):
+    found = {n.name: (n.communes, n.status) for n in _extract(tmp_path, MORE_LISTS)}
+    assert found == {
+        "Les Hauts": (("Beaurains",), Status.PRIORITY), "Cité Blanche": (("Beaurains",), Status.PRIORITY),
+        "Le Moulin": (("Beaurains",), Status.PRIORITY), "Saint-Jean": (("Lens",), Status.PRIORITY),
+        "Le Marais": ((), Status.VEILLE), "Les Prés": ((), Status.VEILLE), "La Gare": ((), Status.VEILLE),
+        "Les Fleurs": ((), Status.PRIORITY),
+    }
+
+
 # --- reference linking -----------------------------------------------------------------------
 
 REFERENCE_ROWS = """code_qp,lib_qp,insee_reg,lib_reg,insee_dep,lib_dep,insee_com,lib_com,siren_epci,lib_epci\r

@@ -231,7 +231,8 @@ def facility(name: str) -> bool:
 def not_a_name(name: str) -> bool:
     """Sentences and topics ("Les habitants des quartiers") are not neighbourhood names."""
     words = set(re.findall(r"\w+", fold_cut(name)))
-    return len(words) > 12 or bool(words & set(cues()["non_name_words"]))
+    counted = re.search(r"\b\d+\s+quartiers\b", fold_cut(name))  # "14 quartiers prioritaires"
+    return len(words) > 12 or bool(counted) or bool(words & set(cues()["non_name_words"]))
 
 
 def plausible(name: str) -> bool:

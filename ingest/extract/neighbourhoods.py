@@ -54,7 +54,7 @@ _PROSE_QPV = re.compile(
     r"\b(?i:quartier\s+prioritaire|qpv)\s+(?P<article>(?:de la|de l'|du|des|de|d')\s*)?(?P<name>[A-ZÀ-Ý][\w'’-]*"
     r"(?:\s+(?:[A-ZÀ-Ý][\w'’-]*|de|du|des|la|le|l'|d'|[-–/])){0,6})")
 _QUOTED_QUARTIER = re.compile(
-    r"\b(?i:quartiers?|qpv|cités?)\s+(?:(?i:de la|de l'|du|des|de|d')\s*)?«\s*(?P<name>[^»]{2,60}?)\s*»")
+    r"\b(?P<cue>(?i:quartiers?(?:\s+prioritaires?)?|qpv|cités?))\s+(?:(?i:de la|de l'|du|des|de|d')\s*)?«\s*(?P<name>[^»]{2,60}?)\s*»")
 _NAME_COMMUNE = re.compile(  # "du Roy de Blicquy (Crespin)" in running text
     r"(?P<name>[A-ZÀ-Ý][\w'’-]*(?:\s+(?:[A-ZÀ-Ý][\w'’-]*|de|du|des|la|le|les|l'|d'|et|[-–/])){0,6})"
     r"\s*\((?P<commune>[A-ZÀ-Ý][^()]{1,40})\)")
@@ -148,8 +148,7 @@ def _from_lists(passages, lexicon, consumed) -> list[Mention]:
                 break
             if q.id in consumed:
                 continue
-            m = _parse_item(q.text, q, lexicon, stated or Status.PRIORITY, strength)
-            if m is not None:
+            for m in _parse_items(q.text, q, lexicon, stated or Status.PRIORITY, strength):
                 m.promotable = True
                 consumed.add(q.id)
                 out.append(m)
@@ -157,16 +156,19 @@ def _from_lists(passages, lexicon, consumed) -> list[Mention]:
 
 
 def _from_inline_lists(passages, lexicon, consumed) -> list[Mention]:
-    """"Le contrat compte 3 quartiers prioritaires : A (Commune), B et C." in one paragraph."""
+    """"Le contrat compte 3 quartiers prioritaires : A (Commune), B et C." and "Les quartiers
+    prioritaires sont A, B et C." in one paragraph."""
     out: list[Mention] = []
     for p in passages:
         if p.id in consumed or p.kind == BlockKind.TABLE_ROW or len(p.text) > 800:
             continue
-        for colon in re.finditer(r":", p.text):
-            before, after = p.text[:colon.end()], p.text[colon.end():].strip().rstrip(".")
-            if not after or not is_lead_in(before):
+        for cut in re.finditer(r":|\b(?:sont|est|seront|demeurent|restent)\b\s*:?", p.text):
+            before, after = p.text[:cut.end()], p.text[cut.end():].strip()
+            announced = is_lead_in(before) if cut.group(0) == ":" else any(
+                re.search(r, fold_cut(before)[-300:]) for r in cues()["inline_lead_ins"])
+            if not after or not announced:
                 continue
-            after = re.split(r"\.\s", after)[0]  # the enumeration ends with its sentence
+            after = re.split(r"\.(?:\s|$)", after)[0]  # the enumeration ends with its sentence
             items = [i for i in re.split(r"\s*[;,]\s*|\s+et\s+", after) if i.strip()]
             stated = status_in(before[-300:])
             found = [_parse_item(i, p, lexicon, stated or Status.PRIORITY,
@@ -178,9 +180,28 @@ def _from_inline_lists(passages, lexicon, consumed) -> list[Mention]:
     return out
 
 
+def _parse_items(text: str, p: Passage, lexicon, status: Status, strength: int) -> list[Mention]:
+    """A list item naming one neighbourhood, or a commune and its neighbourhoods
+    ("Beaurains : Les Hauts, Cité Blanche et Le Moulin")."""
+    head, colon, tail = clean_name(text).partition(":")
+    names = [n for n in re.split(r"\s*[;,]\s*|\s+et\s+", tail) if n.strip()]
+    # an unknown head is taken for a commune only before several names ("Centre Ville : A - B")
+    several = len(names) > 1 and _commune_like(head, lexicon) and len(head.split()) <= 3
+    if colon and (lexicon.knows(head) or several):
+        found = [_parse_item(n, p, lexicon, status, strength) for n in names]
+        if found and all(found):
+            for m in found:
+                m.communes = m.communes or [head.strip()]
+            lexicon.add(head)
+            return [m for m in found if m is not None]
+    one = _parse_item(text, p, lexicon, status, strength)
+    return [one] if one is not None else []
+
+
 def _parse_item(text: str, p: Passage, lexicon, status: Status, strength: int) -> Mention | None:
     """One neighbourhood written as "Name", "Name (Commune)", "Name à Commune", "Commune : Name"."""
     text = re.sub(r"^(?:la|le|les|l'|l’)\s*(?=[A-ZÀ-Ý0-9])", "", clean_name(text))  # "la Résidence X"
+    text = re.sub(r"\s*\([^()]*\d[^()]*\)\s*$", "", text)  # "(1 500 habitants)", "(2014)"
     if len(text) > 100 or len(re.findall(r"\w+", text)) > 16 or not (text[:1].isupper() or text[:1].isdigit()):
         return None
     communes: list[str] = []
@@ -196,6 +217,9 @@ def _parse_item(text: str, p: Passage, lexicon, status: Status, strength: int) -
         head, _, tail = text.partition(":")
         if lexicon.knows(head):
             communes, text = [head.strip()], tail
+    elif (m := re.match(r"^(?P<name>.{2,90}?)\s+[–—-]\s+(?P<commune>[^–—-]{2,40})$", text)) and lexicon.knows(
+            m.group("commune")):  # "Saint-Jean – Lens" when Lens is a commune of the document
+        communes, text = [m.group("commune").strip()], m.group("name")
     name = strip_prefix(clean_name(text))
     if not plausible(name) or not _capitalised(name):
         return None
@@ -271,8 +295,9 @@ def _from_prose(passages, lexicon, consumed) -> list[Mention]:
                                    STRONG if explicit else WEAK))
         for m in _QUOTED_QUARTIER.finditer(p.text):
             name = clean_name(m.group("name"))
-            if plausible(name):
-                out.append(Mention(name, [], Status.PRIORITY, p, WEAK))
+            explicit = re.search(r"prioritaire|qpv", fold_cut(m.group("cue")))  # "le QPV « X »"
+            if plausible(name) and not lexicon.knows(name):
+                out.append(Mention(name, [], Status.PRIORITY, p, STRONG if explicit else WEAK))
         for m in _NAME_COMMUNE.finditer(p.text):
             if lexicon.knows(m.group("commune")):
                 name = strip_article(clean_name(m.group("name")))
