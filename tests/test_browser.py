@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -32,7 +33,8 @@ def app_url(built):
     env = {**os.environ, "CONTRATS_DATA": str(built.data_dir)}
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", str(ROOT / "search_app.py"), "--server.port", str(port),
-         "--server.headless", "true", "--browser.gatherUsageStats", "false"],
+         "--server.address", "127.0.0.1", "--server.headless", "true", "--server.fileWatcherType", "none",
+         "--browser.gatherUsageStats", "false", "--client.toolbarMode", "viewer"],
         env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"
     try:
@@ -41,7 +43,11 @@ def app_url(built):
                 urllib.request.urlopen(url + "/_stcore/health", timeout=1)
                 break
             except OSError:
+                if proc.poll() is not None:
+                    pytest.fail(f"the app exited with code {proc.returncode}")
                 time.sleep(0.2)
+        else:
+            pytest.fail("the app did not answer its health check within a minute")
         yield url
     finally:
         proc.terminate()
@@ -57,28 +63,45 @@ def page():
             executable_path=CHROMIUM, headless=True,
             args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                   "--disable-component-update", "--disable-sync", "--no-first-run"])
-        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        # Nothing leaves the machine: every request to another host is refused.
+        browser_context = browser.new_context(viewport={"width": 1400, "height": 1000})
+        browser_context.route(re.compile(r"^(?!https?://(127\.0\.0\.1|localhost)[:/]).*"),
+                              lambda route: route.abort())
+        page = browser_context.new_page()
         page.set_default_timeout(90_000)
         yield page
         browser.close()
 
 
 def test_search_then_compare_in_a_real_browser(app_url: str, page, tmp_path: Path) -> None:
-    page.goto(app_url + "/recherche")
-    box = page.get_by_label("Question ou mots-clés (français ou anglais)")
+    from playwright.sync_api import expect
+
+    page.goto(app_url + "/")
+    box = page.get_by_label("Question ou mots-clés (français ou anglais)", exact=True)
     box.fill("accès aux soins et médecins")
     box.press("Enter")
     page.get_by_text("résultat(s)").first.wait_for()
-    assert page.get_by_text("Ouvrir le document à cet endroit").count() > 0
-    page.screenshot(path=str(tmp_path / "recherche.png"), full_page=True)
+    links = page.get_by_text("Ouvrir le document à cet endroit")
+    expect(links).to_have_count(10)  # the default number of results, each with its link
+    highlighted = page.locator("[data-testid=stMarkdownContainer] span[style*=background]")
+    expect(highlighted.first).to_be_visible()
+    assert any("soin" in t.lower() or "accès" in t.lower() for t in highlighted.all_inner_texts())
+    page.screenshot(path=str(tmp_path / "recherche.png"))
+
+    links.first.click()  # the link opens the source at the result's line
+    page.get_by_text("La ligne demandée est marquée").wait_for()
+    assert page.get_by_text("►").count() >= 1
+    page.screenshot(path=str(tmp_path / "document.png"))
 
     page.goto(app_url + "/comparer")
-    question = page.get_by_label("Question")
+    question = page.get_by_label("Question", exact=True)
     question.fill("soutien à la parentalité")
     question.press("Enter")
+    page.get_by_text("Ouvrir le document à cet endroit").first.wait_for()
     page.get_by_text("Engagements par territoire et par thème").wait_for()
-    page.wait_for_timeout(1500)
     for territory in ("CAMVS", "CUA", "CAVM"):
-        assert page.get_by_role("heading", name=territory).count() >= 1
-    page.screenshot(path=str(tmp_path / "comparer.png"), full_page=True)
+        page.get_by_role("heading", name=territory, exact=True).first.wait_for()
+    assert page.get_by_text("Traceback").count() == 0
+    page.screenshot(path=str(tmp_path / "comparer.png"))
     assert (tmp_path / "comparer.png").stat().st_size > 10_000
+    assert (tmp_path / "recherche.png").stat().st_size > 10_000
