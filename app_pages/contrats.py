@@ -23,11 +23,12 @@ with st.expander("Construction des données", expanded=True):
     c2.metric("Triplets", f"{summary['triples']:,}".replace(",", " "))
     conforms = summary.get("shacl_conforms")
     c3.metric("SHACL", "conforme" if conforms else ("non vérifié" if conforms is None else "non conforme"))
-    c4.metric("Construit le", summary["started"][:16].replace("T", " ") + " UTC")
+    c4.metric("Construit le", summary["started"][:10], help="date UTC ; l'heure est sous le tableau")
     st.dataframe(pd.DataFrame([{RECORD_LABELS.get(k, k): v for k, v in summary["records"].items()}]),
                  hide_index=True)
     index = summary.get("index") or {}
-    st.caption(escape_markdown(f"Construction {summary['build_id']} en {summary.get('seconds', 0):.0f} s · index : "
+    st.caption(escape_markdown(f"Construction {summary['build_id']}, commencée le {summary['started'][:10]} à "
+                               f"{summary['started'][11:16]} UTC, en {summary.get('seconds', 0):.0f} s · index : "
                                f"{index.get('count', '?')} éléments, modèle {index.get('model', '?')}"))
     if conforms is False:
         st.text(summary.get("shacl_report", "")[:3000])
@@ -73,7 +74,7 @@ with tabs[0]:
         title = f"{o.get('number') or ''} {o['label']}".strip()
         with st.expander(escape_markdown(title)):
             if o.get("themes"):
-                st.caption("Thèmes : " + ", ".join(theme_label(t) for t in o["themes"]))
+                st.caption("Thèmes : " + ", ".join(escape_markdown(theme_label(t)) for t in o["themes"]))
             if o["objectives"]:
                 st.markdown("\n".join(_outline(o["objectives"])))
             else:

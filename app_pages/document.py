@@ -34,7 +34,7 @@ st.title(escape_markdown(doc.get("title") or doc_id))
 st.caption(escape_markdown(f"{doc.get('territory')} · génération {doc.get('generation')} · "
                            f"{doc['source_format']} · {path.name}"))
 if not path.exists():
-    st.error(f"Le fichier source n'est plus à {path}.")
+    st.error(f"Le fichier source n'est plus à {escape_markdown(str(path))}.")
     st.stop()
 
 from kg.textview import render_pdf_page, source_context  # noqa: E402
