@@ -489,3 +489,23 @@ def test_commune_spellings_of_texts_and_tables_meet():
     assert commune_key("St-Saulve") == commune_key("Saint-Saulve")
     assert commune_key("Condé-sur-Escaut") == commune_key("Condé-sur-l'Escaut")
     assert commune_key("Saint-Denis") != commune_key("Saint-Genis")
+
+
+def test_official_names_written_in_the_text_are_found(tmp_path):
+    """A 2024 contract that names its QPV only in running text: the reference list of its EPCI
+    tells which names to look for; a common name counts only beside its commune."""
+    from ingest.extract.reference_link import official_names_in_text
+
+    csv_path = tmp_path / "qpv.csv"
+    csv_path.write_text(REFERENCE_ROWS, encoding="utf-8")
+    text = ("Les habitants du secteur des Longs Prés-Prés du Paradis se mobilisent.\n\n"
+            "Le centre social du Bois du Quesnoy ouvre en 2025.\n\n"
+            "Le Centre accueille les services municipaux.\n\n"
+            "À Jeumont, le Centre bénéficie du NPNRU.\n")
+    path = tmp_path / "prose.txt"
+    path.write_text(text, encoding="utf-8")
+    document = read_document(path, document_id="prose")
+    hits = official_names_in_text(segment(document), "200043396", None, csv_path)
+    found = {(row.code, spelled) for row, _, spelled in hits}
+    assert found == {("QN05914M", "Longs Prés-Prés du Paradis"), ("QN05912M", "Bois du Quesnoy"),
+                     ("QN05999M", "Centre")}

@@ -78,6 +78,7 @@ def extract_neighbourhoods(document: Document, passages: Sequence[Passage]) -> l
     mentions += _from_inline_lists(passages, lexicon, consumed)
     mentions += _from_short_lines(passages, lexicon, consumed)
     mentions += _from_prose(passages, lexicon, consumed)
+    mentions += _official_names(document, passages)
     if not any(m.strength == STRONG for m in mentions):
         # no table, list or caption: the QPV named as such in running text are all there is
         for m in mentions:
@@ -86,6 +87,24 @@ def extract_neighbourhoods(document: Document, passages: Sequence[Passage]) -> l
     mentions = [m for m in mentions if fold_cut(m.name) not in territory]
     groups = group_mentions(mentions, lexicon)
     return [to_neighbourhood(g, lexicon) for g in groups]
+
+
+def _official_names(document: Document, passages: Sequence[Passage]) -> list[Mention]:
+    """The official names (reference QPV list, 2024) of the EPCI's QPV that the text writes, when
+    the reference table is at hand and the contract belongs to the 2024 generation or later."""
+    from ingest.extract.gazetteer import reference_folder
+    from ingest.extract.reference_link import official_names_in_text
+
+    reference = reference_folder() / "qpv_2024_communes.csv"
+    meta = document.meta
+    if not reference.exists() or (meta.period_start or 9999) < 2024:
+        return []
+    hits = official_names_in_text(passages, meta.siren, meta.territory, reference)
+    out = []
+    for row, p, spelled in hits:
+        name = re.sub(r"\s*\(\s*\d*\s*$", "", clean_name(spelled))  # "Quartier Épinette (7"
+        out.append(Mention(name or row.name, [row.commune], Status.PRIORITY, p, STRONG))
+    return out
 
 
 def _trim_connectors(name: str) -> str:

@@ -22,7 +22,8 @@ from pathlib import Path
 from rapidfuzz import fuzz
 
 from ingest.extract.neighbourhood_text import key_of, tokens
-from ingest.model import Neighbourhood, Status, Territory
+from ingest.model import Neighbourhood, Passage, Status, Territory
+from ingest.normalise import fold
 
 # Scores (0-100) on comparison keys: with a shared commune a close spelling is enough; without
 # any commune in the text the name alone must be nearly identical.
@@ -176,3 +177,63 @@ def link_neighbourhoods(neighbourhoods: Sequence[Neighbourhood], territory: Terr
             messages.append(f"reference QPV {r.code} {r.name!r} ({r.commune}) is not mentioned "
                             "in the document")
     return out, messages
+
+
+# --- official names found in the text ---------------------------------------------------------
+
+MIN_NAME_SCORE = 90  # partial match of an official name inside a passage (0-100)
+
+
+def official_names_in_text(passages: Sequence[Passage], siren: str | None, epci_name: str | None,
+                           reference_csv: Path) -> list[tuple[ReferenceQpv, Passage, str]]:
+    """Where the text writes the official name of one of its EPCI's QPV (2024 list): each hit as
+    (reference QPV, passage, the name as the text spells it). A short or common official name
+    ("Centre Ville", "Gare") counts only next to its commune or a word like "quartier"."""
+    rows = epci_rows(load_reference(Path(reference_csv)), Territory(epci_name or "", siren=siren))
+    hits: list[tuple[ReferenceQpv, Passage, str]] = []
+    for row in rows:
+        official = " ".join(tokens(row.name))
+        key = key_of(row.name, [row.commune]).split()
+        if not key:
+            continue
+        common = len(" ".join(key)) < 8 or len(key) < 2
+        commune = " ".join(tokens(row.commune))
+        for p in passages:
+            text, where = _normalised(p.text[:3000])
+            if max(key, key=len) not in text.split():  # its most telling word, quickly
+                continue
+            found = fuzz.partial_ratio_alignment(official, text, score_cutoff=MIN_NAME_SCORE)
+            if found is None and common:
+                continue
+            if found is None:  # the text may write fewer words than the official name
+                found = fuzz.partial_ratio_alignment(" ".join(key), text, score_cutoff=100)
+                if found is None:
+                    continue
+            if common and commune not in text:
+                continue
+            start, end = _whole_words(text, found.dest_start, found.dest_end)
+            spelled = p.text[where[start]:where[end - 1] + 1].strip(" ,;:.(")
+            hits.append((row, p, spelled or row.name))
+    return hits
+
+
+def _normalised(text: str) -> tuple[str, list[int]]:
+    """Folded words joined by single spaces, and each character's index in `text`."""
+    out: list[str] = []
+    where: list[int] = []
+    for m in re.finditer(r"\w+", text):
+        folded = fold(m.group())
+        if out:
+            out.append(" ")
+            where.append(m.start())
+        out.append(folded)
+        where.extend(m.start() + min(i, len(m.group()) - 1) for i in range(len(folded)))
+    return "".join(out), where
+
+
+def _whole_words(text: str, start: int, end: int) -> tuple[int, int]:
+    while start > 0 and text[start - 1] != " ":
+        start -= 1
+    while end < len(text) and text[end] != " ":
+        end += 1
+    return start, end
