@@ -191,6 +191,8 @@ def official_names_in_text(passages: Sequence[Passage], siren: str | None, epci_
     ("Centre Ville", "Gare") counts only next to its commune or a word like "quartier"."""
     rows = epci_rows(load_reference(Path(reference_csv)), Territory(epci_name or "", siren=siren))
     hits: list[tuple[ReferenceQpv, Passage, str]] = []
+    normalised = [(p, *_normalised(p.text[:3000])) for p in passages] if rows else []
+    words = [set(text.split()) for _, text, _ in normalised]
     for row in rows:
         official = " ".join(tokens(row.name))
         key = key_of(row.name, [row.commune]).split()
@@ -198,9 +200,9 @@ def official_names_in_text(passages: Sequence[Passage], siren: str | None, epci_
             continue
         common = len(" ".join(key)) < 8 or len(key) < 2
         commune = " ".join(tokens(row.commune))
-        for p in passages:
-            text, where = _normalised(p.text[:3000])
-            if max(key, key=len) not in text.split():  # its most telling word, quickly
+        telling = max(key, key=len)  # its most telling word, to skip passages quickly
+        for (p, text, where), passage_words in zip(normalised, words, strict=True):
+            if telling not in passage_words:
                 continue
             found = fuzz.partial_ratio_alignment(official, text, score_cutoff=MIN_NAME_SCORE)
             if found is None and common:
