@@ -1,7 +1,8 @@
 """The Streamlit app on real built data, page by page, with real interactions (AppTest).
 
 Every page runs on the `built` fixture (the shipped corpus built once per session); the pages
-read it through CONTRATS_DATA, as they do when started by `contrats app`.
+read it through CONTRATS_DATA, as they do when started by `contrats app`. Those tests are slow;
+the few at the end check how document text is shown (kg.textview) and need no build.
 """
 
 from __future__ import annotations
@@ -15,7 +16,6 @@ from streamlit.testing.v1 import AppTest
 
 ROOT = Path(__file__).resolve().parent.parent
 APP = str(ROOT / "search_app.py")
-pytestmark = pytest.mark.slow
 
 
 @pytest.fixture
@@ -44,6 +44,7 @@ def _texts(at: AppTest) -> str:
 
 # ------------------------------------------------------------------------------------------ Recherche
 
+@pytest.mark.slow
 def test_search_highlights_terms_and_links_each_result_to_its_place(app: AppTest) -> None:
     app.text_input(key="query").input("accès aux soins médecins").run()
     assert not app.exception
@@ -57,6 +58,7 @@ def test_search_highlights_terms_and_links_each_result_to_its_place(app: AppTest
     assert all("doc=" in link.proto.page or link.proto.query_string for link in links)
 
 
+@pytest.mark.slow
 def test_every_filter_narrows_the_results(app: AppTest) -> None:
     app.text_input(key="query").input("emploi des jeunes").run()
     territories = app.multiselect(key="f_territory").options
@@ -94,6 +96,7 @@ def test_every_filter_narrows_the_results(app: AppTest) -> None:
     assert all("Quartiers" in f for f in facts)
 
 
+@pytest.mark.slow
 def test_partner_filter_and_graph_facts(app: AppTest) -> None:
     partners = app.multiselect(key="f_partner").options
     caf = next(p for p in partners if p.lower().startswith("caf"))
@@ -103,12 +106,14 @@ def test_partner_filter_and_graph_facts(app: AppTest) -> None:
     assert facts and all(caf.split()[0] in f for f in facts)
 
 
+@pytest.mark.slow
 def test_english_query_is_translated(app: AppTest) -> None:
     app.text_input(key="query").input("school dropout prevention").run()
     assert not app.exception
     assert any("cherchée comme" in c.value for c in app.caption)
 
 
+@pytest.mark.slow
 def test_document_text_is_never_raw_html(app: AppTest) -> None:
     app.text_input(key="query").input("<script>alert(1)</script> logement").run()
     assert not app.exception
@@ -121,6 +126,7 @@ def test_document_text_is_never_raw_html(app: AppTest) -> None:
 
 # ------------------------------------------------------------------------------------------ Document
 
+@pytest.mark.slow
 def test_document_page_opens_at_the_linked_line(app: AppTest) -> None:
     app.query_params["doc"] = "arras-2024"
     app.query_params["line"] = "120"
@@ -133,6 +139,7 @@ def test_document_page_opens_at_the_linked_line(app: AppTest) -> None:
 
 # ------------------------------------------------------------------------------------------ Comparer
 
+@pytest.mark.slow
 def test_compare_a_question_has_one_column_per_territory(app: AppTest) -> None:
     _open(app, "comparer")
     chosen = app.multiselect(key="c_territories").value
@@ -144,6 +151,7 @@ def test_compare_a_question_has_one_column_per_territory(app: AppTest) -> None:
     assert app.get("vega_lite_chart"), "no territory x theme heatmap"
 
 
+@pytest.mark.slow
 def test_compare_two_territories_only(app: AppTest) -> None:
     _open(app, "comparer")
     chosen = app.multiselect(key="c_territories").value[:2]
@@ -153,6 +161,7 @@ def test_compare_two_territories_only(app: AppTest) -> None:
     assert [h for h in headers if h in app.multiselect(key="c_territories").options] == chosen
 
 
+@pytest.mark.slow
 def test_compare_says_nothing_found(app: AppTest) -> None:
     _open(app, "comparer")
     app.text_input(key="c_query").input("zxqwv kayak polaire").run()
@@ -161,6 +170,7 @@ def test_compare_says_nothing_found(app: AppTest) -> None:
     assert sum("Rien trouvé" in w.value for w in app.warning) == len(chosen)
 
 
+@pytest.mark.slow
 def test_compare_by_theme_and_by_partner(app: AppTest) -> None:
     _open(app, "comparer")
     app.radio(key="c_mode").set_value("un thème").run()
@@ -178,6 +188,7 @@ def test_compare_by_theme_and_by_partner(app: AppTest) -> None:
     assert facts and all(partner.split()[0] in f for f in facts)
 
 
+@pytest.mark.slow
 def test_similar_commitments_elsewhere(app: AppTest) -> None:
     _open(app, "comparer")
     app.radio(key="c_mode").set_value("un thème").run()
@@ -194,6 +205,7 @@ def test_similar_commitments_elsewhere(app: AppTest) -> None:
 
 # ------------------------------------------------------------------------------------------ Partenaires
 
+@pytest.mark.slow
 def test_partners_page_lists_partners_and_draws_the_network(app: AppTest) -> None:
     _open(app, "partenaires")
     table = app.dataframe[0].value
@@ -225,6 +237,7 @@ def _node_count(at: AppTest) -> int:
 
 # ------------------------------------------------------------------------------------------ SPARQL
 
+@pytest.mark.slow
 def test_sparql_page_runs_a_saved_query_with_a_parameter(app: AppTest) -> None:
     _open(app, "sparql")
     assert app.text_area(key="s_query").value.strip(), "editor not preloaded"
@@ -245,6 +258,7 @@ def test_sparql_page_runs_a_saved_query_with_a_parameter(app: AppTest) -> None:
     assert all("caf" in name.lower() for name in frame["partnerName"])
 
 
+@pytest.mark.slow
 def test_sparql_page_shows_syntax_errors_plainly(app: AppTest) -> None:
     _open(app, "sparql")
     app.text_area(key="s_query").input("SELECT ?x WHERE { ?x").run()
@@ -254,6 +268,7 @@ def test_sparql_page_shows_syntax_errors_plainly(app: AppTest) -> None:
     assert "Erreur dans la requête" in app.code[0].value
 
 
+@pytest.mark.slow
 def test_sparql_page_shows_a_timeout_plainly(app: AppTest) -> None:
     _open(app, "sparql")
     app.text_area(key="s_query").input("SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }").run()
@@ -268,6 +283,7 @@ def test_sparql_page_shows_a_timeout_plainly(app: AppTest) -> None:
 
 # ------------------------------------------------------------------------------------------ Contrats
 
+@pytest.mark.slow
 def test_contracts_page_outline_neighbourhoods_signatories_and_build(app: AppTest, built) -> None:
     _open(app, "contrats")
     assert {m.label for m in app.metric} >= {"Documents", "Triplets", "SHACL", "Construit le"}
@@ -293,9 +309,42 @@ def test_contracts_page_outline_neighbourhoods_signatories_and_build(app: AppTes
 
 # ------------------------------------------------------------------------------------------ no build
 
+@pytest.mark.slow
 def test_no_build_says_which_command(tmp_path: Path, monkeypatch) -> None:
     monkeypatch.setenv("CONTRATS_DATA", str(tmp_path / "empty"))
     at = AppTest.from_file(APP, default_timeout=60)
     at.run()
     assert not at.exception
     assert any("contrats build" in w.value for w in at.warning)
+
+
+# ------------------------------------------------------------------------------------------ text shown safely (fast)
+
+def test_document_text_is_escaped_before_markdown() -> None:
+    from kg.textview import escape_markdown
+
+    shown = escape_markdown("<img src=x onerror=alert(1)> [lien](javascript:alert(1)) **gras** $x$")
+    # every character Markdown or HTML would act on is preceded by a backslash
+    assert not re.search(r"(?<!\\)[<>\[\]()*$]", shown), shown
+
+
+def test_highlight_marks_query_words_not_grammar_words() -> None:
+    from kg.textview import highlight
+
+    shown = highlight("La CAF soutient la parentalité pour les familles <b>", "soutien de la CAF pour la parentalité")
+    assert ":orange-background[CAF]" in shown
+    assert ":orange-background[soutient]" in shown  # same stem
+    assert ":orange-background[parentalité]" in shown
+    assert "pour" in shown and ":orange-background[pour]" not in shown
+    assert "\\<b\\>" in shown
+
+
+def test_source_context_marks_the_line_asked_for(tmp_path: Path) -> None:
+    from kg.textview import source_context
+
+    source = tmp_path / "contrat.txt"
+    source.write_text("\n".join(f"ligne {n}" for n in range(1, 101)), encoding="utf-8")
+    shown = source_context(source, 50).splitlines()
+    marked = [line for line in shown if line.startswith("►")]
+    assert marked == ["►    50 │ ligne 50"]
+    assert shown[0].endswith("ligne 42")
