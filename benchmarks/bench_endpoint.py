@@ -1,7 +1,10 @@
 """Bounded load test of `contrats serve` on loopback: N concurrent clients for T seconds.
 
-Each client runs the saved queries (kg/queries/*.rq, with their default bindings) in turn
-against the SPARQL endpoint of the current build. Stops by itself; loopback only.
+Starts `contrats serve` (the real command, in its own process) on a free loopback port over the
+current build of `--data`, waits for /health, then runs N client threads for T seconds: each
+client posts the saved queries (kg/queries/*.rq, default bindings) in turn, one request at a time
+(closed loop), and the server is stopped. Stops by itself; loopback only. Errors are counted by
+HTTP status or exception; the load average before and after is printed.
 
     .venv/bin/python benchmarks/bench_endpoint.py --data data --clients 50 --seconds 60
 """
@@ -9,11 +12,16 @@ against the SPARQL endpoint of the current build. Stops by itself; loopback only
 from __future__ import annotations
 
 import argparse
+import collections
+import os
+import signal
 import socket
 import statistics
+import subprocess
 import sys
 import threading
 import time
+import urllib.error
 import urllib.parse
 import urllib.request
 from pathlib import Path
@@ -21,10 +29,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-import uvicorn  # noqa: E402
-
 from kg.build import current_build  # noqa: E402
-from kg.serve import _examples, create_app  # noqa: E402
+from kg.serve import _examples  # noqa: E402
 
 
 def _free_port() -> int:
@@ -38,32 +44,52 @@ def main() -> None:
     parser.add_argument("--data", type=Path, default=ROOT / "data")
     parser.add_argument("--clients", type=int, default=50)
     parser.add_argument("--seconds", type=float, default=60)
-    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--workers", type=int, default=None, help="`contrats serve --workers` (default: its own)")
+    parser.add_argument("--timeout", type=float, default=None, help="`contrats serve --timeout` (default: its own)")
     args = parser.parse_args()
 
-    build = current_build(args.data)
-    app = create_app(build, timeout=30, workers=args.workers)
+    build = current_build(args.data)  # fails early, with the command to run, when there is no build
     port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="error"))
-    threading.Thread(target=server.run, daemon=True).start()
-    base = f"http://127.0.0.1:{port}"
-    for _ in range(300):
+    command = [str(ROOT / ".venv" / "bin" / "contrats"), "serve", "--data", str(args.data),
+               "--host", "127.0.0.1", "--port", str(port)]
+    if args.workers:
+        command += ["--workers", str(args.workers)]
+    if args.timeout:
+        command += ["--timeout", str(args.timeout)]
+    server = subprocess.Popen(command, cwd=ROOT, start_new_session=True)
+    try:
+        _run(args, build, f"http://127.0.0.1:{port}", server)
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        try:
+            server.wait(20)
+        except subprocess.TimeoutExpired:
+            os.killpg(server.pid, signal.SIGKILL)
+
+
+def _run(args: argparse.Namespace, build: Path, base: str, server: subprocess.Popen) -> None:
+    for _ in range(1200):
+        if server.poll() is not None:
+            sys.exit(f"`contrats serve` exited with {server.returncode}")
         try:
             urllib.request.urlopen(base + "/health", timeout=1)
             break
         except OSError:
             time.sleep(0.1)
+    load_before = os.getloadavg()[0]
 
     queries = [text for _, text in _examples()]
     latencies: list[float] = []
-    errors: list[str] = []
+    errors: collections.Counter[str] = collections.Counter()
+    per_query: dict[int, list[float]] = collections.defaultdict(list)
     lock = threading.Lock()
     stop_at = time.monotonic() + args.seconds
 
     def client(n: int) -> None:
         i = n
         while time.monotonic() < stop_at:
-            q = queries[i % len(queries)]
+            which = i % len(queries)
+            q = queries[which]
             i += 1
             t = time.perf_counter()
             try:
@@ -73,9 +99,13 @@ def main() -> None:
                     r.read()
                 with lock:
                     latencies.append((time.perf_counter() - t) * 1000)
+                    per_query[which].append(latencies[-1])
+            except urllib.error.HTTPError as e:
+                with lock:
+                    errors[f"HTTP {e.code}: {e.read()[:200].decode(errors='replace')}"] += 1
             except Exception as e:
                 with lock:
-                    errors.append(f"{type(e).__name__}: {e}")
+                    errors[f"{type(e).__name__}: {e}"] += 1
 
     threads = [threading.Thread(target=client, args=(n,)) for n in range(args.clients)]
     started = time.monotonic()
@@ -84,14 +114,24 @@ def main() -> None:
     for t in threads:
         t.join()
     elapsed = time.monotonic() - started
-    server.should_exit = True
     q = statistics.quantiles(latencies, n=20) if len(latencies) > 1 else [0] * 19
+    print(f"build {build.name}; load average (1 min) {load_before:.1f} before, {os.getloadavg()[0]:.1f} after\n")
     print("| clients | seconds | saved queries | requests | throughput req/s | p50 ms | p95 ms | errors |")
     print("|---|---|---|---|---|---|---|---|")
     print(f"| {args.clients} | {elapsed:.0f} | {len(queries)} | {len(latencies)} | {len(latencies) / elapsed:.1f} | "
-          f"{statistics.median(latencies):.0f} | {q[18]:.0f} | {len(errors)} |")
+          f"{statistics.median(latencies):.0f} | {q[18]:.0f} | {sum(errors.values())} |")
+    titles = [title.removeprefix("title:").strip() for title, _ in _examples()]
+    print("\n| saved query | answered | p50 ms | p95 ms |")
+    print("|---|---|---|---|")
+    for which, title in enumerate(titles):
+        values = per_query.get(which, [])
+        if len(values) > 1:
+            qq = statistics.quantiles(values, n=20)
+            print(f"| {title} | {len(values)} | {statistics.median(values):.0f} | {qq[18]:.0f} |")
+        else:
+            print(f"| {title} | {len(values)} | | |")
     if errors:
-        print("\nfirst errors:", *sorted(set(errors))[:5], sep="\n- ")
+        print("\nerrors:", *(f"{n} × {e}" for e, n in errors.most_common(5)), sep="\n- ")
 
 
 if __name__ == "__main__":
