@@ -309,13 +309,14 @@ def test_contracts_page_outline_neighbourhoods_signatories_and_build(app: AppTes
 
 # ------------------------------------------------------------------------------------------ no build
 
-@pytest.mark.slow
-def test_no_build_says_which_command(tmp_path: Path, monkeypatch) -> None:
+def test_no_build_says_which_command_on_every_page(tmp_path: Path, monkeypatch) -> None:
     monkeypatch.setenv("CONTRATS_DATA", str(tmp_path / "empty"))
     at = AppTest.from_file(APP, default_timeout=60)
     at.run()
-    assert not at.exception
-    assert any("contrats build" in w.value for w in at.warning)
+    for page in ("recherche", "comparer", "partenaires", "sparql", "contrats", "document"):
+        at.switch_page(f"app_pages/{page}.py").run()
+        assert not at.exception, (page, at.exception)
+        assert any("contrats build" in w.value for w in at.warning), page
 
 
 # ------------------------------------------------------------------------------------------ text shown safely (fast)
