@@ -509,3 +509,18 @@ def test_official_names_written_in_the_text_are_found(tmp_path):
     found = {(row.code, spelled) for row, _, spelled in hits}
     assert found == {("QN05914M", "Longs Prés-Prés du Paradis"), ("QN05912M", "Bois du Quesnoy"),
                      ("QN05999M", "Centre")}
+
+
+def test_one_part_of_a_composite_official_name_counts_beside_its_commune(tmp_path):
+    from ingest.extract.reference_link import official_names_in_text
+
+    csv_path = tmp_path / "qpv.csv"
+    csv_path.write_text(REFERENCE_ROWS.splitlines()[0] + "\r\n" + (
+        "QN05910M,Les Explorateurs - Place Du 8 Mai 1945 - La Flamenne,32,Hauts-de-France,59,Nord,"
+        "59225,Feignies,200043396,Communauté d'agglomération Maubeuge Val de Sambre\r\n"), encoding="utf-8")
+    path = tmp_path / "parts.txt"
+    path.write_text("À Feignies, le secteur de La Flamenne sera rénové.\n\n"
+                    "La Flamenne est aussi le nom d'une association.\n", encoding="utf-8")
+    document = read_document(path, document_id="parts")
+    hits = official_names_in_text(segment(document), "200043396", None, csv_path)
+    assert [(row.code, p.line_start, spelled) for row, p, spelled in hits] == [("QN05910M", 1, None)]

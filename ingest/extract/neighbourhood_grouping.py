@@ -31,6 +31,8 @@ class Mention:
     strength: int = STRONG
     raw_code: str | None = None
     promotable: bool = False  # named as a QPV in running text: strong if nothing stronger exists
+    official: int = 0  # 1: an official name (reference list) written in the text; 2: only some
+    # of its words are, and the name is the reference's wording (not a spelling of the text)
 
 
 @dataclass
@@ -115,9 +117,10 @@ def group_mentions(mentions: list[Mention], lexicon: CommuneLexicon) -> list[Gro
 
 
 def to_neighbourhood(group: Group, lexicon: CommuneLexicon) -> Neighbourhood:
-    first = group.mentions[0]
+    # the text's own listing names a neighbourhood before the reference list's wording does
+    first = next((m for m in group.mentions if not m.official), group.mentions[0])
     names: dict[str, str] = {}
-    for m in group.mentions:
+    for m in (m for m in group.mentions if m.official < 2 or m is first):
         names.setdefault(" ".join(re.findall(r"\w+", fold_cut(m.name))), m.name)
     communes = list(dict.fromkeys(lexicon.display(c) for m in group.mentions for c in m.communes))
     code = None

@@ -102,8 +102,9 @@ def _official_names(document: Document, passages: Sequence[Passage]) -> list[Men
     hits = official_names_in_text(passages, meta.siren, meta.territory, reference)
     out = []
     for row, p, spelled in hits:
-        name = re.sub(r"\s*\(\s*\d*\s*$", "", clean_name(spelled))  # "Quartier Épinette (7"
-        out.append(Mention(name or row.name, [row.commune], Status.PRIORITY, p, STRONG))
+        name = re.sub(r"\s*\(\s*\d*\s*$", "", clean_name(spelled or row.name))  # "Épinette (7"
+        out.append(Mention(name or row.name, [row.commune], Status.PRIORITY, p, STRONG,
+                           official=1 if spelled else 2))
     return out
 
 

@@ -185,38 +185,47 @@ MIN_NAME_SCORE = 90  # partial match of an official name inside a passage (0-100
 
 
 def official_names_in_text(passages: Sequence[Passage], siren: str | None, epci_name: str | None,
-                           reference_csv: Path) -> list[tuple[ReferenceQpv, Passage, str]]:
+                           reference_csv: Path) -> list[tuple[ReferenceQpv, Passage, str | None]]:
     """Where the text writes the official name of one of its EPCI's QPV (2024 list): each hit as
-    (reference QPV, passage, the name as the text spells it). A short or common official name
-    ("Centre Ville", "Gare") counts only next to its commune or a word like "quartier"."""
+    (reference QPV, passage, the name as the text spells it, or None when the text writes only
+    some of its words). A short or common official name
+    ("Centre Ville", "Gare"), or one part of a composite name ("A - B - C"), counts only in a
+    passage that names its commune."""
     rows = epci_rows(load_reference(Path(reference_csv)), Territory(epci_name or "", siren=siren))
-    hits: list[tuple[ReferenceQpv, Passage, str]] = []
+    hits: list[tuple[ReferenceQpv, Passage, str | None]] = []
     normalised = [(p, *_normalised(p.text[:3000])) for p in passages] if rows else []
     words = [set(text.split()) for _, text, _ in normalised]
     for row in rows:
-        official = " ".join(tokens(row.name))
-        key = key_of(row.name, [row.commune]).split()
-        if not key:
-            continue
-        common = len(" ".join(key)) < 8 or len(key) < 2
         commune = " ".join(tokens(row.commune))
-        telling = max(key, key=len)  # its most telling word, to skip passages quickly
-        for (p, text, where), passage_words in zip(normalised, words, strict=True):
-            if telling not in passage_words:
-                continue
-            found = fuzz.partial_ratio_alignment(official, text, score_cutoff=MIN_NAME_SCORE)
-            if found is None and common:
-                continue
-            if found is None:  # the text may write fewer words than the official name
-                found = fuzz.partial_ratio_alignment(" ".join(key), text, score_cutoff=100)
+        for k, (pattern, cutoff, needs_commune) in enumerate(_patterns(row)):
+            telling = max(key_of(pattern, [row.commune]).split(), key=len)  # to skip passages fast
+            for (p, text, where), passage_words in zip(normalised, words, strict=True):
+                if telling not in passage_words or (needs_commune and commune not in text):
+                    continue
+                found = fuzz.partial_ratio_alignment(pattern, text, score_cutoff=cutoff)
                 if found is None:
                     continue
-            if common and commune not in text:
-                continue
-            start, end = _whole_words(text, found.dest_start, found.dest_end)
-            spelled = p.text[where[start]:where[end - 1] + 1].strip(" ,;:.(")
-            hits.append((row, p, spelled or row.name))
+                start, end = _whole_words(text, found.dest_start, found.dest_end)
+                spelled = p.text[where[start]:where[end - 1] + 1].strip(" ,;:.(")
+                hits.append((row, p, (spelled or row.name) if k == 0 else None))
+            if any(hit[0] is row for hit in hits):
+                break  # the fullest form found is enough
     return hits
+
+
+def _patterns(row: ReferenceQpv) -> list[tuple[str, float, bool]]:
+    """(normalised text to look for, minimal score, whether the commune must be in the passage),
+    fullest first: the official name, its telling words, each part of a composite name."""
+    key = key_of(row.name, [row.commune])
+    if not key:
+        return []
+    common = len(key) < 8 or len(key.split()) < 2
+    patterns = [(" ".join(tokens(row.name)), MIN_NAME_SCORE, common), (key, 100, common)]
+    parts = [part for part in re.split(r"\s[-–—/]\s|/|,", row.name) if part.strip()]
+    if len(parts) > 1:
+        patterns += [(" ".join(tokens(part)), 100, True) for part in parts
+                     if len(key_of(part, [row.commune])) >= 6]
+    return patterns
 
 
 def _normalised(text: str) -> tuple[str, list[int]]:
