@@ -17,6 +17,7 @@ import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 
 import numpy as np
@@ -29,7 +30,24 @@ _PREFIXES = {"e5": ("query: ", "passage: ")}
 IDF_POWER = 1.0
 
 
+@cache
 def french_stop_words() -> frozenset[str]:
+    """spaCy's French stop words, read from its data file without importing spaCy.
+
+    Importing spaCy takes seconds (it compiles the tokenizer exceptions of the language), and a
+    search from the command line needs only this list.
+    """
+    import ast
+    import importlib.util
+
+    spec = importlib.util.find_spec("spacy")  # locates the package without running it
+    path = Path(spec.submodule_search_locations[0]) / "lang" / "fr" / "stop_words.py" if spec else None
+    if path is not None and path.exists():
+        source = ast.parse(path.read_text(encoding="utf-8"))
+        words = [node.value for node in ast.walk(source)
+                 if isinstance(node, ast.Constant) and isinstance(node.value, str)]
+        if words:
+            return frozenset(w.lower() for text in words for w in text.split())
     from spacy.lang.fr.stop_words import STOP_WORDS
 
     return frozenset(w.lower() for w in STOP_WORDS)
