@@ -332,6 +332,24 @@ def test_lists_by_commune_enumerations_without_colon_and_quoted_names(tmp_path):
     }
 
 
+TITLED_LISTS = """Les territoires de vulnérabilité
+
+- Les Hauts (Beaurains)
+- Cité Blanche
+
+Les quartiers prioritaires
+
+- Des logements sociaux anciens
+- Une population jeune
+"""
+
+
+def test_a_status_title_above_a_list_of_names(tmp_path):
+    found = {n.name: (n.communes, n.status) for n in _extract(tmp_path, TITLED_LISTS)}
+    assert found == {"Les Hauts": (("Beaurains",), Status.VULNERABILITE),
+                     "Cité Blanche": ((), Status.VULNERABILITE)}
+
+
 # --- reference linking -----------------------------------------------------------------------
 
 REFERENCE_ROWS = """code_qp,lib_qp,insee_reg,lib_reg,insee_dep,lib_dep,insee_com,lib_com,siren_epci,lib_epci\r

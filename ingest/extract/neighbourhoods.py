@@ -159,20 +159,38 @@ def _from_lists(passages, lexicon, consumed) -> list[Mention]:
     """List items after a lead-in such as "Les quartiers prioritaires sont les suivants :"."""
     out: list[Mention] = []
     for i, p in enumerate(passages):
-        if p.kind == BlockKind.TABLE_ROW or not is_lead_in(p.text):
+        # a title such as "Les territoires de vulnérabilité" right above a list is a lead-in too,
+        # but then only items written like names ("Les Hauts", not "Des logements anciens") count
+        titled = p.kind != BlockKind.LIST_ITEM and not p.text.endswith(".") and _status_title(p.text)
+        if p.kind == BlockKind.TABLE_ROW or not (is_lead_in(p.text) or titled):
             continue
         stated = status_in(p.text[-300:])
         strength = STRONG if stated is not None else WEAK
         for q in passages[i + 1:i + 40]:
             if q.kind != BlockKind.LIST_ITEM:
                 break
-            if q.id in consumed:
+            if q.id in consumed or (titled and not is_lead_in(p.text) and not _name_like(q.text)):
                 continue
             for m in _parse_items(q.text, q, lexicon, stated or Status.PRIORITY, strength):
                 m.promotable = True
                 consumed.add(q.id)
                 out.append(m)
     return out
+
+
+def _status_title(text: str) -> bool:
+    """A short title naming a kind of neighbourhood: "Quartiers de veille active"."""
+    return len(text) <= 80 and any(re.match(r, fold_cut(text) + " :") for r in cues()["list_lead_ins"])
+
+
+def _name_like(text: str) -> bool:
+    """Short, and capitalised past a leading article: "Les Hauts", "Cité Blanche (Anzin)"."""
+    words = clean_name(text).split()
+    if not words or len(words) > 8:
+        return False
+    if fold_cut(words[0]) in {"le", "la", "les", "l", "un", "une", "des", "du", "de"} and len(words) > 1:
+        return words[1][:1].isupper() or words[1][:1].isdigit()
+    return words[0][:1].isupper() or words[0][:1].isdigit()
 
 
 def _from_inline_lists(passages, lexicon, consumed) -> list[Mention]:
