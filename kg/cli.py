@@ -382,9 +382,11 @@ def sparql(query, data_dir, fmt, binds, list_queries) -> None:
             _fail("give a QUERY, a FILE.rq or a saved query name")
         return
     saved = find_saved_query(query) if len(query) < 100 and "{" not in query else None
-    if saved is None and query.endswith(".rq") and Path(query).is_file():
+    if saved is None and query.endswith(".rq"):
         from kg.queries import parse_query_file
 
+        if not Path(query).is_file():
+            _fail(f"no such query file: {query}")
         saved = parse_query_file(Path(query))
     text = saved.text if saved else query
     bindings = _parse_bindings(binds)
