@@ -17,7 +17,8 @@ from typing import Any
 
 _SIREN = re.compile(r"^\d{9}$")
 _INSEE_COMMUNE = re.compile(r"^(\d{5}|2[AB]\d{3})$")
-_QPV = re.compile(r"^Q[NP]\d{5}[A-Z]$")
+# 2024 list: QN/QP + 5 digits + a letter; 2015 list: QP + 6 digits (department + rank).
+_QPV = re.compile(r"^(Q[NP]\d{5}[A-Z]|QP\d{6})$")
 _CONTRACT = re.compile(r"^(CN|CV)[0-9A-Z]+$")
 
 
@@ -45,7 +46,8 @@ def insee_commune(value: str | None) -> str | None:
 
 
 def qpv_code(value: str | None) -> str | None:
-    """A QPV code: QN (metropolitan) or QP (overseas), 5 digits, a letter."""
+    """A QPV code: QN (metropolitan) or QP (overseas), 5 digits, a letter (2024 list), or the
+    2015 list's QP + 6 digits."""
     return _check(_QPV, value, "QPV code")
 
 

@@ -329,9 +329,11 @@ def app(data_dir, port, headless) -> None:
     env = {**os.environ, "CONTRATS_DATA": str(settings.data_dir.resolve())}
     cmd = [sys.executable, "-m", "streamlit", "run", str(PROJECT_ROOT / "search_app.py"),
            "--server.port", str(port), "--server.headless", str(headless).lower(),
-           "--browser.gatherUsageStats", "false"]
+           "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none",
+           "--browser.serverAddress", "localhost", "--client.toolbarMode", "viewer"]
     click.echo(f"app: http://localhost:{port}", err=True)
-    sys.exit(subprocess.call(cmd, env=env))
+    # From the project root so that .streamlit/config.toml applies too.
+    sys.exit(subprocess.call(cmd, env=env, cwd=PROJECT_ROOT))
 
 
 # ---------------------------------------------------------------- the graph: SPARQL, networks, exports

@@ -121,7 +121,7 @@ def test_flattened_commune_quartier_table_veille_and_codes(tmp_path):
     assert len(priority) == 4, [n.name for n in priority]
     verrerie = _by_name(priority, "Verrerie")
     assert verrerie.communes == ("Anzin",)
-    assert verrerie.code is None  # the 2015 code shape is not a valid QPV code
+    assert verrerie.code == "QP059020"  # the 2015 list's code shape
     assert [p.line for p in verrerie.provenance] == [5, 28]  # grouped through the code
     centres = [n for n in priority if n.name == "Centre-ville"]
     assert len(centres) == 2 and {n.communes for n in centres} == {
@@ -493,11 +493,12 @@ def test_linking_rate_per_document(name, minimum):
 def test_a_2015_contract_links_conservatively_within_the_commune():
     found = _corpus_neighbourhoods("valenciennes_2015_contrat-de-ville.txt")
     linked, report = link_neighbourhoods(found, TERRITORY["valenciennes"], REFERENCE)
-    by_code = {n.code: n for n in linked if n.code}
-    assert by_code["QN05932M"].name == "Cité Le Jard" and by_code["QN05932M"].communes == ("Vieux-Condé",)
+    # The 2015 code written in the text stays; the 2024 official name is linked beside it.
+    jard = next(n for n in linked if n.name == "Cité Le Jard")
+    assert jard.communes == ("Vieux-Condé",) and jard.official_name and jard.code.startswith("QP059")
     # names of 2015 QPVs absent from the 2024 list stay unlinked, and are reported
     verrerie = _by_name(linked, "Square République")
-    assert verrerie.code is None and verrerie.official_name is None
+    assert verrerie.code == "QP059020" and verrerie.official_name is None
     assert any("Verrerie" in line and "not found" in line for line in report)
 
 

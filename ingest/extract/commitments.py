@@ -373,8 +373,9 @@ class CommitmentExtractor:
 
     def _named_neighbourhoods(self, text: str) -> list[str]:
         folded = fold(text)
+        # A one-word name as common as "Centre" would tag every commitment that says "centre".
         return [name for key, name in self.names.items()
-                if len(key) >= 6 and re.search(rf"(?<![a-z]){re.escape(key)}(?![a-z])", folded)]
+                if (len(key) >= 8 or len(key.split()) >= 2) and re.search(rf"(?<![a-z]){re.escape(key)}(?![a-z])", folded)]
 
 
 @dataclass

@@ -248,4 +248,6 @@ def whole_commune(name: str, commune: str | None) -> str:
 def is_lead_in(text: str) -> bool:
     """A sentence announcing a list of neighbourhoods ("Les quartiers prioritaires sont les suivants :")."""
     folded = fold_cut(text)[-300:]
+    if any(re.search(p, folded) for p in cues().get("not_lead_ins", [])):
+        return False  # "Les critères d'un quartier prioritaire sont les suivants :"
     return any(re.search(p, folded) for p in cues()["list_lead_ins"])

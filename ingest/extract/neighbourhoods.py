@@ -85,8 +85,13 @@ def extract_neighbourhoods(document: Document, passages: Sequence[Passage]) -> l
             m.strength = STRONG if m.promotable else m.strength
     territory = {fold_cut(t) for t in (document.meta.territory, document.meta.territory_short) if t}
     mentions = [m for m in mentions if fold_cut(m.name) not in territory]
+    for m in mentions:  # a figure glued to a name in a statistics list ("Chanteclair: 21 %")
+        m.name = _FIGURE_TAIL.sub("", m.name) or m.name
     groups = group_mentions(mentions, lexicon)
     return [to_neighbourhood(g, lexicon) for g in groups]
+
+
+_FIGURE_TAIL = re.compile(r"\s*:\s*[\d\s.,]+\s*%?\s*$")
 
 
 def _official_names(document: Document, passages: Sequence[Passage]) -> list[Mention]:
@@ -165,10 +170,28 @@ def _from_lists(passages, lexicon, consumed) -> list[Mention]:
         if p.kind == BlockKind.TABLE_ROW or not (is_lead_in(p.text) or titled):
             continue
         stated = status_in(p.text[-300:])
-        strength = STRONG if stated is not None else WEAK
+        # A lead-in that opens with the word itself ("Quartiers dont le périmètre … :") lists them.
+        opens = re.match(r"\W*(les\s+)?(quartiers|qpv)\b", fold_cut(p.text)) is not None
+        strength = STRONG if stated is not None or opens else WEAK
         for q in passages[i + 1:i + 40]:
             if q.kind != BlockKind.LIST_ITEM:
-                break
+                # Some layouts set each name as its own short paragraph, with a note after a
+                # colon ("4 As : extension à la rue …"); a second lead-in continues the list.
+                head = re.split(r"\s+:\s+|,\s+|\s+\(", q.text, maxsplit=1)[0]
+                if not p.text.rstrip().endswith(":"):
+                    break  # a title, not a lead-in: only list items follow it
+                if is_lead_in(q.text):
+                    break  # the next lead-in is read on its own, with its own status
+                if not (q.kind == BlockKind.PARAGRAPH and len(q.text.split()) <= 40
+                        and len(head.split()) <= 8 and _name_like(head) and not head.endswith(".")):
+                    break
+                if q.id in consumed:
+                    continue
+                for m in _parse_items(head, q, lexicon, stated or Status.PRIORITY, strength):
+                    m.promotable = True
+                    consumed.add(q.id)
+                    out.append(m)
+                continue
             if q.id in consumed or (titled and not is_lead_in(p.text) and not _name_like(q.text)):
                 continue
             for m in _parse_items(q.text, q, lexicon, stated or Status.PRIORITY, strength):
