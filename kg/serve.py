@@ -104,7 +104,8 @@ def _examples() -> list[tuple[str, str]]:
     out = []
     for path in sorted(folder.glob("*.rq")):
         text = path.read_text(encoding="utf-8")
-        title = next((ln.lstrip("# ").strip() for ln in text.splitlines() if ln.startswith("#")), path.stem)
+        title = next((ln.lstrip("# ").strip().removeprefix("title:").strip()
+                      for ln in text.splitlines() if ln.startswith("#")), path.stem)
         out.append((title, text))
     return out
 
