@@ -406,7 +406,8 @@ def _named_body(heading: str) -> Organisation | None:
     if not name or not name[0].isupper() or len(name) < 3 or len(name.split()) > 6 or re.match(r"(?i)(la |le |les )?(commune|ville|quartier|partenaire|signataire)", name):
         return None
     if name.isupper():
-        name = " ".join(w if len(w) <= 4 else w.capitalize() for w in name.split())
+        name = " ".join(w if len(w) <= 4 else "-".join(x.capitalize() if len(x) > 2 else x.lower()
+                                                     for x in w.split("-")) for w in name.split())
     slug = re.sub(r"[^a-z0-9]+", "-", fold(name)).strip("-")
     # A body outside the gazetteer that writes its own commitments chapter is, in these
     # contracts, nearly always an association or an operator of one (BGE, a social centre…).
