@@ -104,10 +104,15 @@ def key_of(name: str, communes: Iterable[str] = (), lexicon: CommuneLexicon | No
     return _key(name, tuple(communes))
 
 
+_NUMBER_WORDS = {w: str(n) for n, w in enumerate(
+    ["zero", "un", "deux", "trois", "quatre", "cinq", "six", "sept", "huit", "neuf", "dix"])}
+
+
 @lru_cache(maxsize=65536)
 def _key(name: str, communes: tuple[str, ...]) -> str:
     stop = set(cues()["key_stopwords"])
-    words = [w for w in tokens(name) if w not in stop]
+    # "Quatre As" and "4 As" are one name: number words compare as digits.
+    words = [_NUMBER_WORDS.get(w, w) for w in tokens(name) if w not in stop]
     commune_words = {w for c in communes for w in tokens(c)}
     without = [w for w in words if w not in commune_words]
     return " ".join(without or words or tokens(name))
