@@ -99,15 +99,10 @@ def create_app(build_dir: Path, *, store_kind: str = "oxigraph", timeout: float 
 
 
 def _examples() -> list[tuple[str, str]]:
-    """(title, text) of the saved queries, for the form's example menu."""
-    folder = Path(__file__).parent / "queries"
-    out = []
-    for path in sorted(folder.glob("*.rq")):
-        text = path.read_text(encoding="utf-8")
-        title = next((ln.lstrip("# ").strip().removeprefix("title:").strip()
-                      for ln in text.splitlines() if ln.startswith("#")), path.stem)
-        out.append((title, text))
-    return out
+    """(title, text) of the saved queries (kg.queries), for the form's example menu."""
+    from kg.queries import saved_queries
+
+    return [(q.title, q.text) for q in saved_queries()]
 
 
 def _home_page(build_name: str) -> str:
