@@ -16,7 +16,6 @@ import collections
 import os
 import signal
 import socket
-import statistics
 import subprocess
 import sys
 import threading
@@ -28,6 +27,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from _timing import p50_p95  # noqa: E402
 
 from kg.build import current_build  # noqa: E402
 from kg.serve import _examples  # noqa: E402
@@ -114,20 +115,20 @@ def _run(args: argparse.Namespace, build: Path, base: str, server: subprocess.Po
     for t in threads:
         t.join()
     elapsed = time.monotonic() - started
-    q = statistics.quantiles(latencies, n=20) if len(latencies) > 1 else [0] * 19
+    p50, p95 = p50_p95(latencies)
     print(f"build {build.name}; load average (1 min) {load_before:.1f} before, {os.getloadavg()[0]:.1f} after\n")
     print("| clients | seconds | saved queries | requests | throughput req/s | p50 ms | p95 ms | errors |")
     print("|---|---|---|---|---|---|---|---|")
     print(f"| {args.clients} | {elapsed:.0f} | {len(queries)} | {len(latencies)} | {len(latencies) / elapsed:.1f} | "
-          f"{statistics.median(latencies):.0f} | {q[18]:.0f} | {sum(errors.values())} |")
+          f"{p50:.0f} | {p95:.0f} | {sum(errors.values())} |")
     titles = [title.removeprefix("title:").strip() for title, _ in _examples()]
     print("\n| saved query | answered | p50 ms | p95 ms |")
     print("|---|---|---|---|")
     for which, title in enumerate(titles):
         values = per_query.get(which, [])
         if len(values) > 1:
-            qq = statistics.quantiles(values, n=20)
-            print(f"| {title} | {len(values)} | {statistics.median(values):.0f} | {qq[18]:.0f} |")
+            p50, p95 = p50_p95(values)
+            print(f"| {title} | {len(values)} | {p50:.0f} | {p95:.0f} |")
         else:
             print(f"| {title} | {len(values)} | | |")
     if errors:

@@ -26,6 +26,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from _timing import p50_p95, search_latencies  # noqa: E402
+
 from kg.build import current_build  # noqa: E402
 from kg.queries import saved_queries  # noqa: E402
 from kg.store import open_store  # noqa: E402
@@ -156,24 +158,14 @@ def _search(data_dir: Path, folder: Path) -> None:
     searcher = Searcher(index, encoder)
     load_s = time.perf_counter() - t
     territory = next(r.territory for r in index.records if r.territory)
-    lat: dict[str, list[float]] = {"hybrid": [], "bm25": [], "dense": [], "hybrid+filter": []}
-    searcher.search(SEARCH_QUERIES[0], k=10)
-    searcher.search(SEARCH_QUERIES[0], k=10, filters=Filters(territories=(territory,)))
-    for _ in range(3):
-        for q in SEARCH_QUERIES:
-            for method in ("hybrid", "bm25", "dense"):
-                t = time.perf_counter()
-                searcher.search(q, k=10, method=method)
-                lat[method].append((time.perf_counter() - t) * 1000)
-            t = time.perf_counter()
-            searcher.search(q, k=10, filters=Filters(territories=(territory,)))
-            lat["hybrid+filter"].append((time.perf_counter() - t) * 1000)
+    lat = search_latencies(searcher, SEARCH_QUERIES, Filters(territories=(territory,)))
     print(f"\nsearch: index of {index.config['count']} records ({index.config['faiss']}) loaded in {load_s:.1f} s; "
           f"peak RSS {_rss_mb():.0f} MB; load 1m {os.getloadavg()[0]:.1f}\n")
     print("| method | p50 ms | p95 ms |")
     print("|---|---|---|")
     for method, values in lat.items():
-        print(f"| {method} | {statistics.median(values):.1f} | {statistics.quantiles(values, n=20)[18]:.1f} |")
+        p50, p95 = p50_p95(values)
+        print(f"| {method} | {p50:.1f} | {p95:.1f} |")
 
 
 if __name__ == "__main__":

@@ -20,7 +20,6 @@ import json
 import os
 import random
 import resource
-import statistics
 import sys
 import tempfile
 import time
@@ -28,6 +27,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from _timing import p50_p95, search_latencies  # noqa: E402
 
 from ingest.corpus import Ingested, ingest_paths  # noqa: E402
 from kg.encoder import load_encoder  # noqa: E402
@@ -91,26 +92,14 @@ def measure(records: list[IndexRecord], encoder, label: str) -> dict:
     index = SearchIndex.build(records, encoder)
     build_s = time.perf_counter() - t
     searcher = Searcher(index, encoder)
-    searcher.search(QUERIES[0], k=10)
-    lat = {"hybrid": [], "bm25": [], "dense": [], "hybrid+filter": []}
-    for _ in range(3):
-        for q in QUERIES:
-            for method in ("hybrid", "bm25", "dense"):
-                t = time.perf_counter()
-                searcher.search(q, k=10, method=method)
-                lat[method].append((time.perf_counter() - t) * 1000)
-            t = time.perf_counter()
-            searcher.search(q, k=10, filters=Filters(territories=(records[0].territory,)))
-            lat["hybrid+filter"].append((time.perf_counter() - t) * 1000)
+    lat = search_latencies(searcher, QUERIES, Filters(territories=(records[0].territory,)))
     with tempfile.TemporaryDirectory() as tmp:
         index.save(Path(tmp) / "index")
         size = sum(f.stat().st_size for f in (Path(tmp) / "index").rglob("*") if f.is_file()) / 1e6
     row = {"corpus": label, "records": len(records), "encode/s": encode_rate, "build s": build_s,
            "index MB": size, "faiss": index.config["faiss"], "rss MB": rss_mb()}
     for method, values in lat.items():
-        q = statistics.quantiles(values, n=20)
-        row[f"{method} p50 ms"] = statistics.median(values)
-        row[f"{method} p95 ms"] = q[18]
+        row[f"{method} p50 ms"], row[f"{method} p95 ms"] = p50_p95(values)
     row["load 1m before/after"] = f"{load_before:.1f}/{os.getloadavg()[0]:.1f}"
     return row
 
