@@ -3,7 +3,8 @@ contracts write them (shapes taken from the corpus, names changed so no rule can
 
 from __future__ import annotations
 
-from ingest.extract.commitments import extract_commitments, is_binding, is_possibility
+from ingest.extract.commitment_language import is_binding, is_possibility
+from ingest.extract.commitments import extract_commitments
 from ingest.extract.indicators import extract_indicators
 from ingest.extract.organisations import OrganisationResolver
 from ingest.extract.structure import StructureIndex, extract_orientations, strategy_labels

@@ -19,8 +19,18 @@ import re
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from functools import cache
 
+from ingest.extract.commitment_language import (
+    NUMBERING,
+    any_cue,
+    cues,
+    is_binding,
+    is_possibility,
+    label_key,
+    named_body,
+    sentences,
+    starts_with_infinitive,
+)
 from ingest.extract.structure import match_orientation
 from ingest.extract.themes import themes_of
 from ingest.model import (
@@ -33,7 +43,6 @@ from ingest.model import (
     Provenance,
 )
 from ingest.normalise import fold
-from ingest.resources import load_yaml
 
 Locate = Callable[[Passage], tuple[str | None, str | None]]
 
@@ -44,34 +53,9 @@ COMMUNE_LOOKBACK = 40
 MIN_ACTION_WORDS = 3
 
 
-@cache
-def _cues() -> dict[str, tuple[re.Pattern[str], ...]]:
-    return {k: tuple(re.compile(p) for p in v) for k, v in load_yaml("commitment_cues.yaml").items()}
-
-
-def _any(kind: str, folded: str) -> re.Match[str] | None:
-    return next((m for p in _cues()[kind] if (m := p.search(folded))), None)
-
-
-def is_possibility(text: str) -> bool:
-    """The sentence says what a body could do, not what it will do."""
-    return _any("possibility", fold(text)) is not None
-
-
-def is_binding(text: str) -> bool:
-    folded = fold(text)
-    return _any("binding", folded) is not None and _any("possibility", folded) is None
-
-
-def _sentences(text: str) -> list[str]:
-    parts = re.split(r"(?<=[a-zàâéèêëîïôûùç)»0-9])[.!?]\s+(?=[A-ZÀ-Ý«])", text)
-    return [s.strip() for s in parts if s.strip()]
-
-
 @dataclass
 class _State:
     chapter: Organisation | None = None  # from a partner's chapter heading
-    chapter_is_commune: bool = False
     block: Organisation | None = None  # from a line naming the partner
     lead: Organisation | None = None  # from "X s'engage à :" (list items only)
     zone: bool = False  # in a section whose items are commitments
@@ -90,7 +74,7 @@ class CommitmentExtractor:
                  neighbourhood_names: Sequence[str] = (), commune_names: Sequence[str] = (),
                  strategy_labels: Sequence[str] = ()) -> None:
         self.communes = {fold(c): c for c in commune_names if c}
-        self.strategy_labels = {_label_key(x) for x in strategy_labels}
+        self.strategy_labels = {label_key(x) for x in strategy_labels}
         self.document = document
         self.passages = passages
         self.resolver = resolver
@@ -128,10 +112,10 @@ class CommitmentExtractor:
             s.answers = True  # a questionnaire ends with the next heading
         if words > 16 and p.kind != BlockKind.HEADING:
             return False
-        if _any("scope_all", folded):
+        if any_cue("scope_all", folded):
             s.scope = ()
             return True
-        if m := _any("scope_specific", folded):
+        if m := any_cue("scope_specific", folded):
             s.scope = self._scope_names(text[m.start("name"):] if m.start("name") >= 0 else text)
             s.zone = True
             return True
@@ -146,21 +130,21 @@ class CommitmentExtractor:
         chapter = self._chapter_partner(i, text, folded)
         if chapter is not None:
             s.chapter, s.block, s.lead, s.zone, s.scope, s.answers = chapter, None, None, True, (), True
-            s.proposal = bool(_any("proposal", folded))
+            s.proposal = bool(any_cue("proposal", folded))
             return True
         partner = self._partner_line(text, words)
         if partner is not None:
             s.block, s.lead = partner, None
             return True
         if (words <= 16 and not text.endswith((".", ":"))) or p.kind == BlockKind.HEADING:
-            if _any("not_zone", folded):
+            if any_cue("not_zone", folded):
                 s.zone, s.block, s.lead, s.proposal, s.chapter = False, None, None, False, None
                 return True
-            if _any("zone", folded):
-                s.zone, s.proposal = True, bool(_any("proposal", folded))
+            if any_cue("zone", folded):
+                s.zone, s.proposal = True, bool(any_cue("proposal", folded))
                 # "Les communes s'engagent à : (…)" opens a zone and is a lead-in too.
                 return not (is_binding(text) and self._subject(text) is not None)
-            if _any("proposal", folded):
+            if any_cue("proposal", folded):
                 s.zone, s.proposal = True, True
                 return True
             if p.kind == BlockKind.HEADING and (p.heading_level or 9) <= 1:
@@ -169,23 +153,21 @@ class CommitmentExtractor:
         return False
 
     def _chapter_partner(self, i: int, text: str, folded: str) -> Organisation | None:
-        if not re.search(r"engagements?\b|cadre d'intervention|contributions?\b|priorites (?:de|du|des)", folded):
+        if not any_cue("chapter", folded):
             return None
-        if re.search(r"\bde la (?:commune|ville)\b|\bcommunaux\b|\bmunicipa", folded):
-            self.state.chapter_is_commune = True
+        if any_cue("commune_chapter", folded):
             return self._commune_of_chapter(i)
-        self.state.chapter_is_commune = False
         found = self.resolver.find(text)
         if found:
             return found[0][2]
-        return _named_body(text)
+        return named_body(text)
 
     def _partner_line(self, text: str, words: int) -> Organisation | None:
         """A short line that is only a body's name ("CPAM", "Bailleur social Partenord")."""
-        if words > MAX_PARTNER_LINE_WORDS or text.endswith((".", ";", ",")) or _any("binding", fold(text)):
+        if words > MAX_PARTNER_LINE_WORDS or text.endswith((".", ";", ",")) or any_cue("binding", fold(text)):
             return None
         name = text
-        for prefix in _cues()["partner_heading_prefix"]:
+        for prefix in cues()["partner_heading_prefix"]:
             if m := prefix.match(fold(name)):
                 name = name[m.end():]
                 break
@@ -209,13 +191,13 @@ class CommitmentExtractor:
         orgs: dict[str, Organisation] = {}
         lo = max(0, i - COMMUNE_LOOKBACK)
         for j in range(i - 1, lo, -1):  # back to where this commune's part of the document starts
-            if re.search(r"presentation de|engagements? de la (?:commune|ville)", fold(self.passages[j].text[:80])):
+            if any_cue("commune_part_start", fold(self.passages[j].text[:80])):
                 lo = j
                 break
         for p in [*self.passages[lo:i], *self.passages[i:i + 25]]:
             for _, _, org in self.resolver.find(p.text):
                 # "les communes de l'agglomération" is not one body.
-                if org.type == "commune" and not org.id.startswith("communes"):
+                if org.type == "commune" and not self.resolver.collective_type(org):
                     counts[org.id] += 1
                     orgs[org.id] = org
         return orgs[counts.most_common(1)[0][0]] if counts else None
@@ -256,8 +238,8 @@ class CommitmentExtractor:
     def _subject(self, text: str) -> Organisation | None:
         """The body a sentence opens with; "la commune" is the commune whose chapter this is."""
         subject = self.resolver.subject(text)
-        if subject is not None and subject.id.startswith("communes-"):
-            if re.match(r"(?:les|des|toutes les|l'ensemble des) communes\b", fold(text.strip())):
+        if subject is not None and self.resolver.collective_type(subject) == "commune":
+            if any_cue("communes_together", fold(text.strip())):
                 return subject  # "Les communes s'engagent à": the communes together
             partner = self.state.partner()
             return partner if partner is not None and partner.type == "commune" else None
@@ -277,19 +259,20 @@ class CommitmentExtractor:
         if subject is not None and is_binding(text):
             self._emit(subject, text, p)
         elif (s.lead or (s.zone and s.partner())) and self._is_action(text):
-            partner = subject if subject is not None and self._names_subject(text) else s.partner()
+            # An item opening with its own subject ("La CPAM s'engage …") speaks for that body.
+            partner = subject if subject is not None and not starts_with_infinitive(text) else s.partner()
             self._emit(partner, text, p)
 
     def _paragraph(self, p: Passage) -> None:
         s = self.state
         text = p.text.strip()
-        s.goals = text.endswith(":") and _any("goals_lead_in", fold(text)) is not None
+        s.goals = text.endswith(":") and any_cue("goals_lead_in", fold(text)) is not None
         if s.goals:
             s.lead = None
             return
         if text.endswith("?"):
             # A questionnaire: only the answers to a question about commitments are commitments.
-            s.answers = _any("commitment_question", fold(text)) is not None
+            s.answers = any_cue("commitment_question", fold(text)) is not None
             s.lead = None
             return
         subject = self._subject(text)
@@ -297,7 +280,7 @@ class CommitmentExtractor:
             # "La Communauté urbaine agira pour la santé …" then items: the items are its actions.
             s.lead = subject
         if self._is_lead_in(text):
-            lead = self._lead_subject(_sentences(text)[-1]) or s.block or s.chapter
+            lead = self._lead_subject(sentences(text)[-1]) or s.block or s.chapter
             if lead is not None:
                 s.lead = lead
                 self._sentences_of(p, text.rsplit(":", 1)[0], lead_in=True)
@@ -306,15 +289,15 @@ class CommitmentExtractor:
 
     def _sentences_of(self, p: Passage, text: str, lead_in: bool = False) -> None:
         s = self.state
-        sentences = _sentences(text)
-        for n, sentence in enumerate(sentences):
-            if lead_in and n == len(sentences) - 1:
+        parts = sentences(text)
+        for n, sentence in enumerate(parts):
+            if lead_in and n == len(parts) - 1:
                 break  # "X s'engage à :" itself: its content is in the items that follow
-            binding = is_binding(sentence) or (s.zone and _any("binding_in_zone", fold(sentence)) is not None
+            binding = is_binding(sentence) or (s.zone and any_cue("binding_in_zone", fold(sentence)) is not None
                                                and not is_possibility(sentence))
             if not binding:
-                bare = _NUMBERING.sub("", sentence)
-                if s.zone and s.partner() and self._is_action(bare) and _starts_with_infinitive(bare):
+                bare = NUMBERING.sub("", sentence)
+                if s.zone and s.partner() and self._is_action(bare) and starts_with_infinitive(bare):
                     self._emit(s.partner(), sentence, p)
                 continue
             subject = self._subject(sentence) or self._named_before_verb(sentence)
@@ -326,14 +309,14 @@ class CommitmentExtractor:
 
     def _named_before_verb(self, sentence: str) -> Organisation | None:
         """"Concernant la santé, Partenord s'engage à …": the body named just before the verb."""
-        verb = _any("binding", fold(sentence))
+        verb = any_cue("binding", fold(sentence))
         if verb is None:
             return None
         before = [org for start, _, org in self.resolver.find(sentence) if start < verb.start()]
         return before[-1] if before and not before[-1].id.startswith("communes-") else None
 
     def _is_lead_in(self, text: str) -> bool:
-        return (text.rstrip().endswith(":") and _any("lead_in", fold(text.rstrip())) is not None) \
+        return (text.rstrip().endswith(":") and any_cue("lead_in", fold(text.rstrip())) is not None) \
             or (text.rstrip().endswith(":") and len(text.split()) <= 12 and bool(self.resolver.find(text)))
 
     def _lead_subject(self, text: str) -> Organisation | None:
@@ -344,21 +327,17 @@ class CommitmentExtractor:
             subject = found[-1] if found else None
         return subject
 
-    def _names_subject(self, text: str) -> bool:
-        """The item opens with its own subject ("La CPAM s'engage …"), not an infinitive."""
-        return not _starts_with_infinitive(text)
-
     def _is_action(self, text: str) -> bool:
         folded = fold(text)
-        return len(text.split()) >= MIN_ACTION_WORDS and not _any("not_an_action", folded) \
-            and _any("possibility", folded) is None
+        return len(text.split()) >= MIN_ACTION_WORDS and not any_cue("not_an_action", folded) \
+            and any_cue("possibility", folded) is None
 
     def _emit(self, partner: Organisation, text: str, p: Passage) -> None:
         s = self.state
         key = re.sub(r"[^a-z0-9]+", " ", fold(text))[:240]
         if key in s.seen or len(text.split()) < MIN_ACTION_WORDS or not s.answers:
             return
-        if _label_key(text) in self.strategy_labels:
+        if label_key(text) in self.strategy_labels:
             return  # an orientation or objective repeated in a partner's section is not an action
         s.seen.add(key)
         orientation, objective = self.locate(p)
@@ -387,45 +366,11 @@ class _Table:
     @classmethod
     def from_header(cls, cells: list[str]) -> _Table | None:
         folded = [fold(c) for c in cells]
-        action = next((n for n, c in enumerate(folded) if _any("table_action_column", c)), None)
+        action = next((n for n, c in enumerate(folded) if any_cue("table_action_column", c)), None)
         if action is None:
             return None
-        operator = next((n for n, c in enumerate(folded) if _any("table_partner_column", c)), None)
+        operator = next((n for n, c in enumerate(folded) if any_cue("table_partner_column", c)), None)
         return cls(action, operator)
-
-
-def _named_body(heading: str) -> Organisation | None:
-    """A body the gazetteer does not know, named by a chapter heading ("ENGAGEMENTS DE BGE …")."""
-    m = re.search(r"(?i)\b(?:engagements?|contributions?|cadre d'intervention)\s+(?:de la|de l'|du|des|de|d')\s*(.+)$",
-                  heading.strip())
-    if not m:
-        return None
-    name = re.sub(r"\s+", " ", m.group(1)).strip(" :.")
-    if re.search(r"[^\w\s'’&().-]|\b(?:axe|mesures?|th[ée]matiques?|actions?|objectifs?)\b", name, re.IGNORECASE):
-        return None  # a table header or a section title, not a body's name
-    if not name or not name[0].isupper() or len(name) < 3 or len(name.split()) > 6 or re.match(r"(?i)(la |le |les )?(commune|ville|quartier|partenaire|signataire)", name):
-        return None
-    if name.isupper():
-        name = " ".join(w if len(w) <= 4 else "-".join(x.capitalize() if len(x) > 2 else x.lower()
-                                                     for x in w.split("-")) for w in name.split())
-    slug = re.sub(r"[^a-z0-9]+", "-", fold(name)).strip("-")
-    # A body outside the gazetteer that writes its own commitments chapter is, in these
-    # contracts, nearly always an association or an operator of one (BGE, a social centre…).
-    kind = "company" if re.search(r"(?i)\b(sa|sas|sarl|groupe|entreprise)\b", name) else "association"
-    return Organisation(id=f"org-{slug}", name=name, type=kind, aliases=(m.group(1).strip(),))
-
-
-def _label_key(text: str) -> str:
-    return re.sub(r"[^a-z0-9]+", " ", fold(re.sub(r"^(?:\d+[A-H]?\b|[\d.\s]+)", "", text))).strip()
-
-
-_NUMBERING = re.compile(r"^\s*(?:\d{1,2}|[a-h])\s*(?:[.)/]|\s[-–—])\s*")
-_INFINITIVE = re.compile(r"^(?:[a-zà-ÿ'-]+(?:er|ir|re|oir)|s'[a-zà-ÿ-]+(?:er|ir|re))\b")
-
-
-def _starts_with_infinitive(text: str) -> bool:
-    first = fold(text.strip().split(" ", 1)[0]) if text.strip() else ""
-    return bool(_INFINITIVE.match(first)) and first not in {"leur", "pour", "sur", "par", "notre", "votre"}
 
 
 def extract_commitments(document: Document, passages: Sequence[Passage], resolver, locate: Locate,

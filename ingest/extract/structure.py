@@ -351,7 +351,6 @@ class StructureIndex:
 
         for o in orientations:
             walk(o.objectives)
-        self._order = {p.id: n for n, p in enumerate(passages)}
         # Reading-order fallback: the orientation in force at each passage.
         self._running: dict[str, str | None] = {}
         current: str | None = None
