@@ -128,19 +128,30 @@ def extract_territory(document: Document, passages: Sequence[Passage]) -> Territ
     return Territory(name=name, short_name=short, siren=siren, contract_code=code)
 
 
-def _department_in_reference(key_value: str) -> str | None:
-    """The department of a SIREN or contract code in the reference tables (2024 contracts, QPV communes)."""
-    folder = reference_folder()
+@cache
+def _reference_departments(folder: str) -> dict[str, str]:
+    """SIREN, commune or contract code -> department, from the reference tables (2024 contracts,
+    QPV communes); read once per folder, the first row naming a key wins."""
+    found: dict[str, str] = {}
     for name, keys in (("contrats_de_ville_2024.csv", ("codgeo", "code_cv")), ("qpv_2024_communes.csv", ("siren_epci",))):
-        path = folder / name
+        path = Path(folder) / name
         if not path.exists():
             continue
         with path.open(encoding="utf-8", newline="") as f:
             for row in csv.DictReader(f):
-                if any(row.get(k) == key_value for k in keys) and row.get("insee_dep") not in (None, "", "NA"):
-                    dep = row["insee_dep"]
-                    return dep[1:] if len(dep) == 3 and dep[0] == "0" else dep
-    return None
+                dep = row.get("insee_dep")
+                if dep in (None, "", "NA"):
+                    continue
+                dep = dep[1:] if len(dep) == 3 and dep[0] == "0" else dep
+                for k in keys:
+                    if row.get(k):
+                        found.setdefault(row[k], dep)
+    return found
+
+
+def _department_in_reference(key_value: str) -> str | None:
+    """The department of a SIREN or contract code in the reference tables."""
+    return _reference_departments(str(reference_folder())).get(key_value)
 
 
 def departments_of(territory: Territory, passages: Sequence[Passage]) -> tuple[str, ...]:
