@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
+from ingest.manifest import slugify
 from ingest.normalise import fold
 from ingest.resources import load_yaml
 
@@ -45,8 +46,7 @@ PROPER_NAME = rf"{_TOKEN}(?:(?:{_SEP}(?:{_LINK}{_SEP})?|-(?:et|ET)-){_ELIDE}?{_T
 
 def slug(text: str) -> str:
     """A deterministic id fragment: 'Pas-de-Calais' -> 'pas-de-calais', 'Maisons & Cités' -> 'maisons-et-cites'."""
-    text = fold(text).replace("&", " et ").replace("œ", "oe")
-    return re.sub(r"[^a-z0-9]+", "-", text).strip("-")
+    return slugify(text.replace("&", " et "))
 
 
 def proper_case(name: str) -> str:
