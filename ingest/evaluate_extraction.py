@@ -196,19 +196,20 @@ def extract_for_gold(gold: dict, root: Path, reference_csv: Path | None = None) 
 
 
 def overall(results: dict[str, dict[str, Score]]) -> dict[str, Score]:
-    """Micro-averaged scores per record type over every document."""
-    totals: dict[str, Score] = {}
+    """Micro-averaged scores per record type over every document.
+
+    Counts are summed; the right-partner share is re-weighted by each document's matches.
+    """
+    counts: dict[str, list[float]] = {}  # kind -> [matched, predicted, gold, right partners]
     for scores in results.values():
         for kind, s in scores.items():
-            t = totals.get(kind, Score(0, 0, 0, {}))
-            extra = dict(t.extra or {})
-            if s.extra and "right_partner" in s.extra:
-                extra["_right"] = extra.get("_right", 0.0) + s.extra["right_partner"] * s.matched
-            totals[kind] = Score(t.matched + s.matched, t.predicted + s.predicted, t.gold + s.gold, extra)
-    for kind, t in totals.items():
-        if t.extra and "_right" in t.extra:
-            totals[kind] = Score(t.matched, t.predicted, t.gold,
-                                 {"right_partner": t.extra["_right"] / t.matched if t.matched else 0.0})
-        else:
-            totals[kind] = Score(t.matched, t.predicted, t.gold, None)
-    return totals
+            c = counts.setdefault(kind, [0, 0, 0, 0.0])
+            c[0] += s.matched
+            c[1] += s.predicted
+            c[2] += s.gold
+            c[3] += (s.extra or {}).get("right_partner", 0.0) * s.matched
+    with_partner = {kind for scores in results.values() for kind, s in scores.items()
+                    if s.extra and "right_partner" in s.extra}
+    return {kind: Score(int(m), int(p), int(g),
+                        {"right_partner": r / m if m else 0.0} if kind in with_partner else None)
+            for kind, (m, p, g, r) in counts.items()}
