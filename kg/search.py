@@ -260,18 +260,18 @@ class Searcher:
         ids = self._candidate_ids(filters)
         if ids is not None and len(ids) == 0:
             return []
-        lexical, dense, fused = self._rank(method, query_term_weights(used, added, self.expansion_weight),
-                                           self._query_vector(used, added) if method != "bm25" else None, ids)
+        weights = query_term_weights(used, added, self.expansion_weight)
+        vector = self._query_vector(used, added) if method != "bm25" else None
+        lexical, dense, fused = self._rank(method, weights, vector, ids)
         if self.feedback and fused:
             # Pseudo-relevance feedback: the best first results lend their salient terms (BM25) and
             # their vectors (dense, Rocchio) to a second pass.
             top = [self.index.records[i].text for i, _ in sorted(fused.items(), key=lambda kv: -kv[1])[:self.feedback]]
-            weights = query_term_weights(used, added, self.expansion_weight)
+            weights = dict(weights)
             for term in self.index.lexical.salient_terms(top, self.feedback_terms, set(weights)):
                 weights[term] = self.feedback_weight
-            vector = None
-            if method != "bm25":
-                vector = self._query_vector(used, added) + self.feedback_weight * self.encoder.encode_passages(top).mean(0)
+            if vector is not None:
+                vector = vector + self.feedback_weight * self.encoder.encode_passages(top).mean(0)
                 vector = (vector / (np.linalg.norm(vector) or 1.0)).astype(np.float32)
             lexical, dense, fused = self._rank(method, weights, vector, ids)
         if added:
