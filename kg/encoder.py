@@ -27,7 +27,6 @@ BUILTIN_FR = "builtin:fr-word-vectors"
 _WORD = re.compile(r"[a-zà-ÿœæ]+(?:-[a-zà-ÿœæ]+)*")
 # Models that were trained with instruction prefixes; others get the text as it is.
 _PREFIXES = {"e5": ("query: ", "passage: ")}
-IDF_POWER = 1.0
 
 
 @cache
@@ -59,7 +58,7 @@ def word_tokens(text: str) -> list[str]:
     return _WORD.findall(text)
 
 
-def build_word_vector_model(out_dir: Path, corpus_texts: Iterable[str], idf_power: float = IDF_POWER):
+def build_word_vector_model(out_dir: Path, corpus_texts: Iterable[str]):
     """Compose and save the built-in French encoder. Returns the SentenceTransformer."""
     import spacy
     from sentence_transformers import SentenceTransformer, models
@@ -88,12 +87,11 @@ def build_word_vector_model(out_dir: Path, corpus_texts: Iterable[str], idf_powe
     stop = french_stop_words()
     idf = {w: math.log((n_docs + 1) / (c + 1)) + 1.0 for w, c in df.items()}
     max_idf = math.log(n_docs + 1) + 1.0
-    word_weights = {w: (0.0 if w in stop else idf.get(w, max_idf) ** idf_power) for w in vocab}
+    word_weights = {w: (0.0 if w in stop else idf.get(w, max_idf)) for w in vocab}
 
     tokenizer = WhitespaceTokenizer(vocab=vocab, stop_words=set(), do_lower_case=True)
     embeddings = models.WordEmbeddings(tokenizer, weights_matrix, update_embeddings=False)
-    weighting = models.WordWeights(vocab=vocab, word_weights=word_weights,
-                                   unknown_word_weight=max_idf ** idf_power)
+    weighting = models.WordWeights(vocab=vocab, word_weights=word_weights, unknown_word_weight=max_idf)
     dimension = getattr(embeddings, "get_embedding_dimension", None) or embeddings.get_word_embedding_dimension
     pooling = models.Pooling(dimension(), pooling_mode="mean")
     model = SentenceTransformer(modules=[embeddings, weighting, pooling], device="cpu")
