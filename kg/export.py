@@ -10,7 +10,6 @@ one file per record type, with a `document_id` column joining them.
 from __future__ import annotations
 
 import csv
-import io
 import json
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -19,6 +18,7 @@ from rdflib import BNode, Literal, URIRef
 from rdflib.namespace import XSD
 
 from kg.jsonl import read_jsonl
+from kg.sparql_results import serialize_solutions
 from kg.store import QueryResult
 
 GRAPH_FORMATS = ("ttl", "jsonld", "nt")
@@ -137,17 +137,19 @@ def export_csv(build_dir: Path, out_dir: Path) -> dict[str, int]:
 
 # ---------------------------------------------------------------- SPARQL results
 
-def _json_term(term) -> dict:
+def _ox(term):
+    """An rdflib term as a pyoxigraph term, for kg.sparql_results (which the endpoint uses too)."""
+    import pyoxigraph as ox
+
+    if term is None:
+        return None
     if isinstance(term, URIRef):
-        return {"type": "uri", "value": str(term)}
+        return ox.NamedNode(str(term))
     if isinstance(term, BNode):
-        return {"type": "bnode", "value": str(term)}
-    out = {"type": "literal", "value": str(term)}
+        return ox.BlankNode(str(term))
     if term.language:
-        out["xml:lang"] = term.language
-    elif term.datatype and term.datatype != XSD.string:
-        out["datatype"] = str(term.datatype)
-    return out
+        return ox.Literal(str(term), language=term.language)
+    return ox.Literal(str(term), datatype=ox.NamedNode(str(term.datatype or XSD.string)))
 
 
 def _nt(term) -> str:
@@ -165,21 +167,12 @@ def format_result(result: QueryResult, fmt: str, max_width: int = 60) -> str:
                 g.add(triple)
             return g.serialize(format="json-ld")
         return "".join(f"{_nt(s)} {_nt(p)} {_nt(o)} .\n" for s, p, o in result.triples)
+    if fmt in ("json", "csv"):
+        rows = [[_ox(t) for t in row] for row in result.rows]
+        body, _media = serialize_solutions(list(result.variables), rows, fmt, boolean=result.boolean)
+        return body.decode() + ("\n" if fmt == "json" else "")
     if result.boolean is not None:
-        if fmt == "json":
-            return json.dumps({"head": {}, "boolean": result.boolean}) + "\n"
         return "true\n" if result.boolean else "false\n"
-    if fmt == "json":
-        return json.dumps({"head": {"vars": list(result.variables)},
-                           "results": {"bindings": [{v: _json_term(t) for v, t in zip(result.variables, row, strict=True)
-                                                     if t is not None} for row in result.rows]}},
-                          ensure_ascii=False, indent=1) + "\n"
-    if fmt == "csv":
-        buf = io.StringIO()
-        writer = csv.writer(buf, lineterminator="\n")
-        writer.writerow(result.variables)
-        writer.writerows(["" if t is None else str(t) for t in row] for row in result.rows)
-        return buf.getvalue()
     if fmt != "table":
         raise ValueError(f"unknown result format {fmt!r}: table, json or csv")
     return _table(result, max_width)
