@@ -16,7 +16,16 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from ingest.extract.gazetteer import EPCI_KIND, BodyKind, Department, gazetteer, proper_case, slug
+from ingest.extract.gazetteer import (
+    EPCI_KIND,
+    BodyKind,
+    Department,
+    bounded,
+    gazetteer,
+    phrase_pattern,
+    proper_case,
+    slug,
+)
 from ingest.extract.territory import departments_of
 from ingest.model import Organisation, Passage, Territory
 from ingest.normalise import fold
@@ -90,8 +99,6 @@ class OrganisationResolver:
             own.append(".".join(epci.short_name))  # "C.A.V.M"
         if self._place != epci.name and re.search(r"[\s\-]", self._place):
             own.append(self._place)  # "Valenciennes Métropole"; never a one-word place (a commune)
-        from ingest.extract.gazetteer import bounded, phrase_pattern
-
         self._own = re.compile("|".join(
             bounded(phrase_pattern(n, exact=n.isupper())) for n in sorted(set(own), key=len, reverse=True)))
 
@@ -348,7 +355,7 @@ class OrganisationResolver:
     _NOT_LANDLORD_START = frozenset(fold(w) for w in (
         "Programme", "Plan", "Opération", "Amélioration", "Direction", "Agence", "Observatoire", "Service",
         "Schéma", "Pôle", "Fonds", "Parc", "Qualité", "Politique", "Conférence", "Commission", "Convention",
-        "Action", "Office", "Maison", "Aide", "Aides", "Accès", "Droit", "Fonds", "Comité", "Le", "La", "Les",
+        "Action", "Office", "Maison", "Aide", "Aides", "Accès", "Droit", "Comité", "Le", "La", "Les",
         "Du", "De", "Des", "Et", "Un", "Une", "Nouvel", "Nouveau", "Local", "Locale",
     ))
 
