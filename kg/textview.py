@@ -7,73 +7,24 @@ matched terms are marked with Streamlit's highlight directive only after escapin
 from __future__ import annotations
 
 import re
+from functools import cache
 from pathlib import Path
 
 from ingest.normalise import fold
 
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~:$=])")
-# Grammar words are not what a reader looks for, so they are never highlighted.
-_STOPWORDS = frozenset(
-    [
-        "les",
-        "des",
-        "une",
-        "pour",
-        "dans",
-        "avec",
-        "sur",
-        "par",
-        "aux",
-        "ses",
-        "son",
-        "sont",
-        "est",
-        "qui",
-        "que",
-        "quoi",
-        "dont",
-        "leur",
-        "leurs",
-        "mais",
-        "ou",
-        "comme",
-        "plus",
-        "cette",
-        "ces",
-        "entre",
-        "vers",
-        "chez",
-        "sans",
-        "sous",
-        "tout",
-        "tous",
-        "toute",
-        "toutes",
-        "comment",
-        "quels",
-        "quelles",
-        "quel",
-        "quelle",
-        "elle",
-        "the",
-        "and",
-        "for",
-        "with",
-        "from",
-        "into",
-        "how",
-        "what",
-        "which",
-        "who",
-        "where",
-        "that",
-        "this",
-        "their",
-        "are",
-        "does",
-        "about",
-    ]
-)
+# English grammar words (French ones come from the BM25 stop list, kg.lexical).
+_EN_STOPWORDS = frozenset(["the", "and", "for", "with", "from", "into", "how", "what", "which", "who", "where",
+                           "that", "this", "their", "are", "does", "about"])
+
+
+@cache
+def _stop_words() -> frozenset[str]:
+    """Grammar words are not what a reader looks for, so they are never highlighted: the same
+    French stop words the index leaves out, plus a few English ones."""
+    from kg.lexical import _folded_stop_words
+
+    return _folded_stop_words() | _EN_STOPWORDS
 
 
 def escape_markdown(text: str) -> str:
@@ -83,7 +34,7 @@ def escape_markdown(text: str) -> str:
 def highlight(text: str, query: str, max_chars: int = 700) -> str:
     """Escaped Markdown of `text` with the query's words (accent-insensitive, by prefix) highlighted."""
     text = text if len(text) <= max_chars else text[:max_chars].rsplit(" ", 1)[0] + " …"
-    stems = {fold(w)[:6] for w in re.findall(r"\w{3,}", query) if fold(w) not in _STOPWORDS}
+    stems = {fold(w)[:6] for w in re.findall(r"\w{3,}", query) if fold(w) not in _stop_words()}
     out = []
     for token in re.split(r"(\w+)", text):
         if token and re.fullmatch(r"\w+", token) and len(token) >= 3 and fold(token)[:6] in stems:
