@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from functools import cache, lru_cache
 from typing import Any
 
+from ingest.extract.gazetteer import proper_case
 from ingest.model import Passage, Status
 from ingest.normalise import fold
 from ingest.resources import load_yaml
@@ -195,7 +196,7 @@ class CommuneLexicon:
 
     def display(self, name: str) -> str:
         shown = self.forms.get(tuple(tokens(name)), name.strip())
-        return _title(shown) if shown.isupper() else shown
+        return proper_case(shown) if shown.isupper() else shown
 
     def section_communes(self, passage: Passage) -> list[str]:
         """The commune whose chapter ("COMMUNE DE CRESPIN") a passage sits in, if any."""
@@ -204,16 +205,6 @@ class CommuneLexicon:
             if m and self.knows(m.group(1)):
                 return [m.group(1)]
         return []
-
-
-_SMALL = {"la", "le", "les", "sur", "sous", "en", "de", "du", "des", "lez", "aux", "et", "l", "d"}
-
-
-def _title(name: str) -> str:
-    """FERRIERE-LA-GRANDE -> Ferriere-la-Grande (only used when no mixed-case spelling was seen)."""
-    parts = re.split(r"([\s\-'’])", name.lower())
-    out = [p if (p in _SMALL and i > 0) else p[:1].upper() + p[1:] for i, p in enumerate(parts)]
-    return "".join(out)
 
 
 def code_in(text: str | None) -> str | None:
