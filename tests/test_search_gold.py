@@ -13,9 +13,8 @@ from pathlib import Path
 import pytest
 
 from ingest.corpus import ingest_file
-from ingest.model import BlockKind
 from kg.evaluate_search import _norm, load_questions
-from kg.records import MIN_HEADING_WORDS
+from kg.records import index_records
 
 ROOT = Path(__file__).resolve().parent.parent
 GOLD = ROOT / "tests" / "gold" / "search.jsonl"
@@ -27,10 +26,8 @@ def indexed_texts(corpus_dir: Path) -> dict[str, list[str]]:
     texts: dict[str, list[str]] = {}
     for path in sorted(corpus_dir.glob("*.txt")):
         ingested = ingest_file(path)
-        for p in ingested.passages:
-            if p.kind == BlockKind.HEADING and len(p.text.split()) < MIN_HEADING_WORDS:
-                continue
-            texts.setdefault(p.document_id, []).append(_norm(p.text))
+        for r in index_records(ingested.passages, [], []):  # the passages the index keeps
+            texts.setdefault(r.document, []).append(_norm(r.text))
     return texts
 
 
