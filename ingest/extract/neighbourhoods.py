@@ -18,6 +18,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
+from ingest.extract.gazetteer import reference_folder
 from ingest.extract.neighbourhood_grouping import (
     FAINT,
     STRONG,
@@ -41,6 +42,7 @@ from ingest.extract.neighbourhood_text import (
     strip_article,
     strip_prefix,
 )
+from ingest.extract.reference_link import official_names_in_text
 from ingest.model import BlockKind, Document, Neighbourhood, Passage, Status
 
 _NAME_BEFORE_CODE = re.compile(
@@ -97,9 +99,6 @@ _FIGURE_TAIL = re.compile(r"\s*:\s*[\d\s.,]+\s*%?\s*$")
 def _official_names(document: Document, passages: Sequence[Passage]) -> list[Mention]:
     """The official names (reference QPV list, 2024) of the EPCI's QPV that the text writes, when
     the reference table is at hand and the contract belongs to the 2024 generation or later."""
-    from ingest.extract.gazetteer import reference_folder
-    from ingest.extract.reference_link import official_names_in_text
-
     reference = reference_folder() / "qpv_2024_communes.csv"
     meta = document.meta
     if not reference.exists() or (meta.period_start or 9999) < 2024:
