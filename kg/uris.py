@@ -36,6 +36,8 @@ import unicodedata
 
 from rdflib import Namespace, URIRef
 
+from ingest.manifest import slugify
+
 BASE = "https://w3id.org/contrats-kg/"
 ONTOLOGY = BASE + "ontology#"
 CKG = Namespace(ONTOLOGY)  # classes and properties (ontology/contrats.ttl)
@@ -47,10 +49,11 @@ MAX_SLUG = 60
 
 
 def slug(text: str) -> str:
-    """Lowercase ASCII words joined by '-': "Sous-le-Bois (Maubeuge)" -> "sous-le-bois-maubeuge"."""
-    folded = unicodedata.normalize("NFKD", text.replace("œ", "oe").replace("Œ", "Oe"))
-    ascii_text = folded.encode("ascii", "ignore").decode().lower()
-    words = re.sub(r"[^a-z0-9]+", "-", ascii_text).strip("-")
+    """Lowercase ASCII words joined by '-': "Sous-le-Bois (Maubeuge)" -> "sous-le-bois-maubeuge";
+    ingest.manifest.slugify, with a hash for empty and overlong results."""
+    # The slug of document ids and gazetteer ids, so their keys compare; NFKC first splits
+    # ligatures ("ﬁ") and other compatibility characters.
+    words = slugify(unicodedata.normalize("NFKC", text))
     if not words:
         return "x" + hashlib.sha256(text.encode()).hexdigest()[:8]
     if len(words) > MAX_SLUG:
