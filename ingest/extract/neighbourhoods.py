@@ -17,8 +17,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from pathlib import Path
 
-from ingest.extract.gazetteer import reference_folder
 from ingest.extract.neighbourhood_grouping import (
     FAINT,
     STRONG,
@@ -43,7 +43,7 @@ from ingest.extract.neighbourhood_text import (
     strip_prefix,
 )
 from ingest.extract.reference_link import official_names_in_text
-from ingest.model import BlockKind, Document, Neighbourhood, Passage, Status
+from ingest.model import BlockKind, Document, Neighbourhood, Passage, Status, Territory
 
 _NAME_BEFORE_CODE = re.compile(
     r"(?P<name>[A-ZÀ-Ý][\w'’-]*(?:[\s,]+(?:[A-ZÀ-Ý0-9][\w'’-]*|de|du|des|la|le|les|l'|d'|sur|en|aux?"
@@ -67,8 +67,13 @@ _QUARTIER_OF_COMMUNE = re.compile(
     r"\s+(?:de la (?:commune|ville) |à )(?:de |d')?(?P<commune>[A-ZÀ-Ý][\w'’]*(?:-[\w'’]+)*)")
 
 
-def extract_neighbourhoods(document: Document, passages: Sequence[Passage]) -> list[Neighbourhood]:
-    """The neighbourhoods a contract names, each with its spellings, communes, code and status."""
+def extract_neighbourhoods(document: Document, passages: Sequence[Passage], territory: Territory | None = None,
+                           reference_csv: Path | None = None) -> list[Neighbourhood]:
+    """The neighbourhoods a contract names, each with its spellings, communes, code and status.
+
+    With `reference_csv` (the QPV table also used for linking) and the extracted `territory`, the
+    official names of that EPCI's QPV written in the text count as evidence too.
+    """
     lexicon = CommuneLexicon.from_passages(passages)
     consumed: set[str] = set()
     mentions: list[Mention] = []
@@ -80,7 +85,8 @@ def extract_neighbourhoods(document: Document, passages: Sequence[Passage]) -> l
     mentions += _from_inline_lists(passages, lexicon, consumed)
     mentions += _from_short_lines(passages, lexicon, consumed)
     mentions += _from_prose(passages, lexicon, consumed)
-    mentions += _official_names(document, passages)
+    if reference_csv is not None and territory is not None:
+        mentions += _official_names(document, passages, territory, reference_csv)
     if not any(m.strength == STRONG for m in mentions):
         # no table, list or caption: the QPV named as such in running text are all there is
         for m in mentions:
@@ -96,14 +102,13 @@ def extract_neighbourhoods(document: Document, passages: Sequence[Passage]) -> l
 _FIGURE_TAIL = re.compile(r"\s*:\s*[\d\s.,]+\s*%?\s*$")
 
 
-def _official_names(document: Document, passages: Sequence[Passage]) -> list[Mention]:
+def _official_names(document: Document, passages: Sequence[Passage], territory: Territory,
+                    reference_csv: Path) -> list[Mention]:
     """The official names (reference QPV list, 2024) of the EPCI's QPV that the text writes, when
     the reference table is at hand and the contract belongs to the 2024 generation or later."""
-    reference = reference_folder() / "qpv_2024_communes.csv"
-    meta = document.meta
-    if not reference.exists() or (meta.period_start or 9999) < 2024:
+    if not reference_csv.exists() or (document.meta.period_start or 9999) < 2024:
         return []
-    hits = official_names_in_text(passages, meta.siren, meta.territory, reference)
+    hits = official_names_in_text(passages, territory.siren, territory.name, reference_csv)
     out = []
     for row, p, spelled in hits:
         name = re.sub(r"\s*\(\s*\d*\s*$", "", clean_name(spelled or row.name))  # "Épinette (7"

@@ -30,7 +30,7 @@ def extract(document: Document, passages: Sequence[Passage],
 
     warnings: list[str] = []
     territory = extract_territory(document, passages)
-    neighbourhoods = extract_neighbourhoods(document, passages)
+    neighbourhoods = extract_neighbourhoods(document, passages, territory, reference_csv)
     if reference_csv is not None and reference_csv.exists():
         from ingest.extract.reference_link import link_neighbourhoods
 
