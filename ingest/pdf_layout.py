@@ -23,7 +23,10 @@ from ingest.normalise import fold
 from ingest.read_text import _join
 
 # Bullet glyphs, including the private-use code points of Symbol/Wingdings bullets from Word.
-BULLET_GLYPHS = "-–—•▪►●◦■□➢➔→✓*»\uf0b7\uf0a7\uf0d8\uf0fc\uf076\uf0a8"
+# Dashes and asterisks are bullets only when a space follows them (a hyphen starts words too).
+DASH_BULLETS = "-–—*"
+MARK_BULLETS = "•▪►●◦■□➢➔→✓»\uf0b7\uf0a7\uf0d8\uf0fc\uf076\uf0a8"
+BULLET_GLYPHS = DASH_BULLETS + MARK_BULLETS
 _BULLET_ONLY = re.compile(rf"^\s*(?:[{re.escape(BULLET_GLYPHS)}]|\d{{1,2}}[.)]|[a-z]\))\s*$")
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f]")
 _PAGE_NUMBER = re.compile(r"^(?:page\s*)?[-–—(]?\s*\d{1,4}\s*[-–—)]?(?:\s*(?:/|sur|of)\s*\d{1,4})?$")

@@ -31,13 +31,22 @@ from ingest.errors import IngestError
 from ingest.headings import heading_level
 from ingest.model import Block, BlockKind
 from ingest.normalise import clean_characters, ocr_damage_score, repair_ocr
-from ingest.pdf_layout import Fragment, drop_furniture, needs_ocr, page_fragments, reading_order, table_rows
+from ingest.pdf_layout import (
+    DASH_BULLETS,
+    MARK_BULLETS,
+    Fragment,
+    drop_furniture,
+    needs_ocr,
+    page_fragments,
+    reading_order,
+    table_rows,
+)
 from ingest.read_text import _BULLET, OCR_DAMAGE_THRESHOLD, _is_open, _join
 
 OCR_PACKAGES = "tesseract-ocr tesseract-ocr-fra"
 OCR_DPI = 300
 _TEXT_FLAGS = pymupdf.TEXT_PRESERVE_WHITESPACE | pymupdf.TEXT_MEDIABOX_CLIP
-_PDF_BULLET = re.compile(r"^\s*(?:[•▪►●◦■□➢➔→✓»\uf0b7\uf0a7\uf0d8\uf0fc\uf076\uf0a8]\s*|[-–—*]\s+|\d{1,2}\)\s*"
+_PDF_BULLET = re.compile(rf"^\s*(?:[{re.escape(MARK_BULLETS)}]\s*|[{re.escape(DASH_BULLETS)}]\s+|\d{{1,2}}\)\s*"
                          r"|[a-z]\)\s+)(?=\S)")
 # Gaps (in em) that cut a printed line into separate fragments (columns, table cells). Tesseract's
 # word boxes are loose, so OCR'd lines are only cut at much wider gaps.
