@@ -14,6 +14,11 @@ PDF_SUFFIXES = {".pdf"}
 SUPPORTED_SUFFIXES = TEXT_SUFFIXES | PDF_SUFFIXES
 
 
+def unsupported(suffix: str) -> str:
+    """The cause reported for a file whose type is not read."""
+    return f"unsupported file type {suffix or '(none)'} (expected {', '.join(sorted(SUPPORTED_SUFFIXES))})"
+
+
 def read_document(path: str | Path, document_id: str | None = None,
                   meta: DocumentMeta | None = None) -> Document:
     """Read one file. Raises IngestError with a one-line cause when the file cannot be read."""
@@ -30,7 +35,7 @@ def read_document(path: str | Path, document_id: str | None = None,
     if suffix in PDF_SUFFIXES or raw[:5] == b"%PDF-":
         from ingest.read_pdf import read_pdf
 
-        content = read_pdf(path)
+        content = read_pdf(path, raw)  # the bytes already read and hashed
         blocks, fmt = content.blocks, "pdf"
         page_count, ocr_pages = content.page_count, content.ocr_pages
         warnings.extend(content.warnings)
@@ -42,7 +47,7 @@ def read_document(path: str | Path, document_id: str | None = None,
         blocks, fmt, page_count, ocr_pages = content.blocks, "text", None, ()
         warnings.extend(content.warnings)
     else:
-        raise IngestError(str(path), f"unsupported file type {suffix or '(none)'} (expected .pdf or .txt)")
+        raise IngestError(str(path), unsupported(suffix))
     if meta is None:
         meta = guess_meta("\n".join(b.text for b in blocks[:200]), fmt)
         warnings.append(f"{path}: no manifest row; metadata guessed from the text "

@@ -81,11 +81,12 @@ class _Line:
     bullet: bool
 
 
-def read_pdf(path: str | Path) -> PdfContent:
+def read_pdf(path: str | Path, raw: bytes | None = None) -> PdfContent:
     """Read a PDF into blocks (page set, 1-based). Raises IngestError for files that are not
-    readable PDFs: corrupt, truncated, encrypted, without pages, or not PDFs at all."""
+    readable PDFs: corrupt, truncated, encrypted, without pages, or not PDFs at all.
+    `raw`, when given, is the file's content already read (the file is not read again)."""
     path = Path(path)
-    doc = _open(path)
+    doc = _open(path, raw)
     try:
         return _read(doc, path)
     except (RuntimeError, ValueError) as e:  # MuPDF errors on a damaged page
@@ -98,11 +99,12 @@ def _one_line(e: Exception) -> str:
     return (str(e).strip().splitlines() or [type(e).__name__])[0][:200]
 
 
-def _open(path: Path) -> pymupdf.Document:
-    try:
-        raw = path.read_bytes()
-    except OSError as e:
-        raise IngestError(str(path), f"cannot read file ({e.strerror or e})") from e
+def _open(path: Path, raw: bytes | None = None) -> pymupdf.Document:
+    if raw is None:
+        try:
+            raw = path.read_bytes()
+        except OSError as e:
+            raise IngestError(str(path), f"cannot read file ({e.strerror or e})") from e
     if not raw.strip():
         raise IngestError(str(path), "empty file")
     if b"%PDF-" not in raw[:1024]:
