@@ -10,7 +10,7 @@ from pathlib import Path
 from ingest.errors import IngestError
 from ingest.manifest import MANIFEST_NAMES, load_manifest
 from ingest.model import Document, Passage
-from ingest.read import SUPPORTED_SUFFIXES, read_document
+from ingest.read import SUPPORTED_SUFFIXES, read_document, unsupported
 from ingest.segment import segment
 
 
@@ -50,8 +50,7 @@ def discover(paths: Iterable[str | Path]) -> tuple[list[Path], list[IngestError]
                     found.append(p)
                 else:
                     # Said, not skipped silently: a contract saved as .docx would otherwise vanish.
-                    errors.append(IngestError(str(p), f"unsupported file type {p.suffix or '(none)'} "
-                                                      "(expected .pdf or .txt), skipped"))
+                    errors.append(IngestError(str(p), f"{unsupported(p.suffix)}, skipped"))
     return found, errors
 
 
