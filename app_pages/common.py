@@ -61,6 +61,22 @@ def searcher():
 
 
 @st.cache_resource(show_spinner=False)
+def _facets(build: str, _records) -> dict[str, list[str]]:
+    from kg.compare import territories
+
+    return {"territory": territories(_records),
+            "generation": sorted({r.generation for r in _records if r.generation}),
+            "partner": sorted({r.partner for r in _records if r.partner}),
+            "partner_type": sorted({r.partner_type for r in _records if r.partner_type}),
+            "neighbourhood": sorted({n for r in _records for n in r.neighbourhoods})}
+
+
+def facets() -> dict[str, list[str]]:
+    """The values each filter offers (territories, generations, partners...), read once per build."""
+    return _facets(str(require_build()), searcher().index.records)
+
+
+@st.cache_resource(show_spinner=False)
 def _documents(build: str) -> dict[str, dict]:
     from kg.jsonl import read_jsonl
 
@@ -113,8 +129,13 @@ def themes() -> list[dict]:
     return load_yaml("themes.yaml")["themes"]
 
 
+@st.cache_resource(show_spinner=False)
+def _theme_labels() -> dict[str, str]:
+    return {t["id"]: t["fr"] for t in themes()}
+
+
 def theme_label(theme_id: str) -> str:
-    return next((t["fr"] for t in themes() if t["id"] == theme_id), theme_id)
+    return _theme_labels().get(theme_id, theme_id)
 
 
 @st.cache_resource(show_spinner=False)

@@ -13,6 +13,7 @@ import streamlit as st
 from app_pages.common import (
     RECORD_TYPES,
     escape_markdown,
+    facets,
     result_card,
     searcher,
     theme_label,
@@ -24,7 +25,7 @@ from kg import compare as cmp
 st.title("Comparer les territoires")
 s = searcher()
 records = s.index.records
-all_territories = cmp.territories(records)
+all_territories = facets()["territory"]
 chosen = st.multiselect("Territoires (autant que vous voulez)", all_territories, default=all_territories,
                         key="c_territories", placeholder="Choisir…")
 mode = st.radio("Comparer sur", ["une question", "un thème", "un partenaire"], horizontal=True, key="c_mode")
@@ -49,7 +50,7 @@ elif mode == "un thème":
                for t in matrix.territories]
     st.caption("Trois engagements au plus par territoire ; le nombre total est dans la carte ci-dessous.")
 else:
-    partner = st.selectbox("Partenaire", sorted({r.partner for r in records if r.partner}), key="c_partner")
+    partner = st.selectbox("Partenaire", facets()["partner"], key="c_partner")
     if partner:
         columns = cmp.partner_commitments(records, partner, chosen)
 

@@ -8,6 +8,7 @@ from app_pages.common import (
     RECORD_TYPES,
     documents,
     escape_markdown,
+    facets,
     partner_type_label,
     result_card,
     searcher,
@@ -22,6 +23,7 @@ st.title("Recherche dans les contrats de ville")
 s = searcher()
 records = s.index.records
 docs = documents()
+options = facets()
 
 
 
@@ -29,17 +31,17 @@ query = st.text_input("Question ou mots-clés (français ou anglais)", key="quer
                       placeholder="ex. : comment attirer des médecins dans les quartiers ?")
 with st.expander("Filtres", expanded=False):
     c1, c2, c3 = st.columns(3)
-    territory = c1.multiselect("Territoire", sorted({r.territory for r in records if r.territory}), key="f_territory", placeholder="Choisir…")
-    generation = c2.multiselect("Génération", sorted({r.generation for r in records if r.generation}),
+    territory = c1.multiselect("Territoire", options["territory"], key="f_territory", placeholder="Choisir…")
+    generation = c2.multiselect("Génération", options["generation"],
                                 key="f_generation", placeholder="Choisir…")
     record_type = c3.multiselect("Type d'élément", list(RECORD_TYPES), key="f_type", placeholder="Choisir…",
                                  format_func=lambda t: RECORD_TYPES[t] + "s")
     c4, c5, c6 = st.columns(3)
-    partner = c4.multiselect("Partenaire", sorted({r.partner for r in records if r.partner}), key="f_partner", placeholder="Choisir…")
-    partner_type = c5.multiselect("Type de partenaire", sorted({r.partner_type for r in records if r.partner_type}),
+    partner = c4.multiselect("Partenaire", options["partner"], key="f_partner", placeholder="Choisir…")
+    partner_type = c5.multiselect("Type de partenaire", options["partner_type"],
                                   format_func=partner_type_label, key="f_partner_type", placeholder="Choisir…")
     theme = c6.multiselect("Thème", [t["id"] for t in themes()], format_func=theme_label, key="f_theme", placeholder="Choisir…")
-    neighbourhood = st.multiselect("Quartier", sorted({n for r in records for n in r.neighbourhoods}),
+    neighbourhood = st.multiselect("Quartier", options["neighbourhood"],
                                    key="f_neighbourhood", placeholder="Choisir…")
     c7, c8 = st.columns(2)
     k = c7.slider("Nombre de résultats", 5, 50, 10, key="f_k")
