@@ -9,7 +9,8 @@ Precedence: command-line option > environment variable > default.
 | SPARQL server  | CONTRATS_SPARQL_QUERY / CONTRATS_SPARQL_UPDATE | (store=sparql only)   |
 | encoder model  | CONTRATS_MODEL          | builtin:fr-word-vectors (built offline)      |
 | reference data | CONTRATS_REFERENCE      | reference/ (QPV 2024 and contrats de ville)  |
-| hybrid weight  | CONTRATS_HYBRID_WEIGHT  | see kg.index (dense share of the fusion)     |
+| hybrid weight  | CONTRATS_HYBRID_WEIGHT  | 0.4 (dense share of the fusion, kg.search)   |
+| fusion         | CONTRATS_FUSION         | weighted (or rrf: reciprocal rank fusion)    |
 """
 
 from __future__ import annotations
