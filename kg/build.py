@@ -113,7 +113,7 @@ def _process_document(path: Path, cache_dir: Path, version: str, reference_csv: 
 def build(corpus: Sequence[Path], settings: Settings, progress: Callable | None = None,
           log: Callable[[str], None] = print) -> BuildSummary:
     """Build the graph and the index from `corpus` into `settings.data_dir`. Atomic."""
-    from kg.encoder import load_encoder
+    from kg.encoder import BUILTIN_FR, load_encoder
     from kg.graph import build_activity_graph
     from kg.index import SearchIndex
     from kg.validate import validate_graph
@@ -190,7 +190,7 @@ def build(corpus: Sequence[Path], settings: Settings, progress: Callable | None 
         records = index_records([Passage.from_json(p) for p in passages], documents,
                                 [records_from_extraction_json(x) for x in extractions])
         encoder = load_encoder(settings.model, data_dir / "models",
-                               corpus_texts=[r.text for r in records] if settings.model.startswith("builtin:") else None)
+                               corpus_texts=[r.text for r in records] if BUILTIN_FR in settings.model else None)
         index = SearchIndex.build(records, encoder)
         index.save(work / "index")
         summary.index = index.config

@@ -14,9 +14,6 @@ from dataclasses import dataclass, field
 from kg.index import IndexRecord
 from kg.search import Filters, Searcher, SearchResult
 
-# Below this cosine similarity, and with no shared term, a dense neighbour is not an answer.
-DENSE_FLOOR = 0.55
-
 
 @dataclass(frozen=True)
 class Column:
@@ -37,8 +34,10 @@ def territories(records: Sequence[IndexRecord]) -> list[str]:
     return sorted({r.territory for r in records if r.territory})
 
 
-def _relevant(result: SearchResult) -> bool:
-    return result.lexical > 0 or result.dense >= DENSE_FLOOR
+def _relevant(result: SearchResult, floor: float) -> bool:
+    """A hit answers when it shares a term with the question or is close enough on the encoder's
+    own cosine scale (kg.encoder.DENSE_FLOORS)."""
+    return result.lexical > 0 or result.dense >= floor
 
 
 def compare_query(searcher: Searcher, query: str, among: Sequence[str] = (), k: int = 3,
@@ -48,7 +47,7 @@ def compare_query(searcher: Searcher, query: str, among: Sequence[str] = (), k: 
     for territory in among or territories(searcher.index.records):
         filters = Filters(territories=(territory,), record_types=tuple(record_types),
                           generations=tuple(generations))
-        hits = [h for h in searcher.search(query, k=k, filters=filters) if _relevant(h)]
+        hits = [h for h in searcher.search(query, k=k, filters=filters) if _relevant(h, searcher.encoder.floor)]
         columns.append(Column(territory, tuple(hits), "" if hits else "rien trouvé / nothing found"))
     return columns
 

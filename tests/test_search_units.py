@@ -92,3 +92,17 @@ def test_highlight_marks_query_words_after_escaping() -> None:
     out = highlight("Les **médecins** <script>alert(1)</script> du quartier", "medecins")
     assert ":orange-background[médecins]" in out
     assert "<script>" not in out and "\\<script\\>" in out
+
+
+def test_thesaurus_keys_keep_their_meaningful_stop_words() -> None:
+    # spaCy counts "proche" as a stop word: without it "proche aidant" would shrink to "aidant"
+    # and fire on every question with "aider" in it.
+    assert "proches aidants" not in expand_query("aider les habitants à lancer leur propre affaire")
+    assert "proches aidants" in expand_query("le répit des proches aidants")
+
+
+def test_everyday_words_with_other_senses_are_not_expanded() -> None:
+    added = expand_query("des propriétaires louent des appartements en très mauvais état")
+    assert "services de l'État" not in added and "logements" in added
+    assert "propreté" not in expand_query("lancer sa propre affaire")
+    assert "personnes âgées" not in expand_query("de vieux meubles sur le trottoir")

@@ -1,0 +1,99 @@
+"""The encoders: the multilingual USE module as a SentenceTransformer, model specs and blends."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from kg.encoder import (
+    BUILTIN_FR,
+    BUILTIN_USE,
+    DENSE_FLOORS,
+    Encoder,
+    EncoderBlend,
+    load_encoder,
+    parse_model_spec,
+)
+
+
+@pytest.fixture(scope="module")
+def use() -> Encoder:
+    return load_encoder(BUILTIN_USE, Path("unused"))
+
+
+def test_model_spec_weights_are_normalised() -> None:
+    assert parse_model_spec("a") == [("a", 1.0)]
+    assert parse_model_spec("a@3 + b@1") == [("a", 0.75), ("b", 0.25)]
+    assert parse_model_spec("a+b") == [("a", 0.5), ("b", 0.5)]
+
+
+@pytest.mark.parametrize("spec", ["", "a+", "a@x", "a@0", "a@-1+b"])
+def test_bad_model_specs_say_what_is_wrong(spec: str) -> None:
+    with pytest.raises(ValueError, match="model spec"):
+        parse_model_spec(spec)
+
+
+def test_unknown_builtin_lists_the_known_ones() -> None:
+    with pytest.raises(ValueError, match=BUILTIN_USE):
+        load_encoder("builtin:nope", Path("unused"))
+
+
+def test_use_is_a_sentence_transformer_that_saves_and_reloads(tmp_path: Path, use: Encoder) -> None:
+    from sentence_transformers import SentenceTransformer
+
+    assert isinstance(use.model, SentenceTransformer) and use.dimension == 512
+    use.model.save(str(tmp_path))
+    reloaded = SentenceTransformer(str(tmp_path), device="cpu", trust_remote_code=True)
+    text = ["Lutter contre le décrochage scolaire"]
+    assert np.allclose(reloaded.encode(text), use.model.encode(text), atol=1e-5)
+
+
+def test_use_matches_paraphrases_across_french_and_english(use: Encoder) -> None:
+    query = use.encode_queries(["how do we help women beaten by their partner?"])[0]
+    on_topic, off_topic = use.encode_passages([
+        "Lutter contre les violences conjugales et intrafamiliales",
+        "Développer la pratique sportive des jeunes dans les clubs",
+    ])
+    assert np.isclose(np.linalg.norm(query), 1.0, atol=1e-5)
+    assert query @ on_topic > query @ off_topic + 0.1
+
+
+def test_use_encodes_an_empty_batch(use: Encoder) -> None:
+    assert use.encode_passages([]).shape[0] == 0
+
+
+class _Fixed:
+    """A model that returns given unit vectors, to check the blend's arithmetic exactly."""
+
+    def __init__(self, vectors: dict[str, np.ndarray]) -> None:
+        self.vectors = vectors
+
+    def encode(self, texts, **kwargs) -> np.ndarray:
+        return np.array([self.vectors[t] for t in texts], dtype=np.float32)
+
+    def get_sentence_embedding_dimension(self) -> int:
+        return len(next(iter(self.vectors.values())))
+
+
+def test_blend_inner_product_is_the_weighted_sum_of_cosines() -> None:
+    rng = np.random.default_rng(0)
+
+    def unit(n: int) -> np.ndarray:
+        v = rng.normal(size=n)
+        return v / np.linalg.norm(v)
+
+    a = {t: unit(3) for t in ("q", "p")}
+    b = {t: unit(5) for t in ("q", "p")}
+    blend = EncoderBlend("a@0.3+b@0.7", [(Encoder("a", _Fixed(a), floor=0.5), 0.3),
+                                          (Encoder("b", _Fixed(b), floor=0.2), 0.7)])
+    q, p = blend.encode_queries(["q"])[0], blend.encode_passages(["p"])[0]
+    assert blend.dimension == 8 and q.shape == (8,)
+    assert np.isclose(np.linalg.norm(q), 1.0, atol=1e-6)
+    assert np.isclose(q @ p, 0.3 * (a["q"] @ a["p"]) + 0.7 * (b["q"] @ b["p"]), atol=1e-6)
+    assert np.isclose(blend.floor, 0.3 * 0.5 + 0.7 * 0.2)
+
+
+def test_every_builtin_has_a_calibrated_floor() -> None:
+    assert set(DENSE_FLOORS) == {BUILTIN_FR, BUILTIN_USE}
