@@ -31,6 +31,7 @@ sys.path.insert(0, str(ROOT))
 from _timing import p50_p95, search_latencies  # noqa: E402
 
 from ingest.corpus import Ingested, ingest_paths  # noqa: E402
+from kg.config import DEFAULT_MODEL  # noqa: E402
 from kg.encoder import load_encoder  # noqa: E402
 from kg.index import IndexRecord, SearchIndex  # noqa: E402
 from kg.search import Filters, Searcher  # noqa: E402
@@ -111,10 +112,11 @@ def main() -> None:
                         help="a data directory with a build: use its index records for the shipped row")
     parser.add_argument("--models", type=Path, default=None,
                         help="where to build the built-in encoder (default: a temporary folder)")
+    parser.add_argument("--model", default=DEFAULT_MODEL, help=f"encoder spec (default {DEFAULT_MODEL})")
     args = parser.parse_args()
     records = build_records(args.data) if args.data else corpus_records()
     with tempfile.TemporaryDirectory() as tmp:
-        encoder = load_encoder("builtin:fr-word-vectors", args.models or Path(tmp),
+        encoder = load_encoder(args.model, args.models or Path(tmp),
                                corpus_texts=[r.text for r in records])
     label = f"shipped corpus ({'build index records' if args.data else 'passages'})"
     rows = [measure(records, encoder, label)]
