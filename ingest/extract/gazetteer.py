@@ -7,7 +7,6 @@ do to names (accents dropped by OCR, hyphens or spaces, curly apostrophes, capit
 
 from __future__ import annotations
 
-import csv
 import os
 import re
 from dataclasses import dataclass
@@ -16,6 +15,7 @@ from pathlib import Path
 
 from ingest.manifest import slugify
 from ingest.normalise import fold
+from ingest.reference import qpv_table
 from ingest.resources import load_yaml
 
 _ACCENTS = {
@@ -167,19 +167,15 @@ def reference_epcis(folder: str) -> tuple[tuple[str, str, str], ...]:
     """(SIREN, phrase, official name) of the intercommunalities of the QPV reference table; the
     phrases are the official name and its short form ("Angers Loire Métropole" for "Communauté
     urbaine Angers Loire Métropole") when that has several words."""
-    path = Path(folder) / "qpv_2024_communes.csv"
-    if not path.exists():
-        return ()
     names: dict[tuple[str, str, str], None] = {}
-    with path.open(encoding="utf-8", newline="") as f:
-        for row in csv.DictReader(f):
-            siren, name = row.get("siren_epci") or "", (row.get("lib_epci") or "").replace('"', "").strip()
-            if not re.fullmatch(r"\d{9}", siren) or not name:
-                continue
-            names[(siren, name, name)] = None
-            short = EPCI_KIND.sub("", name).strip()
-            if short != name and re.search(r"[\s\-]", short):
-                names[(siren, short, name)] = None
+    for row in qpv_table(folder):
+        siren, name = row.siren_epci, row.epci
+        if not re.fullmatch(r"\d{9}", siren) or not name:
+            continue
+        names[(siren, name, name)] = None
+        short = EPCI_KIND.sub("", name).strip()
+        if short != name and re.search(r"[\s\-]", short):
+            names[(siren, short, name)] = None
     return tuple(names)
 
 

@@ -12,11 +12,9 @@ spelling, so a neighbourhood that changed shape is reported rather than linked t
 
 from __future__ import annotations
 
-import csv
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
-from functools import cache
+from dataclasses import replace
 from pathlib import Path
 
 from rapidfuzz import fuzz
@@ -24,6 +22,7 @@ from rapidfuzz import fuzz
 from ingest.extract.neighbourhood_text import key_of, tokens
 from ingest.model import Neighbourhood, Passage, Status, Territory
 from ingest.normalise import fold
+from ingest.reference import ReferenceQpv, qpv_rows
 
 # Scores (0-100) on comparison keys: with a shared commune a close spelling is enough; without
 # any commune in the text the name alone must be nearly identical.
@@ -37,26 +36,9 @@ _EPCI_STOPWORDS = {"communaute", "d", "de", "du", "des", "l", "la", "le", "agglo
 _CODE_2015 = re.compile(r"^QP\d{6}$")  # "QP059020": département on three digits, 2015 list
 
 
-@dataclass(frozen=True)
-class ReferenceQpv:
-    code: str
-    name: str
-    insee: str
-    commune: str
-    siren_epci: str
-    epci: str
-
-
-@cache
 def load_reference(path: Path) -> tuple[ReferenceQpv, ...]:
-    """Rows of a QPV reference table ("NA" means missing)."""
-    with path.open(encoding="utf-8", newline="") as f:
-        rows = list(csv.DictReader(f))
-    clean = [{k: (v if v != "NA" else "") for k, v in r.items()} for r in rows]
-    return tuple(ReferenceQpv(r["code_qp"].strip(), r["lib_qp"].strip(), r["insee_com"].strip(),
-                              r["lib_com"].strip(), r["siren_epci"].strip(),
-                              r["lib_epci"].strip().replace('"', ""))
-                 for r in clean if r.get("code_qp"))
+    """Rows of a QPV reference table (read once, by ingest.reference)."""
+    return qpv_rows(Path(path))
 
 
 def _epci_words(name: str) -> str:

@@ -9,18 +9,17 @@ contract code by SIREN — the code only for 2024 contracts, since the table lis
 
 from __future__ import annotations
 
-import csv
 import re
 from collections import Counter
 from collections.abc import Sequence
 from functools import cache
-from pathlib import Path
 
 from rapidfuzz import fuzz
 
 from ingest.extract.gazetteer import PROPER_NAME, gazetteer, proper_case, reference_folder
 from ingest.model import Document, Passage, Territory
 from ingest.normalise import fold
+from ingest.reference import contract_table, qpv_table
 
 # "CN05903M": department 059; Corsica "CN02A01I". CV… codes (overseas, older) carry no department.
 _CONTRACT_DEPT = re.compile(r"^CN(\d{3}|0?2[AB])")
@@ -46,19 +45,8 @@ def _name_key(name: str) -> str:
 @cache
 def _reference_rows(folder: str) -> tuple[tuple[str, str, str, str], ...]:
     """(siren or commune code, contract code or '', name, name key) from both reference tables."""
-    rows: list[tuple[str, str, str, str]] = []
-    path = Path(folder) / "contrats_de_ville_2024.csv"
-    if path.exists():
-        with path.open(encoding="utf-8", newline="") as f:
-            for row in csv.DictReader(f):
-                name = row["lib_cv"].split(" - ", 1)[-1]
-                rows.append((row["codgeo"], row["code_cv"], name, _name_key(name)))
-    path = Path(folder) / "qpv_2024_communes.csv"
-    if path.exists():
-        with path.open(encoding="utf-8", newline="") as f:
-            for row in csv.DictReader(f):
-                if row.get("siren_epci") not in (None, "", "NA"):
-                    rows.append((row["siren_epci"], "", row["lib_epci"], _name_key(row["lib_epci"])))
+    rows = [(c.key, c.code, c.name, _name_key(c.name)) for c in contract_table(folder)]
+    rows += [(q.siren_epci, "", q.epci, _name_key(q.epci)) for q in qpv_table(folder) if q.siren_epci]
     return tuple(dict.fromkeys(rows))
 
 
@@ -131,21 +119,15 @@ def extract_territory(document: Document, passages: Sequence[Passage]) -> Territ
 @cache
 def _reference_departments(folder: str) -> dict[str, str]:
     """SIREN, commune or contract code -> department, from the reference tables (2024 contracts,
-    QPV communes); read once per folder, the first row naming a key wins."""
+    QPV communes); the first row naming a key wins."""
     found: dict[str, str] = {}
-    for name, keys in (("contrats_de_ville_2024.csv", ("codgeo", "code_cv")), ("qpv_2024_communes.csv", ("siren_epci",))):
-        path = Path(folder) / name
-        if not path.exists():
-            continue
-        with path.open(encoding="utf-8", newline="") as f:
-            for row in csv.DictReader(f):
-                dep = row.get("insee_dep")
-                if dep in (None, "", "NA"):
-                    continue
-                dep = dep[1:] if len(dep) == 3 and dep[0] == "0" else dep
-                for k in keys:
-                    if row.get(k):
-                        found.setdefault(row[k], dep)
+    for c in contract_table(folder):
+        if c.department:
+            found.setdefault(c.key, c.department)
+            found.setdefault(c.code, c.department)
+    for q in qpv_table(folder):
+        if q.department and q.siren_epci:
+            found.setdefault(q.siren_epci, q.department)
     return found
 
 
