@@ -7,7 +7,6 @@ unsafe_allow_html.
 
 from __future__ import annotations
 
-import json
 import sys
 from collections import defaultdict
 from pathlib import Path
@@ -89,8 +88,9 @@ def documents() -> dict[str, dict]:
 
 @st.cache_resource(show_spinner=False)
 def _extractions(build: str) -> dict[str, dict]:
-    return {p.stem: json.loads(p.read_text(encoding="utf-8"))
-            for p in sorted((Path(build) / "extractions").glob("*.json"))}
+    from kg.session import load_extractions
+
+    return load_extractions(Path(build))
 
 
 def extractions() -> dict[str, dict]:
@@ -124,40 +124,21 @@ def store():
 
 @st.cache_resource(show_spinner=False)
 def themes() -> list[dict]:
-    from ingest.resources import load_yaml
+    from kg.themes_scheme import load_themes
 
-    return load_yaml("themes.yaml")["themes"]
-
-
-@st.cache_resource(show_spinner=False)
-def _theme_labels() -> dict[str, str]:
-    return {t["id"]: t["fr"] for t in themes()}
+    return load_themes()
 
 
 def theme_label(theme_id: str) -> str:
-    return _theme_labels().get(theme_id, theme_id)
+    from kg.vocabulary import theme_label as label
 
-
-@st.cache_resource(show_spinner=False)
-def _partner_type_labels() -> dict[str, str]:
-    """French labels of the partner types, from the ontology (skos:notation -> prefLabel@fr)."""
-    import rdflib
-    from rdflib.namespace import SKOS
-
-    g = rdflib.Graph().parse(ROOT / "ontology" / "contrats.ttl", format="turtle")
-    labels = {}
-    for concept, notation in g.subject_objects(SKOS.notation):
-        if "/partner-type/" in str(concept):
-            fr = [str(lab) for lab in g.objects(concept, SKOS.prefLabel) if getattr(lab, "language", None) == "fr"]
-            if fr:
-                labels[str(notation)] = fr[0]
-    return labels
+    return label(theme_id, "fr")
 
 
 def partner_type_label(type_id: str | None) -> str:
-    if not type_id:
-        return ""
-    return _partner_type_labels().get(type_id, type_id.replace("_", " "))
+    from kg.vocabulary import partner_type_label as label
+
+    return label(type_id, "fr")
 
 
 def without_repeats(results: list) -> list:

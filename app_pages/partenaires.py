@@ -39,23 +39,14 @@ def _label(g: nx.Graph, node: str) -> str:
 
 
 def partner_rows() -> list[dict]:
-    """One row per partner: its type, where it commits or signs, its commitments and main themes."""
-    rows = []
-    partners = {n for g in (pt, pth) for n, d in g.nodes(data=True) if d["kind"] == "partner"}
-    for p in partners:
-        data = pt.nodes[p] if p in pt else pth.nodes[p]
-        places = sorted(pt[p].items(), key=lambda kv: -kv[1]["commitments"]) if p in pt else []
-        themes = sorted(pth[p].items(), key=lambda kv: -kv[1]["commitments"]) if p in pth else []
-        rows.append({
-            "partenaire": data["label"], "type": partner_type_label(data.get("type")),
-            "territoires": len(places),
-            "où (engagements)": "; ".join(f"{pt.nodes[t]['label']} ({e['commitments']}"
-                                          + (", signataire" if e["signed"] else "") + ")" for t, e in places),
-            "engagements": sum(e["commitments"] for _, e in places),
-            "thèmes principaux": ", ".join(_label(pth, t) for t, _ in themes[:4]),
-            "_id": p, "_territories": {pt.nodes[t]["label"] for t, _ in places},
-        })
-    return sorted(rows, key=lambda r: (-r["territoires"], -r["engagements"], r["partenaire"]))
+    """The table's rows: kg.network's partner summaries, labelled in French."""
+    return [{
+        "partenaire": p.name, "type": partner_type_label(p.type), "territoires": len(p.places),
+        "où (engagements)": "; ".join(f"{t} ({n}" + (", signataire" if signed else "") + ")"
+                                      for t, n, signed in p.places),
+        "engagements": p.commitments, "thèmes principaux": ", ".join(p.themes[:4]),
+        "_id": p.id, "_territories": {t for t, _, _ in p.places},
+    } for p in nets.partners()]
 
 
 rows = partner_rows()

@@ -19,8 +19,8 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
+from ingest.lines import join_wrapped
 from ingest.normalise import fold
-from ingest.read_text import _join
 
 # Bullet glyphs, including the private-use code points of Symbol/Wingdings bullets from Word.
 # Dashes and asterisks are bullets only when a space follows them (a hyphen starts words too).
@@ -304,7 +304,7 @@ def _wraps_into(row: Fragment, pieces: list[Fragment], row_line: list[Fragment],
             return False
         slots.append(k)
     for k, p in zip(slots, pieces, strict=True):
-        row.cells[k] = _join(row.cells[k], p.text) if row.cells[k] else p.text
+        row.cells[k] = join_wrapped(row.cells[k], p.text) if row.cells[k] else p.text
     row.text = " ".join(row.cells)
     row.y1 = max(row.y1, pieces[0].y1)
     return True
@@ -387,5 +387,5 @@ def _cell_text(frags: list[Fragment], cell: tuple[float, float, float, float] | 
     found = [f for f in frags if x0 - 1 <= (f.x0 + f.x1) / 2 <= x1 + 1 and y0 - 1 <= (f.y0 + f.y1) / 2 <= y1 + 1]
     text = ""
     for f in sorted(found, key=lambda f: (round(f.y1), f.x0)):
-        text = _join(text, f.text) if text else f.text
+        text = join_wrapped(text, f.text) if text else f.text
     return text

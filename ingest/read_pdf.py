@@ -4,7 +4,7 @@ Each page's text comes with fonts and positions (`page.get_text("dict")`); `pdf_
 into line fragments, drops running headers, footers and page numbers, and puts the fragments in
 reading order whatever the order of the content stream. This module then rebuilds the document:
 lines are joined into paragraphs from their spacing, indent and punctuation (words hyphenated at a
-line end are rejoined by the text reader's `_join`, which keeps real hyphens), headings are told
+line end are rejoined by `ingest.lines.join_wrapped`, which keeps real hyphens), headings are told
 by size, weight and numbering, bullets start list items and rows of cells stay table rows.
 Footnotes wait until the sentence they interrupt ends on the next page; text set sideways (a
 turned table) is read upright after the rest of its page.
@@ -29,6 +29,7 @@ import pymupdf
 
 from ingest.errors import IngestError
 from ingest.headings import heading_level
+from ingest.lines import BULLET, is_open, join_wrapped
 from ingest.model import Block, BlockKind
 from ingest.normalise import clean_characters, ocr_damage_score, repair_ocr
 from ingest.pdf_layout import (
@@ -41,7 +42,7 @@ from ingest.pdf_layout import (
     reading_order,
     table_rows,
 )
-from ingest.read_text import _BULLET, OCR_DAMAGE_THRESHOLD, _is_open, _join
+from ingest.read_text import OCR_DAMAGE_THRESHOLD
 
 OCR_PACKAGES = "tesseract-ocr tesseract-ocr-fra"
 OCR_DPI = 300
@@ -266,7 +267,7 @@ def _lines(pages: list[list[Fragment]], ocr_pages: set[int]) -> list[_Line]:
                 continue
             if ocr:  # bullets read by OCR as "e", "o", "=": the text reader's pattern knows them
                 cleaned = clean(frag.text)
-                m = _BULLET.match(cleaned)
+                m = BULLET.match(cleaned)
                 text = cleaned[m.end():].strip() if m else cleaned
             else:
                 m = _PDF_BULLET.match(frag.text)
@@ -324,11 +325,11 @@ class _Flow:
                 return False  # a blank line's worth of space: a new paragraph
             if first.bullet and frag.x0 <= first.frag.x0 + 1 and not _starts_lower(ln.text):
                 return False  # back at the bullet's margin: the item is over
-            ended = not _is_open(text)
+            ended = not is_open(text)
             # An indented first line, or a sentence ending on a short line, starts a paragraph.
             return not (ended and (frag.x0 > prev.x0 + 0.8 * frag.size or not self.full_line(prev)))
         # Column or page break: only an unfinished sentence goes on.
-        return not styled and _is_open(text) and (
+        return not styled and is_open(text) and (
             _starts_lower(ln.text) or text.endswith(("-", ",", "'")) or self.full_line(prev)
             or text.rsplit(None, 1)[-1].lower() in _DANGLING)
 
@@ -361,7 +362,7 @@ def _assemble(lines: list[_Line]) -> list[Block]:
             return
         text = group[0].text
         for ln in group[1:]:
-            text = _join(text, ln.text)
+            text = join_wrapped(text, ln.text)
         first, last = group[0], group[-1]
         end = last.number if last.frag.page == first.frag.page else first.number
         level = flow.heading(group, text)
@@ -387,7 +388,7 @@ def _assemble(lines: list[_Line]) -> list[Block]:
     waiting: list[_Line] = []
     for ln in lines:
         if id(ln) in footnotes and group and id(group[0]) not in footnotes \
-                and not flow.styled(group[0].frag) and _is_open(group[-1].text):
+                and not flow.styled(group[0].frag) and is_open(group[-1].text):
             waiting.append(ln)
             continue
         if waiting and not (group and flow.continues(group, ln)):

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from ingest.errors import IngestError
 from ingest.headings import heading_level
+from ingest.lines import BULLET, is_open, join_wrapped
 from ingest.model import Block, BlockKind
 from ingest.normalise import (
     clean_characters,
@@ -28,13 +29,7 @@ from ingest.normalise import (
 # Above this share of accent-damaged words, the text is treated as an OCR output and repaired.
 OCR_DAMAGE_THRESHOLD = 0.01
 
-_BULLET = re.compile(r"^\s*(?:[-–—•▪►●◦■□➢➔→✓>*»]|[eov=¢]\s(?=\S)|v['\"]\s|\d{1,2}\)|[a-z]\))\s*")
-_TERMINAL = tuple(".!?:;")
 _STRUCTURAL = re.compile(r"engag|indicat|objecti|orientat|\baxe|evaluat|quartier|action")
-_COMPOUND_PREFIXES = frozenset(
-    {"peut", "vis", "au", "non", "sous", "demi", "mi", "semi", "quasi", "ex", "c'est", "après",
-     "avant", "arrière", "grand", "grands", "petit", "petits", "porte", "vice", "bien", "mal"}
-)
 
 
 @dataclass(frozen=True)
@@ -132,7 +127,7 @@ def _classify(raw: list[tuple[str, int, int, bool]], ocr: bool) -> list[_Line]:
         if not cleaned:
             lines.append(_Line("", start, end, "blank"))
             continue
-        m = _BULLET.match(cleaned)
+        m = BULLET.match(cleaned)
         if m and len(cleaned) > m.end() and not re.match(r"^\d{1,2}\)\s*$", cleaned):
             lines.append(_Line(cleaned[m.end():].strip(), start, end, "bullet"))
             continue
@@ -200,22 +195,6 @@ def _line_width(lines: list[_Line]) -> float:
     return statistics.quantiles(lengths, n=10)[-1]
 
 
-def _is_open(text: str) -> bool:
-    return not text.rstrip().endswith(_TERMINAL)
-
-
-def _join(left: str, right: str) -> str:
-    """Join two wrapped lines, rejoining a word hyphenated across the break."""
-    left = left.rstrip()
-    if left.endswith("-") and len(left) > 1 and not left[-2].isspace():
-        word = re.findall(r"[\w']+-$", left)
-        prefix = word[-1][:-1].lower().split("'")[-1] if word else ""
-        if left[-2].isalpha() and right[:1].islower() and prefix not in _COMPOUND_PREFIXES:
-            return left[:-1] + right
-        return left + right  # a real hyphen: Pas-de-Calais, 2024-2030, Saint-Amand
-    return f"{left} {right}"
-
-
 def _assemble(lines: list[_Line]) -> list[Block]:
     width = _line_width(lines)
     wrapped = width < 150  # lines were wrapped by the layout, not one paragraph per line
@@ -232,7 +211,7 @@ def _assemble(lines: list[_Line]) -> list[Block]:
 
     def extend(ln: _Line) -> None:
         assert current is not None
-        current["text"] = _join(current["text"], ln.text)
+        current["text"] = join_wrapped(current["text"], ln.text)
         current["end"] = ln.end
         current["last"] = len(ln.text)
 
@@ -242,7 +221,7 @@ def _assemble(lines: list[_Line]) -> list[Block]:
             continue
         joinable = current is not None and current["kind"] in (BlockKind.PARAGRAPH, BlockKind.LIST_ITEM)
         continues = joinable and _continues(current["text"], current["last"], ln.text, gap, wrapped, width)
-        if ln.kind == "heading" and continues and not gap and not ln.bold and _is_open(current["text"]):
+        if ln.kind == "heading" and continues and not gap and not ln.bold and is_open(current["text"]):
             ln = _Line(ln.text, ln.start, ln.end, "text")  # a capitalised word inside a sentence
         if ln.kind == "heading":
             if current is not None and current["kind"] == BlockKind.HEADING and not gap \
@@ -276,11 +255,11 @@ def _continues(previous: str, last_len: int, nxt: str, gap: bool, wrapped: bool,
     hyphen = previous.rstrip().endswith("-")
     if gap:
         # A blank line inside a sentence is a column or page break of the layout.
-        return _is_open(previous) and (starts_lower or hyphen)
+        return is_open(previous) and (starts_lower or hyphen)
     if starts_lower or hyphen or previous.rstrip().endswith(","):
         return True
     if not wrapped:
         return False  # one paragraph per line: a line break is a paragraph break
     # Wrapped layout: an open sentence goes on; a sentence that ends on a full line probably
     # does not end the paragraph, one that ends on a short line does.
-    return _is_open(previous) or last_len >= 0.85 * width
+    return is_open(previous) or last_len >= 0.85 * width

@@ -269,16 +269,18 @@ def evaluate(search_mode: bool, gold: Path | None, data_dir: Path | None, fresh:
             build_dir = current_build(settings.data_dir)
         except NoBuild:
             click.echo(f"note: no build in {settings.data_dir}; extracting the gold documents afresh", err=True)
+    from kg.session import load_extractions
+
+    built = load_extractions(build_dir) if build_dir is not None else {}
     results = {}
     for doc_id, g in golds.items():
         if build_dir is None:
             predicted = extract_for_gold(g, PROJECT_ROOT, settings.reference_dir / "qpv_2024_communes.csv")
         else:
-            path = build_dir / "extractions" / f"{doc_id}.json"
-            if not path.exists():
+            if doc_id not in built:
                 click.echo(f"warning: {doc_id} is in the gold set but not in the build", err=True)
                 continue
-            predicted = json.loads(path.read_text(encoding="utf-8"))
+            predicted = built[doc_id]
         results[doc_id] = eval_doc(predicted, g)
     if len(results) > 1:
         results["ALL (micro)"] = overall(results)

@@ -127,7 +127,9 @@ def export_csv(build_dir: Path, out_dir: Path) -> dict[str, int]:
     out_dir.mkdir(parents=True, exist_ok=True)
     documents = [{k: _cell(v) for k, v in d.items()} for d in read_jsonl(build_dir / "documents.jsonl")]
     _write_csv(out_dir / "documents.csv", documents, first=("id",))
-    extractions = [json.loads(p.read_text(encoding="utf-8")) for p in sorted((build_dir / "extractions").glob("*.json"))]
+    from kg.session import load_extractions
+
+    extractions = list(load_extractions(build_dir).values())
     counts = {"documents": len(documents)}
     for name, rows in record_tables(extractions).items():
         _write_csv(out_dir / f"{name}.csv", rows)

@@ -61,6 +61,26 @@ def _node(kind: str, key: str) -> str:
     return f"{kind}:{key}"
 
 
+@dataclass(frozen=True)
+class PartnerSummary:
+    """One partner across the corpus: where it commits or signs, how much, on which themes."""
+
+    id: str  # node id in the networks ("partner:<uri>")
+    name: str
+    type: str  # partner type notation ("caf", "state", ...)
+    places: tuple[tuple[str, int, bool], ...]  # (territory, commitments, signed), most commitments first
+    themes: tuple[str, ...]  # theme labels, most commitments first
+
+    @property
+    def commitments(self) -> int:
+        return sum(n for _, n, _ in self.places)
+
+    def to_json(self) -> dict:
+        return {"id": self.id, "name": self.name, "type": self.type, "commitments": self.commitments,
+                "territories": [{"territory": t, "commitments": n, "signed": s} for t, n, s in self.places],
+                "themes": list(self.themes)}
+
+
 @dataclass
 class Networks:
     partner_territory: nx.Graph
@@ -94,6 +114,23 @@ class Networks:
             if pair["a"] > pair["b"]:
                 pair["a"], pair["b"] = pair["b"], pair["a"]
         return sorted(pairs, key=lambda p: (-p["count"], p["a"], p["b"]))
+
+    def partners(self) -> list[PartnerSummary]:
+        """Every partner, present in the most territories first, then by commitments and name.
+        A partner is present in a territory when it commits or signs a contract there."""
+        pt, pth = self.partner_territory, self.partner_theme
+        ids = {n for g in (pt, pth) for n, d in g.nodes(data=True) if d["kind"] == "partner"}
+        out = []
+        for p in ids:
+            data = pt.nodes[p] if p in pt else pth.nodes[p]
+            places = sorted(pt[p].items(), key=lambda kv: (-kv[1]["commitments"], pt.nodes[kv[0]]["label"])) \
+                if p in pt else []
+            themes = sorted(pth[p].items(), key=lambda kv: (-kv[1]["commitments"], kv[0])) if p in pth else []
+            out.append(PartnerSummary(
+                p, data["label"], data.get("type") or "",
+                tuple((pt.nodes[t]["label"], int(e["commitments"]), bool(e.get("signed"))) for t, e in places),
+                tuple(pth.nodes[t]["label"] for t, _ in themes)))
+        return sorted(out, key=lambda s: (-len(s.places), -s.commitments, s.name))
 
     # --- centrality --------------------------------------------------------------------------
 
@@ -149,6 +186,7 @@ class Networks:
             "partner_projection": {"edges": [{"source": a, "target": b, "weight": d["weight"]}
                                              for a, b, d in self.partner_projection().edges(data=True)]},
             "shared_partners": self.shared_partners(),
+            "partners": [summary.to_json() for summary in self.partners()],
             "centrality": {"partner_territory": self.centrality("partner_territory"),
                            "partner_theme": self.centrality("partner_theme")},
         }

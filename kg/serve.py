@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import html
 import os
-import re
 from contextlib import asynccontextmanager
 from pathlib import Path
 
@@ -21,16 +20,9 @@ from starlette.concurrency import run_in_threadpool
 
 from kg.query_worker import QueryFailed, QueryPool, QueryTimeout
 from kg.sparql_results import negotiate
+from kg.sparql_text import is_update
 
 MAX_QUERY_CHARS = 100_000
-_UPDATE = re.compile(
-    r"^\s*(?:(?:PREFIX\s+\S*:\s*<[^>]*>|BASE\s+<[^>]*>)\s*)*(INSERT|DELETE|LOAD|CLEAR|CREATE|DROP|COPY|MOVE|ADD|WITH)\b",
-    re.IGNORECASE,
-)
-
-
-def _strip_comments(query: str) -> str:
-    return re.sub(r"(?m)#[^\n<>\"']*$", "", query)
 
 
 def create_app(build_dir: Path, *, store_kind: str = "oxigraph", timeout: float | None = None,
@@ -57,7 +49,7 @@ def create_app(build_dir: Path, *, store_kind: str = "oxigraph", timeout: float 
             return PlainTextResponse("missing `query` parameter", status_code=400)
         if len(query) > MAX_QUERY_CHARS:
             return PlainTextResponse(f"query longer than {MAX_QUERY_CHARS} characters", status_code=413)
-        if _UPDATE.match(_strip_comments(query)):
+        if is_update(query):
             return PlainTextResponse("this endpoint is read-only: SPARQL Update is refused", status_code=403)
         fmt = negotiate(request.headers.get("accept"), requested_format or request.query_params.get("format"))
         try:

@@ -32,6 +32,12 @@ def build_summary(settings: Settings) -> dict:
     return json.loads((current_build(settings.data_dir) / "summary.json").read_text(encoding="utf-8"))
 
 
+def load_extractions(build_dir: Path) -> dict[str, dict]:
+    """Document id -> its extraction (the `contrats extract --json` shape), as the build saved it."""
+    return {p.stem: json.loads(p.read_text(encoding="utf-8"))
+            for p in sorted((build_dir / "extractions").glob("*.json"))}
+
+
 def open_graph_store(settings: Settings):
     """The store of the current build, as configured (read-only use)."""
     from kg.build import current_build

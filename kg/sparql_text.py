@@ -76,24 +76,39 @@ def skip_token(query: str, i: int) -> int:
     return i
 
 
-def query_form(query: str) -> str | None:
-    """SELECT, ASK, CONSTRUCT or DESCRIBE (None for an update or nonsense)."""
+QUERY_FORMS = ("SELECT", "ASK", "CONSTRUCT", "DESCRIBE")
+UPDATE_OPERATIONS = ("INSERT", "DELETE", "LOAD", "CLEAR", "DROP", "CREATE", "WITH", "COPY", "MOVE", "ADD")
+
+
+def _operation(query: str) -> str | None:
+    """The first query form or update operation keyword, outside comments, strings and IRIs."""
     i = 0
+    word = re.compile(r"[A-Za-z]+")
     while i < len(query):
         j = skip_token(query, i)
         if j != i:
             i = j
             continue
-        m = re.compile(r"[A-Za-z]+").match(query, i)
+        m = word.match(query, i)
         if m:
-            if m.group(0).upper() in ("SELECT", "ASK", "CONSTRUCT", "DESCRIBE"):
-                return m.group(0).upper()
-            if m.group(0).upper() in ("INSERT", "DELETE", "LOAD", "CLEAR", "DROP", "CREATE", "WITH"):
-                return None
+            keyword = m.group(0).upper()
+            if keyword in QUERY_FORMS or keyword in UPDATE_OPERATIONS:
+                return keyword
             i = m.end()
             continue
         i += 1
     return None
+
+
+def query_form(query: str) -> str | None:
+    """SELECT, ASK, CONSTRUCT or DESCRIBE (None for an update or nonsense)."""
+    operation = _operation(query)
+    return operation if operation in QUERY_FORMS else None
+
+
+def is_update(query: str) -> bool:
+    """Whether the request is SPARQL Update (INSERT DATA, DELETE WHERE, LOAD, CLEAR...)."""
+    return _operation(query) in UPDATE_OPERATIONS
 
 
 def _where_start(query: str) -> int | None:
