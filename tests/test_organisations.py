@@ -210,7 +210,10 @@ def test_common_phrases_are_not_bodies(nord, phrase):
     ("Avec la CAF, la Région soutiendra", "region-hauts-de-france"),
     ("Bailleur social – Partenord", "bailleur-partenord-habitat"),
     ("Fiche partenaire : CAF du Nord", "caf-nord"),
+    ("La Direction Prévention - Tranquillité Publique de la CAF, s'appuie sur", "caf-nord"),
+    ("Le pôle cohésion sociale de la Région pilotera", "region-hauts-de-france"),
     ("Les actions financées par la CAF sont", None),
+    ("La mission de la CAF est d'aider", "caf-nord"),
 ])
 def test_subject_after_numbering_framing_clause_or_label(nord, text, org_id):
     org = nord.subject(text)

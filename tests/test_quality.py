@@ -27,7 +27,7 @@ FLOORS = {
 }
 RIGHT_PARTNER_FLOOR = 0.90
 # The held-out document (rules were written without reading it) has its own, lower floor.
-PER_DOCUMENT_COMMITMENT_RECALL = {"maubeuge-val-de-sambre-2024": 0.9, "valenciennes-2015": 0.7, "arras-2024": 0.55}
+PER_DOCUMENT_COMMITMENT_RECALL = {"maubeuge-val-de-sambre-2024": 0.9, "valenciennes-2015": 0.7, "arras-2024": 0.68}
 
 
 @pytest.fixture(scope="module")

@@ -44,7 +44,9 @@ _LEAD = re.compile(
     r"(?i:(?:fiche(?:\s+partenaire)?|partenaire|signataire|bailleur\s+social|op[ée]rateur|acteur)\s*[:\-–]?\s*)?"
     r"(?i:pour\s+)?"
     r"(?i:(?:les\s+|l['’]\s*|la\s+|le\s+)?(?:engagements?|contributions?|priorit[ée]s?|interventions?|actions?|"
-    r"apports?|r[ôo]le|mobilisation|cadre\s+d['’]\s*intervention|fiche|pr[ée]sentation|services?(?:\s+\w+)?)"
+    r"apports?|r[ôo]le|mobilisation|cadre\s+d['’]\s*intervention|fiche|pr[ée]sentation|services?(?:\s+\w+)?|"
+    # a body's own department speaks for it: "La Direction Prévention - Tranquillité Publique de la CU"
+    r"(?:direction|p[ôo]le|mission|[ée]quipe)s?(?:\s+[^,.;:!?]{1,60}?)?)"
     r"(?:\s+(?:sp[ée]cifiques?|et\s+cadre\s+d['’]\s*intervention|et\s+modalit[ée]s\s+d['’]\s*intervention|"
     r"partenariaux|de\s+droit\s+commun))*\s*(?:de\s+la|de\s+l['’]|du|des|de|d['’])\s*)?"
     r"(?i:(?:la|le|les|l['’]|une|un)\s*)?(?:[«\"“]\s*)?")
