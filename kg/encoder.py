@@ -186,8 +186,12 @@ class EncoderBlend:
         return sum(e.dimension for e, _ in self.members)
 
     def _join(self, parts: list[np.ndarray]) -> np.ndarray:
-        scaled = [np.sqrt(w) * v for v, (_, w) in zip(parts, self.members, strict=True)]
-        return np.ascontiguousarray(np.hstack(scaled), dtype=np.float32)
+        out = np.empty((len(parts[0]), sum(p.shape[1] for p in parts)), dtype=np.float32)
+        column = 0
+        for part, (_, weight) in zip(parts, self.members, strict=True):
+            out[:, column:column + part.shape[1]] = np.sqrt(weight) * part
+            column += part.shape[1]
+        return out
 
     def encode_passages(self, texts: Sequence[str], batch_size: int = 256) -> np.ndarray:
         return self._join([e.encode_passages(texts, batch_size) for e, _ in self.members])

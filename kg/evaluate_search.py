@@ -24,13 +24,17 @@ class Question:
     relevant: tuple[tuple[str, str], ...]  # (document, quote)
 
 
-def load_questions(path: Path) -> list[Question]:
+def load_questions(path: Path, pooled: bool = True) -> list[Question]:
+    """The gold questions; `pooled=False` keeps only the judgments written before pooling (the
+    relevant passages found by pooling the top results of several settings carry
+    `"source": "pooled"`, tests/gold/README.md)."""
     out = []
     for line in path.read_text(encoding="utf-8").splitlines():
         if line.strip():
             d = json.loads(line)
+            relevant = [r for r in d["relevant"] if pooled or r.get("source") != "pooled"]
             out.append(Question(d["id"], d["lang"], d.get("type", ""), d["query"],
-                                tuple((r["document"], r["quote"]) for r in d["relevant"])))
+                                tuple((r["document"], r["quote"]) for r in relevant)))
     return out
 
 
