@@ -36,6 +36,20 @@ def test_partner_territory_graph(nets) -> None:
     assert g.nodes[ALPHA]["label"] == "Agglo Alpha"
 
 
+def test_partner_summaries(nets) -> None:
+    by_name = {p.name: p for p in nets.partners()}
+    region = next(p for p in nets.partners() if p.id == REGION)
+    assert region.type and dict((t, n) for t, n, _ in region.places) == {"Agglo Alpha": 2, nets.partner_territory.nodes[BETA]["label"]: 0}
+    assert all(signed for _, _, signed in region.places) and region.commitments == 2
+    labels = nets.partner_theme.nodes
+    assert region.themes == (labels["theme:mobility"]["label"], labels["theme:health"]["label"])  # 2 before 1
+    assert by_name[HOSTILE].places == (("Agglo Alpha", 1, False),)
+    # most territories first, then commitments
+    counts = [(len(p.places), p.commitments) for p in nets.partners()]
+    assert counts == sorted(counts, key=lambda c: (-c[0], -c[1]))
+    assert json.loads(json.dumps(region.to_json()))["territories"][0]["territory"] == "Agglo Alpha"
+
+
 def test_partner_theme_graph(nets) -> None:
     g = nets.partner_theme
     assert set(g[REGION]) == {"theme:mobility", "theme:health"}

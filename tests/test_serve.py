@@ -144,3 +144,19 @@ def test_cors_and_home_page(endpoint: str) -> None:
         assert json.loads(response.read())["head"]["vars"] == ["n"]
     with urllib.request.urlopen(endpoint.removesuffix("/sparql") + "/", timeout=10) as response:
         assert b"<form" in response.read()
+
+
+@pytest.mark.parametrize(("query", "update"), [
+    ("INSERT DATA { <a:b> <a:c> <a:d> }", True),
+    ("PREFIX x: <http://x/>\n# a comment with SELECT\nDELETE WHERE { ?s ?p ?o }", True),
+    ("  with <g:1> DELETE { ?s ?p ?o } WHERE { ?s ?p ?o }", True),
+    ("LOAD <http://example.org/data.ttl>", True),
+    ('SELECT ?insert WHERE { ?insert ?p "DELETE" }', False),
+    ("PREFIX ins: <http://insert/> ASK { ?s ?p ?o }", False),
+    ("nonsense", False),
+])
+def test_update_detection_skips_comments_strings_and_iris(query: str, update: bool) -> None:
+    from kg.sparql_text import is_update, query_form
+
+    assert is_update(query) is update
+    assert (query_form(query) is None) is (update or query == "nonsense")
