@@ -54,9 +54,16 @@ def require_build() -> Path:
 
 
 def searcher():
+    from kg.index import IndexMismatch
+
     folder = require_build()
     s = settings()
-    return _searcher(str(folder), s.model, str(s.data_dir))
+    try:
+        return _searcher(str(folder), s.model, str(s.data_dir))
+    except IndexMismatch as e:
+        # Built with another encoder than CONTRATS_MODEL names (an older build, another setting).
+        st.error(f"{e}\n\nLancez : `contrats build corpus --data {s.data_dir}`")
+        st.stop()
 
 
 @st.cache_resource(show_spinner=False)

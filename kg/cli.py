@@ -126,12 +126,14 @@ def build(corpus: tuple[Path, ...], data_dir: Path | None) -> None:
 
 def _searcher(data_dir: Path | None):
     from kg.build import NoBuild
+    from kg.index import IndexMismatch
     from kg.session import open_searcher
 
     settings = load_settings(data_dir)
     try:
         return open_searcher(settings)
-    except (NoBuild, FileNotFoundError) as e:
+    except (NoBuild, FileNotFoundError, IndexMismatch) as e:
+        # IndexMismatch: an index built with another encoder (CONTRATS_MODEL), e.g. before an upgrade.
         _fail(str(e))
 
 
