@@ -25,7 +25,7 @@ sys.path.insert(0, str(ROOT))
 import kg.evaluate_search as ev  # noqa: E402
 from kg.build import current_build  # noqa: E402
 from kg.encoder import BUILTIN_FR, BUILTIN_USE, load_encoder  # noqa: E402
-from kg.index import SearchIndex, _faiss_index  # noqa: E402
+from kg.index import SearchIndex, faiss_index  # noqa: E402
 from kg.search import Searcher  # noqa: E402
 
 SHARES = (0.0, 0.3, 0.4, 0.5, 0.6, 0.7, 1.0)
@@ -72,7 +72,7 @@ def main() -> None:
         if share in (0.0, 1.0):
             vectors = word_vectors if share == 0 else use
         grid_index = copy.copy(index)
-        grid_index.dense = _faiss_index(np.ascontiguousarray(vectors, dtype=np.float32))
+        grid_index.dense = faiss_index(np.ascontiguousarray(vectors, dtype=np.float32))
         for weight in WEIGHTS:
             result = ev.evaluate_search(Searcher(grid_index, encoder, dense_weight=weight), questions)
             ranks[(share, weight)] = {row["id"]: row["hybrid"] for row in result["questions"]}

