@@ -10,6 +10,7 @@ module, never the CSV files, so the tables' format is known in one place.
 from __future__ import annotations
 
 import csv
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -73,3 +74,36 @@ def qpv_table(folder: Path | str) -> tuple[ReferenceQpv, ...]:
 
 def contract_table(folder: Path | str) -> tuple[ReferenceContract, ...]:
     return contract_rows(Path(folder) / CONTRACT_TABLE)
+
+
+# Words that say what kind of intercommunality a name is, not which one: "Communauté
+# d'agglomération Maubeuge-Val de Sambre" and "CA Maubeuge Val de Sambre" are the same body.
+_EPCI_FILLER = frozenset({
+    "communaute", "agglomeration", "urbaine", "communes", "metropole", "eurometropole", "ept",
+    "ca", "cu", "cc", "d", "de", "du", "des", "l", "la", "le", "et",
+})
+
+
+def epci_key(name: str) -> str:
+    """The identifying words of an intercommunality's name, folded ("maubeuge val sambre")."""
+    import re
+
+    from ingest.normalise import fold
+
+    return " ".join(w for w in re.split(r"[^a-z0-9]+", fold(name)) if w and w not in _EPCI_FILLER)
+
+
+def epci_by_name(name: str, candidates: Iterable[tuple[str, str]], min_score: float) -> str | None:
+    """The SIREN among `candidates` (SIREN, official name) whose name matches `name` best, when
+    the match scores at least `min_score` (rapidfuzz token_sort_ratio on `epci_key`, 0-100)."""
+    from rapidfuzz import fuzz
+
+    wanted = epci_key(name)
+    if not wanted:
+        return None
+    best, best_score = None, 0.0
+    for siren, official in candidates:
+        score = fuzz.token_sort_ratio(wanted, epci_key(official))
+        if score > best_score:
+            best, best_score = siren, score
+    return best if best_score >= min_score else None

@@ -35,3 +35,15 @@ def test_missing_values_and_padded_departments(tmp_path: Path) -> None:
     (contract,) = contract_rows(tmp_path / "cv.csv")
     assert (contract.name, contract.department) == ("CC Bugey Sud", "01")
     assert qpv_rows(tmp_path / "absent.csv") == ()
+
+
+def test_epci_names_match_whatever_their_kind_words() -> None:
+    from ingest.reference import epci_by_name, epci_key
+
+    assert epci_key("Communauté d'Agglomération Maubeuge-Val de Sambre") == epci_key("CA Maubeuge Val de Sambre")
+    rows = qpv_table(ROOT / "reference")
+    candidates = {(r.siren_epci, r.epci) for r in rows if r.siren_epci}
+    assert epci_by_name("Communauté d'agglomération Maubeuge Val de Sambre", candidates, 90) == "200043396"
+    assert epci_by_name("Valenciennes Métropole", candidates, 90) == "245901160"
+    assert epci_by_name("Communauté d'agglomération", candidates, 90) is None  # kind words only
+    assert epci_by_name("Agglomération de Nulle-Part-sur-Mer", candidates, 90) is None

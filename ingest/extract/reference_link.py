@@ -22,15 +22,13 @@ from rapidfuzz import fuzz
 from ingest.extract.neighbourhood_text import key_of, tokens
 from ingest.model import Neighbourhood, Passage, Status, Territory
 from ingest.normalise import fold
-from ingest.reference import ReferenceQpv, qpv_rows
+from ingest.reference import ReferenceQpv, epci_by_name, qpv_rows
 
 # Scores (0-100) on comparison keys: with a shared commune a close spelling is enough; without
 # any commune in the text the name alone must be nearly identical.
 MIN_SCORE_WITH_COMMUNE = 85
 MIN_SCORE_WITHOUT_COMMUNE = 92
 MIN_EPCI_NAME_SCORE = 85
-_EPCI_STOPWORDS = {"communaute", "d", "de", "du", "des", "l", "la", "le", "agglomeration",
-                   "urbaine", "communes", "metropole", "ca", "cu", "cc", "eurometropole", "et"}
 
 
 _CODE_2015 = re.compile(r"^QP\d{6}$")  # "QP059020": département on three digits, 2015 list
@@ -41,24 +39,15 @@ def load_reference(path: Path) -> tuple[ReferenceQpv, ...]:
     return qpv_rows(Path(path))
 
 
-def _epci_words(name: str) -> str:
-    return " ".join(w for w in tokens(name) if w not in _EPCI_STOPWORDS)
-
-
 def epci_rows(reference: Sequence[ReferenceQpv], territory: Territory) -> list[ReferenceQpv]:
     """The reference QPVs of the contract's EPCI: by SIREN, else by the closest EPCI name."""
     if territory.siren:
         rows = [r for r in reference if r.siren_epci == territory.siren]
         if rows:
             return rows
-    wanted = _epci_words(territory.name)
-    if not wanted:
-        return []
-    scores = {r.epci: fuzz.token_sort_ratio(wanted, _epci_words(r.epci)) for r in reference if r.epci}
-    if not scores:
-        return []
-    best = max(scores, key=lambda e: scores[e])
-    return [r for r in reference if r.epci == best] if scores[best] >= MIN_EPCI_NAME_SCORE else []
+    siren = epci_by_name(territory.name, {(r.siren_epci, r.epci) for r in reference if r.epci},
+                         MIN_EPCI_NAME_SCORE)
+    return [r for r in reference if r.siren_epci == siren] if siren else []
 
 
 _COMMUNE_SMALL_WORDS = {"l", "d", "le", "la", "les", "sur", "sous", "en", "lez", "de", "du",

@@ -14,12 +14,10 @@ from collections import Counter
 from collections.abc import Sequence
 from functools import cache
 
-from rapidfuzz import fuzz
-
 from ingest.extract.gazetteer import PROPER_NAME, gazetteer, proper_case, reference_folder
 from ingest.model import Document, Passage, Territory
 from ingest.normalise import fold
-from ingest.reference import contract_table, qpv_table
+from ingest.reference import contract_table, epci_by_name, qpv_table
 
 # "CN05903M": department 059; Corsica "CN02A01I". CV… codes (overseas, older) carry no department.
 _CONTRACT_DEPT = re.compile(r"^CN(\d{3}|0?2[AB])")
@@ -32,27 +30,21 @@ _EPCI_NAME = re.compile(
     rf"|(?<![\w])(?P<before>{PROPER_NAME})\s+(?P<kind2>M[ée]tropole|MÉTROPOLE|METROPOLE)(?![\w])")
 _ACRONYM = re.compile(r"\(\s*(?P<acr>[A-Z]{2,8})\s*\)")
 # Words of an EPCI's legal kind, dropped to compare names ("CA Maubeuge Val de Sambre").
-_KIND_WORDS = re.compile(
-    r"\b(communaute d ?agglomeration|communaute urbaine|communaute de communes|ca|cu|cc|ept|"
-    r"metropole|agglomeration|de|du|des|la|le|l|d)\b")
-
-
-def _name_key(name: str) -> str:
-    text = re.sub(r"[^a-z0-9]+", " ", fold(name))
-    return re.sub(r"\s+", " ", _KIND_WORDS.sub(" ", text)).strip()
+# A name found in the text must match a reference intercommunality closely to give it a SIREN.
+MIN_TERRITORY_NAME_SCORE = 90
 
 
 @cache
-def _reference_rows(folder: str) -> tuple[tuple[str, str, str, str], ...]:
-    """(siren or commune code, contract code or '', name, name key) from both reference tables."""
-    rows = [(c.key, c.code, c.name, _name_key(c.name)) for c in contract_table(folder)]
-    rows += [(q.siren_epci, "", q.epci, _name_key(q.epci)) for q in qpv_table(folder) if q.siren_epci]
+def _reference_rows(folder: str) -> tuple[tuple[str, str, str], ...]:
+    """(siren or commune code, contract code or '', name) from both reference tables."""
+    rows = [(c.key, c.code, c.name) for c in contract_table(folder)]
+    rows += [(q.siren_epci, "", q.epci) for q in qpv_table(folder) if q.siren_epci]
     return tuple(dict.fromkeys(rows))
 
 
 def _by_siren(siren: str) -> tuple[str, str] | None:
     """(contract code, name) of a SIREN in the contracts table."""
-    for code, contract, name, _ in _reference_rows(str(reference_folder())):
+    for code, contract, name in _reference_rows(str(reference_folder())):
         if code == siren and contract:
             return contract, name
     return None
@@ -60,17 +52,9 @@ def _by_siren(siren: str) -> tuple[str, str] | None:
 
 def _by_name(name: str) -> str | None:
     """The SIREN of the EPCI whose reference name matches `name` closely."""
-    key = _name_key(name)
-    if not key:
-        return None
-    best, best_score = None, 0.0
-    for code, _, _, ref_key in _reference_rows(str(reference_folder())):
-        if len(code) != 9:
-            continue
-        score = fuzz.ratio(key, ref_key)
-        if score > best_score:
-            best, best_score = code, score
-    return best if best_score >= 90 else None
+    candidates = ((code, ref_name) for code, _, ref_name in _reference_rows(str(reference_folder()))
+                  if len(code) == 9)
+    return epci_by_name(name, candidates, MIN_TERRITORY_NAME_SCORE)
 
 
 def _guess_from_text(passages: Sequence[Passage]) -> tuple[str | None, str | None]:
