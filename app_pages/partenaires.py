@@ -12,7 +12,7 @@ import networkx as nx
 import pandas as pd
 import streamlit as st
 
-from app_pages.common import escape_markdown, partner_type_label, require_build, store, theme_label
+from app_pages.common import escape_markdown, partner_type_label, require_build, store
 
 KIND_LABELS = {"partner": "partenaire", "territory": "territoire", "theme": "thème"}
 KIND_COLOURS = {"partenaire": "#4c78a8", "territoire": "#e45756", "thème": "#54a24b"}
@@ -31,11 +31,6 @@ def _networks(build_dir: str):
 nets = _networks(str(build))
 pt: nx.Graph = nets.partner_territory
 pth: nx.Graph = nets.partner_theme
-
-
-def _label(g: nx.Graph, node: str) -> str:
-    data = g.nodes[node]
-    return theme_label(node.split(":", 1)[1]) if data["kind"] == "theme" else data["label"]
 
 
 def partner_rows() -> list[dict]:
@@ -87,7 +82,7 @@ def network(rows_shown: list[dict]) -> nx.Graph:
                 continue
             for n in (partner, other):
                 d = source.nodes[n]
-                g.add_node(n, kind=KIND_LABELS[d["kind"]], label=_label(source, n),
+                g.add_node(n, kind=KIND_LABELS[d["kind"]], label=d["label"],  # themes carry their French label from the graph
                            type=partner_type_label(d.get("type")) if d["kind"] == "partner" else "")
             g.add_edge(partner, other, relation=relation, commitments=e["commitments"],
                        signed=bool(e.get("signed")))
