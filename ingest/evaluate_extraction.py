@@ -59,12 +59,7 @@ def name_similarity(a: Sequence[str], b: Sequence[str]) -> float:
 
 
 def text_similarity(a: str, b: str) -> float:
-    wa, wb = _words(a), _words(b)
-    if not wa or not wb:
-        return 0.0
-    containment = len(wa & wb) / min(len(wa), len(wb))
-    balance = min(len(wa), len(wb)) / max(len(wa), len(wb))
-    return containment * (0.5 + 0.5 * min(1.0, balance * 2))
+    return _word_similarity(_words(a), _words(b))
 
 
 def match(predicted: Sequence[Any], gold: Sequence[Any], similarity: Callable[[Any, Any], float],
@@ -81,6 +76,48 @@ def match(predicted: Sequence[Any], gold: Sequence[Any], similarity: Callable[[A
             used_g.add(j)
             out.append((predicted[i], gold[j]))
     return out
+
+
+def match_texts(predicted: Sequence[dict], gold: Sequence[dict], threshold: float = 0.6,
+                window: int = 60) -> list[tuple[dict, dict]]:
+    """`match` for texts with lines: only pairs within `window` lines are compared (a 300-page
+    contract has thousands of units; comparing every pair would take minutes)."""
+    import bisect
+
+    pw = [_words(p["text"]) for p in predicted]
+    gw = [_words(g["text"]) for g in gold]
+    order = sorted(range(len(gold)), key=lambda j: gold[j].get("line") or 0)
+    lines = [gold[j].get("line") or 0 for j in order]
+    pairs = []
+    for i, p in enumerate(predicted):
+        line = p.get("line")
+        if line is None:
+            js = range(len(gold))
+        else:
+            lo, hi = bisect.bisect_left(lines, line - window), bisect.bisect_right(lines, line + window)
+            js = [order[k] for k in range(lo, hi)] + [j for j in range(len(gold)) if gold[j].get("line") is None]
+        for j in js:
+            s = _word_similarity(pw[i], gw[j])
+            if s >= threshold:
+                pairs.append((s, i, j))
+    pairs.sort(reverse=True)
+    used_p: set[int] = set()
+    used_g: set[int] = set()
+    out = []
+    for _, i, j in pairs:
+        if i not in used_p and j not in used_g:
+            used_p.add(i)
+            used_g.add(j)
+            out.append((predicted[i], gold[j]))
+    return out
+
+
+def _word_similarity(wa: set[str], wb: set[str]) -> float:
+    if not wa or not wb:
+        return 0.0
+    containment = len(wa & wb) / min(len(wa), len(wb))
+    balance = min(len(wa), len(wb)) / max(len(wa), len(wb))
+    return containment * (0.5 + 0.5 * min(1.0, balance * 2))
 
 
 def _in_scope(line: int | None, scope: Any) -> bool:
@@ -103,10 +140,6 @@ def _flatten_objectives(orientations: list[dict]) -> list[dict]:
         walk(orientation.get("objectives") or [])
     return out
 
-
-def _near(a: dict, b: dict, window: int = 60) -> bool:
-    la, lb = a.get("line"), b.get("line")
-    return la is None or lb is None or abs(la - lb) <= window
 
 
 def evaluate(predicted: dict, gold: dict) -> dict[str, Score]:
@@ -149,16 +182,14 @@ def evaluate(predicted: dict, gold: dict) -> dict[str, Score]:
     pc = [c for c in predicted["commitments"]
           if c.get("kind", "commitment") == "commitment" and _in_scope(c.get("line"), scope.get("commitments"))]
     gc = [c for c in gold["commitments"] if c.get("kind", "commitment") == "commitment"]
-    pairs = match(pc, gc, lambda p, g: text_similarity(p["text"], g["text"]) if _near(p, g) else 0.0, 0.6)
+    pairs = match_texts(pc, gc)
     right = sum(1 for p, g in pairs if _same_partner(p, g))
     scores["commitments"] = Score(len(pairs), len(pc), len(gc),
                                   {"right_partner": right / len(pairs) if pairs else 0.0})
 
     pi = [i for i in predicted["indicators"] if _in_scope(i.get("line"), scope.get("indicators"))]
     gi = gold["indicators"]
-    scores["indicators"] = Score(
-        len(match(pi, gi, lambda p, g: text_similarity(p["text"], g["text"]) if _near(p, g) else 0.0, 0.6)),
-        len(pi), len(gi))
+    scores["indicators"] = Score(len(match_texts(pi, gi)), len(pi), len(gi))
     return scores
 
 
@@ -195,11 +226,50 @@ def extract_for_gold(gold: dict, root: Path, reference_csv: Path | None = None) 
     return extraction_to_json(extract(ingested.document, ingested.passages, reference_csv=reference_csv))
 
 
-def overall(results: dict[str, dict[str, Score]]) -> dict[str, Score]:
-    """Micro-averaged scores per record type over every document.
+def scores_to_json(results: dict[str, dict[str, Score]]) -> dict:
+    return {d: {k: {"precision": s.precision, "recall": s.recall, "f1": s.f1,
+                    "predicted": s.predicted, "gold": s.gold, **(s.extra or {})}
+                for k, s in r.items()} for d, r in results.items()}
 
-    Counts are summed; the right-partner share is re-weighted by each document's matches.
+
+@dataclass(frozen=True)
+class MeanScore(Score):
+    """A macro average: the mean of each document's precision, recall and F1 (counts summed)."""
+
+    p: float = 0.0
+    r: float = 0.0
+    f: float = 0.0
+
+    @property
+    def precision(self) -> float:
+        return self.p
+
+    @property
+    def recall(self) -> float:
+        return self.r
+
+    @property
+    def f1(self) -> float:
+        return self.f
+
+
+def overall(results: dict[str, dict[str, Score]], macro: bool = False) -> dict[str, Score]:
+    """Scores per record type over every document: micro (counts summed) or macro (mean per document).
+
+    Micro: the right-partner share is re-weighted by each document's matches.
     """
+    if macro:
+        kinds = dict.fromkeys(k for r in results.values() for k in r)
+        out: dict[str, Score] = {}
+        for kind in kinds:
+            ss = [r[kind] for r in results.values() if kind in r]
+            extra = None
+            if any(s.extra and "right_partner" in s.extra for s in ss):
+                extra = {"right_partner": sum((s.extra or {}).get("right_partner", 0.0) for s in ss) / len(ss)}
+            out[kind] = MeanScore(sum(s.matched for s in ss), sum(s.predicted for s in ss), sum(s.gold for s in ss),
+                                  extra, sum(s.precision for s in ss) / len(ss), sum(s.recall for s in ss) / len(ss),
+                                  sum(s.f1 for s in ss) / len(ss))
+        return out
     counts: dict[str, list[float]] = {}  # kind -> [matched, predicted, gold, right partners]
     for scores in results.values():
         for kind, s in scores.items():

@@ -220,6 +220,8 @@ class Neighbourhood:
     insee_codes: tuple[str, ...] = ()  # from reference linking
     official_name: str | None = None  # from reference linking
     provenance: tuple[Provenance, ...] = ()
+    confidence: float | None = None  # how sure extraction is that this is one of the contract's QPV
+    code_2015: tuple[str, ...] = ()  # 2015 QPV (QP…) this 2024 QPV continues, from the ANCT correspondence
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "code", qpv_code(self.code))
@@ -246,6 +248,7 @@ class Signatory:
     person: str | None = None
     role: str | None = None  # "Le Maire", "Le Préfet", "Le Président"…
     provenance: tuple[Provenance, ...] = ()
+    confidence: float | None = None
 
 
 @dataclass(frozen=True)
@@ -279,6 +282,8 @@ class Commitment:
     neighbourhoods: tuple[str, ...] = ()  # neighbourhood names; empty = all
     themes: tuple[str, ...] = ()
     provenance: Provenance = field(default_factory=lambda: Provenance(""))
+    confidence: float | None = None  # probability that the unit is a commitment (learned model)
+    partner_confidence: float | None = None  # probability that the partner is the right one
 
 
 @dataclass(frozen=True)
@@ -287,6 +292,7 @@ class Indicator:
     orientation: str | None = None
     commitment: str | None = None  # commitment id
     provenance: Provenance = field(default_factory=lambda: Provenance(""))
+    confidence: float | None = None
 
 
 @dataclass(frozen=True)
@@ -302,3 +308,6 @@ class Extraction:
     commitments: tuple[Commitment, ...] = ()
     indicators: tuple[Indicator, ...] = ()
     warnings: tuple[str, ...] = ()
+    # Units the model leans towards calling commitments without reaching the threshold: kept for
+    # review with their confidence, never silently dropped, and not counted as commitments.
+    uncertain_commitments: tuple[Commitment, ...] = ()

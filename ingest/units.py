@@ -20,8 +20,7 @@ from ingest.model import BlockKind, Passage
 
 # Abbreviations after which a full stop does not end a sentence (lower-cased, without the dot).
 _ABBREVIATIONS = frozenset(
-    "m mm mme mmes mlle dr pr st ste art cf ex etc env vol p pp no n° nos av bd fig chap min "
-    "max approx coll dir éd ed al op cit adj sq ibid resp".split())
+    ["m", "mm", "mme", "mmes", "mlle", "dr", "pr", "st", "ste", "art", "cf", "ex", "etc", "env", "vol", "p", "pp", "no", "n°", "nos", "av", "bd", "fig", "chap", "min", "max", "approx", "coll", "dir", "éd", "ed", "al", "op", "cit", "adj", "sq", "ibid", "resp"])
 # A sentence ends at . ! ? … (possibly followed by a closing quote or bracket), then space, then
 # something that starts a sentence: a capital, a digit, a quote, a dash or a bullet.
 _BOUNDARY = re.compile(r"(?<=[.!?…])([»\"”’)\]]?)\s+(?=[«\"“(\[A-ZÀÂÄÇÉÈÊËÎÏÔÖÙÛÜŸ0-9•\-–—])")

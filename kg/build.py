@@ -132,7 +132,7 @@ def build(corpus: Sequence[Path], settings: Settings, progress: Callable | None 
         files, errors = discover(corpus)
         summary.failures.extend(str(e) for e in errors)
         version = pipeline_version()
-        reference_csv = settings.reference_dir / "qpv_2024_communes.csv"
+        reference_csv = settings.qpv_table
         folders: list[Path] = []
         stage = time.time()
         iterator = progress(files, len(files), "build") if progress else files

@@ -81,7 +81,7 @@ def extract(file: Path, as_json: bool, reference: Path | None, no_link: bool) ->
     from ingest.extract.to_json import extraction_to_json
 
     settings = load_settings()
-    reference = None if no_link else (reference or settings.reference_dir / "qpv_2024_communes.csv")
+    reference = None if no_link else (reference or settings.qpv_table)
     try:
         ingested = ingest_file(file)
     except IngestError as e:
@@ -246,12 +246,36 @@ def compare(query, data_dir, theme, partner, commitment, among, k, as_json) -> N
 @click.option("--gold", type=click.Path(path_type=Path), default=None, help="Gold folder/file.")
 @data_option
 @click.option("--fresh", is_flag=True, help="Extract the gold documents now instead of reading the build.")
+@click.option("--cross-document", "cross", is_flag=True,
+              help="Leave-one-document-out: train on every annotated document but one, extract that one.")
+@click.option("--rules", is_flag=True, help="With --cross-document: also the round-1 rules (in-sample).")
 @click.option("--json", "as_json", is_flag=True)
-def evaluate(search_mode: bool, gold: Path | None, data_dir: Path | None, fresh: bool, as_json: bool) -> None:
+def evaluate(search_mode: bool, gold: Path | None, data_dir: Path | None, fresh: bool, cross: bool,
+             rules: bool, as_json: bool) -> None:
     """Precision/recall of extraction per record type (or R@k/MRR of search) against the gold set."""
     import json
 
     from kg.config import PROJECT_ROOT
+
+    if cross:
+        from ingest.evaluate_extraction import format_report, overall, scores_to_json
+        from ingest.training import cross_document
+
+        settings = load_settings(data_dir)
+        out = cross_document(gold or PROJECT_ROOT / "tests/gold", PROJECT_ROOT, settings.qpv_table,
+                             rules_too=rules, progress=lambda m: click.echo(m, err=True))
+        for name in ("lodo", "rules"):
+            if len(out[name]) > 1:
+                out[name]["MEAN (macro)"] = overall(out[name], macro=True)
+        if as_json:
+            click.echo(json.dumps({k: scores_to_json(v) for k, v in out.items() if v}, indent=1))
+            return
+        click.echo("Leave-one-document-out (each document extracted by a model that never saw it):")
+        click.echo(format_report(out["lodo"]))
+        if out["rules"]:
+            click.echo("\nRound-1 rules on the same annotations (IN-SAMPLE: the rules were written on these documents):")
+            click.echo(format_report(out["rules"]))
+        return
 
     if search_mode:
         from kg.evaluate_search import evaluate_search, format_search_report, load_questions
@@ -260,7 +284,7 @@ def evaluate(search_mode: bool, gold: Path | None, data_dir: Path | None, fresh:
         click.echo(json.dumps(result, indent=1) if as_json else format_search_report(result))
         return
     from ingest.evaluate_extraction import evaluate as eval_doc
-    from ingest.evaluate_extraction import extract_for_gold, format_report, load_gold, overall
+    from ingest.evaluate_extraction import extract_for_gold, format_report, load_gold, overall, scores_to_json
     from kg.build import NoBuild, current_build
 
     settings = load_settings(data_dir)
@@ -277,7 +301,7 @@ def evaluate(search_mode: bool, gold: Path | None, data_dir: Path | None, fresh:
     results = {}
     for doc_id, g in golds.items():
         if build_dir is None:
-            predicted = extract_for_gold(g, PROJECT_ROOT, settings.reference_dir / "qpv_2024_communes.csv")
+            predicted = extract_for_gold(g, PROJECT_ROOT, settings.qpv_table)
         else:
             if doc_id not in built:
                 click.echo(f"warning: {doc_id} is in the gold set but not in the build", err=True)
@@ -287,11 +311,30 @@ def evaluate(search_mode: bool, gold: Path | None, data_dir: Path | None, fresh:
     if len(results) > 1:
         results["ALL (micro)"] = overall(results)
     if as_json:
-        click.echo(json.dumps({d: {k: {"precision": s.precision, "recall": s.recall, "f1": s.f1,
-                                       "predicted": s.predicted, "gold": s.gold, **(s.extra or {})}
-                                   for k, s in r.items()} for d, r in results.items()}, indent=1))
+        click.echo(json.dumps(scores_to_json(results), indent=1))
     else:
         click.echo(format_report(results))
+
+
+@main.command()
+@click.option("--gold", type=click.Path(path_type=Path), default=None,
+              help="Gold folder (default tests/gold): units/*.labels*.tsv and extraction/*.json.")
+@click.option("--out", type=click.Path(path_type=Path), default=None,
+              help="Where to write the model (default: the shipped ingest/data/extraction_model.json).")
+def train(gold: Path | None, out: Path | None) -> None:
+    """Retrain the extraction model (unit classifier and actor ranker) from the annotated units."""
+    from ingest.extract.linear_model import SHIPPED_MODEL
+    from ingest.training import annotated_documents, train as train_model
+    from kg.config import PROJECT_ROOT
+
+    docs = annotated_documents(gold or PROJECT_ROOT / "tests/gold", PROJECT_ROOT)
+    if not docs:
+        raise click.ClickException("no annotated documents (tests/gold/units/*.labels.tsv)")
+    model = train_model(docs)
+    target = out or SHIPPED_MODEL
+    model.save(target)
+    click.echo(f"trained on {len(docs)} documents, {model.meta['units']} units "
+               f"(annotations {model.meta['annotations_sha256']}) -> {target}")
 
 
 @main.command()

@@ -42,6 +42,13 @@ class Settings:
         default_factory=lambda: Path(_env("CONTRATS_REFERENCE", str(PROJECT_ROOT / "reference")))
     )
 
+    @property
+    def qpv_table(self) -> Path:
+        """The QPV-by-commune table neighbourhoods are linked with: the complete one (all 1,584 QPV
+        of 2024 and every commune of each) when present, else the older partial one."""
+        full = self.reference_dir / "qpv_2024_communes_full.csv"
+        return full if full.exists() else self.reference_dir / "qpv_2024_communes.csv"
+
     def with_data(self, data_dir: str | Path | None) -> Settings:
         """These settings with `--data` applied when it was given."""
         if data_dir is None:

@@ -14,12 +14,18 @@ from ingest.model import Document, Extraction, Organisation, Passage
 
 
 def extract(document: Document, passages: Sequence[Passage],
-            reference_csv: Path | None = None) -> Extraction:
+            reference_csv: Path | None = None, model=None, use_model: bool = True) -> Extraction:
     """Extract every record type from one document.
 
     `reference_csv` (a QPV table in the format of reference/qpv_2024_communes.csv) links
-    neighbourhoods to official codes and INSEE communes when given.
+    neighbourhoods to official codes and INSEE communes when given. Commitments and indicators
+    are decided by the learned model (`model`, else the one shipped in ingest/data/); with
+    `use_model=False`, or when no model is shipped, by the round-1 rules.
     """
+    from ingest.extract.linear_model import shipped_model
+
+    if model is None and use_model:
+        model = shipped_model()
     from ingest.extract.commitments import extract_commitments
     from ingest.extract.indicators import extract_indicators
     from ingest.extract.neighbourhoods import extract_neighbourhoods
@@ -40,15 +46,23 @@ def extract(document: Document, passages: Sequence[Passage],
     orientations = extract_orientations(document, passages)
     structure = StructureIndex(orientations, passages)
     signatories = extract_signatories(document, passages, resolver)
-    commitments = extract_commitments(
-        document, passages, resolver, locate=structure.locate,
-        neighbourhood_names=tuple(n for nb in neighbourhoods for n in (nb.name, *nb.aliases)),
-        commune_names=tuple(dict.fromkeys([*(c for nb in neighbourhoods for c in nb.communes),
-                                           *(s.organisation.name for s in signatories
-                                             if s.organisation.type == "commune")])),
-        strategy_labels=strategy_labels(orientations),
-    )
-    indicators = extract_indicators(document, passages, commitments, locate=structure.locate)
+    names = tuple(n for nb in neighbourhoods for n in (nb.name, *nb.aliases))
+    uncertain: list = []
+    if model is not None:
+        from ingest.extract.learned import LearnedExtractor
+
+        resolver.learn(passages)  # every short form known before the walk: answers do not depend on order
+        commitments, indicators, uncertain = LearnedExtractor(
+            model, document, passages, resolver, structure.locate, neighbourhood_names=names).run()
+    else:
+        commitments = extract_commitments(
+            document, passages, resolver, locate=structure.locate, neighbourhood_names=names,
+            commune_names=tuple(dict.fromkeys([*(c for nb in neighbourhoods for c in nb.communes),
+                                               *(s.organisation.name for s in signatories
+                                                 if s.organisation.type == "commune")])),
+            strategy_labels=strategy_labels(orientations),
+        )
+        indicators = extract_indicators(document, passages, commitments, locate=structure.locate)
     return Extraction(
         document=document,
         territory=territory,
@@ -59,6 +73,7 @@ def extract(document: Document, passages: Sequence[Passage],
         commitments=tuple(commitments),
         indicators=tuple(indicators),
         warnings=tuple(warnings),
+        uncertain_commitments=tuple(uncertain),
     )
 
 

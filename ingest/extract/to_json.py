@@ -27,6 +27,15 @@ def _objective(o: Objective) -> dict[str, Any]:
     }
 
 
+def _commitment(c) -> dict[str, Any]:
+    return {"id": c.id, "partner": c.partner.name, "partner_id": c.partner.id,
+            "partner_type": c.partner.type, "text": c.text, "kind": str(c.kind),
+            "orientation": c.orientation, "objective": c.objective,
+            "neighbourhoods": list(c.neighbourhoods), "themes": list(c.themes),
+            "page": c.provenance.page, "line": c.provenance.line, "passage_id": c.provenance.passage_id,
+            "confidence": c.confidence, "partner_confidence": c.partner_confidence}
+
+
 def extraction_to_json(x: Extraction) -> dict[str, Any]:
     d = x.document
     meta = d.meta
@@ -43,12 +52,14 @@ def extraction_to_json(x: Extraction) -> dict[str, Any]:
         "neighbourhoods": [
             {"name": n.name, "aliases": list(n.aliases), "communes": list(n.communes), "code": n.code,
              "status": str(n.status), "insee_codes": list(n.insee_codes), "official_name": n.official_name,
+             "codes_2015": list(n.code_2015), "confidence": n.confidence,
              "provenance": [_prov(p) for p in n.provenance]}
             for n in x.neighbourhoods
         ],
         "signatories": [
             {"name": s.organisation.name, "type": s.organisation.type, "organisation": s.organisation.id,
-             "person": s.person, "role": s.role, "provenance": [_prov(p) for p in s.provenance]}
+             "person": s.person, "role": s.role, "confidence": s.confidence,
+             "provenance": [_prov(p) for p in s.provenance]}
             for s in x.signatories
         ],
         "partners": [_org(o) for o in x.partners],
@@ -58,17 +69,12 @@ def extraction_to_json(x: Extraction) -> dict[str, Any]:
              "provenance": [_prov(p) for p in o.provenance]}
             for o in x.orientations
         ],
-        "commitments": [
-            {"id": c.id, "partner": c.partner.name, "partner_id": c.partner.id,
-             "partner_type": c.partner.type, "text": c.text, "kind": str(c.kind),
-             "orientation": c.orientation, "objective": c.objective,
-             "neighbourhoods": list(c.neighbourhoods), "themes": list(c.themes),
-             "page": c.provenance.page, "line": c.provenance.line, "passage_id": c.provenance.passage_id}
-            for c in x.commitments
-        ],
+        "commitments": [_commitment(c) for c in x.commitments],
+        "uncertain_commitments": [_commitment(c) for c in x.uncertain_commitments],
         "indicators": [
             {"text": i.text, "orientation": i.orientation, "commitment": i.commitment,
-             "page": i.provenance.page, "line": i.provenance.line, "passage_id": i.provenance.passage_id}
+             "page": i.provenance.page, "line": i.provenance.line, "passage_id": i.provenance.passage_id,
+             "confidence": i.confidence}
             for i in x.indicators
         ],
     }

@@ -1,0 +1,125 @@
+"""Commitments and indicators decided by the learned model, unit by unit.
+
+Every unit (ingest/units.py) is classified commitment / proposal / objective / indicator / none
+with a probability; a commitment's actor is the best-ranked of its candidates (subject, lead-in,
+partner line, chapter, table operator, contract holder). Each record keeps its probability as
+`confidence`, so a researcher can sort or filter on it and see what the model was unsure of.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable, Sequence
+
+from ingest.extract.linear_model import ExtractionModel
+from ingest.extract.themes import themes_of
+from ingest.extract.unit_features import UnitFeaturizer, UnitView
+from ingest.model import Commitment, CommitmentKind, Document, Indicator, Passage, Provenance
+from ingest.normalise import fold
+from ingest.units import Unit, units_of
+
+Locate = Callable[[Passage], tuple[str | None, str | None]]
+COMMITMENT_LABELS = ("commitment", "proposal")
+DEFAULT_THRESHOLDS = {"commitment": 0.5, "indicator": 0.5}
+# Below the decision threshold but above this, a unit is reported as uncertain (not dropped).
+UNCERTAIN_FLOOR = 0.3
+
+
+def unit_probabilities(model: ExtractionModel, views: Sequence[UnitView]) -> list[dict[str, float]]:
+    return [model.units.proba(v.features) for v in views]
+
+
+def rank_actors(model: ExtractionModel, view: UnitView) -> list[tuple[float, object]]:
+    """Candidates with a probability each (softmax of the ranker's scores), best first."""
+    kind = str(view.unit.kind)
+    scored = [(model.actors.scores(c.features(kind))[0], c.organisation) for c in view.candidates]
+    if not scored:
+        return []
+    top = max(s for s, _ in scored)
+    exp = [(math.exp(s - top), o) for s, o in scored]
+    total = sum(e for e, _ in exp)
+    return sorted(((e / total, o) for e, o in exp), key=lambda t: -t[0])
+
+
+def _text_key(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", " ", fold(text)).strip()[:240]
+
+
+class LearnedExtractor:
+    def __init__(self, model: ExtractionModel, document: Document, passages: Sequence[Passage], resolver,
+                 locate: Locate, neighbourhood_names: Sequence[str] = ()) -> None:
+        self.model = model
+        self.document = document
+        self.passages = passages
+        self.resolver = resolver
+        self.locate = locate
+        self.names = {fold(n): n for n in neighbourhood_names if n and len(n) >= 4}
+        self.thresholds = {**DEFAULT_THRESHOLDS, **model.thresholds}
+
+    def run(self) -> tuple[list[Commitment], list[Indicator], list[Commitment]]:
+        """(commitments, indicators, uncertain commitments) in reading order."""
+        units = units_of(self.passages)
+        views = UnitFeaturizer(self.resolver).views(units)
+        probs = unit_probabilities(self.model, views)
+        commitments: list[Commitment] = []
+        uncertain: list[Commitment] = []
+        indicators: list[Indicator] = []
+        seen: set[str] = set()
+        last_commitment: Commitment | None = None
+        for view, p in zip(views, probs, strict=True):
+            u = view.unit
+            p_commit = sum(p.get(k, 0.0) for k in COMMITMENT_LABELS)
+            if p_commit >= UNCERTAIN_FLOOR and len(u.text.split()) >= 2:
+                key = _text_key(u.text)
+                if key in seen:
+                    continue
+                record = self._commitment(view, p, p_commit, len(commitments) + len(uncertain) + 1)
+                if record is None:
+                    continue
+                if p_commit >= self.thresholds["commitment"]:
+                    seen.add(key)
+                    commitments.append(record)
+                    last_commitment = record
+                else:
+                    uncertain.append(record)
+                continue
+            if p.get("indicator", 0.0) >= self.thresholds["indicator"]:
+                indicators.append(self._indicator(u, p["indicator"], len(indicators) + 1, last_commitment))
+        return commitments, indicators, uncertain
+
+    def _commitment(self, view: UnitView, p: dict[str, float], p_commit: float, n: int) -> Commitment | None:
+        ranked = rank_actors(self.model, view)
+        if not ranked:
+            return None
+        actor_p, actor = ranked[0]
+        u = view.unit
+        orientation, objective = self.locate(u.passage)
+        themes = themes_of(u.text) or themes_of(objective or "") or themes_of(orientation or "")
+        kind = CommitmentKind.PROPOSAL if p.get("proposal", 0) > p.get("commitment", 0) else CommitmentKind.COMMITMENT
+        return Commitment(
+            id=f"{self.document.id}/c{n}", partner=actor, text=u.text, kind=kind,
+            orientation=orientation, objective=objective, neighbourhoods=self._scope(u), themes=themes,
+            provenance=Provenance(u.passage.id, u.passage.page, u.passage.line_start),
+            confidence=round(p_commit, 3), partner_confidence=round(actor_p, 3),
+        )
+
+    def _indicator(self, u: Unit, p: float, n: int, last: Commitment | None) -> Indicator:
+        orientation, _ = self.locate(u.passage)
+        near = last is not None and last.provenance.line is not None and \
+            0 <= u.passage.line_start - last.provenance.line <= 60
+        return Indicator(text=u.text, orientation=orientation, commitment=last.id if near and last else None,
+                         provenance=Provenance(u.passage.id, u.passage.page, u.passage.line_start),
+                         confidence=round(p, 3))
+
+    def _scope(self, u: Unit) -> tuple[str, ...]:
+        # A neighbourhood named in the unit, or in the sub-section heading it sits under
+        # ("Engagement spécifique pour le quartier X"), restricts the commitment to it.
+        places = [u.text, *(u.passage.section_path[-1:])]
+        out = []
+        for text in places:
+            folded = fold(text)
+            out.extend(name for key, name in self.names.items()
+                       if (len(key) >= 8 or len(key.split()) >= 2)
+                       and re.search(rf"(?<![a-z]){re.escape(key)}(?![a-z])", folded))
+        return tuple(dict.fromkeys(out))

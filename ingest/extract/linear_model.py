@@ -1,0 +1,107 @@
+"""Linear models stored as tables of named weights: what `contrats train` writes and extraction reads.
+
+A scikit-learn logistic regression is fitted at training time (ingest/training.py); what ships is
+its weights keyed by feature name, in JSON. Reading them needs no scikit-learn, no pickle (no code
+runs when a model is loaded), gives the same answer on every platform, and a researcher can open
+the file and see which words push a unit towards "commitment".
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+Features = Mapping[str, float]
+
+
+@dataclass(frozen=True)
+class LinearClassifier:
+    """Multinomial logistic regression: one weight per (feature, class)."""
+
+    classes: tuple[str, ...]
+    weights: Mapping[str, Sequence[float]]
+    intercept: Sequence[float]
+
+    def scores(self, features: Features) -> list[float]:
+        z = list(self.intercept)
+        for name, value in features.items():
+            w = self.weights.get(name)
+            if w is not None:
+                for k, wk in enumerate(w):
+                    z[k] += wk * value
+        return z
+
+    def proba(self, features: Features) -> dict[str, float]:
+        z = self.scores(features)
+        if len(self.classes) == 2 and len(z) == 1:  # binary: one score for classes[1]
+            p = 1 / (1 + math.exp(-z[0]))
+            return {self.classes[0]: 1 - p, self.classes[1]: p}
+        top = max(z)
+        e = [math.exp(v - top) for v in z]
+        s = sum(e)
+        return {c: v / s for c, v in zip(self.classes, e, strict=True)}
+
+    def to_json(self) -> dict[str, Any]:
+        return {"classes": list(self.classes), "intercept": [round(x, 6) for x in self.intercept],
+                "weights": {k: [round(x, 6) for x in v] for k, v in sorted(self.weights.items())}}
+
+    @classmethod
+    def from_json(cls, d: Mapping[str, Any]) -> LinearClassifier:
+        return cls(tuple(d["classes"]), {k: tuple(v) for k, v in d["weights"].items()}, tuple(d["intercept"]))
+
+
+@dataclass(frozen=True)
+class ExtractionModel:
+    """The unit classifier, the actor ranker, the decision thresholds, and what they were trained on."""
+
+    units: LinearClassifier
+    actors: LinearClassifier
+    thresholds: Mapping[str, float] = field(default_factory=dict)
+    meta: Mapping[str, Any] = field(default_factory=dict)  # annotations hash, documents, versions
+
+    def to_json(self) -> dict[str, Any]:
+        return {"format": "contrats-kg/extraction-model/1", "meta": dict(self.meta),
+                "thresholds": dict(self.thresholds), "units": self.units.to_json(), "actors": self.actors.to_json()}
+
+    @classmethod
+    def from_json(cls, d: Mapping[str, Any]) -> ExtractionModel:
+        if d.get("format") != "contrats-kg/extraction-model/1":
+            raise ValueError(f"not an extraction model: format {d.get('format')!r}")
+        return cls(LinearClassifier.from_json(d["units"]), LinearClassifier.from_json(d["actors"]),
+                   d.get("thresholds", {}), d.get("meta", {}))
+
+    def save(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(self.to_json(), ensure_ascii=False, sort_keys=True), encoding="utf-8")
+        tmp.replace(path)
+
+    @classmethod
+    def load(cls, path: Path) -> ExtractionModel:
+        return cls.from_json(json.loads(path.read_text(encoding="utf-8")))
+
+    @property
+    def fingerprint(self) -> str:
+        """A hash of the weights: part of the build cache key, so a new model re-extracts."""
+        return hashlib.sha256(json.dumps(self.to_json(), sort_keys=True).encode()).hexdigest()[:16]
+
+
+SHIPPED_MODEL = Path(__file__).resolve().parent.parent / "data" / "extraction_model.json"
+
+
+def shipped_model() -> ExtractionModel | None:
+    return _cached_model(str(SHIPPED_MODEL)) if SHIPPED_MODEL.exists() else None
+
+
+_CACHE: dict[str, ExtractionModel] = {}
+
+
+def _cached_model(path: str) -> ExtractionModel:
+    if path not in _CACHE:
+        _CACHE[path] = ExtractionModel.load(Path(path))
+    return _CACHE[path]

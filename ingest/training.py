@@ -1,0 +1,260 @@
+"""Training the extraction model from the annotated units, and measuring it leave-one-document-out.
+
+The annotations (tests/gold/units/<doc>.labels*.tsv against <doc>.units.jsonl, guide in
+tests/gold/GUIDE.md) say, for every unit of a document, whether it is a commitment, a proposal, an
+objective, an indicator or none, and who the actor is. `train` fits the unit classifier and the
+actor ranker (scikit-learn logistic regressions) and returns an `ExtractionModel` of named weights.
+`cross_document` trains on every annotated document but one and extracts the held-out one: the
+only figures this project reports as what a stranger's contract will get.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from ingest.extract.linear_model import ExtractionModel, LinearClassifier
+from ingest.extract.unit_features import UnitFeaturizer, UnitView
+from ingest.normalise import fold
+
+LABELS = ("commitment", "proposal", "objective", "indicator", "none")
+SINGLETON_TYPES = {"caf", "cpam", "region", "department", "france_travail", "epci", "caisse_des_depots",
+                   "bpifrance", "mission_locale"}
+MODEL_FORMAT_VERSION = 1
+
+
+@dataclass(frozen=True)
+class UnitLabel:
+    uid: str
+    unit_id: str
+    line: int
+    text: str
+    label: str
+    actor: str | None
+    actor_type: str | None
+    scope: tuple[str, ...]
+
+
+@dataclass
+class AnnotatedDocument:
+    document_id: str
+    source: Path
+    labels: list[UnitLabel]
+    views: list[UnitView] | None = None
+    gold_labels: list[str] | None = None  # aligned with views
+    gold_actors: list[UnitLabel | None] | None = None
+
+
+def load_unit_labels(units_dir: Path, document_id: str) -> list[UnitLabel]:
+    units = {}
+    for line in (units_dir / f"{document_id}.units.jsonl").read_text(encoding="utf-8").splitlines():
+        if line.strip():
+            r = json.loads(line)
+            units[r["uid"]] = r
+    out: list[UnitLabel] = []
+    for path in sorted(units_dir.glob(f"{document_id}.labels*.tsv")):
+        with path.open(encoding="utf-8", newline="") as fh:
+            for row in csv.DictReader(fh, delimiter="\t", quoting=csv.QUOTE_NONE):
+                uid = (row.get("uid") or "").strip()
+                if uid not in units:
+                    continue
+                u = units[uid]
+                label = (row.get("label") or "none").strip()
+                actor = (row.get("actor") or "").strip() or None
+                out.append(UnitLabel(uid, u["unit_id"], u["line"], u["text"], label if label in LABELS else "none",
+                                     actor if actor != "?" else None, (row.get("actor_type") or "").strip() or None,
+                                     tuple(s.strip() for s in (row.get("scope") or "").split(";") if s.strip())))
+    return sorted(out, key=lambda x: x.uid)
+
+
+def annotated_documents(gold_dir: Path, corpus_root: Path) -> list[AnnotatedDocument]:
+    """Every document with a labels file, its source found through the units table or the gold json."""
+    units_dir = gold_dir / "units"
+    docs = []
+    for units_file in sorted(units_dir.glob("*.units.jsonl")):
+        doc_id = units_file.name.removesuffix(".units.jsonl")
+        labels = load_unit_labels(units_dir, doc_id)
+        if not labels:
+            continue
+        gold_json = gold_dir / "extraction" / f"{doc_id}.json"
+        source = json.loads(gold_json.read_text(encoding="utf-8"))["source"] if gold_json.exists() else None
+        if source is None:
+            continue
+        docs.append(AnnotatedDocument(doc_id, corpus_root / source, labels))
+    return docs
+
+
+def annotations_hash(docs: Sequence[AnnotatedDocument]) -> str:
+    h = hashlib.sha256()
+    for d in docs:
+        for lab in d.labels:
+            h.update(f"{d.document_id}\t{lab.unit_id}\t{lab.label}\t{lab.actor}\t{lab.actor_type}\n".encode())
+    return h.hexdigest()[:16]
+
+
+def _text_key(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", " ", fold(text)).strip()
+
+
+def prepare(doc: AnnotatedDocument, reference_csv: Path | None = None) -> AnnotatedDocument:
+    """Featurise the document's units and align them with the labels (by unit id, else by text)."""
+    if doc.views is not None:
+        return doc
+    from ingest.corpus import ingest_file
+    from ingest.units import units_of
+
+    ingested = ingest_file(doc.source)
+    resolver = document_resolver(ingested.document, ingested.passages)
+    units = units_of(ingested.passages)
+    views = UnitFeaturizer(resolver).views(units)
+    by_id = {lab.unit_id: lab for lab in doc.labels}
+    by_text: dict[str, UnitLabel] = {}
+    for lab in doc.labels:
+        by_text.setdefault(_text_key(lab.text), lab)
+    labels, actors = [], []
+    for v in views:
+        lab = by_id.get(v.unit.id) or by_text.get(_text_key(v.unit.text))
+        labels.append(lab.label if lab else "none")
+        actors.append(lab if lab and lab.label in ("commitment", "proposal") and lab.actor else None)
+    doc.views, doc.gold_labels, doc.gold_actors = views, labels, actors
+    return doc
+
+
+def document_resolver(document, passages):
+    from ingest.extract.organisations import OrganisationResolver, departments_of
+    from ingest.extract.territory import extract_territory
+
+    territory = extract_territory(document, passages)
+    resolver = OrganisationResolver(departments=departments_of(territory, passages), epci=territory)
+    resolver.learn(passages)
+    return resolver
+
+
+def same_actor(org, lab: UnitLabel) -> bool:
+    """Does a resolved organisation name the annotated actor? (type, then name for plural types)."""
+    from rapidfuzz import fuzz
+
+    if lab.actor_type and org.type != lab.actor_type:
+        return False
+    if org.type in SINGLETON_TYPES or org.type == "state":
+        return True
+    names = [org.name, *org.aliases]
+    return max(fuzz.token_set_ratio(fold(n), fold(lab.actor or "")) for n in names) >= 70
+
+
+def _fit(rows: list[dict[str, float]], y: list[str], c: float) -> LinearClassifier:
+    from sklearn.feature_extraction import DictVectorizer
+    from sklearn.linear_model import LogisticRegression
+
+    vec = DictVectorizer()
+    x = vec.fit_transform(rows)
+    clf = LogisticRegression(C=c, max_iter=3000)
+    clf.fit(x, y)
+    names = vec.get_feature_names_out()
+    coef = clf.coef_  # (n_classes, n_features), or (1, n_features) when binary
+    weights = {str(name): tuple(float(coef[k, j]) for k in range(coef.shape[0]))
+               for j, name in enumerate(names) if any(abs(coef[k, j]) > 1e-4 for k in range(coef.shape[0]))}
+    return LinearClassifier(tuple(str(c) for c in clf.classes_), weights, tuple(float(b) for b in clf.intercept_))
+
+
+def train(docs: Sequence[AnnotatedDocument], c_units: float = 0.5, c_actors: float = 1.0,
+          thresholds: dict[str, float] | None = None) -> ExtractionModel:
+    docs = [prepare(d) for d in docs]
+    rows, y = [], []
+    actor_rows, actor_y = [], []
+    for d in docs:
+        assert d.views is not None and d.gold_labels is not None and d.gold_actors is not None
+        for v, label, actor in zip(d.views, d.gold_labels, d.gold_actors, strict=True):
+            rows.append(v.features)
+            y.append(label)
+            if actor is None:
+                continue
+            hits = [same_actor(c.organisation, actor) for c in v.candidates]
+            if not any(hits) or all(hits):
+                continue  # nothing to rank: the right body is not among the candidates, or all are
+            kind = str(v.unit.kind)
+            for cand, hit in zip(v.candidates, hits, strict=True):
+                actor_rows.append(cand.features(kind))
+                actor_y.append("actor" if hit else "other")
+    units = _fit(rows, y, c_units)
+    actors = _fit(actor_rows, actor_y, c_actors)
+    # A binary model's single score is for classes[1]: keep "actor" as that class.
+    if actors.classes != ("actor", "other"):
+        raise AssertionError(actors.classes)
+    actors = LinearClassifier(("other", "actor"), {k: tuple(-w for w in v) for k, v in actors.weights.items()},
+                              tuple(-b for b in actors.intercept))
+    meta = {"documents": [d.document_id for d in docs], "annotations_sha256": annotations_hash(docs),
+            "units": len(rows), "actor_examples": len(actor_rows), "format_version": MODEL_FORMAT_VERSION,
+            "c_units": c_units, "c_actors": c_actors, "guide": "tests/gold/GUIDE.md v2"}
+    return ExtractionModel(units, actors, thresholds or {}, meta)
+
+
+def gold_with_units(gold: dict, labels: Sequence[UnitLabel]) -> dict:
+    """A gold file whose commitments and indicators are the annotated units (complete: scope all).
+
+    A text labelled twice (an annex repeating a commitment) counts once: the extractor keeps one.
+    """
+    commitments, indicators, seen = [], [], set()
+    for lab in labels:
+        if lab.label in ("commitment", "proposal"):
+            key = _text_key(lab.text)
+            if key in seen:
+                continue
+            seen.add(key)
+            commitments.append({"partner": lab.actor or "?", "partner_type": lab.actor_type or "?",
+                                "text": lab.text, "kind": lab.label, "neighbourhoods": list(lab.scope),
+                                "line": lab.line})
+        elif lab.label == "indicator":
+            indicators.append({"text": lab.text, "orientation": None, "commitment_line": None, "line": lab.line})
+    out = dict(gold)
+    out["commitments"], out["indicators"] = commitments, indicators
+    out["scope"] = {**gold.get("scope", {}), "commitments": "all", "indicators": "all"}
+    return out
+
+
+def extract_document(source: Path, reference_csv: Path | None, model: ExtractionModel | None,
+                     use_model: bool = True) -> dict:
+    from ingest.corpus import ingest_file
+    from ingest.extract.pipeline import extract
+    from ingest.extract.to_json import extraction_to_json
+
+    ingested = ingest_file(source)
+    return extraction_to_json(extract(ingested.document, ingested.passages, reference_csv=reference_csv,
+                                      model=model, use_model=use_model))
+
+
+def cross_document(gold_dir: Path, root: Path, reference_csv: Path | None, rules_too: bool = False,
+                   progress=None) -> dict[str, dict]:
+    """Leave-one-document-out: for each annotated document, a model trained on the others extracts it.
+
+    Returns {"lodo": {doc: scores}, "rules": {doc: scores}} (rules: the round-1 rule extractor, which
+    was written on these very documents — in-sample, reported for comparison only).
+    """
+    from ingest.evaluate_extraction import evaluate, load_gold
+
+    docs = [prepare(d) for d in annotated_documents(gold_dir, root)]
+    golds = load_gold(gold_dir / "extraction")
+    out: dict[str, dict] = {"lodo": {}, "rules": {}}
+    for held in docs:
+        others = [d for d in docs if d.document_id != held.document_id]
+        if not others:
+            continue
+        if progress:
+            progress(f"{held.document_id}: training on {', '.join(d.document_id for d in others)}")
+        model = train(others)
+        gold = gold_with_units(golds.get(held.document_id, _empty_gold(held)), held.labels)
+        out["lodo"][held.document_id] = evaluate(extract_document(held.source, reference_csv, model), gold)
+        if rules_too:
+            out["rules"][held.document_id] = evaluate(
+                extract_document(held.source, reference_csv, None, use_model=False), gold)
+    return out
+
+
+def _empty_gold(doc: AnnotatedDocument) -> dict:
+    return {"document_id": doc.document_id, "scope": {}, "neighbourhoods": [], "signatories": [],
+            "orientations": [], "commitments": [], "indicators": []}
