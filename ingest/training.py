@@ -106,12 +106,17 @@ def prepare(doc: AnnotatedDocument, reference_csv: Path | None = None) -> Annota
     if doc.views is not None:
         return doc
     from ingest.corpus import ingest_file
+    from ingest.extract.neighbourhoods import extract_neighbourhoods
+    from ingest.extract.pipeline import place_communes
+    from ingest.extract.territory import extract_territory
     from ingest.units import units_of
 
     ingested = ingest_file(doc.source)
     resolver = document_resolver(ingested.document, ingested.passages)
+    territory = extract_territory(ingested.document, ingested.passages)
+    neighbourhoods = extract_neighbourhoods(ingested.document, ingested.passages, territory, reference_csv)
     units = units_of(ingested.passages)
-    views = UnitFeaturizer(resolver).views(units)
+    views = UnitFeaturizer(resolver, place_communes=place_communes(neighbourhoods)).views(units)
     by_id = {lab.unit_id: lab for lab in doc.labels}
     by_text: dict[str, UnitLabel] = {}
     for lab in doc.labels:
@@ -182,6 +187,7 @@ def train(docs: Sequence[AnnotatedDocument], c_units: float = 0.5, c_actors: flo
                 actor_rows.append(cand.features(kind))
                 actor_y.append("actor" if hit else "other")
     units = _fit(rows, y, c_units)
+    context = _fit_context(docs, c_units) if len(docs) > 1 else None
     actors = _fit(actor_rows, actor_y, c_actors)
     # A binary model's single score is for classes[1]: keep "actor" as that class.
     if actors.classes != ("actor", "other"):
@@ -191,7 +197,25 @@ def train(docs: Sequence[AnnotatedDocument], c_units: float = 0.5, c_actors: flo
     meta = {"documents": [d.document_id for d in docs], "annotations_sha256": annotations_hash(docs),
             "units": len(rows), "actor_examples": len(actor_rows), "format_version": MODEL_FORMAT_VERSION,
             "c_units": c_units, "c_actors": c_actors, "guide": "tests/gold/GUIDE.md v2"}
-    return ExtractionModel(units, actors, thresholds or {}, meta)
+    return ExtractionModel(units, actors, thresholds or {}, context, meta)
+
+
+def _fit_context(docs: Sequence[AnnotatedDocument], c: float) -> LinearClassifier:
+    """The second pass, trained on first-pass probabilities each training document got from a
+    model that did not see it (otherwise the neighbours' probabilities would be too good to be
+    true, and the second pass would learn to trust them blindly)."""
+    from ingest.extract.learned import context_features
+
+    rows, y = [], []
+    for d in docs:
+        others = [o for o in docs if o is not d]
+        first_model = _fit([v.features for o in others for v in o.views],
+                           [lab for o in others for lab in o.gold_labels], c)
+        first = [first_model.proba(v.features) for v in d.views]
+        for v, ctx, lab in zip(d.views, context_features(d.views, first), d.gold_labels, strict=True):
+            rows.append({**v.features, **ctx})
+            y.append(lab)
+    return _fit(rows, y, c)
 
 
 def gold_with_units(gold: dict, labels: Sequence[UnitLabel]) -> dict:

@@ -26,8 +26,43 @@ DEFAULT_THRESHOLDS = {"commitment": 0.5, "indicator": 0.5}
 UNCERTAIN_FLOOR = 0.3
 
 
+def context_features(views: Sequence[UnitView], first: Sequence[dict[str, float]]) -> list[dict[str, float]]:
+    """What the first-pass probabilities of the neighbours say about a unit.
+
+    Commitments come in runs (a partner's list, an action table, a chapter): the mean probability
+    of the units just before and after, and of the unit's section, is the strongest evidence a
+    single unit's words lack ("Développer l'accès aux soins" is an objective in one section and an
+    action in the next).
+    """
+    def mean(idx: range | list[int], key: tuple[str, ...]) -> float:
+        idx = list(idx)
+        return sum(sum(first[i].get(k, 0.0) for k in key) for i in idx) / len(idx) if idx else 0.0
+
+    sections: dict[tuple[str, ...], list[int]] = {}
+    for i, v in enumerate(views):
+        sections.setdefault(v.unit.passage.section_path, []).append(i)
+    n = len(views)
+    out = []
+    commit, obj, ind = ("commitment", "proposal"), ("objective",), ("indicator",)
+    for i, v in enumerate(views):
+        sec = sections[v.unit.passage.section_path]
+        f = {}
+        for name, key in (("c", commit), ("o", obj), ("i", ind)):
+            f[f"ctx_prev_{name}"] = mean(range(max(0, i - 3), i), key)
+            f[f"ctx_next_{name}"] = mean(range(i + 1, min(n, i + 4)), key)
+            f[f"ctx_sec_{name}"] = mean(sec, key)
+            f[f"self_{name}"] = sum(first[i].get(k, 0.0) for k in key)
+        f["ctx_sec_size"] = min(len(sec), 50) / 50
+        out.append(f)
+    return out
+
+
 def unit_probabilities(model: ExtractionModel, views: Sequence[UnitView]) -> list[dict[str, float]]:
-    return [model.units.proba(v.features) for v in views]
+    first = [model.units.proba(v.features) for v in views]
+    if model.context is None:
+        return first
+    ctx = context_features(views, first)
+    return [model.context.proba({**v.features, **c}) for v, c in zip(views, ctx, strict=True)]
 
 
 def rank_actors(model: ExtractionModel, view: UnitView) -> list[tuple[float, object]]:
@@ -48,7 +83,8 @@ def _text_key(text: str) -> str:
 
 class LearnedExtractor:
     def __init__(self, model: ExtractionModel, document: Document, passages: Sequence[Passage], resolver,
-                 locate: Locate, neighbourhood_names: Sequence[str] = ()) -> None:
+                 locate: Locate, neighbourhood_names: Sequence[str] = (),
+                 place_communes: dict[str, str] | None = None) -> None:
         self.model = model
         self.document = document
         self.passages = passages
@@ -56,11 +92,12 @@ class LearnedExtractor:
         self.locate = locate
         self.names = {fold(n): n for n in neighbourhood_names if n and len(n) >= 4}
         self.thresholds = {**DEFAULT_THRESHOLDS, **model.thresholds}
+        self.place_communes = place_communes or {}
 
     def run(self) -> tuple[list[Commitment], list[Indicator], list[Commitment]]:
         """(commitments, indicators, uncertain commitments) in reading order."""
         units = units_of(self.passages)
-        views = UnitFeaturizer(self.resolver).views(units)
+        views = UnitFeaturizer(self.resolver, place_communes=self.place_communes).views(units)
         probs = unit_probabilities(self.model, views)
         commitments: list[Commitment] = []
         uncertain: list[Commitment] = []

@@ -53,7 +53,8 @@ def extract(document: Document, passages: Sequence[Passage],
 
         resolver.learn(passages)  # every short form known before the walk: answers do not depend on order
         commitments, indicators, uncertain = LearnedExtractor(
-            model, document, passages, resolver, structure.locate, neighbourhood_names=names).run()
+            model, document, passages, resolver, structure.locate, neighbourhood_names=names,
+            place_communes=place_communes(neighbourhoods)).run()
     else:
         commitments = extract_commitments(
             document, passages, resolver, locate=structure.locate, neighbourhood_names=names,
@@ -75,6 +76,18 @@ def extract(document: Document, passages: Sequence[Passage],
         warnings=tuple(warnings),
         uncertain_commitments=tuple(uncertain),
     )
+
+
+def place_communes(neighbourhoods) -> dict[str, str]:
+    """Folded neighbourhood name -> its commune, for neighbourhoods in a single commune."""
+    from ingest.normalise import fold
+
+    out = {}
+    for nb in neighbourhoods:
+        if len(nb.communes) == 1:
+            for name in (nb.name, *nb.aliases):
+                out[fold(name)] = nb.communes[0]
+    return out
 
 
 def _partners(organisations) -> list[Organisation]:

@@ -61,7 +61,7 @@ class Candidate:
             f[f"src={s}"] = 1.0
             f[f"src={s}|kind={unit_kind}"] = 1.0
         f["n_sources"] = len(self.sources) / 3
-        f["near"] = 1.0 if self.distance <= 3 else 0.0
+        f["dist<=3" if self.distance <= 3 else "dist<=15" if self.distance <= 15 else "dist>15"] = 1.0
         return f
 
 
@@ -88,6 +88,9 @@ class _Context:
         self.table_partner: Organisation | None = None
         self.list_rank = 0
         self.question: Unit | None = None
+        self.heading_orgs: list[Organisation] = []  # bodies named by the latest heading that named any
+        self.heading_at = 0
+        self.recent: list[tuple[int, Organisation]] = []  # bodies named in the last units, latest last
 
 
 def _morph(texts: Sequence[str]) -> list[dict[str, float]]:
@@ -152,9 +155,13 @@ def _cues(prefix: str, text: str, kinds: Sequence[str]) -> dict[str, float]:
 class UnitFeaturizer:
     """Features and actor candidates for every unit of one document."""
 
-    def __init__(self, resolver, contract_holder: Organisation | None = None) -> None:
+    def __init__(self, resolver, contract_holder: Organisation | None = None,
+                 place_communes: dict[str, str] | None = None) -> None:
         self.resolver = resolver
         self.holder = contract_holder or resolver.epci
+        # Neighbourhood name (folded) -> its commune: an action for "le quartier X" is often the
+        # commune's, in the commune's part of a contract.
+        self.place_communes = {k: v for k, v in (place_communes or {}).items() if len(k) >= 5}
 
     def orgs(self, text: str) -> list[Organisation]:
         return [o for _, _, o in self.resolver.find(text) if not o.id.startswith("communes-")]
@@ -268,14 +275,27 @@ class UnitFeaturizer:
             add(lead_subject, "lead_subject", n - ctx.lead_at)
             for org in ctx.lead_orgs[-2:]:
                 add(org, "lead_named", n - ctx.lead_at)
-        if ctx.block is not None and ctx.block_section == u.passage.section_path:
-            add(ctx.block, "partner_line", n - ctx.block_at)
+        if ctx.block is not None:
+            add(ctx.block, "partner_line" if ctx.block_section == u.passage.section_path else "partner_line_far",
+                n - ctx.block_at)
         for depth, org in enumerate(reversed(chapter_orgs[-3:])):
             add(org, "chapter" if depth == 0 else "chapter_up")
+        for org in ctx.heading_orgs[:2]:
+            add(org, "last_heading", n - ctx.heading_at)
+        for at, org in reversed(ctx.recent[-4:]):
+            add(org, "recent", n - at)
+        for place in self._places(text, u.passage.section_path[-1:]):
+            add(self.resolver.resolve(f"Commune de {place}"), "neighbourhood_commune")
         if ctx.table_partner is not None and u.kind == BlockKind.TABLE_ROW:
             add(ctx.table_partner, "table_operator")
         add(self.holder, "holder")
         return list(by_id.values())
+
+    def _places(self, text: str, headings: Sequence[str]) -> list[str]:
+        if not self.place_communes:
+            return []
+        folded = " ".join(fold(t) for t in (text, *headings))
+        return list(dict.fromkeys(c for k, c in self.place_communes.items() if k in folded))[:2]
 
     def _table(self, text: str, ctx: _Context, candidates: list[Candidate]) -> dict[str, float]:
         cells = [c.strip() for c in text.split("|")]
@@ -303,9 +323,14 @@ class UnitFeaturizer:
         return f
 
     def _advance(self, u: Unit, n: int, text: str, own, subject, section, ctx: _Context) -> None:
+        if own:
+            ctx.recent = [*ctx.recent, *((n, o) for o in own[:2])][-8:]
+        ctx.recent = [(at, o) for at, o in ctx.recent if n - at <= 30]
         if u.kind == BlockKind.TABLE_ROW:
             return
         if u.kind == BlockKind.HEADING:
+            if own:
+                ctx.heading_orgs, ctx.heading_at = own, n
             ctx.lead, ctx.lead_orgs, ctx.question = None, [], None
             ctx.table_action = ctx.table_operator = None
             ctx.table_partner = None
