@@ -142,6 +142,15 @@ def theme_label(theme_id: str) -> str:
     return label(theme_id, "fr")
 
 
+def confidence_text(confidence: float, partner_confidence: float | None = None) -> str:
+    """How sure extraction is of a commitment, in words a researcher reads at a glance."""
+    level = "élevée" if confidence >= 0.8 else "moyenne" if confidence >= 0.6 else "faible"
+    text = f"Confiance : {level} ({confidence:.2f})"
+    if partner_confidence is not None:
+        text += f", partenaire {partner_confidence:.2f}"
+    return text
+
+
 def partner_type_label(type_id: str | None) -> str:
     from kg.vocabulary import partner_type_label as label
 
@@ -175,6 +184,8 @@ def result_card(result, query: str = "", key: str = "") -> None:
         facts = []
         if r.partner:
             facts.append(f"Partenaire : {escape_markdown(r.partner)} ({escape_markdown(partner_type_label(r.partner_type))})")
+        if r.extra.get("confidence") is not None:
+            facts.append(confidence_text(r.extra["confidence"], r.extra.get("partner_confidence")))
         if r.extra.get("orientation"):
             facts.append(f"Orientation : {escape_markdown(r.extra['orientation'])}")
         if r.extra.get("objective"):

@@ -100,14 +100,24 @@ with tabs[3]:
     rows = [{"partenaire": c["partner"], "type": partner_type_label(c["partner_type"]), "engagement": c["text"],
              "orientation": c.get("orientation") or "", "objectif": c.get("objective") or "",
              "thèmes": ", ".join(theme_label(t) for t in c["themes"]),
+             "confiance": c.get("confidence"), "confiance partenaire": c.get("partner_confidence"),
              "page": c.get("page"), "ligne": c.get("line")} for c in x["commitments"]]
     if rows:
+        st.caption("Confiance : probabilité estimée par le modèle d'extraction (mesurée sur des contrats "
+                   "qu'il n'a pas vus : voir le README). Triez la colonne pour relire d'abord les moins sûrs.")
         st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
     else:
         st.info("Aucun engagement extrait.")
+    uncertain = x.get("uncertain_commitments") or []
+    if uncertain:
+        with st.expander(f"À vérifier : {len(uncertain)} passages que le modèle hésite à lire comme des engagements"):
+            st.dataframe(pd.DataFrame([{"partenaire probable": c["partner"], "texte": c["text"],
+                                        "confiance": c.get("confidence"), "ligne": c.get("line"), "page": c.get("page")}
+                                       for c in uncertain]), hide_index=True, width="stretch")
 with tabs[4]:
     rows = [{"indicateur": i["text"], "engagement": i.get("commitment") or "", "orientation": i.get("orientation") or "",
-             "page": i.get("page"), "ligne": i.get("line")} for i in x.get("indicators") or []]
+             "confiance": i.get("confidence"), "page": i.get("page"), "ligne": i.get("line")}
+            for i in x.get("indicators") or []]
     if rows:
         st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
     else:

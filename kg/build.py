@@ -49,14 +49,15 @@ def current_build(data_dir: Path) -> Path:
 
 def pipeline_version() -> str:
     """Changes whenever what makes a cached document changes: the code and data of ingestion and
-    extraction, the graph writer and URI rules, and the ontology. Invalidates the cache."""
+    extraction (the shipped extraction model included: it is ingest/data/extraction_model.json),
+    the graph writer and URI rules, and the ontology. Invalidates the cache."""
     import ingest
 
     h = hashlib.sha256(ingest_version.encode())
     root = Path(ingest.__file__).parent
     kg_dir = Path(__file__).parent
     inputs = [p for p in sorted(root.rglob("*"))
-              if p.suffix in (".py", ".yaml", ".csv") and "__pycache__" not in p.parts]
+              if p.suffix in (".py", ".yaml", ".csv", ".json") and "__pycache__" not in p.parts]
     inputs += [kg_dir / "graph.py", kg_dir / "uris.py", *sorted((kg_dir.parent / "ontology").glob("*.ttl"))]
     for path in inputs:
         if path.exists():

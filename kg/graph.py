@@ -257,6 +257,7 @@ class _DocumentGraph:
                 g.add((role, RDFS.label, _fr(s.role)))
             if s.person:
                 g.add((node, CKG.personName, Literal(s.person)))
+            self._confidence(node, s.confidence)
             self.derive(node, s.provenance)
             g.add((self.contract, CKG.signature, node))
             g.add((self.contract, CKG.signedBy, org))
@@ -319,7 +320,14 @@ class _DocumentGraph:
             if n := self.neighbourhood_by_name.get(_fold(name)):
                 g.add((node, CKG.scope, n))
         self._themes(node, c.themes)
+        self._confidence(node, c.confidence)
+        if c.partner_confidence is not None:
+            g.add((node, CKG.partnerConfidence, Literal(round(c.partner_confidence, 3), datatype=XSD.decimal)))
         self.derive(node, (c.provenance,))
+
+    def _confidence(self, node: URIRef, value: float | None) -> None:
+        if value is not None:
+            self.g.add((node, CKG.confidence, Literal(round(value, 3), datatype=XSD.decimal)))
 
     def add_indicators(self) -> None:
         g = self.g
@@ -339,6 +347,7 @@ class _DocumentGraph:
                 g.add((node, CKG.measures, uris.commitment_uri(self.doc.id, ind.commitment)))
             elif orientation or objective:
                 g.add((node, CKG.measures, orientation or objective))
+            self._confidence(node, ind.confidence)
             self.derive(node, (ind.provenance,))
 
 

@@ -78,7 +78,8 @@ def _iter_records(passages, documents, extractions) -> Iterator[IndexRecord]:
                 partner=c.get("partner"), partner_type=c.get("partner_type"),
                 themes=tuple(c.get("themes") or ()), neighbourhoods=tuple(c.get("neighbourhoods") or ()),
                 extra={"territory_name": f.get("territory_name"), "orientation": c.get("orientation"),
-                       "objective": c.get("objective"), "kind": c.get("kind"), "partner_id": c.get("partner_id")},
+                       "objective": c.get("objective"), "kind": c.get("kind"), "partner_id": c.get("partner_id"),
+                       "confidence": c.get("confidence"), "partner_confidence": c.get("partner_confidence")},
             )
         for n, o in enumerate(x.objectives):
             prov = (o.get("provenance") or [{}])[0]

@@ -12,6 +12,7 @@ import math
 import re
 from collections.abc import Callable, Sequence
 
+from ingest.extract.commitment_language import is_possibility
 from ingest.extract.linear_model import ExtractionModel
 from ingest.extract.themes import themes_of
 from ingest.extract.unit_features import UnitFeaturizer, UnitView
@@ -26,43 +27,8 @@ DEFAULT_THRESHOLDS = {"commitment": 0.5, "indicator": 0.5}
 UNCERTAIN_FLOOR = 0.3
 
 
-def context_features(views: Sequence[UnitView], first: Sequence[dict[str, float]]) -> list[dict[str, float]]:
-    """What the first-pass probabilities of the neighbours say about a unit.
-
-    Commitments come in runs (a partner's list, an action table, a chapter): the mean probability
-    of the units just before and after, and of the unit's section, is the strongest evidence a
-    single unit's words lack ("Développer l'accès aux soins" is an objective in one section and an
-    action in the next).
-    """
-    def mean(idx: range | list[int], key: tuple[str, ...]) -> float:
-        idx = list(idx)
-        return sum(sum(first[i].get(k, 0.0) for k in key) for i in idx) / len(idx) if idx else 0.0
-
-    sections: dict[tuple[str, ...], list[int]] = {}
-    for i, v in enumerate(views):
-        sections.setdefault(v.unit.passage.section_path, []).append(i)
-    n = len(views)
-    out = []
-    commit, obj, ind = ("commitment", "proposal"), ("objective",), ("indicator",)
-    for i, v in enumerate(views):
-        sec = sections[v.unit.passage.section_path]
-        f = {}
-        for name, key in (("c", commit), ("o", obj), ("i", ind)):
-            f[f"ctx_prev_{name}"] = mean(range(max(0, i - 3), i), key)
-            f[f"ctx_next_{name}"] = mean(range(i + 1, min(n, i + 4)), key)
-            f[f"ctx_sec_{name}"] = mean(sec, key)
-            f[f"self_{name}"] = sum(first[i].get(k, 0.0) for k in key)
-        f["ctx_sec_size"] = min(len(sec), 50) / 50
-        out.append(f)
-    return out
-
-
 def unit_probabilities(model: ExtractionModel, views: Sequence[UnitView]) -> list[dict[str, float]]:
-    first = [model.units.proba(v.features) for v in views]
-    if model.context is None:
-        return first
-    ctx = context_features(views, first)
-    return [model.context.proba({**v.features, **c}) for v, c in zip(views, ctx, strict=True)]
+    return [model.units.proba(v.features) for v in views]
 
 
 def rank_actors(model: ExtractionModel, view: UnitView) -> list[tuple[float, object]]:
@@ -114,7 +80,10 @@ class LearnedExtractor:
                 record = self._commitment(view, p, p_commit, len(commitments) + len(uncertain) + 1)
                 if record is None:
                     continue
-                if p_commit >= self.thresholds["commitment"]:
+                # What a body merely could do is never a commitment (tests/gold/GUIDE.md): the model
+                # leans on the words around it, so the guide's rule has the last word; the unit is
+                # kept for review among the uncertain ones.
+                if p_commit >= self.thresholds["commitment"] and not is_possibility(u.text):
                     seen.add(key)
                     commitments.append(record)
                     last_commitment = record

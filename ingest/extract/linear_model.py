@@ -62,21 +62,18 @@ class ExtractionModel:
     units: LinearClassifier
     actors: LinearClassifier
     thresholds: Mapping[str, float] = field(default_factory=dict)
-    context: LinearClassifier | None = None  # second pass: unit features + neighbours' first-pass probabilities
     meta: Mapping[str, Any] = field(default_factory=dict)  # annotations hash, documents, versions
 
     def to_json(self) -> dict[str, Any]:
         return {"format": "contrats-kg/extraction-model/1", "meta": dict(self.meta),
-                "thresholds": dict(self.thresholds), "units": self.units.to_json(), "actors": self.actors.to_json(),
-                "context": self.context.to_json() if self.context is not None else None}
+                "thresholds": dict(self.thresholds), "units": self.units.to_json(), "actors": self.actors.to_json()}
 
     @classmethod
     def from_json(cls, d: Mapping[str, Any]) -> ExtractionModel:
         if d.get("format") != "contrats-kg/extraction-model/1":
             raise ValueError(f"not an extraction model: format {d.get('format')!r}")
         return cls(LinearClassifier.from_json(d["units"]), LinearClassifier.from_json(d["actors"]),
-                   d.get("thresholds", {}), LinearClassifier.from_json(d["context"]) if d.get("context") else None,
-                   d.get("meta", {}))
+                   d.get("thresholds", {}), d.get("meta", {}))
 
     def save(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)

@@ -91,6 +91,7 @@ class _Context:
         self.heading_orgs: list[Organisation] = []  # bodies named by the latest heading that named any
         self.heading_at = 0
         self.recent: list[tuple[int, Organisation]] = []  # bodies named in the last units, latest last
+        self.communes: list[tuple[int, str]] = []  # the contract's communes named in the last 60 units
 
 
 def _morph(texts: Sequence[str]) -> list[dict[str, float]]:
@@ -162,6 +163,12 @@ class UnitFeaturizer:
         # Neighbourhood name (folded) -> its commune: an action for "le quartier X" is often the
         # commune's, in the commune's part of a contract.
         self.place_communes = {k: v for k, v in (place_communes or {}).items() if len(k) >= 5}
+        # The contract's communes, named bare ("Louvroil", "la ville de Jeumont"): a commune's part
+        # of a contract names it again and again without ever writing "la commune de".
+        names = sorted({c for c in self.place_communes.values()}, key=len, reverse=True)
+        self._commune_re = re.compile(r"(?<![a-z])(" + "|".join(re.escape(fold(c)) for c in names) + r")(?![a-z])") \
+            if names else None
+        self._commune_by_key = {fold(c): c for c in names}
 
     def orgs(self, text: str) -> list[Organisation]:
         return [o for _, _, o in self.resolver.find(text) if not o.id.startswith("communes-")]
@@ -221,6 +228,7 @@ class UnitFeaturizer:
                 f["after_question"] = 1.0
             if ctx.block is not None and ctx.block_section == section:
                 f["under_partner_line"] = 1.0
+
             if n:
                 prev = units[n - 1]
                 f[f"prev_kind={prev.kind}"] = 1.0
@@ -286,6 +294,12 @@ class UnitFeaturizer:
             add(org, "recent", n - at)
         for place in self._places(text, u.passage.section_path[-1:]):
             add(self.resolver.resolve(f"Commune de {place}"), "neighbourhood_commune")
+        if ctx.communes:
+            from collections import Counter
+
+            top, count = Counter(c for _, c in ctx.communes).most_common(1)[0]
+            if count >= 2:
+                add(self.resolver.resolve(f"Commune de {self._commune_by_key[top]}"), "dominant_commune")
         if ctx.table_partner is not None and u.kind == BlockKind.TABLE_ROW:
             add(ctx.table_partner, "table_operator")
         add(self.holder, "holder")
@@ -323,6 +337,9 @@ class UnitFeaturizer:
         return f
 
     def _advance(self, u: Unit, n: int, text: str, own, subject, section, ctx: _Context) -> None:
+        if self._commune_re is not None:
+            ctx.communes = [*ctx.communes, *((n, m.group(1)) for m in self._commune_re.finditer(fold(text)))]
+            ctx.communes = [(at, c) for at, c in ctx.communes if n - at <= 60]
         if own:
             ctx.recent = [*ctx.recent, *((n, o) for o in own[:2])][-8:]
         ctx.recent = [(at, o) for at, o in ctx.recent if n - at <= 30]

@@ -1,0 +1,74 @@
+"""The unit annotations are complete and consistent: every unit of every annotated document has
+exactly one label, every commitment an actor, and the shipped model was trained on them as they are."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import pytest
+
+from ingest.training import LABELS, annotated_documents, annotations_hash
+
+ROOT = Path(__file__).resolve().parent.parent
+UNITS = ROOT / "tests" / "gold" / "units"
+TYPES = {"state", "epci", "commune", "department", "region", "caf", "cpam", "france_travail", "mission_locale",
+         "social_landlord", "caisse_des_depots", "bpifrance", "chamber", "association", "other_public",
+         "company", "other"}
+DOCUMENTS = sorted(p.name.removesuffix(".units.jsonl") for p in UNITS.glob("*.units.jsonl"))
+
+
+def _labels(doc: str) -> list[dict]:
+    rows: list[dict] = []
+    for path in sorted(UNITS.glob(f"{doc}.labels*.tsv")):
+        with path.open(encoding="utf-8", newline="") as fh:
+            rows.extend(csv.DictReader(fh, delimiter="\t", quoting=csv.QUOTE_NONE))
+    return rows
+
+
+def test_every_shipped_document_is_annotated() -> None:
+    assert len(DOCUMENTS) >= 4
+
+
+@pytest.mark.parametrize("doc", DOCUMENTS)
+def test_every_unit_has_exactly_one_label(doc: str) -> None:
+    units = [json.loads(line)["uid"] for line in (UNITS / f"{doc}.units.jsonl").read_text(encoding="utf-8").splitlines()
+             if line.strip()]
+    labelled = [r["uid"] for r in _labels(doc)]
+    assert sorted(labelled) == sorted(units), "labels missing or repeated"
+
+
+@pytest.mark.parametrize("doc", DOCUMENTS)
+def test_labels_and_actors_are_well_formed(doc: str) -> None:
+    for r in _labels(doc):
+        assert r["label"] in LABELS, r
+        if r["label"] in ("commitment", "proposal"):
+            assert r["actor"], f"{doc} {r['uid']}: a commitment without an actor"
+            assert r["actor_type"] in TYPES, f"{doc} {r['uid']}: actor type {r['actor_type']!r}"
+
+
+@pytest.mark.parametrize("doc", DOCUMENTS)
+def test_units_still_match_the_segmentation(doc: str) -> None:
+    """The labels point at units by id: a change of segmentation that renames most units would
+    silently turn the gold into 'none' everywhere (training aligns by text as a fallback)."""
+    from ingest.corpus import ingest_file
+    from ingest.units import units_of
+
+    rows = [json.loads(line) for line in (UNITS / f"{doc}.units.jsonl").read_text(encoding="utf-8").splitlines()
+            if line.strip()]
+    source = ROOT / "corpus" / json.loads((ROOT / "tests/gold/extraction" / f"{doc}.json").read_text())["source"] \
+        .removeprefix("corpus/")
+    ids = {u.id for u in units_of(ingest_file(source).passages)}
+    found = sum(r["unit_id"] in ids for r in rows)
+    assert found / len(rows) >= 0.98, f"only {found}/{len(rows)} annotated units still exist"
+
+
+def test_shipped_model_was_trained_on_these_annotations() -> None:
+    from ingest.extract.linear_model import shipped_model
+
+    model = shipped_model()
+    assert model is not None, "no shipped model: run `contrats train`"
+    docs = annotated_documents(ROOT / "tests" / "gold", ROOT)
+    assert model.meta["annotations_sha256"] == annotations_hash(docs), \
+        "the annotations changed since the model was trained: run `contrats train`"

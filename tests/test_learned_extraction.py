@@ -1,0 +1,93 @@
+"""The learned extractor: its model format, its decisions on small documents, its confidences."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from ingest.extract.linear_model import ExtractionModel, LinearClassifier, shipped_model
+from ingest.units import split_sentences
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_sentences_are_cut_at_sentence_ends_not_abbreviations() -> None:
+    text = ("Le quartier compte 40 % de chômeurs. La CAF financera deux postes de référents, cf. art. 3 "
+            "du contrat. M. Dupont présidera le comité.")
+    assert split_sentences(text) == ["Le quartier compte 40 % de chômeurs.",
+                                     "La CAF financera deux postes de référents, cf. art. 3 du contrat.",
+                                     "M. Dupont présidera le comité."]
+
+
+def test_linear_classifier_probabilities() -> None:
+    clf = LinearClassifier(("a", "b", "c"), {"x": (1.0, 0.0, -1.0)}, (0.0, 0.0, 0.0))
+    p = clf.proba({"x": 2.0, "unknown": 5.0})
+    assert abs(sum(p.values()) - 1) < 1e-9
+    assert p["a"] > p["b"] > p["c"]
+    binary = LinearClassifier(("other", "actor"), {"x": (3.0,)}, (-1.0,))
+    assert binary.proba({"x": 1.0})["actor"] > 0.8 > binary.proba({})["actor"]
+
+
+def test_model_round_trips_through_json(tmp_path: Path) -> None:
+    model = ExtractionModel(LinearClassifier(("none", "commitment"), {"w=financer": (0.5,)}, (0.1,)),
+                            LinearClassifier(("other", "actor"), {"src=subject": (2.0,)}, (0.0,)),
+                            {"commitment": 0.4}, {"documents": ["a"]})
+    path = tmp_path / "m.json"
+    model.save(path)
+    again = ExtractionModel.load(path)
+    assert again.to_json() == model.to_json()
+    assert again.fingerprint == model.fingerprint
+    with pytest.raises(ValueError):
+        ExtractionModel.from_json({**json.loads(path.read_text()), "format": "other"})
+
+
+def _extract(tmp_path: Path, text: str) -> dict:
+    from ingest.corpus import ingest_file
+    from ingest.extract.pipeline import extract
+    from ingest.extract.to_json import extraction_to_json
+
+    path = tmp_path / "contrat.txt"
+    path.write_text(text, encoding="utf-8")
+    ingested = ingest_file(path)
+    return extraction_to_json(extract(ingested.document, ingested.passages))
+
+
+PARTNERS = """CONTRAT DE VILLE 2024-2030 DE LA COMMUNAUTÉ D'AGGLOMÉRATION DU GRAND EXEMPLE
+
+Diagnostic
+
+Le quartier des Tilleuls compte 3 200 habitants. Le taux de chômage y atteint 31 %.
+
+Les engagements de la Caisse d'allocations familiales
+
+La Caisse d'allocations familiales s'engage à :
+- financer deux postes de référents familles dans les centres sociaux du quartier ;
+- renforcer l'accueil des jeunes enfants en crèche ;
+- ouvrir une permanence d'accès aux droits chaque semaine.
+
+Les engagements du Département
+
+Le Département mobilisera ses équipes de prévention spécialisée auprès des jeunes du quartier.
+Le Département pourra, le cas échéant, soutenir des projets culturels.
+"""
+
+
+@pytest.mark.skipif(shipped_model() is None, reason="no shipped model")
+def test_commitments_come_with_confidence_and_a_partner(tmp_path: Path) -> None:
+    x = _extract(tmp_path, PARTNERS)
+    texts = {c["text"]: c for c in x["commitments"]}
+    assert any("référents familles" in t for t in texts), list(texts)
+    for c in x["commitments"]:
+        assert 0 <= c["confidence"] <= 1 and 0 <= c["partner_confidence"] <= 1
+    caf = [c for c in x["commitments"] if "référents familles" in c["text"]][0]
+    assert caf["partner_type"] == "caf"
+    assert not any(t.startswith("Le quartier des Tilleuls compte") for t in texts), "a diagnosis is not a commitment"
+    assert not any("pourra" in t for t in texts), "a possibility is not a commitment"
+
+
+def test_a_document_without_commitments_gives_none(tmp_path: Path) -> None:
+    x = _extract(tmp_path, "RAPPORT D'ACTIVITÉ\n\nLe quartier compte 2 000 habitants.\n\n"
+                           "La population a diminué de 4 % depuis 2015.\n")
+    assert x["commitments"] == []
