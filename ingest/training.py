@@ -310,3 +310,27 @@ def cross_document(gold_dir: Path, root: Path, reference_csv: Path | None, rules
 def _empty_gold(doc: AnnotatedDocument) -> dict:
     return {"document_id": doc.document_id, "scope": {}, "neighbourhoods": [], "signatories": [],
             "orientations": [], "commitments": [], "indicators": []}
+
+
+def openings_split(folder: Path) -> dict[str, str]:
+    """slug -> dev/test, from the table of tests/gold/openings/README.md."""
+    out = {}
+    for line in (folder / "README.md").read_text(encoding="utf-8").splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if len(cells) >= 6 and cells[-1] in ("dev", "test") and (folder / f"{cells[0]}.txt").exists():
+            out[cells[0]] = cells[-1]
+    return out
+
+
+def evaluate_openings(folder: Path, split: str, reference_csv: Path | None,
+                      model: ExtractionModel | None = None) -> dict[str, dict]:
+    """The shipped model (or `model`) on contract openings of other territories it never saw."""
+    from ingest.evaluate_extraction import evaluate
+
+    out = {}
+    for slug, s in sorted(openings_split(folder).items()):
+        if split not in (s, "all"):
+            continue
+        gold = json.loads((folder / f"{slug}.json").read_text(encoding="utf-8"))
+        out[slug] = evaluate(extract_document(folder / f"{slug}.txt", reference_csv, model), gold)
+    return out

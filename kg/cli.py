@@ -249,13 +249,26 @@ def compare(query, data_dir, theme, partner, commitment, among, k, as_json) -> N
 @click.option("--cross-document", "cross", is_flag=True,
               help="Leave-one-document-out: train on every annotated document but one, extract that one.")
 @click.option("--rules", is_flag=True, help="With --cross-document: also the round-1 rules (in-sample).")
+@click.option("--openings", type=click.Choice(["dev", "test", "all"]), default=None,
+              help="The shipped model on the contract openings of other territories (tests/gold/openings).")
 @click.option("--json", "as_json", is_flag=True)
 def evaluate(search_mode: bool, gold: Path | None, data_dir: Path | None, fresh: bool, cross: bool,
-             rules: bool, as_json: bool) -> None:
+             rules: bool, openings: str | None, as_json: bool) -> None:
     """Precision/recall of extraction per record type (or R@k/MRR of search) against the gold set."""
     import json
 
     from kg.config import PROJECT_ROOT
+
+    if openings:
+        from ingest.evaluate_extraction import format_report, overall, scores_to_json
+        from ingest.training import evaluate_openings
+
+        results = evaluate_openings(gold or PROJECT_ROOT / "tests/gold/openings", openings,
+                                    load_settings(data_dir).qpv_table)
+        if len(results) > 1:
+            results["ALL (micro)"] = overall(results)
+        click.echo(json.dumps(scores_to_json(results), indent=1) if as_json else format_report(results))
+        return
 
     if cross:
         from ingest.evaluate_extraction import format_report, overall, scores_to_json
