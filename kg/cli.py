@@ -109,8 +109,7 @@ def build(corpus: tuple[Path, ...], data_dir: Path | None) -> None:
                             log=lambda m: click.echo(m, err=True))
     except BuildError as e:
         _fail(f"{e} (the previous build, if any, is untouched)")
-    for failure in summary.failures:
-        click.echo(f"error: {failure}", err=True)
+    # Each failure and warning was printed as it happened (`log`), one line each.
     click.echo(f"build {summary.build_id} -> {settings.data_dir / 'current'}")
     click.echo(f"  documents   {len(summary.documents)} ({summary.reused} unchanged, reused)")
     for key, n in summary.records.items():

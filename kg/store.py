@@ -42,6 +42,10 @@ class StoreError(RuntimeError):
     """The store (or the SPARQL server behind it) refused a query or an update."""
 
 
+class StoreMissing(FileNotFoundError):
+    """A reader asked for a store that is not there (never created in its place)."""
+
+
 @dataclass(frozen=True)
 class QueryResult:
     """A SELECT table (`variables`, `rows` of rdflib terms or None), an ASK `boolean`,
@@ -129,6 +133,11 @@ class OxigraphStore:
         self.path = Path(path)
         if read_only is None:
             read_only = (self.path / "CURRENT").exists()
+        elif read_only and not (self.path / "CURRENT").exists():
+            # A reader never creates a store: an empty one in place of a missing one answered
+            # every query with nothing (COUNT 0) instead of an error.
+            raise StoreMissing(f"no Oxigraph store in {self.path}: the build is incomplete; "
+                               "run `contrats build` again")
         self.read_only = read_only
         self._store = ox.Store.read_only(str(self.path)) if read_only else ox.Store(str(self.path))
 
