@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -28,6 +28,7 @@ from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.namespace import XSD
 from rdflib.term import Node
 
+from kg.sparql_guard import check_query
 from kg.sparql_text import IRI, Binding, bind_values, query_form, skip_token
 
 DEFAULT_GRAPH = "https://w3id.org/contrats-kg/graph"
@@ -109,7 +110,9 @@ class MemoryStore:
     def triples_count(self) -> int:
         return len(self.graph)
 
-    def query(self, sparql: str, bindings: Mapping[str, Binding] | None = None) -> QueryResult:
+    def query(self, sparql: str, bindings: Mapping[str, Binding] | None = None,
+              allowed_services: Iterable[str] | None = None) -> QueryResult:
+        check_query(sparql, allowed_services)  # rdflib runs SERVICE over HTTP too
         return _from_rdflib(self.graph.query(bind_values(sparql, bindings)))
 
 
@@ -168,9 +171,11 @@ class OxigraphStore:
     def triples_count(self) -> int:
         return len(self._store)
 
-    def query(self, sparql: str, bindings: Mapping[str, Binding] | None = None) -> QueryResult:
+    def query(self, sparql: str, bindings: Mapping[str, Binding] | None = None,
+              allowed_services: Iterable[str] | None = None) -> QueryResult:
         import pyoxigraph as ox
 
+        check_query(sparql, allowed_services)  # no SERVICE requests, no nesting that crashes the parser
         result = self._store.query(bind_values(sparql, bindings))
         if isinstance(result, ox.QueryBoolean):
             return QueryResult(boolean=bool(result))
@@ -273,7 +278,9 @@ class SparqlServerStore:
         result = self.query("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }")
         return int(result.values()[0][0])
 
-    def query(self, sparql: str, bindings: Mapping[str, Binding] | None = None) -> QueryResult:
+    def query(self, sparql: str, bindings: Mapping[str, Binding] | None = None,
+              allowed_services: Iterable[str] | None = None) -> QueryResult:
+        check_query(sparql, allowed_services)  # the server would make the SERVICE request
         server = self._graphs if query_form(sparql) in ("CONSTRUCT", "DESCRIBE") else self._server
         result = server.query(bind_values(sparql, bindings), queryGraph=self.graph)
         if isinstance(result, tuple):  # rdflib's connector returns (status, message, None) on HTTP errors
