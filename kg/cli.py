@@ -158,7 +158,7 @@ def _print_results(results, as_json: bool) -> None:
 @main.command()
 @click.argument("query")
 @data_option
-@click.option("--k", default=10, show_default=True, help="Number of results.")
+@click.option("--k", default=10, show_default=True, type=click.IntRange(1, 10_000), help="Number of results.")
 @click.option("--territory", multiple=True, help="Territory (short or full name); repeatable.")
 @click.option("--theme", multiple=True, help="Theme id (see `contrats themes`); repeatable.")
 @click.option("--generation", multiple=True, help="Contract generation: 2015, 2019, 2024.")
@@ -193,7 +193,7 @@ def search(query, data_dir, k, territory, theme, generation, document, partner, 
 @click.option("--partner", default=None, help="A partner's commitments in each territory.")
 @click.option("--commitment", default=None, help="Commitments similar to this one (id) in other territories.")
 @click.option("--territories", "among", multiple=True, help="Territories to compare (default: all).")
-@click.option("--k", default=3, show_default=True, help="Results per territory.")
+@click.option("--k", default=3, show_default=True, type=click.IntRange(1, 1_000), help="Results per territory.")
 @click.option("--json", "as_json", is_flag=True)
 def compare(query, data_dir, theme, partner, commitment, among, k, as_json) -> None:
     """Side by side, one column per territory: a question, a theme, a partner or a commitment."""
