@@ -12,8 +12,8 @@ from kg.config import load_settings
 
 
 def _progress(iterable, total: int | None, desc: str):
-    return tqdm(iterable, total=total, desc=desc, unit="doc", file=sys.stderr,
-                disable=not sys.stderr.isatty() and total is not None and total < 2)
+    # A bar only on a terminal: in a log its carriage returns ran into the `error:` lines.
+    return tqdm(iterable, total=total, desc=desc, unit="doc", file=sys.stderr, disable=not sys.stderr.isatty())
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -107,7 +107,7 @@ def build(corpus: tuple[Path, ...], data_dir: Path | None, no_wait: bool) -> Non
     settings = load_settings(data_dir)
     try:
         summary = run_build(list(corpus) or [Path("corpus")], settings, progress=_progress,
-                            log=lambda m: click.echo(m, err=True), wait=not no_wait)
+                            log=lambda m: tqdm.write(m, file=sys.stderr), wait=not no_wait)
     except BuildError as e:
         _fail(f"{e} (the previous build, if any, is untouched)")
     # Each failure and warning was printed as it happened (`log`), one line each.

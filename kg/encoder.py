@@ -18,9 +18,12 @@ in a blend) with no other change.
 
 from __future__ import annotations
 
+import errno
 import json
 import math
+import os
 import re
+import shutil
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -109,11 +112,29 @@ def build_word_vector_model(out_dir: Path, corpus_texts: Iterable[str]):
     weighting = models.WordWeights(vocab=vocab, word_weights=word_weights, unknown_word_weight=max_idf)
     pooling = models.Pooling(embeddings.get_embedding_dimension(), pooling_mode="mean")
     model = SentenceTransformer(modules=[embeddings, weighting, pooling], device="cpu")
-    out_dir.mkdir(parents=True, exist_ok=True)
-    model.save(str(out_dir))
-    (out_dir / "contrats-kg.json").write_text(
-        json.dumps({"kind": BUILTIN_FR, "vocab": len(vocab), "corpus_passages": n_docs}), encoding="utf-8"
-    )
+    # Saved beside, then swapped in: a save that fails (a full disk) once left a broken model in
+    # place of the one the current build's searches load.
+    tmp = out_dir.with_name(f".{out_dir.name}.tmp{os.getpid()}")
+    shutil.rmtree(tmp, ignore_errors=True)
+    try:
+        tmp.mkdir(parents=True)
+        model.save(str(tmp))
+        (tmp / "contrats-kg.json").write_text(
+            json.dumps({"kind": BUILTIN_FR, "vocab": len(vocab), "corpus_passages": n_docs}), encoding="utf-8"
+        )
+    except Exception as e:
+        shutil.rmtree(tmp, ignore_errors=True)
+        if isinstance(e, OSError):
+            raise
+        # safetensors reports the OS error as text ("... error 28"): keep it an OSError with its errno.
+        if "error 28" in str(e) or "No space left" in str(e):
+            raise OSError(errno.ENOSPC, "No space left on device", str(out_dir)) from e
+        raise
+    old = out_dir.with_name(f".{out_dir.name}.old{os.getpid()}")
+    if out_dir.exists():
+        os.replace(out_dir, old)
+    os.replace(tmp, out_dir)
+    shutil.rmtree(old, ignore_errors=True)
     return model
 
 
