@@ -175,6 +175,9 @@ class QueryPool:
         except queue.Empty as e:
             raise QueryTimeout(f"server busy: no query worker free within {wait:.0f} s") from e
         try:
+            if not worker.process.is_alive():  # died while idle (killed, or its host slept): the query never ran
+                worker.kill()
+                worker = _Worker(*self._args)
             worker.conn.send((query, fmt))
             # The timeout counts the query's own run, from the moment a worker takes it.
             if not worker.conn.poll(self.timeout):
@@ -186,7 +189,7 @@ class QueryPool:
             worker.kill()
             code = worker.process.exitcode
             worker = _Worker(*self._args)
-            if code in (-6, 134) or (code is not None and code < 0 and self.memory_mb):
+            if code in (-6, 134) and self.memory_mb:
                 # An allocation refused under the memory limit aborts the engine (SIGABRT).
                 raise QueryTimeout(f"query stopped: it needed more than the worker's "
                                    f"{self.memory_mb} MB memory limit") from e

@@ -67,6 +67,7 @@ def create_app(build_dir: Path | None = None, *, data_dir: Path | None = None, s
     async def lifespan(app: FastAPI):
         served = ServedBuild(make_pool, store_kind, data_dir=data_dir, build_dir=build_dir)
         state["served"] = served
+        app.state.served = served  # for tests and operators: the build and pool in use
         state["gate"] = PerClient(per_client, served.pool.queue_wait)
         if data_dir is not None and threading.current_thread() is threading.main_thread():
             # SIGHUP: move to the current build now rather than on the next request.

@@ -44,6 +44,7 @@ class ServedBuild:
         self.build_dir: Path | None = None
         self.pool: QueryPool | None = None
         self._lease: BuildLease | None = None
+        self._retiring: list[threading.Thread] = []
         self._open(build_dir if build_dir is not None else self._current())
 
     def _current(self) -> Path:
@@ -65,7 +66,9 @@ class ServedBuild:
         old_pool, old_lease = self.pool, self._lease
         self.build_dir, self.pool, self._lease = build_dir, pool, lease
         if old_pool is not None:
-            threading.Thread(target=_retire, args=(old_pool, old_lease), daemon=True).start()
+            thread = threading.Thread(target=_retire, args=(old_pool, old_lease), daemon=True)
+            thread.start()
+            self._retiring = [t for t in self._retiring if t.is_alive()] + [thread]
 
     def refresh(self) -> None:
         """Move to the data directory's current build if it changed (cheap: one readlink)."""
@@ -100,7 +103,13 @@ class ServedBuild:
                 continue  # switched while we asked: the new pool answers
         raise BuildUnavailable("the served build changed three times during one query")
 
+    def wait_retired(self, timeout: float) -> None:
+        """Wait until the pools of builds no longer served have closed (and let their builds go)."""
+        for thread in list(self._retiring):
+            thread.join(timeout)
+
     def close(self) -> None:
+        self.wait_retired(0)
         if self.pool is not None:
             self.pool.close()
         if self._lease is not None:
