@@ -165,9 +165,18 @@ class Encoder:
         return self._encode(self._prepare(texts, self.query_prefix), 64)
 
     def _encode(self, texts: list[str], batch_size: int) -> np.ndarray:
-        vectors = self.model.encode(texts, batch_size=batch_size, convert_to_numpy=True,
-                                    normalize_embeddings=True, show_progress_bar=False)
-        return np.ascontiguousarray(vectors, dtype=np.float32)
+        """Vectors of `texts`, each cut to the length bound and encoded in token-sized batches
+        (kg.encode_budget: memory stays bounded whatever one passage holds)."""
+        from kg.encode_budget import batch_tokens, cut, max_tokens, token_batches
+
+        limit = max_tokens(getattr(self.model, "max_seq_length", None))
+        texts = [cut(t, limit) for t in texts]
+        out = np.empty((len(texts), self.dimension), dtype=np.float32)
+        for batch in token_batches(texts, batch_tokens(), batch_size):
+            vectors = self.model.encode([texts[i] for i in batch], batch_size=len(batch), convert_to_numpy=True,
+                                        normalize_embeddings=True, show_progress_bar=False)
+            out[batch] = np.asarray(vectors, dtype=np.float32).reshape(len(batch), -1)
+        return out
 
 
 def parse_model_spec(spec: str) -> list[tuple[str, float]]:
