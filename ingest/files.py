@@ -34,7 +34,7 @@ def stat_error(path: str | Path, e: OSError) -> IngestError:
     if e.errno == errno.ENAMETOOLONG:
         return IngestError(str(path), "file name too long")
     if e.errno in (errno.EACCES, errno.EPERM):
-        return IngestError(str(path), f"permission denied ({e.strerror})")
+        return IngestError(str(path), "permission denied: this user cannot read it")
     return IngestError(str(path), f"cannot read file ({e.strerror or e})")
 
 
