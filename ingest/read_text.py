@@ -63,6 +63,8 @@ def decode_text(path: Path, raw: bytes) -> tuple[str, list[str]]:
             raise IngestError(str(path), "not a text file (invalid UTF-16)") from None
         if not text.strip():
             raise IngestError(str(path), "empty file")
+        if sum(c < " " and c not in "\t\n\r\f" for c in text[:32768]) > min(len(text), 32768) * 0.01:
+            raise IngestError(str(path), "not a text file (binary content)")  # random bytes after a chance BOM
         return text, []
     sample = raw[:65536]
     if b"\x00" in sample or sum(b < 9 or 13 < b < 32 for b in sample) > len(sample) * 0.01:

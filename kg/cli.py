@@ -318,11 +318,13 @@ def serve(data_dir, host, port, timeout, max_rows, workers, allow_services, cors
 
     from kg.build import NoBuild, current_build
     from kg.serve import create_app
+    from kg.served_build import BuildUnavailable, store_source
 
     settings = load_settings(data_dir)
     try:
         build_dir = current_build(settings.data_dir)
-    except NoBuild as e:
+        store_source(build_dir, settings.store)  # an incomplete build: said here, not in a startup traceback
+    except (NoBuild, BuildUnavailable) as e:
         _fail(str(e))
     # The data directory, not the build: the server follows `current` across rebuilds.
     app = create_app(data_dir=settings.data_dir, store_kind=settings.store, timeout=timeout, max_rows=max_rows,
