@@ -4,10 +4,12 @@
 `--clients` closed-loop clients sending a simple query for `--seconds`, each from its own
 loopback address (127.0.0.2, 127.0.0.3, …: one machine each, as the per-client limit sees
 them), with `--runaway` more clients from one address sending a query that never ends (it runs
-until the timeout). Prints p50/p95 of the simple queries and the answers by status.
+until the timeout; `--runaway-sources` spreads them over several addresses). Prints p50/p95 of the simple queries and the answers by status.
 
 `encoder`: peak resident memory of encoding `--passages` ordinary passages, with and without
-one passage of a million characters (each case in its own process, ru_maxrss).
+one passage of `--long-chars` characters (a million by default; each case in its own process,
+ru_maxrss). With CONTRATS_ENCODE_MAX_TOKENS and CONTRATS_ENCODE_BATCH_TOKENS set very high the
+bounds are off: keep `--long-chars` small then (the padding grows with it times the batch).
 
     python benchmarks/bench_robustness.py load --data DIR --clients 50 --runaway 2 --seconds 60
     python benchmarks/bench_robustness.py encoder --data DIR --passages 5000
@@ -49,7 +51,8 @@ def _free_port() -> int:
 def load(args: argparse.Namespace) -> None:
     port = _free_port()
     command = [sys.executable, "-m", "kg.cli", "serve", "--data", str(args.data), "--host", "127.0.0.1",
-               "--port", str(port), *(["--workers", str(args.workers)] if args.workers else [])]
+               "--port", str(port), *(["--workers", str(args.workers)] if args.workers else []),
+               *(["--max-per-client", str(args.max_per_client)] if args.max_per_client else [])]
     server = subprocess.Popen(command, cwd=ROOT, start_new_session=True)
     try:
         for _ in range(1200):  # bounded: 120 s
@@ -95,7 +98,8 @@ def _drive(args: argparse.Namespace, port: int) -> None:
 
     threads = [threading.Thread(target=client, args=("simple", SIMPLE, f"127.0.0.{2 + n}"))
                for n in range(args.clients)]
-    threads += [threading.Thread(target=client, args=("runaway", RUNAWAY, "127.0.1.1")) for _ in range(args.runaway)]
+    threads += [threading.Thread(target=client, args=("runaway", RUNAWAY, f"127.0.1.{1 + n % args.runaway_sources}"))
+                for n in range(args.runaway)]
     started = time.monotonic()
     for t in threads:
         t.start()
@@ -104,10 +108,11 @@ def _drive(args: argparse.Namespace, port: int) -> None:
     elapsed = time.monotonic() - started
     p50, p95 = p50_p95(latencies) if latencies else (float("nan"), float("nan"))
     print(f"load average (1 min) {load_before:.2f} before, {os.getloadavg()[0]:.2f} after; {os.cpu_count()} cores\n")
-    print("| simple clients | runaway clients | seconds | simple answered | req/s | p50 ms | p95 ms | "
-          "simple by status | runaway by status |")
-    print("|---|---|---|---|---|---|---|---|---|")
-    print(f"| {args.clients} | {args.runaway} | {elapsed:.0f} | {len(latencies)} | {len(latencies) / elapsed:.1f} | "
+    print("| simple clients | runaway clients (addresses) | max per client | seconds | simple answered | req/s | "
+          "p50 ms | p95 ms | simple by status | runaway by status |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
+    print(f"| {args.clients} | {args.runaway} ({args.runaway_sources}) | {args.max_per_client or 'default'} | "
+          f"{elapsed:.0f} | {len(latencies)} | {len(latencies) / elapsed:.1f} | "
           f"{p50:.0f} | {p95:.0f} | {dict(statuses['simple'])} | {dict(statuses['runaway'])} |")
 
 
@@ -122,7 +127,8 @@ def _encode_case(args: argparse.Namespace, with_long: bool) -> None:
     texts = [p["text"] for p in read_jsonl(current_build(args.data) / "passages.jsonl")]
     texts = (texts * (args.passages // max(1, len(texts)) + 1))[:args.passages]
     if with_long:
-        texts.append("la caf s'engage pour la parentalité " * 28_000)  # about a million characters
+        phrase = "la caf s'engage pour la parentalité "
+        texts.append(phrase * (args.long_chars // len(phrase)))  # one passage of --long-chars characters
     encoder = load_encoder(settings.model, args.data / "models")
     t = time.perf_counter()
     encoder.encode_passages(texts)
@@ -136,13 +142,14 @@ def encoder(args: argparse.Namespace) -> None:
     print("| corpus | encode s | peak RSS MB |\n|---|---|---|")
     for with_long in (False, True):
         out = subprocess.run([sys.executable, __file__, "_encode", "--data", str(args.data),
-                              "--passages", str(args.passages), *(["--long"] if with_long else [])],
+                              "--passages", str(args.passages), "--long-chars", str(args.long_chars),
+                              *(["--long"] if with_long else [])],
                              capture_output=True, text=True, cwd=ROOT, timeout=3600)
         if out.returncode != 0:
             print(f"| {'with' if with_long else 'without'} a 1M-character passage | failed | {out.stderr[-300:]} |")
             continue
         result = json.loads(out.stdout.strip().splitlines()[-1])
-        label = "plus one 1M-character passage" if with_long else "ordinary passages"
+        label = f"plus one {args.long_chars:,}-character passage" if with_long else "ordinary passages"
         print(f"| {label} | {result['seconds']} | {result['peak_mb']} |")
 
 
@@ -154,8 +161,11 @@ def main() -> None:
     parser.add_argument("--runaway", type=int, default=2)
     parser.add_argument("--seconds", type=float, default=60)
     parser.add_argument("--workers", type=int, default=None)
+    parser.add_argument("--max-per-client", type=int, default=None, help="`contrats serve --max-per-client`")
+    parser.add_argument("--runaway-sources", type=int, default=1, help="addresses the runaway clients come from")
     parser.add_argument("--passages", type=int, default=5000)
     parser.add_argument("--long", action="store_true")
+    parser.add_argument("--long-chars", type=int, default=1_000_000)
     args = parser.parse_args()
     if args.mode == "load":
         load(args)
