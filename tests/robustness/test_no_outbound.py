@@ -175,3 +175,13 @@ def test_worker_address_space_is_limited(graph_build: Path) -> None:
         pool.close()
     line = next(line for line in limits.splitlines() if line.startswith("Max address space"))
     assert str(1500 * 1024 * 1024) in line
+
+
+def test_from_clauses_select_graphs_and_fetch_nothing(endpoint: Server, listener: Listener) -> None:
+    """FROM / FROM NAMED name graphs of the store (Oxigraph never loads them from the web), so
+    they are allowed; the listener proves nothing is fetched."""
+    for query in (f"SELECT * FROM <{listener.url}> WHERE {{ ?s ?p ?o }}",
+                  f"SELECT * FROM NAMED <{listener.url}> WHERE {{ GRAPH ?g {{ ?s ?p ?o }} }}"):
+        status, body, _ = get(endpoint.base + "/sparql?query=" + urllib.parse.quote(query))
+        assert status == 200, body
+    assert listener.connections == 0
