@@ -18,16 +18,23 @@ st.title("Console SPARQL")
 build = require_build()
 
 
-@st.cache_resource(show_spinner=False)
+@st.cache_resource(show_spinner=False, max_entries=1)
 def _pool(build_dir: str, store_kind: str):
+    """One worker on the current build (a new build replaces it: one entry kept), holding the
+    build so that a rebuild does not delete it under a running query (kg.build_lease). SERVICE
+    is refused inside QueryPool.run (kg.sparql_guard)."""
     from pathlib import Path
 
+    from kg.build_lease import BuildLease
     from kg.query_worker import QueryPool
+    from kg.served_build import store_source
 
     folder = Path(build_dir)
-    store_path = folder / "store" if store_kind == "oxigraph" and (folder / "store").exists() else None
-    return QueryPool(store_path, None if store_path else folder / "graph.nt", workers=1,
-                     timeout=TIMEOUT_SECONDS, max_rows=MAX_ROWS)
+    lease = BuildLease(folder)
+    store_path, graph_file = store_source(folder, store_kind)  # a missing store is an error, not empty
+    pool = QueryPool(store_path, graph_file, workers=1, timeout=TIMEOUT_SECONDS, max_rows=MAX_ROWS)
+    pool.lease = lease
+    return pool
 
 
 from kg.queries import saved_queries  # noqa: E402
@@ -67,6 +74,8 @@ if st.button("Exécuter", key="s_run", type="primary"):
         st.session_state["s_error"] = f"{kind} : {e}"
     except ValueError as e:  # a parameter that cannot be bound, or an answer that is not JSON
         st.session_state["s_error"] = f"Erreur : {e}"
+    except RuntimeError as e:  # kg.served_build.BuildUnavailable: an incomplete build
+        st.session_state["s_error"] = f"Données indisponibles : {e}"
     if "s_error" in st.session_state:
         st.session_state.pop("s_result", None)
 

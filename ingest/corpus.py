@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import os
+import stat
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from ingest.errors import IngestError
+from ingest.errors import IngestError, one_document
+from ingest.files import kind_of, stat_error
+from ingest.limits import Limits, time_budget
 from ingest.manifest import MANIFEST_NAMES, load_manifest
-from ingest.model import Document, Passage
+from ingest.model import Document, DocumentMeta, Passage
 from ingest.read import SUPPORTED_SUFFIXES, read_document, unsupported
 from ingest.segment import segment
 
@@ -21,16 +24,22 @@ class Ingested:
 
 
 def discover(paths: Iterable[str | Path]) -> tuple[list[Path], list[IngestError]]:
-    """Files to ingest under `paths`, in a stable order. Symlink loops and dead links are reported."""
+    """Regular files to ingest under `paths`, in a stable order. Symlink loops, dead links,
+    FIFOs, devices and unsupported types are reported, one error each, never opened."""
     found: list[Path] = []
     errors: list[IngestError] = []
     seen_dirs: set[tuple[int, int]] = set()
     for root in map(Path, paths):
-        if root.is_file():
+        try:
+            st = os.stat(root)
+        except OSError as e:
+            errors.append(stat_error(root, e))
+            continue
+        if stat.S_ISREG(st.st_mode):
             found.append(root)
             continue
-        if not root.exists():
-            errors.append(IngestError(str(root), "no such file or directory"))
+        if not stat.S_ISDIR(st.st_mode):
+            errors.append(IngestError(str(root), f"not a regular file ({kind_of(st.st_mode)}), skipped"))
             continue
         for dirpath, dirnames, filenames in os.walk(root, followlinks=True):
             st = os.stat(dirpath)
@@ -44,21 +53,30 @@ def discover(paths: Iterable[str | Path]) -> tuple[list[Path], list[IngestError]
                 p = Path(dirpath) / name
                 if name.startswith(".") or name in MANIFEST_NAMES or name.lower() == "readme.md":
                     continue
-                if not p.exists():
-                    errors.append(IngestError(str(p), "broken symbolic link"))
-                elif p.suffix.lower() in SUPPORTED_SUFFIXES:
-                    found.append(p)
-                else:
+                try:
+                    st = os.stat(p)
+                except OSError as e:
+                    errors.append(stat_error(p, e))
+                    continue
+                if p.suffix.lower() not in SUPPORTED_SUFFIXES:
                     # Said, not skipped silently: a contract saved as .docx would otherwise vanish.
                     errors.append(IngestError(str(p), f"{unsupported(p.suffix)}, skipped"))
+                elif not stat.S_ISREG(st.st_mode):
+                    errors.append(IngestError(str(p), f"not a regular file ({kind_of(st.st_mode)}), skipped"))
+                else:
+                    found.append(p)
     return found, errors
 
 
-def ingest_file(path: Path) -> Ingested:
+def manifest_row(path: Path) -> tuple[str | None, DocumentMeta | None]:
+    """The file's (document id, metadata) from its folder's manifest, or (None, None)."""
+    return load_manifest(path.parent).get(path.name, (None, None))
+
+
+def ingest_file(path: Path, limits: Limits | None = None) -> Ingested:
     """Read and segment one file, using its manifest row when the folder has one."""
-    manifest = load_manifest(path.parent)
-    doc_id, meta = manifest.get(path.name, (None, None))
-    document = read_document(path, document_id=doc_id, meta=meta)
+    doc_id, meta = manifest_row(path)
+    document = read_document(path, document_id=doc_id, meta=meta, limits=limits)
     return Ingested(document, tuple(segment(document)))
 
 
@@ -66,10 +84,13 @@ def ingest_paths(paths: Iterable[str | Path]) -> Iterator[Ingested | IngestError
     """Each file's result, or its error: one bad file never stops the others."""
     files, errors = discover(paths)
     yield from errors
+    limits = Limits()
     for path in files:
         try:
-            yield ingest_file(path)
+            # The same error path as `contrats build` (ingest.errors.one_document).
+            with one_document(str(path)), time_budget(str(path), limits.document_seconds):
+                ingested = ingest_file(path, limits)
         except IngestError as e:
             yield e
-        except Exception as e:
-            yield IngestError(str(path), f"unexpected error: {type(e).__name__}: {e}")
+        else:
+            yield ingested

@@ -1,6 +1,15 @@
-"""Errors raised while reading a document: one clear cause per file."""
+"""Errors raised while reading a document: one clear cause per file.
+
+`one_document` is the one error path of `contrats ingest` and `contrats build`: whatever goes
+wrong while one document is read, extracted or written becomes an IngestError naming that
+file, so the caller reports one line and goes on with the others.
+"""
 
 from __future__ import annotations
+
+import contextlib
+import errno
+from collections.abc import Iterator
 
 
 class IngestError(Exception):
@@ -10,3 +19,32 @@ class IngestError(Exception):
         super().__init__(f"{path}: {cause}")
         self.path = path
         self.cause = cause
+
+
+# The disk, not the document: every later document would fail the same way, so these end the
+# build (with the previous build untouched) instead of being charged to one file.
+DISK_ERRNOS = (errno.ENOSPC, errno.EDQUOT, errno.EROFS)
+
+
+def one_line(e: BaseException, limit: int = 300) -> str:
+    text = " ".join(str(e).split())
+    return (text or type(e).__name__)[:limit]
+
+
+@contextlib.contextmanager
+def one_document(path: str) -> Iterator[None]:
+    """Turn any failure inside the block into an IngestError for `path` (disk errors excepted)."""
+    try:
+        yield
+    except IngestError:
+        raise
+    except OSError as e:
+        if e.errno in DISK_ERRNOS:
+            raise
+        raise IngestError(str(path), f"cannot read or write ({e.strerror or one_line(e)})") from e
+    except MemoryError as e:
+        raise IngestError(str(path), "out of memory while processing it; skipped") from e
+    except RecursionError as e:
+        raise IngestError(str(path), "structure nested too deeply to process; skipped") from e
+    except Exception as e:
+        raise IngestError(str(path), f"unexpected error: {type(e).__name__}: {one_line(e)}") from e

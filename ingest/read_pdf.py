@@ -90,7 +90,7 @@ def read_pdf(path: str | Path, raw: bytes | None = None) -> PdfContent:
     doc = _open(path, raw)
     try:
         return _read(doc, path)
-    except (RuntimeError, ValueError) as e:  # MuPDF errors on a damaged page
+    except (RuntimeError, ValueError, pymupdf.mupdf.FzErrorBase) as e:  # MuPDF errors on a damaged page
         raise IngestError(str(path), f"damaged PDF ({_one_line(e)})") from e
     finally:
         doc.close()
@@ -209,14 +209,18 @@ def _read(doc: pymupdf.Document, path: Path) -> PdfContent:
     heights: list[float] = []
     ocr_pages: list[int] = []
     unread: list[int] = []
+    damaged: list[tuple[int, str]] = []
     for number in range(1, doc.page_count + 1):
         height = 842.0
         try:
             page = doc.load_page(number - 1)
             height = page.rect.height
             frags, side, how = _page_text(page, number)
-        except (RuntimeError, ValueError) as e:  # one damaged page must not lose the others
+        except (RuntimeError, ValueError, pymupdf.mupdf.FzErrorBase) as e:
+            # One damaged page must not lose the others. FzErrorBase: MuPDF's own limits (a
+            # 5000-point scanned page is an "overly large image") are not RuntimeErrors.
             warnings.append(f"{path}: page {number} could not be read ({_one_line(e)})")
+            damaged.append((number, _one_line(e)))
             frags, side, how = [], [], "damaged"
         if how == "ocr":
             ocr_pages.append(number)
@@ -239,6 +243,9 @@ def _read(doc: pymupdf.Document, path: Path) -> PdfContent:
             f"not OCR'd: {ocr_unavailable()}; install it with `apt-get install {OCR_PACKAGES}`")
     if not blocks:
         cause = "no readable text"
+        if damaged:
+            cause += (f": page(s) {_page_list([n for n, _ in damaged])} could not be read "
+                      f"({damaged[0][1]})")
         if unread:
             cause += (f": page(s) {_page_list(unread)} are scanned images and {ocr_unavailable()}; "
                       f"install it with `apt-get install {OCR_PACKAGES}`")

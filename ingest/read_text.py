@@ -53,6 +53,19 @@ def decode_text(path: Path, raw: bytes) -> tuple[str, list[str]]:
     """Bytes to str: UTF-8, else Windows-1252 with a warning; binary content is refused."""
     if not raw.strip():
         raise IngestError(str(path), "empty file")
+    utf16 = _utf16_encoding(raw)
+    if utf16:
+        # Windows "Unicode" exports: every other byte of French text is NUL, which the binary
+        # check below would refuse.
+        try:
+            text = raw.decode(utf16).lstrip("\ufeff")
+        except UnicodeDecodeError:
+            raise IngestError(str(path), "not a text file (invalid UTF-16)") from None
+        if not text.strip():
+            raise IngestError(str(path), "empty file")
+        if sum(c < " " and c not in "\t\n\r\f" for c in text[:32768]) > min(len(text), 32768) * 0.01:
+            raise IngestError(str(path), "not a text file (binary content)")  # random bytes after a chance BOM
+        return text, []
     sample = raw[:65536]
     if b"\x00" in sample or sum(b < 9 or 13 < b < 32 for b in sample) > len(sample) * 0.01:
         raise IngestError(str(path), "not a text file (binary content)")
@@ -60,6 +73,21 @@ def decode_text(path: Path, raw: bytes) -> tuple[str, list[str]]:
         return raw.decode("utf-8-sig"), []
     except UnicodeDecodeError:
         return raw.decode("cp1252", errors="replace"), [f"{path}: not UTF-8, read as Windows-1252"]
+
+
+def _utf16_encoding(raw: bytes) -> str | None:
+    """"utf-16" when the bytes start with a UTF-16 byte order mark; "utf-16-le"/"-be" when, without
+    one, NULs fill every other byte of the start (ASCII-range text); else None."""
+    if raw[:2] in (b"\xff\xfe", b"\xfe\xff") and raw[:4] != b"\xff\xfe\x00\x00":
+        return "utf-16"
+    sample = raw[:4096]
+    if len(sample) >= 16 and len(sample) % 2 == 0:
+        odd, even = sample[1::2], sample[0::2]
+        if odd.count(0) > 0.9 * len(odd) and even.count(0) < 0.1 * len(even):
+            return "utf-16-le"
+        if even.count(0) > 0.9 * len(even) and odd.count(0) < 0.1 * len(odd):
+            return "utf-16-be"
+    return None
 
 
 def read_text(path: str | Path) -> TextContent:

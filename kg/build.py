@@ -26,13 +26,15 @@ from pathlib import Path
 
 from ingest import __version__ as ingest_version
 from ingest.corpus import Ingested, discover, ingest_file
-from ingest.errors import IngestError
+from ingest.errors import DISK_ERRNOS, IngestError, one_document
+from ingest.limits import Limits, time_budget
 from ingest.model import Passage
 from kg.config import Settings
 from kg.jsonl import read_jsonl, write_atomic, write_jsonl
 from kg.records import index_records, records_from_extraction_json
 
 KEEP_BUILDS = 2
+CACHE_DAYS = 30  # a cached document unused this long is deleted
 
 
 class NoBuild(FileNotFoundError):
@@ -71,7 +73,8 @@ class BuildSummary:
     build_id: str
     started: str
     documents: list[dict] = field(default_factory=list)
-    failures: list[str] = field(default_factory=list)
+    failures: list[str] = field(default_factory=list)  # one line per document not built: "PATH: cause"
+    warnings: list[str] = field(default_factory=list)  # the built documents' warnings
     records: dict[str, int] = field(default_factory=dict)
     triples: int = 0
     shacl_conforms: bool | None = None
@@ -85,65 +88,125 @@ class BuildSummary:
         return dict(self.__dict__)
 
 
-def _process_document(path: Path, cache_dir: Path, version: str, reference_csv: Path | None) -> tuple[Path, bool]:
-    """Ingest and extract one document into its cache folder; True when it was already there."""
+def cache_key(digest: str, path: Path, version: str) -> str:
+    """The document's cache folder name: a hash of its content, its file name and its manifest
+    row (which give its id and metadata) with the pipeline version. Never the file name itself,
+    which may be 255 bytes long before anything is added to it."""
+    from ingest.corpus import manifest_row
+
+    doc_id, meta = manifest_row(path)
+    h = hashlib.sha256("\0".join([digest, path.name, repr(doc_id), repr(meta), version]).encode("utf-8"))
+    return h.hexdigest()[:40]
+
+
+def _process_document(path: Path, cache_dir: Path, version: str, reference_csv: Path | None,
+                      limits: Limits | None = None) -> tuple[Path, bool]:
+    """Ingest and extract one document into its cache folder; True when it was already there.
+    Raises IngestError (one line) for anything wrong with this document."""
     from ingest.extract.pipeline import extract
     from ingest.extract.to_json import extraction_to_json
+    from ingest.files import read_source
+    from ingest.read import TEXT_SUFFIXES
     from kg.graph import extraction_to_graph
 
-    digest = hashlib.sha256(path.read_bytes()).hexdigest()
-    folder = cache_dir / f"{digest[:20]}-{version}-{path.name}"
+    limits = limits or Limits()
+    raw = read_source(path, limits, text=path.suffix.lower() in TEXT_SUFFIXES)  # never blocks (FIFOs refused)
+    digest = hashlib.sha256(raw).hexdigest()
+    del raw
+    folder = cache_dir / cache_key(digest, path, version)
     if (folder / "done").exists():
+        os.utime(folder)  # used: kept by the cache pruning
         return folder, True
-    ingested: Ingested = ingest_file(path)
+    ingested: Ingested = ingest_file(path, limits)
     extraction = extract(ingested.document, ingested.passages, reference_csv=reference_csv)
     tmp = folder.with_name(folder.name + f".tmp{os.getpid()}")
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
-    write_atomic(tmp / "document.json", json.dumps(ingested.document.to_json(), ensure_ascii=False))
-    write_jsonl(tmp / "passages.jsonl", (p.to_json() for p in ingested.passages))
-    write_atomic(tmp / "extraction.json", json.dumps(extraction_to_json(extraction), ensure_ascii=False))
-    graph = extraction_to_graph(extraction, ingested.passages)
-    write_atomic(tmp / "graph.nt", graph.serialize(format="nt"))
-    (tmp / "done").write_text(digest)
+    try:
+        write_atomic(tmp / "document.json", json.dumps(ingested.document.to_json(), ensure_ascii=False))
+        write_jsonl(tmp / "passages.jsonl", (p.to_json() for p in ingested.passages))
+        write_atomic(tmp / "extraction.json", json.dumps(extraction_to_json(extraction), ensure_ascii=False))
+        graph = extraction_to_graph(extraction, ingested.passages)
+        write_atomic(tmp / "graph.nt", graph.serialize(format="nt"))
+        (tmp / "done").write_text(digest)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)  # nothing half-written stays in the cache
+        raise
     shutil.rmtree(folder, ignore_errors=True)
     os.replace(tmp, folder)
     return folder, False
 
 
+def process_documents(files: Sequence[Path], cache_dir: Path, version: str, reference_csv: Path | None,
+                      summary: BuildSummary, progress: Callable | None = None,
+                      log: Callable[[str], None] = print) -> list[Path]:
+    """Each document into the cache, each one isolated: a document that fails is one line in
+    `summary.failures` (and on `log`), and the others go on. The same error path as `contrats
+    ingest` (ingest.errors.one_document)."""
+    limits = Limits()
+    folders: list[Path] = []
+    iterator = progress(files, len(files), "build") if progress else files
+    for path in iterator:
+        try:
+            with one_document(str(path)), time_budget(str(path), limits.document_seconds):
+                folder, reused = _process_document(path, cache_dir, version, reference_csv, limits)
+        except IngestError as e:
+            summary.failures.append(str(e))
+            log(f"error: {e}")
+            continue
+        folders.append(folder)
+        summary.reused += reused
+    return folders
+
+
 def build(corpus: Sequence[Path], settings: Settings, progress: Callable | None = None,
-          log: Callable[[str], None] = print) -> BuildSummary:
-    """Build the graph and the index from `corpus` into `settings.data_dir`. Atomic."""
+          log: Callable[[str], None] = print, wait: bool = True) -> BuildSummary:
+    """Build the graph and the index from `corpus` into `settings.data_dir`. Atomic, and one at a
+    time per data directory: a second build waits for the first (or, with `wait=False`, fails
+    at once with BuildError)."""
+    from kg.build_lock import BuildBusy, build_lock
+
+    try:
+        with build_lock(settings.data_dir, wait=wait, log=log):
+            return _build_locked(corpus, settings, progress, log)
+    except BuildBusy as e:
+        raise BuildError(str(e)) from e
+    except OSError as e:
+        if e.errno in DISK_ERRNOS:  # disk full, quota, read-only: said in one line, not a traceback
+            raise BuildError(f"cannot write the build in {settings.data_dir}: {e.strerror}"
+                             + (f" ({e.filename})" if e.filename else "")) from e
+        raise
+
+
+def _build_locked(corpus: Sequence[Path], settings: Settings, progress: Callable | None,
+                  log: Callable[[str], None]) -> BuildSummary:
+    from kg.build_lease import create_lease_file
     from kg.encoder import BUILTIN_FR, load_encoder
     from kg.graph import build_activity_graph
     from kg.index import SearchIndex
+    from kg.publish import IncompleteBuild, verify_build
     from kg.validate import validate_graph
 
     t0 = time.time()
     data_dir = settings.data_dir
     builds = data_dir / "builds"
-    builds.mkdir(parents=True, exist_ok=True)
     build_id = datetime.now(UTC).strftime("%Y%m%dT%H%M%S") + f"-{os.getpid()}"
     summary = BuildSummary(build_id, datetime.now(UTC).isoformat(timespec="seconds"))
-    for stale in builds.glob(".tmp-*"):
-        shutil.rmtree(stale, ignore_errors=True)  # left by a killed build
     work = builds / f".tmp-{build_id}"
-    work.mkdir()
     try:
+        builds.mkdir(parents=True, exist_ok=True)
+        # We hold the build lock, so every working folder here was left by a killed build.
+        for stale in builds.glob(".tmp-*"):
+            shutil.rmtree(stale, ignore_errors=True)
+        work.mkdir()
         files, errors = discover(corpus)
-        summary.failures.extend(str(e) for e in errors)
+        for e in errors:
+            summary.failures.append(str(e))
+            log(f"error: {e}")
         version = pipeline_version()
         reference_csv = settings.qpv_table
-        folders: list[Path] = []
         stage = time.time()
-        iterator = progress(files, len(files), "build") if progress else files
-        for path in iterator:
-            try:
-                folder, reused = _process_document(path, data_dir / "cache", version, reference_csv)
-                folders.append(folder)
-                summary.reused += reused
-            except IngestError as e:
-                summary.failures.append(str(e))
+        folders = process_documents(files, data_dir / "cache", version, reference_csv, summary, progress, log)
         summary.stage_seconds["ingest+extract+graph"] = round(time.time() - stage, 2)
         if not folders:
             raise BuildError("nothing could be built: " + "; ".join(summary.failures or ["no input files"]))
@@ -157,8 +220,12 @@ def build(corpus: Sequence[Path], settings: Settings, progress: Callable | None 
             if doc["id"] in seen_ids:
                 summary.failures.append(f"{doc['path']}: same document id {doc['id']!r} as {seen_ids[doc['id']]}; "
                                         "skipped (rename the file or give it a manifest row)")
+                log(f"error: {summary.failures[-1]}")
                 continue
             seen_ids[doc["id"]] = doc["path"]
+            for warning in doc.get("warnings", []):
+                summary.warnings.append(warning)
+                log(f"warning: {warning}")
             documents.append(doc)
             passages.extend(read_jsonl(folder / "passages.jsonl"))
             extraction = json.loads((folder / "extraction.json").read_text(encoding="utf-8"))
@@ -199,10 +266,16 @@ def build(corpus: Sequence[Path], settings: Settings, progress: Callable | None 
 
         summary.seconds = round(time.time() - t0, 2)
         write_atomic(work / "summary.json", json.dumps(summary.to_json(), ensure_ascii=False, indent=1))
+        create_lease_file(work)
+        try:
+            verify_build(work, settings.store, settings.model)
+        except IncompleteBuild as e:
+            raise BuildError(f"the build is incomplete and was not published: {e}") from e
         final = builds / build_id
         os.replace(work, final)
         _point_current(data_dir, final)
         _collect_old_builds(builds)
+        prune_cache(data_dir / "cache", used=set(folders))
         return summary
     except BaseException:
         shutil.rmtree(work, ignore_errors=True)
@@ -238,6 +311,27 @@ def _point_current(data_dir: Path, target: Path) -> None:
 
 
 def _collect_old_builds(builds: Path) -> None:
+    """Keep the last KEEP_BUILDS builds, and any older one a running reader still holds."""
+    from kg.build_lease import delete_unless_in_use
+
     finished = sorted(p for p in builds.iterdir() if p.is_dir() and not p.name.startswith("."))
     for old in finished[:-KEEP_BUILDS]:
-        shutil.rmtree(old, ignore_errors=True)
+        delete_unless_in_use(old)
+
+
+def prune_cache(cache_dir: Path, used: set[Path]) -> None:
+    """Drop cached documents this build did not use and nobody used for CACHE_DAYS (default
+    30, `CONTRATS_CACHE_DAYS`), and working folders of killed builds (we hold the build lock)."""
+    if not cache_dir.is_dir():
+        return
+    days = float(os.environ.get("CONTRATS_CACHE_DAYS", "") or CACHE_DAYS)
+    cutoff = time.time() - days * 86400
+    for entry in cache_dir.iterdir():
+        if entry in used:
+            continue
+        try:
+            stale = ".tmp" in entry.name or entry.stat().st_mtime < cutoff
+        except OSError:
+            continue
+        if stale:
+            shutil.rmtree(entry, ignore_errors=True)

@@ -12,8 +12,8 @@ from kg.config import load_settings
 
 
 def _progress(iterable, total: int | None, desc: str):
-    return tqdm(iterable, total=total, desc=desc, unit="doc", file=sys.stderr,
-                disable=not sys.stderr.isatty() and total is not None and total < 2)
+    # A bar only on a terminal: in a log its carriage returns ran into the `error:` lines.
+    return tqdm(iterable, total=total, desc=desc, unit="doc", file=sys.stderr, disable=not sys.stderr.isatty())
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -98,7 +98,8 @@ def extract(file: Path, as_json: bool, reference: Path | None, no_link: bool) ->
 @main.command()
 @click.argument("corpus", nargs=-1, type=click.Path(path_type=Path))
 @data_option
-def build(corpus: tuple[Path, ...], data_dir: Path | None) -> None:
+@click.option("--no-wait", is_flag=True, help="Fail at once if another build is running on the data directory.")
+def build(corpus: tuple[Path, ...], data_dir: Path | None, no_wait: bool) -> None:
     """Ingest, extract, build the graph and the search index (incremental, atomic)."""
     from kg.build import BuildError
     from kg.build import build as run_build
@@ -106,11 +107,10 @@ def build(corpus: tuple[Path, ...], data_dir: Path | None) -> None:
     settings = load_settings(data_dir)
     try:
         summary = run_build(list(corpus) or [Path("corpus")], settings, progress=_progress,
-                            log=lambda m: click.echo(m, err=True))
+                            log=lambda m: tqdm.write(m, file=sys.stderr), wait=not no_wait)
     except BuildError as e:
         _fail(f"{e} (the previous build, if any, is untouched)")
-    for failure in summary.failures:
-        click.echo(f"error: {failure}", err=True)
+    # Each failure and warning was printed as it happened (`log`), one line each.
     click.echo(f"build {summary.build_id} -> {settings.data_dir / 'current'}")
     click.echo(f"  documents   {len(summary.documents)} ({summary.reused} unchanged, reused)")
     for key, n in summary.records.items():
@@ -158,7 +158,7 @@ def _print_results(results, as_json: bool) -> None:
 @main.command()
 @click.argument("query")
 @data_option
-@click.option("--k", default=10, show_default=True, help="Number of results.")
+@click.option("--k", default=10, show_default=True, type=click.IntRange(1, 10_000), help="Number of results.")
 @click.option("--territory", multiple=True, help="Territory (short or full name); repeatable.")
 @click.option("--theme", multiple=True, help="Theme id (see `contrats themes`); repeatable.")
 @click.option("--generation", multiple=True, help="Contract generation: 2015, 2019, 2024.")
@@ -193,7 +193,7 @@ def search(query, data_dir, k, territory, theme, generation, document, partner, 
 @click.option("--partner", default=None, help="A partner's commitments in each territory.")
 @click.option("--commitment", default=None, help="Commitments similar to this one (id) in other territories.")
 @click.option("--territories", "among", multiple=True, help="Territories to compare (default: all).")
-@click.option("--k", default=3, show_default=True, help="Results per territory.")
+@click.option("--k", default=3, show_default=True, type=click.IntRange(1, 1_000), help="Results per territory.")
 @click.option("--json", "as_json", is_flag=True)
 def compare(query, data_dir, theme, partner, commitment, among, k, as_json) -> None:
     """Side by side, one column per territory: a question, a theme, a partner or a commitment."""
@@ -358,19 +358,36 @@ def train(gold: Path | None, out: Path | None) -> None:
 @click.option("--timeout", default=None, type=float, help="Per-query timeout in seconds (default 10).")
 @click.option("--max-rows", default=None, type=int, help="Result row limit (default 10000).")
 @click.option("--workers", default=None, type=int, help="Query worker processes (default 2).")
-def serve(data_dir, host, port, timeout, max_rows, workers) -> None:
+@click.option("--allow-service", "allow_services", multiple=True, metavar="IRI",
+              help="Let SERVICE query this endpoint (full IRI); repeatable. Default: SERVICE is refused.")
+@click.option("--cors-origin", "cors_origins", multiple=True, metavar="ORIGIN",
+              help="Allow browser pages of this origin (or *) to read answers; repeatable. Default: CORS off.")
+@click.option("--allowed-host", "allowed_hosts", multiple=True, metavar="NAME",
+              help="Also answer requests whose Host header is NAME (or *); repeatable. Default: loopback names.")
+@click.option("--max-per-client", default=None, type=click.IntRange(min=1),
+              help="Queries one client address runs at once (default: workers - 1, at least 1).")
+@click.option("--memory-mb", default=None, type=click.IntRange(min=256),
+              help="Address-space limit of each query worker in MB (default 2048).")
+def serve(data_dir, host, port, timeout, max_rows, workers, allow_services, cors_origins, allowed_hosts,
+          max_per_client, memory_mb) -> None:
     """SPARQL 1.1 Protocol endpoint at /sparql (read-only), with a query form at /."""
     import uvicorn
 
     from kg.build import NoBuild, current_build
     from kg.serve import create_app
+    from kg.served_build import BuildUnavailable, store_source
 
     settings = load_settings(data_dir)
     try:
         build_dir = current_build(settings.data_dir)
-    except NoBuild as e:
+        store_source(build_dir, settings.store)  # an incomplete build: said here, not in a startup traceback
+    except (NoBuild, BuildUnavailable) as e:
         _fail(str(e))
-    app = create_app(build_dir, store_kind=settings.store, timeout=timeout, max_rows=max_rows, workers=workers)
+    # The data directory, not the build: the server follows `current` across rebuilds.
+    app = create_app(data_dir=settings.data_dir, store_kind=settings.store, timeout=timeout, max_rows=max_rows,
+                     workers=workers, host=host, allowed_hosts=list(allowed_hosts) or None,
+                     cors_origins=list(cors_origins) or None, allowed_services=list(allow_services) or None,
+                     per_client=max_per_client, memory_mb=memory_mb)
     click.echo(f"SPARQL endpoint: http://{host}:{port}/sparql (build {build_dir.name})", err=True)
     uvicorn.run(app, host=host, port=port, log_level="warning")
 
@@ -430,7 +447,9 @@ def _parse_bindings(pairs: tuple[str, ...]) -> dict:
 @click.option("--bind", "binds", multiple=True, metavar="NAME=VALUE",
               help="Bind a query variable to a value (a string, or <IRI>); repeatable. Never pasted into the text.")
 @click.option("--list", "list_queries", is_flag=True, help="List the saved queries and their parameters.")
-def sparql(query, data_dir, fmt, binds, list_queries) -> None:
+@click.option("--allow-service", "allow_services", multiple=True, metavar="IRI",
+              help="Let SERVICE query this endpoint (full IRI); repeatable. Default: SERVICE is refused.")
+def sparql(query, data_dir, fmt, binds, list_queries, allow_services) -> None:
     """Run SPARQL on the built graph: QUERY is a query text, a FILE.rq, or a saved query's name
     (see --list)."""
     from kg.queries import find_saved_query, saved_queries
@@ -457,9 +476,16 @@ def sparql(query, data_dir, fmt, binds, list_queries) -> None:
         unknown = sorted(set(bindings) - {p.name for p in saved.params})
         if unknown:
             _fail(f"{saved.name} takes {', '.join(p.name for p in saved.params)}; not {', '.join(unknown)}")
+    from kg.sparql_guard import QueryRefused, allowed_services_from_env, check_query
+
+    allowed = allow_services or allowed_services_from_env()
+    try:
+        check_query(text, allowed)  # before the store opens: no outbound request, no crashing depth
+    except QueryRefused as e:
+        _fail(f"query refused: {e}")
     store = _graph_store(data_dir)
     try:
-        result = store.query(text, bindings)
+        result = store.query(text, bindings, allowed_services=allowed)
     except (SyntaxError, ValueError, StoreError) as e:
         _fail(f"query failed: {e}")
     except Exception as e:  # a parse error from rdflib or pyparsing: say it, no traceback

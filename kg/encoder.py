@@ -18,9 +18,12 @@ in a blend) with no other change.
 
 from __future__ import annotations
 
+import errno
 import json
 import math
+import os
 import re
+import shutil
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -109,11 +112,29 @@ def build_word_vector_model(out_dir: Path, corpus_texts: Iterable[str]):
     weighting = models.WordWeights(vocab=vocab, word_weights=word_weights, unknown_word_weight=max_idf)
     pooling = models.Pooling(embeddings.get_embedding_dimension(), pooling_mode="mean")
     model = SentenceTransformer(modules=[embeddings, weighting, pooling], device="cpu")
-    out_dir.mkdir(parents=True, exist_ok=True)
-    model.save(str(out_dir))
-    (out_dir / "contrats-kg.json").write_text(
-        json.dumps({"kind": BUILTIN_FR, "vocab": len(vocab), "corpus_passages": n_docs}), encoding="utf-8"
-    )
+    # Saved beside, then swapped in: a save that fails (a full disk) once left a broken model in
+    # place of the one the current build's searches load.
+    tmp = out_dir.with_name(f".{out_dir.name}.tmp{os.getpid()}")
+    shutil.rmtree(tmp, ignore_errors=True)
+    try:
+        tmp.mkdir(parents=True)
+        model.save(str(tmp))
+        (tmp / "contrats-kg.json").write_text(
+            json.dumps({"kind": BUILTIN_FR, "vocab": len(vocab), "corpus_passages": n_docs}), encoding="utf-8"
+        )
+    except Exception as e:
+        shutil.rmtree(tmp, ignore_errors=True)
+        if isinstance(e, OSError):
+            raise
+        # safetensors reports the OS error as text ("... error 28"): keep it an OSError with its errno.
+        if "error 28" in str(e) or "No space left" in str(e):
+            raise OSError(errno.ENOSPC, "No space left on device", str(out_dir)) from e
+        raise
+    old = out_dir.with_name(f".{out_dir.name}.old{os.getpid()}")
+    if out_dir.exists():
+        os.replace(out_dir, old)
+    os.replace(tmp, out_dir)
+    shutil.rmtree(old, ignore_errors=True)
     return model
 
 
@@ -144,9 +165,18 @@ class Encoder:
         return self._encode(self._prepare(texts, self.query_prefix), 64)
 
     def _encode(self, texts: list[str], batch_size: int) -> np.ndarray:
-        vectors = self.model.encode(texts, batch_size=batch_size, convert_to_numpy=True,
-                                    normalize_embeddings=True, show_progress_bar=False)
-        return np.ascontiguousarray(vectors, dtype=np.float32)
+        """Vectors of `texts`, each cut to the length bound and encoded in token-sized batches
+        (kg.encode_budget: memory stays bounded whatever one passage holds)."""
+        from kg.encode_budget import batch_tokens, cut, max_tokens, token_batches
+
+        limit = max_tokens(getattr(self.model, "max_seq_length", None))
+        texts = [cut(t, limit) for t in texts]
+        out = np.empty((len(texts), self.dimension), dtype=np.float32)
+        for batch in token_batches(texts, batch_tokens(), batch_size):
+            vectors = self.model.encode([texts[i] for i in batch], batch_size=len(batch), convert_to_numpy=True,
+                                        normalize_embeddings=True, show_progress_bar=False)
+            out[batch] = np.asarray(vectors, dtype=np.float32).reshape(len(batch), -1)
+        return out
 
 
 def parse_model_spec(spec: str) -> list[tuple[str, float]]:

@@ -47,10 +47,34 @@ def _open_store(store_path: str | None, graph_file: str | None):
     return store
 
 
-def _worker(conn, store_path: str | None, graph_file: str | None, max_rows: int) -> None:
+def _limit_memory(megabytes: int | None) -> None:
+    """Cap this worker's address space: a runaway query then fails its allocation (and the
+    worker dies, to be replaced) instead of taking the machine's memory (3.9 GB in 10 s)."""
+    if not megabytes:
+        return
+    import resource
+
+    limit = megabytes * 1024 * 1024
+    _, hard = resource.getrlimit(resource.RLIMIT_AS)
+    if hard != resource.RLIM_INFINITY:
+        limit = min(limit, hard)
+    resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
+
+
+def _worker(conn, store_path: str | None, graph_file: str | None, max_rows: int,
+            memory_mb: int | None = None) -> None:
     import pyoxigraph as ox
 
-    store = _open_store(store_path, graph_file)
+    try:
+        store = _open_store(store_path, graph_file)
+        _limit_memory(memory_mb)
+    except Exception as e:
+        # Say why to every query rather than dying at once: a pool of workers that die on start
+        # answered "Broken pipe" to every query while /health said ok.
+        reason = f"the store cannot be opened: {type(e).__name__}: {e}"
+        while (message := conn.recv()) is not None:
+            conn.send(("error", reason, 503))
+        return
     while True:
         message = conn.recv()
         if message is None:
@@ -80,28 +104,52 @@ def _worker(conn, store_path: str | None, graph_file: str | None, max_rows: int)
             conn.send(("error", str(e), e.status))
         except (SyntaxError, ValueError, OSError) as e:
             conn.send(("error", str(e), 400))
+        except MemoryError:
+            conn.send(("error", f"query needed more than the worker's memory limit ({memory_mb} MB)", 503))
         except Exception as e:
             conn.send(("error", f"{type(e).__name__}: {e}", 400))
 
 
 class _Worker:
-    def __init__(self, store_path: str | None, graph_file: str | None, max_rows: int) -> None:
+    def __init__(self, store_path: str | None, graph_file: str | None, max_rows: int,
+                 memory_mb: int | None = None) -> None:
         ctx = mp.get_context("spawn")
         self.conn, child = ctx.Pipe()
-        self.process = ctx.Process(target=_worker, args=(child, store_path, graph_file, max_rows), daemon=True)
+        self.process = ctx.Process(target=_worker, args=(child, store_path, graph_file, max_rows, memory_mb),
+                                   daemon=True)
         self.process.start()
+        child.close()  # so that a dead worker shows as EOF here, not as a silent wait
 
     def kill(self) -> None:
         self.process.kill()
         self.process.join(5)
 
 
+class PoolClosed(RuntimeError):
+    """The pool was retired (the server moved to a newer build): ask the current one."""
+
+
+def default_memory_mb() -> int:
+    return int(os.environ.get("CONTRATS_SPARQL_MEMORY_MB", "") or DEFAULT_MEMORY_MB)
+
+
+DEFAULT_MEMORY_MB = 2048
+
+
 class QueryPool:
-    """A fixed number of query workers; a request waits for a free one (bounded by the timeout)."""
+    """A fixed number of query workers; a request waits for a free one (bounded by the queue
+    wait), runs for at most `timeout` seconds and `memory_mb` of address space, and is checked
+    first (kg.sparql_guard: no SERVICE outside `allowed_services`, bounded nesting)."""
 
     def __init__(self, store_path: Path | None, graph_file: Path | None, workers: int = 2,
-                 timeout: float = 10.0, max_rows: int = 10_000, queue_wait: float | None = None) -> None:
-        self._args = (str(store_path) if store_path else None, str(graph_file) if graph_file else None, max_rows)
+                 timeout: float = 10.0, max_rows: int = 10_000, queue_wait: float | None = None,
+                 allowed_services: tuple[str, ...] | None = None, memory_mb: int | None = None) -> None:
+        self.memory_mb = default_memory_mb() if memory_mb is None else memory_mb
+        self._args = (str(store_path) if store_path else None, str(graph_file) if graph_file else None, max_rows,
+                      self.memory_mb)
+        self.allowed_services = allowed_services
+        self.workers = workers
+        self.closed = False
         self.timeout = timeout
         # How long a request may wait for a free worker. Kept apart from the query timeout: under
         # load, counting the wait against the timeout killed workers running ordinary queries.
@@ -112,12 +160,24 @@ class QueryPool:
         for _ in range(workers):
             self._idle.put(_Worker(*self._args))
 
-    def run(self, query: str, fmt: str) -> QueryAnswer:
+    def run(self, query: str, fmt: str, wait: float | None = None) -> QueryAnswer:
+        from kg.sparql_guard import QueryRefused, check_query
+
         try:
-            worker = self._idle.get(timeout=self.queue_wait)
+            check_query(query, self.allowed_services)
+        except QueryRefused as e:
+            raise QueryFailed(str(e), e.status) from e
+        if self.closed:
+            raise PoolClosed("this build is no longer served")
+        wait = self.queue_wait if wait is None else wait
+        try:
+            worker = self._idle.get(timeout=wait)
         except queue.Empty as e:
-            raise QueryTimeout(f"server busy: no query worker free within {self.queue_wait:.0f} s") from e
+            raise QueryTimeout(f"server busy: no query worker free within {wait:.0f} s") from e
         try:
+            if not worker.process.is_alive():  # died while idle (killed, or its host slept): the query never ran
+                worker.kill()
+                worker = _Worker(*self._args)
             worker.conn.send((query, fmt))
             # The timeout counts the query's own run, from the moment a worker takes it.
             if not worker.conn.poll(self.timeout):
@@ -127,17 +187,33 @@ class QueryPool:
             status, payload, extra = worker.conn.recv()
         except (EOFError, BrokenPipeError, ConnectionResetError) as e:
             worker.kill()
+            code = worker.process.exitcode
             worker = _Worker(*self._args)
-            raise QueryFailed(f"query worker died: {e}", 500) from e
+            if code in (-6, 134) and self.memory_mb:
+                # An allocation refused under the memory limit aborts the engine (SIGABRT).
+                raise QueryTimeout(f"query stopped: it needed more than the worker's "
+                                   f"{self.memory_mb} MB memory limit") from e
+            raise QueryFailed(f"query worker died ({type(e).__name__}, exit {code}); it was replaced", 500) from e
         finally:
             self._idle.put(worker)
         if status == "ok":
             return QueryAnswer(payload, extra)
         raise QueryFailed(payload, extra)
 
+    def idle(self) -> bool:
+        """Every worker is back (no query running)."""
+        return self._idle.qsize() >= self.workers
+
     def close(self) -> None:
+        self.closed = True
         while not self._idle.empty():
             w = self._idle.get_nowait()
             with contextlib.suppress(OSError):
                 w.conn.send(None)
             w.kill()
+
+    def __del__(self) -> None:
+        # A pool dropped from a cache (the app's, after a rebuild) takes its workers with it.
+        with contextlib.suppress(Exception):
+            if not self.closed:
+                self.close()

@@ -252,6 +252,8 @@ class Searcher:
                language: str | None = None) -> list[SearchResult]:
         if method not in METHODS:
             raise ValueError(f"unknown method {method!r} (one of {', '.join(METHODS)})")
+        if not isinstance(k, int) or k < 1:
+            raise ValueError(f"k must be a positive number of results, got {k!r}")  # -5 once gave 272
         query = query.strip()
         if not query:
             raise ValueError("empty query")

@@ -2,14 +2,23 @@
 
 FastAPI around a pool of query workers (kg.query_worker): GET and POST at /sparql (`query`
 parameter, form field or `application/sparql-query` body), results negotiated among SPARQL
-JSON, XML, CSV and TSV (Turtle, JSON-LD or N-Triples for CONSTRUCT and DESCRIBE), CORS open to
-browser clients, every form of SPARQL Update refused, a per-query timeout and a row limit.
+JSON, XML, CSV and TSV (Turtle, JSON-LD or N-Triples for CONSTRUCT and DESCRIBE), every form of
+SPARQL Update refused, a per-query timeout, memory limit and row limit.
+
+It makes no request of its own: SERVICE is refused unless its endpoint is allowed
+(kg.sparql_guard), CORS is off unless origins are named, and the Host header must be a name the
+server is served under (kg.http_guard). Given a data directory it follows its `current` build
+across rebuilds (kg.served_build); /health says which build it serves and fails when it
+cannot answer a query.
 """
 
 from __future__ import annotations
 
 import html
 import os
+import re
+import signal
+import threading
 from contextlib import asynccontextmanager
 from pathlib import Path
 
@@ -18,31 +27,59 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
 from starlette.concurrency import run_in_threadpool
 
+from kg.http_guard import HostCheck, PerClient, served_names
 from kg.query_worker import QueryFailed, QueryPool, QueryTimeout
+from kg.served_build import BuildUnavailable, ServedBuild
+from kg.sparql_guard import allowed_services_from_env
 from kg.sparql_results import negotiate
 from kg.sparql_text import is_update
 
 MAX_QUERY_CHARS = 100_000
+HEALTH_QUERY = "ASK { ?s ?p ?o }"
 
 
-def create_app(build_dir: Path, *, store_kind: str = "oxigraph", timeout: float | None = None,
-               max_rows: int | None = None, workers: int | None = None) -> FastAPI:
+def _env_list(name: str) -> list[str]:
+    return [x for x in re.split(r"[\s,]+", os.environ.get(name, "")) if x]
+
+
+def create_app(build_dir: Path | None = None, *, data_dir: Path | None = None, store_kind: str = "oxigraph",
+               timeout: float | None = None, max_rows: int | None = None, workers: int | None = None,
+               host: str = "127.0.0.1", allowed_hosts: list[str] | None = None,
+               cors_origins: list[str] | None = None, allowed_services: list[str] | None = None,
+               per_client: int | None = None, memory_mb: int | None = None) -> FastAPI:
+    """The endpoint over one build folder (`build_dir`), or over a data directory's current
+    build, followed across rebuilds (`data_dir`)."""
     timeout = timeout or float(os.environ.get("CONTRATS_SPARQL_TIMEOUT", 10))
     max_rows = max_rows or int(os.environ.get("CONTRATS_SPARQL_MAX_ROWS", 10_000))
     workers = workers or int(os.environ.get("CONTRATS_SPARQL_WORKERS", 2))
-    store_path = build_dir / "store" if store_kind == "oxigraph" and (build_dir / "store").exists() else None
+    # One client may not hold every worker: the others keep one free.
+    per_client = per_client or int(os.environ.get("CONTRATS_SPARQL_PER_CLIENT", 0) or max(1, workers - 1))
+    services = tuple(allowed_services) if allowed_services is not None else allowed_services_from_env()
+    origins = cors_origins if cors_origins is not None else _env_list("CONTRATS_SPARQL_CORS_ORIGINS")
+    hosts = served_names(host, allowed_hosts if allowed_hosts is not None else _env_list("CONTRATS_SPARQL_ALLOWED_HOSTS"))
     state: dict = {}
+
+    def make_pool(store_path: Path | None, graph_file: Path | None) -> QueryPool:
+        return QueryPool(store_path, graph_file, workers=workers, timeout=timeout, max_rows=max_rows,
+                         allowed_services=services, memory_mb=memory_mb)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
-        state["pool"] = QueryPool(store_path, None if store_path else build_dir / "graph.nt",
-                                  workers=workers, timeout=timeout, max_rows=max_rows)
+        served = ServedBuild(make_pool, store_kind, data_dir=data_dir, build_dir=build_dir)
+        state["served"] = served
+        app.state.served = served  # for tests and operators: the build and pool in use
+        state["gate"] = PerClient(per_client, served.pool.queue_wait)
+        if data_dir is not None and threading.current_thread() is threading.main_thread():
+            # SIGHUP: move to the current build now rather than on the next request.
+            signal.signal(signal.SIGHUP, lambda *_: threading.Thread(target=served.refresh, daemon=True).start())
         yield
-        state["pool"].close()
+        served.close()
 
     app = FastAPI(title="contrats-kg SPARQL endpoint", lifespan=lifespan, docs_url=None, redoc_url=None)
-    app.add_middleware(CORSMiddleware, allow_origins=["*"], allow_methods=["GET", "POST", "OPTIONS"],
-                       allow_headers=["*"])
+    if origins:
+        app.add_middleware(CORSMiddleware, allow_origins=origins, allow_methods=["GET", "POST", "OPTIONS"],
+                           allow_headers=["*"])
+    app.add_middleware(HostCheck, allowed=hosts)
 
     async def answer(query: str | None, request: Request, requested_format: str | None = None) -> Response:
         if not query or not query.strip():
@@ -52,12 +89,21 @@ def create_app(build_dir: Path, *, store_kind: str = "oxigraph", timeout: float 
         if is_update(query):
             return PlainTextResponse("this endpoint is read-only: SPARQL Update is refused", status_code=403)
         fmt = negotiate(request.headers.get("accept"), requested_format or request.query_params.get("format"))
+        client = request.client.host if request.client else "?"
+        gate: PerClient = state["gate"]
+        if not await gate.acquire(client):
+            return PlainTextResponse(f"too many queries at once from {client} (at most {per_client})",
+                                     status_code=429, headers={"Retry-After": "1"})
         try:
-            result = await run_in_threadpool(state["pool"].run, query, fmt)
+            result = await run_in_threadpool(state["served"].run, query, fmt)
         except QueryTimeout as e:
             return PlainTextResponse(str(e), status_code=503, headers={"Retry-After": "1"})
         except QueryFailed as e:
             return PlainTextResponse(str(e), status_code=e.status)
+        except BuildUnavailable as e:
+            return PlainTextResponse(str(e), status_code=503)
+        finally:
+            gate.release(client)
         return Response(result.body, media_type=result.media_type)
 
     @app.get("/sparql")
@@ -81,11 +127,18 @@ def create_app(build_dir: Path, *, store_kind: str = "oxigraph", timeout: float 
 
     @app.get("/health")
     async def health() -> JSONResponse:
-        return JSONResponse({"status": "ok", "build": build_dir.name})
+        """The build served, and whether it answers a query now (503 when it does not)."""
+        served: ServedBuild = state["served"]
+        try:
+            await run_in_threadpool(served.run, HEALTH_QUERY, "json", min(10.0, served.pool.queue_wait))
+        except Exception as e:
+            return JSONResponse({"status": "failing", "build": served.build_dir.name,
+                                 "error": f"{type(e).__name__}: {e}"}, status_code=503)
+        return JSONResponse({"status": "ok", "build": served.build_dir.name})
 
     @app.get("/", response_class=HTMLResponse)
     async def home() -> str:
-        return _home_page(build_dir.name)
+        return _home_page(state["served"].build_dir.name)
 
     return app
 

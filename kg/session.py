@@ -45,7 +45,7 @@ def open_graph_store(settings: Settings):
 
     build_dir = current_build(settings.data_dir)
     if settings.store == "oxigraph":
-        return open_store("oxigraph", str(build_dir / "store"))
+        return open_store("oxigraph", str(build_dir / "store"), read_only=True)
     if settings.store == "sparql":
         return open_store("sparql", settings.sparql_query_url, update_url=settings.sparql_update_url)
     store = open_store("memory", None)

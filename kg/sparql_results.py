@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from xml.sax.saxutils import escape, quoteattr
 
 RESULT_FORMATS = {
@@ -20,6 +21,24 @@ RESULT_FORMATS = {
 GRAPH_FORMATS = {"turtle": "text/turtle", "jsonld": "application/ld+json", "ntriples": "application/n-triples"}
 
 
+def _accepted(accept: str | None) -> list[str]:
+    """Media types of an Accept header, best first by their `q`; `q=0` means "not this one"."""
+    ranked = []
+    for position, part in enumerate((accept or "").split(",")):
+        media, *params = (x.strip() for x in part.split(";"))
+        q = 1.0
+        for param in params:
+            key, _, value = param.partition("=")
+            if key.strip().lower() == "q":
+                try:
+                    q = float(value)
+                except ValueError:
+                    q = 0.0
+        if media and q > 0:
+            ranked.append((-q, position, media.lower()))
+    return [media for _, _, media in sorted(ranked)]
+
+
 def negotiate(accept: str | None, requested: str | None = None) -> str:
     """Pick a format name from a `format=` parameter or an Accept header (JSON by default)."""
     if requested:
@@ -27,8 +46,7 @@ def negotiate(accept: str | None, requested: str | None = None) -> str:
         name = aliases.get(requested.lower(), requested.lower())
         if name in RESULT_FORMATS or name in GRAPH_FORMATS:
             return name
-    for part in (accept or "").split(","):
-        media = part.split(";")[0].strip().lower()
+    for media in _accepted(accept):
         for name, m in {**RESULT_FORMATS, **GRAPH_FORMATS}.items():
             if media == m:
                 return name
@@ -37,6 +55,15 @@ def negotiate(accept: str | None, requested: str | None = None) -> str:
         if media in ("application/xml", "text/xml"):
             return "xml"
     return "json"
+
+
+# Characters XML 1.0 cannot carry at all, even escaped: a literal holding one made the whole
+# XML answer unreadable. They become U+FFFD (JSON, CSV and TSV keep them, escaped).
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
+
+
+def _xml_text(value: str) -> str:
+    return escape(_NOT_XML.sub("\ufffd", value))
 
 
 def _term_json(term) -> dict:
@@ -91,13 +118,13 @@ def serialize_solutions(variables: list[str], rows: list[list], fmt: str,
                     continue
                 j = _term_json(t)
                 if j["type"] == "uri":
-                    inner = f"<uri>{escape(j['value'])}</uri>"
+                    inner = f"<uri>{_xml_text(j['value'])}</uri>"
                 elif j["type"] == "bnode":
-                    inner = f"<bnode>{escape(j['value'])}</bnode>"
+                    inner = f"<bnode>{_xml_text(j['value'])}</bnode>"
                 else:
                     attrs = (f" xml:lang={quoteattr(j['xml:lang'])}" if "xml:lang" in j else "") + (
                         f" datatype={quoteattr(j['datatype'])}" if "datatype" in j else "")
-                    inner = f"<literal{attrs}>{escape(j['value'])}</literal>"
+                    inner = f"<literal{attrs}>{_xml_text(j['value'])}</literal>"
                 out.append(f"<binding name={quoteattr(v)}>{inner}</binding>")
             out.append("</result>")
         out.append("</results></sparql>")

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -28,6 +28,7 @@ from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.namespace import XSD
 from rdflib.term import Node
 
+from kg.sparql_guard import check_query
 from kg.sparql_text import IRI, Binding, bind_values, query_form, skip_token
 
 DEFAULT_GRAPH = "https://w3id.org/contrats-kg/graph"
@@ -40,6 +41,10 @@ INSERT_CHUNK = 500
 
 class StoreError(RuntimeError):
     """The store (or the SPARQL server behind it) refused a query or an update."""
+
+
+class StoreMissing(FileNotFoundError):
+    """A reader asked for a store that is not there (never created in its place)."""
 
 
 @dataclass(frozen=True)
@@ -105,7 +110,9 @@ class MemoryStore:
     def triples_count(self) -> int:
         return len(self.graph)
 
-    def query(self, sparql: str, bindings: Mapping[str, Binding] | None = None) -> QueryResult:
+    def query(self, sparql: str, bindings: Mapping[str, Binding] | None = None,
+              allowed_services: Iterable[str] | None = None) -> QueryResult:
+        check_query(sparql, allowed_services)  # rdflib runs SERVICE over HTTP too
         return _from_rdflib(self.graph.query(bind_values(sparql, bindings)))
 
 
@@ -129,6 +136,11 @@ class OxigraphStore:
         self.path = Path(path)
         if read_only is None:
             read_only = (self.path / "CURRENT").exists()
+        elif read_only and not (self.path / "CURRENT").exists():
+            # A reader never creates a store: an empty one in place of a missing one answered
+            # every query with nothing (COUNT 0) instead of an error.
+            raise StoreMissing(f"no Oxigraph store in {self.path}: the build is incomplete; "
+                               "run `contrats build` again")
         self.read_only = read_only
         self._store = ox.Store.read_only(str(self.path)) if read_only else ox.Store(str(self.path))
 
@@ -159,9 +171,11 @@ class OxigraphStore:
     def triples_count(self) -> int:
         return len(self._store)
 
-    def query(self, sparql: str, bindings: Mapping[str, Binding] | None = None) -> QueryResult:
+    def query(self, sparql: str, bindings: Mapping[str, Binding] | None = None,
+              allowed_services: Iterable[str] | None = None) -> QueryResult:
         import pyoxigraph as ox
 
+        check_query(sparql, allowed_services)  # no SERVICE requests, no nesting that crashes the parser
         result = self._store.query(bind_values(sparql, bindings))
         if isinstance(result, ox.QueryBoolean):
             return QueryResult(boolean=bool(result))
@@ -264,7 +278,9 @@ class SparqlServerStore:
         result = self.query("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }")
         return int(result.values()[0][0])
 
-    def query(self, sparql: str, bindings: Mapping[str, Binding] | None = None) -> QueryResult:
+    def query(self, sparql: str, bindings: Mapping[str, Binding] | None = None,
+              allowed_services: Iterable[str] | None = None) -> QueryResult:
+        check_query(sparql, allowed_services)  # the server would make the SERVICE request
         server = self._graphs if query_form(sparql) in ("CONSTRUCT", "DESCRIBE") else self._server
         result = server.query(bind_values(sparql, bindings), queryGraph=self.graph)
         if isinstance(result, tuple):  # rdflib's connector returns (status, message, None) on HTTP errors
