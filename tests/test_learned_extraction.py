@@ -81,7 +81,7 @@ def test_commitments_come_with_confidence_and_a_partner(tmp_path: Path) -> None:
     assert any("référents familles" in t for t in texts), list(texts)
     for c in x["commitments"]:
         assert 0 <= c["confidence"] <= 1 and 0 <= c["partner_confidence"] <= 1
-    caf = [c for c in x["commitments"] if "référents familles" in c["text"]][0]
+    caf = next(c for c in x["commitments"] if "référents familles" in c["text"])
     assert caf["partner_type"] == "caf"
     assert not any(t.startswith("Le quartier des Tilleuls compte") for t in texts), "a diagnosis is not a commitment"
     assert not any("pourra" in t for t in texts), "a possibility is not a commitment"
