@@ -18,7 +18,7 @@ from typing import Any
 _SIREN = re.compile(r"^\d{9}$")
 _INSEE_COMMUNE = re.compile(r"^(\d{5}|2[AB]\d{3})$")
 # 2024 list: QN/QP + 5 digits + a letter; 2015 list: QP + 6 digits (department + rank).
-_QPV = re.compile(r"^(Q[NP]\d{5}[A-Z]|QP\d{6})$")
+_QPV = re.compile(r"^(Q[NP](?:\d{5}|02[AB]\d{2})[A-Z]|QP(?:\d{6}|02[AB]\d{3}))$")
 _CONTRACT = re.compile(r"^(CN|CV)[0-9A-Z]+$")
 
 

@@ -16,6 +16,9 @@ from functools import cache
 from pathlib import Path
 
 QPV_TABLE = "qpv_2024_communes.csv"
+QPV_TABLE_FULL = "qpv_2024_communes_full.csv"  # every 2024 QPV and every one of its communes
+QPV_TABLE_2015 = "qpv_2015_communes.csv"
+CORRESPONDENCE_TABLE = "qpv_correspondance_2024_2015.csv"
 CONTRACT_TABLE = "contrats_de_ville_2024.csv"
 
 
@@ -28,6 +31,8 @@ class ReferenceQpv:
     siren_epci: str
     epci: str
     department: str = ""  # INSEE department code, "59", "2A", "971"
+    variants: tuple[str, ...] = ()  # other spellings of the name (2015 table)
+    successors: tuple[str, ...] = ()  # 2015 table: the 2024 QPV (QN…) that continue this one
 
 
 @dataclass(frozen=True)
@@ -59,6 +64,34 @@ def qpv_rows(path: Path) -> tuple[ReferenceQpv, ...]:
 
 
 @cache
+def qpv_2015_rows(path: Path) -> tuple[ReferenceQpv, ...]:
+    """Rows of the 2015 QPV table (reference/qpv_2015_communes.csv): one row per 2015 QPV (QP…)
+    and commune, with the 2024 intercommunality it lies in and its 2024 successors."""
+    if not path.exists():
+        return ()
+    return tuple(ReferenceQpv(r["code_qp2015"], r["lib_qp2015"], r["insee_com"], r["lib_com"],
+                              r["siren_epci_2024"], r["lib_epci_2024"].replace('"', "").strip(),
+                              _department(r.get("insee_dep", "")),
+                              tuple(v.strip() for v in r.get("lib_qp2015_variants", "").split(";") if v.strip()),
+                              tuple(c.strip() for c in r.get("qp2024_successors", "").split(";") if c.strip()))
+                 for r in _rows(path) if r.get("code_qp2015"))
+
+
+@cache
+def correspondence_rows(path: Path) -> dict[str, tuple[str, ...]]:
+    """2024 QPV code -> the 2015 QPV codes it continues (ANCT correspondence table
+    reference/qpv_correspondance_2024_2015.csv; empty for a new QPV)."""
+    if not path.exists():
+        return {}
+    out: dict[str, tuple[str, ...]] = {}
+    for r in _rows(path):
+        codes = tuple(r[k] for k in ("qp2015_1", "qp2015_2", "qp2015_3") if r.get(k))
+        if r.get("qp2024"):
+            out[r["qp2024"]] = codes
+    return out
+
+
+@cache
 def contract_rows(path: Path) -> tuple[ReferenceContract, ...]:
     """Rows of a contracts table (a file in the format of reference/contrats_de_ville_2024.csv)."""
     if not path.exists():
@@ -70,6 +103,18 @@ def contract_rows(path: Path) -> tuple[ReferenceContract, ...]:
 
 def qpv_table(folder: Path | str) -> tuple[ReferenceQpv, ...]:
     return qpv_rows(Path(folder) / QPV_TABLE)
+
+
+def qpv_table_full(folder: Path | str) -> tuple[ReferenceQpv, ...]:
+    return qpv_rows(Path(folder) / QPV_TABLE_FULL) or qpv_table(folder)
+
+
+def qpv_table_2015(folder: Path | str) -> tuple[ReferenceQpv, ...]:
+    return qpv_2015_rows(Path(folder) / QPV_TABLE_2015)
+
+
+def correspondence(folder: Path | str) -> dict[str, tuple[str, ...]]:
+    return correspondence_rows(Path(folder) / CORRESPONDENCE_TABLE)
 
 
 def contract_table(folder: Path | str) -> tuple[ReferenceContract, ...]:

@@ -46,6 +46,7 @@ class AnnotatedDocument:
     source: Path
     labels: list[UnitLabel]
     views: list[UnitView] | None = None
+    group: str | None = None  # documents of one group share one document's weight in training
     gold_labels: list[str] | None = None  # aligned with views
     gold_actors: list[UnitLabel | None] | None = None
 
@@ -89,6 +90,35 @@ def annotated_documents(gold_dir: Path, corpus_root: Path) -> list[AnnotatedDocu
     return docs
 
 
+def training_documents(gold_dir: Path, root: Path) -> list[AnnotatedDocument]:
+    """Everything the shipped model learns from: the completely annotated contracts and the dev
+    split of the contract openings of other territories."""
+    docs = annotated_documents(gold_dir, root)
+    if (gold_dir / "openings" / "README.md").exists():
+        docs += openings_documents(gold_dir / "openings")
+    return docs
+
+
+def openings_documents(folder: Path, split: str = "dev") -> list[AnnotatedDocument]:
+    """The contract openings of other territories (tests/gold/openings) of one split, as training
+    documents: their gold lists every commitment and indicator of the document, so every other unit
+    is a 'none'. Only the `dev` split may ever be trained on: `test` measures the model."""
+    if split != "dev":
+        raise ValueError("only the dev openings are for training")
+    out = []
+    for slug, s in sorted(openings_split(folder).items()):
+        if s != split:
+            continue
+        gold = json.loads((folder / f"{slug}.json").read_text(encoding="utf-8"))
+        labels = [UnitLabel(f"g{n}", "", c["line"], c["text"], c.get("kind", "commitment"), c["partner"],
+                            c["partner_type"], tuple(c.get("neighbourhoods") or ()))
+                  for n, c in enumerate(gold.get("commitments", []))]
+        labels += [UnitLabel(f"i{n}", "", i["line"], i["text"], "indicator", None, None, ())
+                   for n, i in enumerate(gold.get("indicators", []))]
+        out.append(AnnotatedDocument(slug, folder / f"{slug}.txt", labels, group="openings"))
+    return out
+
+
 def annotations_hash(docs: Sequence[AnnotatedDocument]) -> str:
     h = hashlib.sha256()
     for d in docs:
@@ -123,11 +153,25 @@ def prepare(doc: AnnotatedDocument, reference_csv: Path | None = None) -> Annota
         by_text.setdefault(_text_key(lab.text), lab)
     labels, actors = [], []
     for v in views:
-        lab = by_id.get(v.unit.id) or by_text.get(_text_key(v.unit.text))
+        lab = by_id.get(v.unit.id) or by_text.get(_text_key(v.unit.text)) or _contained(v.unit.text, v.unit.line, doc.labels)
         labels.append(lab.label if lab else "none")
         actors.append(lab if lab and lab.label in ("commitment", "proposal") and lab.actor else None)
     doc.views, doc.gold_labels, doc.gold_actors = views, labels, actors
     return doc
+
+
+def _contained(text: str, line: int, labels: Sequence[UnitLabel]) -> UnitLabel | None:
+    """A gold record whose text holds the unit's (a gold item written with its bullet, or a unit
+    that is one row of a gold table line), near the same line."""
+    key = _text_key(text)
+    if len(key) < 12:
+        return None
+    for lab in labels:
+        if not lab.unit_id and abs(lab.line - line) <= 3:
+            gold = _text_key(lab.text)
+            if key in gold or (gold in key and len(gold) >= 0.6 * len(key)):
+                return lab
+    return None
 
 
 def document_resolver(document, passages):
@@ -176,10 +220,13 @@ def _fit(rows: list[dict[str, float]], y: list[str], c: float, weights: list[flo
 
 
 def _doc_weights(docs: Sequence[AnnotatedDocument]) -> list[float]:
-    """Each document weighs the same: a 6,000-unit contract must not teach its own conventions
-    as the genre's."""
-    mean = sum(len(d.views) for d in docs) / len(docs)
-    return [mean / len(d.views) for d in docs for _ in d.views]
+    """Each document (or group of small documents) weighs the same: a 6,000-unit contract must
+    not teach its own conventions as the genre's, nor fifteen two-page openings outweigh it."""
+    sizes: dict[str, int] = {}
+    for d in docs:
+        sizes[d.group or d.document_id] = sizes.get(d.group or d.document_id, 0) + len(d.views)
+    mean = sum(sizes.values()) / len(sizes)
+    return [mean / sizes[d.group or d.document_id] for d in docs for _ in d.views]
 
 
 def _fit_units(docs: Sequence[AnnotatedDocument], c: float) -> LinearClassifier:
@@ -193,17 +240,18 @@ THRESHOLD_GRID = tuple(round(0.2 + 0.05 * k, 2) for k in range(11))  # 0.20 … 
 def choose_thresholds(docs: Sequence[AnnotatedDocument], c: float) -> dict[str, float]:
     """Decision thresholds chosen leave-one-document-out inside the training documents: the one
     that maximises the mean F1 over documents, never a figure read on the document measured."""
-    if len(docs) < 2:
+    held = [d for d in docs if not d.group]  # a group of small documents always stays in training
+    if len(held) < 2:
         return {}
     probs = []
-    for d in docs:
+    for d in held:
         model = _fit_units([o for o in docs if o is not d], c)
         probs.append([model.proba(v.features) for v in d.views])
     out = {}
     for name, classes in (("commitment", ("commitment", "proposal")), ("indicator", ("indicator",))):
         def mean_f1(th: float, classes=classes) -> float:
             f1s = []
-            for d, ps in zip(docs, probs, strict=True):
+            for d, ps in zip(held, probs, strict=True):
                 tp = fp = fn = 0
                 for p, lab in zip(ps, d.gold_labels, strict=True):
                     pred, gold = sum(p.get(k, 0.0) for k in classes) >= th, lab in classes
@@ -290,14 +338,17 @@ def cross_document(gold_dir: Path, root: Path, reference_csv: Path | None, rules
     from ingest.evaluate_extraction import evaluate, load_gold
 
     docs = [prepare(d) for d in annotated_documents(gold_dir, root)]
+    extra = [prepare(d) for d in openings_documents(gold_dir / "openings")] \
+        if (gold_dir / "openings" / "README.md").exists() else []
     golds = load_gold(gold_dir / "extraction")
     out: dict[str, dict] = {"lodo": {}, "rules": {}}
     for held in docs:
-        others = [d for d in docs if d.document_id != held.document_id]
+        others = [d for d in docs if d.document_id != held.document_id] + extra
         if not others:
             continue
         if progress:
-            progress(f"{held.document_id}: training on {', '.join(d.document_id for d in others)}")
+            progress(f"{held.document_id}: training on {', '.join(d.document_id for d in others if not d.group)}"
+                     + (f" and {len(extra)} contract openings" if extra else ""))
         model = train(others)
         gold = gold_with_units(golds.get(held.document_id, _empty_gold(held)), held.labels)
         out["lodo"][held.document_id] = evaluate(extract_document(held.source, reference_csv, model), gold)

@@ -337,17 +337,17 @@ def evaluate(search_mode: bool, gold: Path | None, data_dir: Path | None, fresh:
 def train(gold: Path | None, out: Path | None) -> None:
     """Retrain the extraction model (unit classifier and actor ranker) from the annotated units."""
     from ingest.extract.linear_model import SHIPPED_MODEL
-    from ingest.training import annotated_documents
     from ingest.training import train as train_model
+    from ingest.training import training_documents
     from kg.config import PROJECT_ROOT
 
-    docs = annotated_documents(gold or PROJECT_ROOT / "tests/gold", PROJECT_ROOT)
+    docs = training_documents(gold or PROJECT_ROOT / "tests/gold", PROJECT_ROOT)
     if not docs:
         raise click.ClickException("no annotated documents (tests/gold/units/*.labels.tsv)")
     model = train_model(docs)
     target = out or SHIPPED_MODEL
     model.save(target)
-    click.echo(f"trained on {len(docs)} documents, {model.meta['units']} units "
+    click.echo(f"trained on {len(docs)} documents (contracts and dev openings), {model.meta['units']} units "
                f"(annotations {model.meta['annotations_sha256']}) -> {target}")
 
 

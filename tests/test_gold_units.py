@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from ingest.training import LABELS, annotated_documents, annotations_hash
+from ingest.training import LABELS, annotations_hash, training_documents
 
 ROOT = Path(__file__).resolve().parent.parent
 UNITS = ROOT / "tests" / "gold" / "units"
@@ -69,6 +69,6 @@ def test_shipped_model_was_trained_on_these_annotations() -> None:
 
     model = shipped_model()
     assert model is not None, "no shipped model: run `contrats train`"
-    docs = annotated_documents(ROOT / "tests" / "gold", ROOT)
+    docs = training_documents(ROOT / "tests" / "gold", ROOT)
     assert model.meta["annotations_sha256"] == annotations_hash(docs), \
         "the annotations changed since the model was trained: run `contrats train`"

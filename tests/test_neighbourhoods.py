@@ -543,3 +543,96 @@ def test_one_part_of_a_composite_official_name_counts_beside_its_commune(tmp_pat
     document = read_document(path, document_id="parts")
     hits = official_names_in_text(segment(document), "200043396", None, csv_path)
     assert [(row.code, p.line_start, spelled) for row, p, spelled in hits] == [("QN05910M", 1, None)]
+
+
+# --- unseen territories: one row per QPV, 2015 codes, reference communes (issue 11) ---------
+
+FULL_REFERENCE = ROOT / "reference" / "qpv_2024_communes_full.csv"
+
+
+def _extract_linked(tmp_path: Path, text: str, territory: Territory | None = None):
+    from ingest.extract.reference_link import generation_of
+    from ingest.extract.territory import extract_territory
+
+    path = tmp_path / "snippet.txt"
+    path.write_text(text, encoding="utf-8")
+    document = read_document(path, document_id="snippet")
+    passages = segment(document)
+    territory = territory or extract_territory(document, passages)
+    found = extract_neighbourhoods(document, passages, territory, FULL_REFERENCE)
+    linked, _ = link_neighbourhoods(found, territory, FULL_REFERENCE, generation_of(document))
+    return territory, linked
+
+
+BOURG_2024 = """Contrat de ville Engagements Quartiers 2030, 2024-2030
+
+Article 1. Les quartiers prioritaires
+
+À Bourg-en-Bresse :
+- la Croix Blanche (nouveau périmètre) ;
+- « Grande Reyssouze
+Terre des Fleurs ».
+
+La Croix Blanche accueillera un nouvel équipement sportif en 2026.
+"""
+
+
+def test_territory_guessed_from_the_reference_and_one_row_per_qpv(tmp_path):
+    territory, linked = _extract_linked(tmp_path, BOURG_2024)
+    assert territory.siren == "200071751"
+    croix = _by_name(linked, "Croix Blanche")
+    assert croix.name == "Croix Blanche"  # no article, no parenthesis
+    assert (croix.code, croix.communes, croix.code_2015) == ("QN00102M", ("Bourg-en-Bresse",), ("QP001002",))
+    assert croix.confidence is not None and croix.confidence >= 0.75
+    reyssouze = _by_name(linked, "Reyssouze")
+    assert "«" not in reyssouze.name and reyssouze.code == "QN00101M"
+    assert len(linked) == 2
+
+
+BOURG_2015 = """Contrat de ville 2015-2020
+
+Les quartiers prioritaires retenus sont les suivants :
+- Croix Blanche (Bourg-en-Bresse) ;
+- Grande Reyssouze Terre des Fleurs (Bourg-en-Bresse).
+
+Le quartier de la Croix Blanche fera l'objet d'une attention particulière.
+"""
+
+
+def test_a_2015_contract_gets_the_2015_codes(tmp_path):
+    _, linked = _extract_linked(tmp_path, BOURG_2015,
+                                Territory("CA du Bassin de Bourg-en-Bresse", siren="200071751"))
+    assert {n.code for n in linked} == {"QP001001", "QP001002"}
+    assert all(n.communes == ("Bourg-en-Bresse",) for n in linked)
+
+
+def test_split_communes_and_tidy_names():
+    from ingest.extract.neighbourhood_text import split_communes
+    from ingest.extract.neighbourhoods import tidy
+    from ingest.model import Neighbourhood
+
+    assert split_communes("Villeneuve / Les Prés") == ["Villeneuve", "Les Prés"]
+    assert split_communes("Aulnay, Bondy") == ["Aulnay", "Bondy"]
+    assert split_communes("Saint-Jean-de-la-Ruelle") == ["Saint-Jean-de-la-Ruelle"]
+    found = tidy([Neighbourhood("« Les Tilleuls » (résidences A et B)", communes=("Villeneuve",)),
+                  Neighbourhood("Le Moulin – Villeneuve", communes=("Villeneuve",)),
+                  Neighbourhood("Parc des Sources (Nord", communes=("Bondy, Aulnay",)),
+                  Neighbourhood("Gare (secteur ancien)", communes=("Villeneuve",)),
+                  Neighbourhood("Gare (secteur neuf)", communes=("Villeneuve",))])
+    assert [n.name for n in found] == ["Les Tilleuls", "Le Moulin", "Parc des Sources Nord",
+                                       "Gare secteur ancien", "Gare secteur neuf"]
+    assert found[2].communes == ("Bondy", "Aulnay")
+
+
+def test_mentions_of_one_code_are_merged_and_fragments_dropped():
+    from ingest.extract.reference_link import _without_fragments, merge_by_code
+    from ingest.model import Neighbourhood
+
+    merged = merge_by_code([Neighbourhood("Les Tilleuls", code="QN99901M", communes=("Villeneuve",)),
+                            Neighbourhood("Tilleuls", code="QN99901M", communes=("Les Prés",))])
+    assert len(merged) == 1 and merged[0].aliases == ("Tilleuls",)
+    assert merged[0].communes == ("Villeneuve", "Les Prés")
+    kept = _without_fragments([
+        Neighbourhood("1er et 2e Secteur", code="QN99902M", official_name="1er et 2e Secteur"),
+        Neighbourhood("1er"), Neighbourhood("Les Aulnes")])
+    assert [n.name for n in kept] == ["1er et 2e Secteur", "Les Aulnes"]

@@ -56,6 +56,9 @@ def _similar(a: str, b: str, loose: bool) -> bool:
     8 mai 1945 – …"), which is only trusted within a shared commune."""
     if not a or not b:
         return False
+    da, db = re.findall(r"\d+", a), re.findall(r"\d+", b)
+    if da and db and da != db:  # "2ème Couronne" is not "4ème Couronne"
+        return False
     if fuzz.ratio(a, b) >= 88:
         return True
     return loose and min(len(a), len(b)) >= 4 and fuzz.token_set_ratio(a, b) >= 95
@@ -135,4 +138,18 @@ def to_neighbourhood(group: Group, lexicon: CommuneLexicon) -> Neighbourhood:
     return Neighbourhood(
         name=first.name, aliases=tuple(n for n in names.values() if n != first.name),
         communes=tuple(communes), code=code, status=group.status, provenance=provenance,
+        confidence=_confidence(group),
     )
+
+
+def _confidence(group: Group) -> float:
+    """How sure the extraction is: a code written in the text, then an official name of the
+    territory's QPV written in it, then a list, table or caption, then running text only."""
+    if any(m.raw_code and not m.official for m in group.mentions):
+        return 0.95
+    if any(m.official == 1 for m in group.mentions):
+        return 0.85
+    if any(m.official for m in group.mentions):
+        return 0.75
+    strong = sum(1 for m in group.mentions if m.strength == STRONG)
+    return 0.6 if strong > 1 or len(group.mentions) > 2 else 0.5

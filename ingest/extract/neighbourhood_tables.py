@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from ingest.extract.neighbourhood_grouping import STRONG, Mention
+from ingest.extract.neighbourhood_grouping import STRONG, WEAK, Mention
 from ingest.extract.neighbourhood_text import (
     QPV_CODE,
     CommuneLexicon,
@@ -21,6 +21,7 @@ from ingest.extract.neighbourhood_text import (
     is_lead_in,
     key_of,
     plausible,
+    split_communes,
     status_in,
     whole_commune,
 )
@@ -58,6 +59,10 @@ def _read_table(passages, start, end, lexicon, consumed) -> list[Mention]:
         body = range(start, end)
     context = _context_status(passages, start)
     column = {role: roles.index(role) for role in ("commune", "code", "status") if role in roles}
+    # a table of actions whose "QPV concernés" column refers to neighbourhoods named elsewhere:
+    # its cells list several ("A, B") and only add spellings
+    refers = bool(header) and roles.index("neighbourhood") > 0 and not (
+        "code" in column or "commune" in column) and any(c and _header_role(c) is None for c in header)
     out: list[Mention] = []
     # "Quartiers prioritaires | Quartiers de veille": each column of names has its own status
     for n_col in (k for k, role in enumerate(roles) if role == "neighbourhood"):
@@ -77,7 +82,12 @@ def _read_table(passages, start, end, lexicon, consumed) -> list[Mention]:
                 continue
             consumed.add(passages[k].id)
             status = status_in(_cell(cells, column, "status")) or stated or context
-            rows.append(Mention(name, [commune] if commune else [], status, passages[k], STRONG,
+            communes = split_communes(commune) if commune else []
+            if refers:
+                rows += [Mention(part, communes, status, passages[k], WEAK)
+                         for part in re.split(r"\s*[,;]\s*", name) if not generic(part) and not _summary_row(part)]
+                continue
+            rows.append(Mention(name, communes, status, passages[k], STRONG,
                                 code_in(_cell(cells, column, "code")) or code_in(cells[n_col])))
         out += _merge_intercommunal(rows)
     return out

@@ -18,7 +18,7 @@ from ingest.resources import load_yaml
 
 COMMUNE_OF = re.compile(
     r"\b(?i:commune|ville)s?\s+(?i:de\s+|d['’]\s*)([A-ZÀ-Ý][\w'’]*(?:-[\w'’]+)*)")
-QPV_CODE = re.compile(r"\(?\b(Q[NP]\s?\d{5,6}\s?[A-Z]?)\b\)?")
+QPV_CODE = re.compile(r"\(?\b(Q[NP]\s?(?:\d{5,6}|0?2[AB]\d{2,3})\s?[A-Z]?)\b\)?")  # Corsica: QN02A01M
 _SEPARATOR = re.compile(r"^(\s*(,|/|&|-|–|\bet\b)?\s*)$")
 _EDGE = " \t•·-–—>*;,.:|"
 
@@ -216,7 +216,8 @@ def code_in(text: str | None) -> str | None:
 
 def generic(name: str) -> bool:
     words = " ".join(re.findall(r"\w+", fold_cut(name)))
-    return len(words) < 2 or words in cues()["generic_names"]
+    return len(words) < 2 or words in cues()["generic_names"] or any(
+        re.match(p, words) for p in cues().get("noise_names", []))
 
 
 def facility(name: str) -> bool:
@@ -247,3 +248,13 @@ def is_lead_in(text: str) -> bool:
     if any(re.search(p, folded) for p in cues().get("not_lead_ins", [])):
         return False  # "Les critères d'un quartier prioritaire sont les suivants :"
     return any(re.search(p, folded) for p in cues()["list_lead_ins"])
+
+
+def split_communes(text: str) -> list[str]:
+    """"Pointe-à-Pitre / Les Abymes", "Woippy, Metz", "Jouy et Vauréal": one commune each, when
+    every part is written like a commune (capitalised, at most five words)."""
+    parts = [c.strip(_EDGE).strip() for c in re.split(r"\s+/\s+|\s*[,;]\s*|\s+et\s+", text)]
+    parts = [c for c in parts if c]
+    if len(parts) > 1 and all(c[:1].isupper() and len(c.split()) <= 5 for c in parts):
+        return parts
+    return [text.strip()]

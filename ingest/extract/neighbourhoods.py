@@ -16,7 +16,9 @@ live in ingest/data/neighbourhood_cues.yaml.
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 
 from ingest.extract.neighbourhood_grouping import (
@@ -38,11 +40,12 @@ from ingest.extract.neighbourhood_text import (
     generic,
     is_lead_in,
     plausible,
+    split_communes,
     status_in,
     strip_article,
     strip_prefix,
 )
-from ingest.extract.reference_link import official_names_in_text
+from ingest.extract.reference_link import generation_of, official_names_in_text, territory_rows
 from ingest.model import BlockKind, Document, Neighbourhood, Passage, Status, Territory
 
 _NAME_BEFORE_CODE = re.compile(
@@ -96,7 +99,43 @@ def extract_neighbourhoods(document: Document, passages: Sequence[Passage], terr
     for m in mentions:  # a figure glued to a name in a statistics list ("Chanteclair: 21 %")
         m.name = _FIGURE_TAIL.sub("", m.name) or m.name
     groups = group_mentions(mentions, lexicon)
-    return [to_neighbourhood(g, lexicon) for g in groups]
+    return tidy([to_neighbourhood(g, lexicon) for g in groups])
+
+
+def tidy(neighbourhoods: Sequence[Neighbourhood]) -> list[Neighbourhood]:
+    """Names without quotes, parentheses or a trailing commune; one commune per entry. Two
+    neighbourhoods left with the same name in the same communes keep their parenthesis as a
+    qualifier ("Bas-Vernet (ancienne ZUS)" -> "Bas-Vernet ancienne ZUS")."""
+    cleaned = []
+    for nb in neighbourhoods:
+        communes = list(dict.fromkeys(c for raw in nb.communes for c in split_communes(raw)))
+        cleaned.append((nb, communes, _clean_display(nb.name, communes, keep_parenthesis=False)))
+    counts = Counter((fold_cut(name), tuple(sorted(fold_cut(c) for c in communes)))
+                     for _, communes, name in cleaned)
+    out = []
+    for nb, communes, name in cleaned:
+        if counts[(fold_cut(name), tuple(sorted(fold_cut(c) for c in communes)))] > 1:
+            name = _clean_display(nb.name, communes, keep_parenthesis=True)
+        aliases = tuple(dict.fromkeys(a for a in (_clean_display(a, communes, False) for a in nb.aliases)
+                                      if a and a != name))
+        out.append(replace(nb, name=name or nb.name, aliases=aliases, communes=tuple(communes)))
+    return out
+
+
+def _clean_display(name: str, communes: Sequence[str], keep_parenthesis: bool) -> str:
+    text = re.sub(r"[«»“”\"]", " ", name)
+    if keep_parenthesis:
+        text = re.sub(r"[()]", " ", text)
+    else:
+        text = re.sub(r"\s*\([^()]*\)", " ", text)  # sub-sectors, communes, "(nouveau)"
+        text = text.replace("(", " ").replace(")", " ")  # "Val de l'Aurence (Nord": a cut parenthesis
+    text = re.sub(r"\s+", " ", text).strip(" ,;:.-–—")
+    for commune in communes:  # "Borny, Metz", "Saint-Jean – Lens": the commune is not the name
+        m = re.match(rf"^(.{{2,}}?)\s*(?:,|\s[–—-]|\sà)\s+{re.escape(commune)}$", text, flags=re.IGNORECASE)
+        if m:
+            text = m.group(1)
+    text = text.strip(" ,;:.-–—")
+    return text[:1].upper() + text[1:] if text else ""
 
 
 _FIGURE_TAIL = re.compile(r"\s*:\s*[\d\s.,]+\s*%?\s*$")
@@ -104,17 +143,28 @@ _FIGURE_TAIL = re.compile(r"\s*:\s*[\d\s.,]+\s*%?\s*$")
 
 def _official_names(document: Document, passages: Sequence[Passage], territory: Territory,
                     reference_csv: Path) -> list[Mention]:
-    """The official names (reference QPV list, 2024) of the EPCI's QPV that the text writes, when
-    the reference table is at hand and the contract belongs to the 2024 generation or later."""
-    if not reference_csv.exists() or (document.meta.period_start or 9999) < 2024:
+    """The official names of the territory's QPV (reference list of the contract's generation:
+    2024, or 2015 for the contracts of 2015 and the protocols of 2019) that the text writes, each
+    with its reference code and commune."""
+    if not reference_csv.exists():
         return []
-    hits = official_names_in_text(passages, territory.siren, territory.name, reference_csv)
+    generation = generation_of(document)
+    rows = territory_rows(reference_csv, territory, generation)
+    hits = official_names_in_text(passages, territory.siren, territory.name, reference_csv, rows=rows)
     out = []
     for row, p, spelled in hits:
         name = re.sub(r"\s*\(\s*\d*\s*$", "", clean_name(spelled or row.name))  # "Épinette (7"
-        out.append(Mention(name or row.name, [row.commune], Status.PRIORITY, p, STRONG,
+        name = strip_prefix(name) if spelled else _official_form(name)
+        out.append(Mention(name or row.name, [row.commune], Status.PRIORITY, p, STRONG, row.code,
                            official=1 if spelled else 2))
     return out
+
+
+def _official_form(name: str) -> str:
+    """"Quartier Volga Plage" (2015 list) -> "Volga Plage"; "Nord rocade" -> "Nord Rocade"."""
+    name = strip_prefix(re.sub(r"^(?i:quartiers?)\s+(?=\S+\s)", "", name))
+    words = name.split(" ")
+    return " ".join(w[:1].upper() + w[1:] if len(w) > 3 else w for w in words)
 
 
 def _trim_connectors(name: str) -> str:

@@ -38,9 +38,10 @@ def extract(document: Document, passages: Sequence[Passage],
     territory = extract_territory(document, passages)
     neighbourhoods = extract_neighbourhoods(document, passages, territory, reference_csv)
     if reference_csv is not None and reference_csv.exists():
-        from ingest.extract.reference_link import link_neighbourhoods
+        from ingest.extract.reference_link import generation_of, link_neighbourhoods
 
-        neighbourhoods, unmatched = link_neighbourhoods(neighbourhoods, territory, reference_csv)
+        neighbourhoods, unmatched = link_neighbourhoods(neighbourhoods, territory, reference_csv,
+                                                        generation=generation_of(document))
         warnings.extend(f"{document.id}: {line}" for line in unmatched)
     resolver = OrganisationResolver(departments=departments_of(territory, passages), epci=territory)
     orientations = extract_orientations(document, passages)

@@ -17,7 +17,7 @@ from functools import cache
 from ingest.extract.gazetteer import PROPER_NAME, gazetteer, proper_case, reference_folder
 from ingest.model import Document, Passage, Territory
 from ingest.normalise import fold
-from ingest.reference import contract_table, epci_by_name, qpv_table
+from ingest.reference import contract_table, epci_by_name, qpv_table, qpv_table_2015, qpv_table_full
 
 # "CN05903M": department 059; Corsica "CN02A01I". CV… codes (overseas, older) carry no department.
 _CONTRACT_DEPT = re.compile(r"^CN(\d{3}|0?2[AB])")
@@ -89,10 +89,18 @@ def extract_territory(document: Document, passages: Sequence[Passage]) -> Territ
     if not name:
         name, guessed_short = _guess_from_text(passages)
         short = short or guessed_short
+    if siren is None and name:
+        siren = _by_name(name)
+    if siren is None:  # the intercommunality whose QPV and communes the text names
+        from ingest.extract.reference_link import guess_epci
+
+        folder = reference_folder()
+        found = guess_epci(passages, (qpv_table_full(folder), qpv_table_2015(folder)))
+        if found is not None:
+            siren = found[0]
+            name = name if name and epci_by_name(name, [found], 70) else found[1]
     if not name:
         name = document.id
-    if siren is None:
-        siren = _by_name(name)
     generation_2024 = (meta.generation == "2024") or (meta.period_start or 0) >= 2024
     if code is None and siren is not None and generation_2024:
         found = _by_siren(siren)

@@ -160,6 +160,8 @@ class UnitFeaturizer:
                  place_communes: dict[str, str] | None = None) -> None:
         self.resolver = resolver
         self.holder = contract_holder or resolver.epci
+        # The signatories together, as one actor of this contract (never one body across contracts).
+        self.signatories = Organisation(id=f"signataires-{self.holder.id}", name="Signataires du contrat", type="other")
         # Neighbourhood name (folded) -> its commune: an action for "le quartier X" is often the
         # commune's, in the commune's part of a contract.
         self.place_communes = {k: v for k, v in (place_communes or {}).items() if len(k) >= 5}
@@ -303,6 +305,9 @@ class UnitFeaturizer:
         if ctx.table_partner is not None and u.kind == BlockKind.TABLE_ROW:
             add(ctx.table_partner, "table_operator")
         add(self.holder, "holder")
+        lead_text = ctx.lead.text if ctx.lead is not None and n - ctx.lead_at <= 40 else ""
+        if any_cue("collective_subject", fold(text[:160])) or any_cue("collective_subject", fold(lead_text)):
+            add(self.signatories, "collective")
         return list(by_id.values())
 
     def _places(self, text: str, headings: Sequence[str]) -> list[str]:
