@@ -171,6 +171,12 @@ class _DocumentGraph:
                  (CKG.qpvCode, Literal(n.code) if n.code else None),
                  (CKG.territory, self.territory), (GEO.sfWithin, self.territory),
                  *((CKG.commune, commune) for commune in self._communes(n)))
+        # A 2024 QPV continues the 2015 QPV(s) the ANCT correspondence names: the same URI scheme
+        # (qpv/<code>) makes a 2015 contract's neighbourhood and its successor meet in the graph.
+        for old in n.code_2015:
+            if old != n.code:
+                self.g.add((node, CKG.continues, uris.neighbourhood_uri(old, old, self.territory_key)))
+        self._confidence(node, n.confidence)
         self.derive(node, n.provenance)
         designation = uris.designation_uri(self.doc.id, key)
         self.put(designation, (RDF.type, CKG.Designation), (CKG.contract, self.contract),

@@ -235,3 +235,148 @@ def test_the_signatories_of_another_convention_are_not_the_contracts(tmp_path):
     text = ("Signature entre plusieurs bailleurs de la région d'une convention pour la mutualisation des "
             "heures d'insertion - signataires : Partenord Habitat, SIA Habitat, Maisons & Cités.\n")
     assert _signatories(tmp_path, text) == []
+
+
+# --- preambles and lists of parties (contracts of other regions) -----------------------------
+# Invented texts in the shapes other territories use; names of people are made up.
+GIRONDE = Territory("Communauté d'agglomération du Bassin Imaginaire", "CABI", None, None)
+
+
+def _other(tmp_path: Path, text: str, department: str = "Gironde", epci: Territory = GIRONDE):
+    path = tmp_path / "opening.txt"
+    path.write_text(text, encoding="utf-8")
+    document = read_document(path, document_id="opening")
+    resolver = OrganisationResolver(departments=(department,), epci=epci)
+    return extract_signatories(document, segment(document), resolver)
+
+
+def _by_type(found) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    for s in found:
+        out.setdefault(s.organisation.type, []).append(s.organisation.name)
+    return out
+
+
+def test_entre_d_une_part_d_autre_part(tmp_path):
+    found = _other(tmp_path, """\
+CONTRAT DE VILLE 2015-2020
+
+Entre
+
+L'État, représenté par M. Albert DUPLESSIS, Préfet de la Gironde,
+
+La Ville de Libourne, représentée par Mme Claire VANNIER, Maire,
+
+d'une part,
+
+Et
+
+Le Département de la Gironde, représenté par M. Henri ROUSSEAU, Président du Conseil départemental,
+
+La Caisse d'Allocations Familiales de la Gironde, représentée par Mme Lucie PERRIN, Directrice,
+
+d'autre part,
+
+Il est convenu ce qui suit.
+
+Article 1 – Objet
+
+Le contrat fixe le cadre d'intervention des partenaires dans les quartiers prioritaires.
+""")
+    ids = [s.organisation.id for s in found]
+    assert ids == ["etat-gironde", "commune-libourne", "departement-gironde", "caf-gironde"]
+    assert [s.person for s in found] == ["Albert DUPLESSIS", "Claire VANNIER", "Henri ROUSSEAU", "Lucie PERRIN"]
+    assert all(s.confidence and s.confidence >= 0.85 for s in found)
+
+
+def test_numbered_parties_and_overseas_bodies(tmp_path):
+    found = _other(tmp_path, """\
+Le présent contrat de ville est conclu entre :
+
+1) L'État, représenté par le Préfet de la Martinique ;
+2) La Ville de Schoelcher, représentée par son Maire ;
+3) La Collectivité territoriale de Martinique ;
+4) La Caisse générale de sécurité sociale de la Martinique ;
+5) La Société immobilière de la Martinique (SIMAR) ;
+6) Les conseils citoyens des quartiers prioritaires.
+
+Article 2 – Les quartiers
+""", department="Martinique")
+    types = _by_type(found)
+    assert types["cpam"] == ["CGSS de la Martinique"]
+    assert types["region"] == ["Collectivité territoriale de Martinique"]
+    assert types["social_landlord"] == ["Société immobilière de la Martinique (SIMAR)"]
+    assert "other" in types and "commune" in types and "state" in types
+    assert len(found) == 6
+
+
+def test_bullets_of_bare_names_and_a_line_of_landlords(tmp_path):
+    found = _other(tmp_path, """\
+Les parties au présent contrat sont :
+• l'État, représenté par la Préfète de la Gironde ;
+• la Région Nouvelle-Aquitaine ;
+• la Mission locale des Graves ;
+• Aquitanis, Mésolia et Clairsienne.
+
+Les deux premiers signataires financent le contrat.
+""")
+    types = _by_type(found)
+    assert types["social_landlord"] == ["Aquitanis", "Mésolia", "Clairsienne"]
+    assert types["region"] == ["Région Nouvelle-Aquitaine"]
+    assert "mission_locale" in types
+    bare = next(s for s in found if s.organisation.type == "region")
+    represented = next(s for s in found if s.organisation.type == "state")
+    assert bare.confidence < represented.confidence
+
+
+def test_one_sentence_naming_parties_with_collective_communes(tmp_path):
+    found = _other(tmp_path, """\
+Le présent protocole est signé par l'État, la Communauté d'agglomération du Bassin Imaginaire, les communes
+de Cenon, de Floirac et du Bouscat, la Caisse d'allocations familiales de la Gironde, les bailleurs
+Domofrance, Gironde Habitat et Nouvel Horizon, ainsi que la Banque des Territoires.
+
+1 – Les quartiers concernés
+""")
+    names = [s.organisation.name for s in found]
+    assert {"Cenon", "Floirac", "Le Bouscat"} <= set(names)
+    assert {"Domofrance", "Gironde Habitat", "Nouvel Horizon"} <= set(names)
+    assert not any(s.organisation.id.startswith(("communes-", "bailleurs-sociaux-")) for s in found)
+    assert "caisse-des-depots" in [s.organisation.id for s in found]
+
+
+def test_table_of_signatories_with_acronyms(tmp_path):
+    found = _other(tmp_path, """\
+TABLEAU DES SIGNATAIRES
+
+Institution\tReprésentée par
+ÉTAT\tLe Préfet de La Réunion
+CAF\tLe Directeur de la Caisse d'allocations familiales de La Réunion
+CGSS\tLe Directeur général
+SIDR\tLe Directeur général
+
+Sigles utilisés : SIDR (Société immobilière du département de La Réunion).
+""", department="La Réunion")
+    assert [s.organisation.type for s in found] == ["state", "caf", "cpam", "social_landlord"]
+
+
+def test_title_line_then_name_line_in_a_paragraph(tmp_path):
+    found = _other(tmp_path, """\
+LES SIGNATAIRES
+
+Le Maire de Blanquefort
+Jeanne MOREAU
+
+Le Directeur général de Gironde Habitat
+Paul LEROY
+""")
+    assert [s.organisation.name for s in found] == ["Blanquefort", "Gironde Habitat"]
+    assert [s.person for s in found] == ["Jeanne MOREAU", "Paul LEROY"]
+    assert found[0].confidence == 0.95
+
+
+def test_circular_and_governance_lists_are_not_parties(tmp_path):
+    found = _other(tmp_path, """\
+Le comité de pilotage réunit l'État, la Région Nouvelle-Aquitaine et le Département de la Gironde.
+Il vous appartient de réunir les signataires suivants : l'État, la Région, le Département.
+""")
+    assert found == []

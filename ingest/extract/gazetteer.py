@@ -38,8 +38,8 @@ _TITLE = rf"[{_UPPER_LETTERS}][{_LOWER_LETTERS}]+"
 _CAPS = rf"[{_UPPER_LETTERS}][{_UPPER_LETTERS}]+"
 _CAPS_LINK = r"(?:SUR|SOUS|LES|LEZ|LÈS|LE|LA|EN|DE|DU|DES|AUX|AU)"
 COMMUNE_NAME = (
-    rf"(?:(?-i:{_TITLE}(?:(?:\s*-\s*|[ \t]+)(?:{_LINK}(?:\s*-\s*|[ \t]+))?{_ELIDE}?{_TITLE}){{0,4}})(?![\w-])"
-    rf"|(?-i:(?:(?:SAINTE?|PETITE?|GRANDE?|VIEUX|VIEILLE|NEUF|NEUVE)[ \t]+)?{_CAPS}(?:(?:-(?:{_CAPS_LINK}-|ET-)?|[ \t]+{_CAPS_LINK}[ \t]+){_ELIDE}?{_CAPS}){{0,4}})(?![\w-]))")
+    rf"(?:(?-i:{_TITLE}(?:(?:\s*-\s*|[ \t]+)(?:{_LINK}(?:\s*-\s*|[ \t]+)|(?<=-)à-)?{_ELIDE}?{_TITLE}){{0,4}})(?![\w-])"
+    rf"|(?-i:(?:(?:SAINTE?|PETITE?|GRANDE?|VIEUX|VIEILLE|NEUF|NEUVE)[ \t]+)?{_CAPS}(?:(?:-(?:{_CAPS_LINK}-|ET-|À-)?|[ \t]+{_CAPS_LINK}[ \t]+){_ELIDE}?{_CAPS}){{0,4}})(?![\w-]))")
 # "et" links names only inside hyphenated names ("Rombies-et-Marchipont"), never "Fresnes et X".
 PROPER_NAME = rf"{_TOKEN}(?:(?:{_SEP}(?:{_LINK}{_SEP})?|-(?:et|ET)-){_ELIDE}?{_TOKEN}){{0,4}}"
 
@@ -202,6 +202,9 @@ class BodyKind:
     name: str  # template
     collective: str | None = None  # the type of the bodies a group phrase stands for
     not_followed_by: re.Pattern[str] | None = None  # "État des lieux" is not the State
+    # A department named after a regional body's mention names its departmental level
+    # ("Chambre de métiers et de l'artisanat de la Loire").
+    by_department: bool = False
 
 
 @dataclass(frozen=True)
@@ -251,7 +254,8 @@ def gazetteer() -> Gazetteer:
     kinds = []
     for entry in data["bodies"]:
         kind = BodyKind(entry["key"], entry["type"], entry["scope"], entry.get("qualifier", "none"),
-                        entry["name"], entry.get("collective"), _not_followed_by(entry.get("not_followed_by")))
+                        entry["name"], entry.get("collective"), _not_followed_by(entry.get("not_followed_by")),
+                        bool(entry.get("by_department", False)))
         kinds.append(kind)
         for phrase in (*entry.get("aliases", []), *entry.get("renamed", [])):
             alternatives.append((phrase, False, ("kind", kind.key)))

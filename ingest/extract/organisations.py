@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from dataclasses import replace
 
 from ingest.extract.gazetteer import (
     EPCI_KIND,
@@ -52,8 +53,18 @@ _LEAD = re.compile(
     r"(?i:(?:la|le|les|l['’]|une|un)\s*)?(?:[«\"“]\s*)?")
 
 
+_UPPER = "A-ZÀÂÄÇÉÈÊËÎÏÔÖÙÛÜŸ"
 _DEFINED_ACRONYM = re.compile(r"\s*\(\s*([A-Z][A-Z0-9&]{1,7})\s*\)")
 _ACRONYM_TOKEN = re.compile(r"(?<![\w])[A-Z][A-Z0-9&]{1,7}(?![\w])")
+
+
+def _trim_run_on(name: str, after: str) -> str:
+    """A name that ran on into the next line's words: "Toulouse Jean-Marc" before "VIGNAUX" (a
+    person), "Mulhouse Partenaires" before ":" (a label). Only names of words joined by spaces."""
+    words = name.split(" ")
+    if len(words) > 1 and (re.match(r"\s*:", after) or re.match(rf"\s+[{_UPPER}]{{2,}}\b", after)):
+        return " ".join(words[:-1])
+    return name
 
 
 def _common_words(name: str) -> bool:
@@ -101,6 +112,10 @@ class OrganisationResolver:
             own.append(".".join(epci.short_name))  # "C.A.V.M"
         if self._place != epci.name and re.search(r"[\s\-]", self._place):
             own.append(self._place)  # "Valenciennes Métropole"; never a one-word place (a commune)
+        # "CA Territoire de la Côte Ouest (TCO)": the name without its acronym, and the acronym.
+        if (bracket := re.search(r"\s*\(\s*([A-Z][A-Z0-9]{1,7})\s*\)\s*$", self._place)) is not None:
+            bare = self._place[:bracket.start()].strip()
+            own.extend([bare, bracket.group(1)] if re.search(r"[\s\-]", bare) else [bracket.group(1)])
         self._own = re.compile("|".join(
             bounded(phrase_pattern(n, exact=n.isupper())) for n in sorted(set(own), key=len, reverse=True)))
 
@@ -118,6 +133,17 @@ class OrganisationResolver:
 
     def find(self, text: str) -> list[tuple[int, int, Organisation]]:
         """Every mention of a body in `text`, as (start, end, organisation), in text order."""
+        if "\t" in text:
+            # Table cells: no name runs over a tab ("Le Maire de X<tab>Le Maire de Y").
+            out: list[tuple[int, int, Organisation]] = []
+            offset = 0
+            for cell in text.split("\t"):
+                out.extend((s + offset, e + offset, o) for s, e, o in self._find(cell))
+                offset += len(cell) + 1
+            return out
+        return self._find(text)
+
+    def _find(self, text: str) -> list[tuple[int, int, Organisation]]:
         candidates: list[tuple[int, int, int, Organisation]] = []  # (start, end, priority, org)
         for m in self._own.finditer(text):
             candidates.append((m.start(), m.end(), 3, self._with_alias(self._epci_org, m.group(0))))
@@ -137,6 +163,10 @@ class OrganisationResolver:
                 org = self._named(m, type_, prefix)
                 if org is not None:
                     candidates.append((m.start(), m.end(), 0, org))
+        # A landlord named after the EPCI ("<EPCI> Habitat") is the landlord, not the EPCI.
+        landlords = [(s, e) for s, e, _, o in candidates if o.type == "social_landlord"]
+        candidates = [c for c in candidates if c[2] != 3 or not any(
+            s <= c[0] and c[1] <= e and (e - s) > (c[1] - c[0]) for s, e in landlords)]
         # The contract's own EPCI first, then longest, then priority; keep what does not overlap.
         candidates.sort(key=lambda c: (c[2] != 3, -(c[1] - c[0]), -c[2], c[0]))
         taken: list[tuple[int, int, Organisation]] = []
@@ -230,6 +260,7 @@ class OrganisationResolver:
         dept = self._department
         region = dept.region if dept else None
         qualifier: str | None = None
+        display: str | None = None
         after = text[end:end + 120]
         if kind.qualifier == "department" and (q := self._g.department_after.match(after)):
             d = self._department_in(q)
@@ -241,12 +272,18 @@ class OrganisationResolver:
                 region, end = self._g.regions[name], end + q.end()
             elif name in self._g.departments:
                 region, end = self._g.departments[name].region, end + q.end()
-        elif kind.qualifier == "free" and (q := self._g.free_after.match(after)):
+                if kind.by_department:
+                    dept = self._g.departments[name]
+                    qualifier, display = dept.name, f"{dept.de_name}"
+        elif kind.qualifier == "free" and (q := self._free_qualifier(after)):
             name = q.group("q")
             folded = fold(name)
             if folded in self._g.departments:
                 dept, end = self._g.departments[folded], end + q.end()
                 region = dept.region
+                if kind.scope == "territory":
+                    # "CCI de la Moselle": a local body named by its department, not the contract's area.
+                    qualifier, display = dept.name, dept.de_name
             elif folded in self._g.regions and kind.scope == "region":
                 region, end = self._g.regions[folded], end + q.end()
             elif not self._g.main.match(name) and not self._own.match(name) and not _common_words(name):
@@ -262,13 +299,17 @@ class OrganisationResolver:
                       qualifier: str | None, display: str | None = None) -> Organisation | None:
         learned = self._learned.setdefault(kind.key, {})
         if qualifier is not None:
+            # (Not for a department: "Corse-du-Sud" is not a longer form of "Corse".)
+            by_dept = dept is not None and qualifier == dept.name
+            if kind.by_department and by_dept:  # "CMA de la Loire": the departmental level's name
+                kind = replace(kind, name=kind.name.replace("{region}", "{de_dept}"))
             org = Organisation(id=f"{kind.key}-{slug(qualifier)}",
                                name=self._name(kind, dept, region, display or qualifier), type=kind.type)
             # "CPAM du Hainaut-Cambrésis" and "CPAM du Hainaut" in one contract: one body, the short name.
-            shorter = [o for i, o in learned.items() if org.id.startswith(i + "-")]
+            shorter = [] if by_dept else [o for i, o in learned.items() if org.id.startswith(i + "-")]
             if shorter:
                 return shorter[0]
-            for i in [i for i in learned if i.startswith(org.id + "-")]:
+            for i in [i for i in learned if i.startswith(org.id + "-") and not by_dept]:
                 learned[i] = org
             learned.setdefault(org.id, org)
             return org
@@ -295,6 +336,23 @@ class OrganisationResolver:
         name = kind.name.format(de_dept=dept.de_name if dept else "", dept=dept.name if dept else "",
                                 region=region or "", q=qualifier or "")
         return re.sub(r"\s+", " ", name.replace("()", "")).replace("( ", "(").replace(" )", ")").strip()
+
+    def _free_qualifier(self, after: str) -> re.Match[str] | None:
+        """The proper name after a mention, cut where it runs on into the next words: a label before
+        a colon ("de la Loire Contenu :", the next line's label), a person's first name before a
+        surname in capitals ("… de Blagnac Henri BASCOU")."""
+        q = self._g.free_after.match(after)
+        if q is None:
+            return None
+        name = q.group("q")
+        tokens = list(re.finditer(r"\S+", name))
+        cut = None
+        if len(tokens) > 1 and (re.match(r"\s*:", after[q.end():])
+                                                or re.match(rf"\s+[{_UPPER}]{{2,}}\b", after[q.end():])):
+            cut = tokens[-2].end()
+        if cut is None:
+            return q
+        return self._g.free_after.match(after[:q.start("q") + cut])
 
     def _department_in(self, q: re.Match[str]) -> Department | None:
         if q.group("code"):
@@ -323,7 +381,7 @@ class OrganisationResolver:
     def _commune(self, m: re.Match[str], text: str) -> Organisation | None:
         if _NOT_A_COMMUNE_BEFORE.search(text[max(0, m.start() - 40):m.start()]):
             return None
-        name = proper_case(m.group("name").strip())
+        name = proper_case(_trim_run_on(m.group("name").strip(), text[m.end():]))
         if m.group("contracted"):  # "Ville du Quesnoy" -> Le Quesnoy, "Mairie des Lilas" -> Les Lilas
             name = ("Le " if m.group("contracted").lower() == "du" else "Les ") + name
         # "Ville de Valenciennes Métropole" is the EPCI; "Ville d'Arras" is the commune, not the CU d'Arras.
@@ -362,6 +420,10 @@ class OrganisationResolver:
     ))
 
     def _landlord(self, name: str, mention: str) -> Organisation | None:
+        # "Pour Limoges Habitat," (a signature line): the name starts after "Pour".
+        lead = re.match(r"(?:Pour|POUR|Par|PAR)\s+", name)
+        if lead is not None:
+            name, mention = name[lead.end():], mention[mention.find(name[lead.end():]):]
         first = fold(re.split(r"[\s\-]+", name.strip())[0])
         if first in self._NOT_LANDLORD_START or len(name) < 3:
             return None

@@ -16,7 +16,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import replace
 
-from ingest.extract.gazetteer import PROPER_NAME, proper_case, slug
+from ingest.extract.gazetteer import COMMUNE_NAME, PROPER_NAME, proper_case, slug
 from ingest.extract.organisations import OrganisationResolver
 from ingest.model import BlockKind, Document, Organisation, Passage, Provenance, Signatory
 
@@ -99,7 +99,10 @@ class _Block:
         self.delegated = delegated  # "Pour le Président …, le Vice-Président délégué"
 
     def signatory(self) -> Signatory:
+        # A signature block is the surest shape; with the signer's name written, surer still.
+        confidence = 0.95 if self.person else 0.85
         return Signatory(organisation=self.organisation, person=self.person, role=self.role,
+                         confidence=confidence,
                          provenance=(Provenance(self.passage.id, self.passage.page, self.passage.line_start),))
 
 
@@ -220,22 +223,352 @@ def _better(a: _Block, b: _Block) -> _Block:
 
 def extract_signatories(document: Document, passages: Sequence[Passage],
                         resolver: OrganisationResolver) -> list[Signatory]:
-    """The contract's signatories, one per organisation, in the order they sign."""
+    """The contract's signatories, one per organisation, in the order they sign.
+
+    Three shapes, merged by organisation: signature blocks; preambles and lists of parties
+    ("Entre X, représenté par Y … d'une part, Et …", "Les parties au présent contrat sont :",
+    numbered or bulleted parties, tables of signatories, a sentence naming them); and, when
+    neither is found, a sentence listing "les signataires suivants : …". Each keeps the
+    confidence of the surest shape that found it.
+    """
     resolver.learn(passages)
     blocks: dict[str, _Block] = {}
     for block in _signature_blocks(passages, resolver):
         seen = blocks.get(block.organisation.id)
         blocks[block.organisation.id] = block if seen is None else _better(seen, block)
-    signatories = [b.signatory() for b in blocks.values()]
-    if not signatories:
-        seen_ids: set[str] = set()
-        for s in _listed(passages, resolver):
-            members = [s.organisation]
-            if (collective := resolver.collective_type(s.organisation)) is not None:
-                # "les communes concernées": the communes the contract names, when it names some.
-                members = resolver.named_bodies(passages, collective) or members
-            for org in members:
-                if org.id not in seen_ids:
-                    seen_ids.add(org.id)
-                    signatories.append(replace(s, organisation=org))
+    found: dict[str, Signatory] = {b.organisation.id: b.signatory() for b in blocks.values()}
+    order: dict[str, int] = {b.organisation.id: b.passage.index * 10000 for b in blocks.values()}
+    parties = _parties(passages, resolver)
+    # A row of a table names one party: the signature-block reading of its role cell ("Le Recteur")
+    # is that party, not another body.
+    rows = {(f.passage.id, f.org.type) for f in parties if f.passage.kind == BlockKind.TABLE_ROW}
+    for b in blocks.values():
+        if (b.passage.id, b.organisation.type) in rows and not any(
+                f.org.id == b.organisation.id for f in parties):
+            del found[b.organisation.id]
+    named = {f.org.id for f in parties}
+    for f in parties:
+        # A group ("les communes") is not a signatory beside its members named in the same text.
+        if _collective(f.org, resolver) and any(
+                o.type == f.org.type and not _collective(o, resolver) and i != f.org.id for i in named
+                for o in [next(x.org for x in parties if x.org.id == i)]):
+            continue
+        sig = f.signatory()
+        seen = found.get(f.org.id)
+        if seen is None:
+            found[f.org.id] = sig
+            order[f.org.id] = f.passage.index * 10000 + f.pos
+        elif (seen.confidence or 0) < (sig.confidence or 0) or (seen.person is None and sig.person):
+            found[f.org.id] = replace(seen, person=seen.person or sig.person, role=seen.role or sig.role,
+                                      confidence=max(seen.confidence or 0, sig.confidence or 0))
+    # "L'ensemble des signataires suivants … : l'Etat, la Région…" (a sentence in the body of the text).
+    for s in _listed(passages, resolver):
+        if s.organisation.id not in found:
+            found[s.organisation.id] = replace(s, confidence=0.6)
+            order[s.organisation.id] = 10 ** 12 + len(order)
+    signatories: list[Signatory] = []
+    seen_ids: set[str] = set()
+    for i in sorted(found, key=lambda i: order[i]):
+        s = found[i]
+        members = [s.organisation]
+        if (collective := resolver.collective_type(s.organisation)) is not None:
+            # "les communes concernées": the communes the contract names, when it names some.
+            members = resolver.named_bodies(passages, collective) or members
+        for org in members:
+            if org.id not in seen_ids and (org is s.organisation or org.id not in found):
+                seen_ids.add(org.id)
+                signatories.append(s if org is s.organisation else replace(
+                    s, organisation=org, person=None, role=None, confidence=min(s.confidence or 0.6, 0.6)))
     return signatories
+
+
+# --- preambles and lists of parties ------------------------------------------------------------
+# "Entre", "ENTRE LES SIGNATAIRES SUIVANTS :", "PARTIES SIGNATAIRES", "Les parties au présent contrat
+# sont :", "Le présent contrat est conclu entre :", "TABLEAU DES SIGNATAIRES", "1 – Les parties".
+_PARTIES_OPENER = re.compile(
+    r"^\s*(?:[IVX\d]+\s*(?:er)?\s*[.)•\-–:]\s*)?(?:(?i:article)\s+\w+\s*[.)\-–:]\s*)?(?i:"
+    r"entre\b.{0,60}$|(?:les\s+|liste\s+des\s+|tableau\s+des\s+|parties\s+)?(?:co)?signataires\b.{0,40}$|"
+    r"les\s+parties\b.{0,60}$|.{0,80}\b(?:conclu|pass[ée]|sign[ée])e?s?\s+(?:entre|par)\s*:\s*$|"
+    r".{0,80}\bparties\s+(?:suivantes|au\s+pr[ée]sent|du\s+pr[ée]sent)\b.{0,40}:\s*$)")
+_SEPARATOR = re.compile(r"^\s*(?i:et\s*,?|d['’]\s*une\s+part\s*[,;.]?|d['’]\s*autre\s+part\s*[,;.]?|"
+                        r"ci[\s\-]apr[èe]s\b.{0,120}|ensemble\s+d[ée]nomm[ée]s\b.{0,120})\s*$")
+_PARTIES_END = re.compile(r"(?i:il\s+est\s+(?:convenu|arr[êe]t[ée])|ont\s+convenu|conviennent)")
+# A sentence naming the parties: after "conclu entre", "signé par", "à savoir"; before "ont signé".
+_CUE_AFTER = re.compile(r"(?i:\b(?:conclue?s?|pass[ée]e?s?)\s+entre\b\s*:?|\bsign[ée]e?s?\s+(?:\w+\s+)?par\b\s*:?|"
+                        r"\bà\s+savoir\b\s*:?|\bentre\s+les\s+parties\s+suivantes\s*:?|\bentre\s*:|"
+                        r"\bparties\s+(?:au|du)\s+pr[ée]sent\s+\w+\s+sont\s*:?|\bsignataires\s+suivants\s*:?)")
+_CUE_BEFORE = re.compile(r"(?i:\b(?:ont|a)\s+sign[ée]\b|\bsignent\b|\bse\s+sont\s+associ[ée]s\b|"
+                         r"\bsont\s+signataires\b|\bont\s+paraph[ée]\b)")
+_THIS_ACT = re.compile(r"(?i:\bcontrat|\bprotocole|\bconvention[\s\-]cadre|\bavenant|\bpr[ée]sent\s+(?:document|acte)|"
+                       r"\bengagements\s+quartiers)")
+_BULLET = re.compile(r"^\s*(?:\(?\d{1,2}(?:er)?\s*[.)°\-–]\s*|[a-z]\)\s*|[•●▪■◦○\-–—*>➢→]+\s*)")
+_ROLE_OF = re.compile(
+    rf"(?i:\b(?:{_ROLES})(?:\s+[\w\-]+){{0,3}}?\s*(?:de\s+la|de\s+l['’]|du|des|de|d['’]|près\s+(?:le|la|l['’]))\s*)$")
+_PERSON_NAME = re.compile(
+    rf"(?:(?:Monsieur|Madame|M\.|Mme)\s+)?(?P<person>[{_UPPER}][a-zà-öø-ÿ]+(?:-[{_UPPER}][a-zà-öø-ÿ]+)?"
+    rf"(?:\s+[{_UPPER}][a-zà-öø-ÿ]+)?\s+[{_UPPER}][{_UPPER}'’\-]+(?:\s+[{_UPPER}][{_UPPER}'’\-]+)*)(?![\w])")
+_REPRESENTED_ROLE = re.compile(
+    rf"(?i:repr[ée]sent[ée]e?s?\s+par\s+(?:(?:monsieur|madame|m\.|mme)\s+)?(?:son|sa|leurs?|le|la|l['’])?\s*)"
+    rf"(?P<role>(?i:{_ROLES}))")
+_ARTICLE_LEAD = r"(?i:(?:la|le|les|l['’]|de|d['’]|du|des)\s*)?"
+_COMMUNE_LIST = re.compile(
+    rf"(?i:\bles\s+(?:communes|villes|municipalit[ée]s))\s+(?P<list>(?:(?:de|d['’]|du|des)\s*)?{COMMUNE_NAME}"
+    rf"(?:\s*,\s*(?:(?i:de|d['’]|du|des)\s*)?{COMMUNE_NAME})*(?:\s+(?i:et)\s+(?:(?i:de|d['’]|du|des)\s*)?{COMMUNE_NAME})?)")
+_COMMUNE_ITEM = re.compile(rf"(?:(?P<art>(?i:de|d['’]|du|des))\s*)?(?P<name>{COMMUNE_NAME})")
+_LANDLORD_LIST = re.compile(
+    r"(?i:\b(?:les\s+)?(?:bailleurs(?:\s+sociaux)?|organismes\s+(?:hlm|d['’]\s*hlm|de\s+logement\s+social)|"
+    r"offices\s+publics\s+de\s+l['’]habitat|soci[ée]t[ée]s\s+d['’]\s*hlm))\s*:?\s+"
+    rf"(?P<list>[{_UPPER}][^.;:()]{{2,300}})")
+_GLUE = re.compile(r"(?i:\s|[,;.:()\-–•]|\bet\b|\bainsi\s+que\b|\bla\b|\ble\b|\bles\b|\bl['’]|\bpar\b)+")
+
+
+def _strip_bullet(text: str) -> str:
+    return _BULLET.sub("", text, count=1)
+
+
+def _line_of(p: Passage, pos: int) -> int:
+    """The line where a position of a passage's text falls (lines of a paragraph were joined)."""
+    if p.line_end <= p.line_start or not p.text:
+        return p.line_start
+    return p.line_start + min(p.line_end - p.line_start, int(pos / len(p.text) * (p.line_end - p.line_start + 1)))
+
+
+class _Found:
+    """One signatory candidate, with how sure its shape makes us."""
+
+    def __init__(self, org: Organisation, p: Passage, pos: int, confidence: float,
+                 person: str | None = None, role: str | None = None) -> None:
+        self.org, self.passage, self.pos, self.confidence = org, p, pos, confidence
+        self.person, self.role = person, role
+
+    def signatory(self) -> Signatory:
+        return Signatory(organisation=self.org, person=self.person, role=self.role, confidence=self.confidence,
+                         provenance=(Provenance(self.passage.id, self.passage.page, _line_of(self.passage, self.pos)),))
+
+
+def _members(text: str, resolver: OrganisationResolver) -> list[tuple[int, Organisation]]:
+    """Collective lines: "les communes de A, B et C", "les bailleurs X, Y et Z" -> one body each."""
+    out: list[tuple[int, Organisation]] = []
+    for m in _COMMUNE_LIST.finditer(text):
+        for item in _COMMUNE_ITEM.finditer(m.group("list")):
+            name = item.group("name")
+            if name.lower() in ("et", "de", "du", "des"):
+                continue
+            art = (item.group("art") or "de").lower()
+            phrase = f"commune {'du' if art == 'du' else 'des' if art == 'des' else 'de'} {name}"
+            org = resolver.resolve(phrase)
+            if org is not None and org.type == "commune" and resolver.collective_type(org) is None:
+                out.append((m.start("list") + item.start("name"), org))
+    for m in _LANDLORD_LIST.finditer(text):
+        lst = re.split(r"(?i:,?\s+ainsi\s+que\b|\s+qui\b|\s+repr[ée]sent)", m.group("list"))[0]
+        offset = m.start("list")
+        cursor = 0
+        for raw in re.split(r"\s*,\s*|\s+et\s+", lst):
+            name = raw.strip()
+            if not name:
+                continue
+            start = lst.find(name, cursor)
+            cursor = start + len(name)
+            found = resolver.find(name)
+            if (found and found[0][2].type != "social_landlord") or re.match(r"(?i:la|le|les|l['’])\s", name):
+                break  # the list of landlords has ended: "…, la Caisse des Dépôts"
+            found = [f for f in found if resolver.collective_type(f[2]) is None
+                     and not f[2].id.startswith("bailleurs-")]
+            if found:
+                out.append((offset + start, found[0][2]))
+            elif re.fullmatch(rf"[{_UPPER}][\w'’.\-]*(?:\s+[\w'’.\-]+){{0,3}}", name):
+                out.append((offset + start, Organisation(
+                    id=f"bailleur-{slug(name)}", name=name, type="social_landlord")))
+    return out
+
+
+def _collective(org: Organisation, resolver: OrganisationResolver) -> bool:
+    return resolver.collective_type(org) is not None or org.id.startswith(("communes-", "bailleurs-sociaux-"))
+
+
+def _mentions(text: str, resolver: OrganisationResolver) -> list[tuple[int, int, Organisation]]:
+    """The bodies an item names as parties: not the body in a signer's title ("représenté par le
+    Président du Conseil départemental") unless the item names nothing else."""
+    found = resolver.find(text)
+    kept = [f for f in found if not _ROLE_OF.search(text[max(0, f[0] - 80):f[0]])]
+    return kept or found[:1]
+
+
+def _person_role(text: str, start: int, end: int) -> tuple[str | None, str | None]:
+    """The person and role written after a party's name, up to the next ";" ("représenté par M. X, Préfet")."""
+    clause = re.split(r"[;]", text[start:end])[0]
+    person = _PERSON_NAME.search(clause)
+    role = _REPRESENTED_ROLE.search(clause)
+    role_text = role.group("role") if role else None
+    if role_text is None and person is not None:
+        after = _ROLE_WORD.search(clause[person.end():person.end() + 60])
+        role_text = after.group("role") if after else None
+    return (person.group("person") if person else None,
+            role_text[:1].upper() + role_text[1:] if role_text else None)
+
+
+def _item(p: Passage, text: str, offset: int, resolver: OrganisationResolver, base: float) -> list[_Found]:
+    """The parties of one list item, table row or sentence."""
+    out: list[_Found] = []
+    members = _members(text, resolver)
+    mentions = _mentions(text, resolver)
+    if members:
+        mentions = [f for f in mentions if not _collective(f[2], resolver)]
+    spans: list[tuple[int, int, Organisation, float]] = []
+    for span in sorted([(s, e, o, base) for s, e, o in mentions] + [(s, s, o, min(base, 0.7)) for s, o in members],
+                       key=lambda t: t[0]):
+        if not any(o.id == span[2].id for _, _, o, _ in spans):  # "la CTC (Collectivité …)": one body
+            spans.append(span)
+    represented = _REPRESENTED.search(text) is not None
+    for i, (s, e, org, conf) in enumerate(spans):
+        nxt = spans[i + 1][0] if i + 1 < len(spans) else len(text)
+        person, role = _person_role(text, e, nxt) if e > s else (None, None)
+        c = conf + (0.05 if represented else 0.0) + (0.05 if person else 0.0)
+        out.append(_Found(org, p, offset + s, round(min(c, 0.95), 2), person, role))
+    return out
+
+
+def _table_row(p: Passage, resolver: OrganisationResolver) -> list[_Found] | None:
+    """A row of a table of signatories ("N° | Signataire | Représentant", "ÉTAT | Le Préfet"). None: a header."""
+    cells = [c for c in _cells(p) if not re.fullmatch(r"\d{1,2}\s*[.)°]?", c)]
+    if not cells:
+        return None
+    first = cells[0]
+    found = _mentions(first, resolver)
+    offset = p.text.find(first)
+    if found:
+        s, _, org = found[0]
+        person = next((m.group("person") for c in cells[1:] if (m := _PERSON_NAME.search(c))), None)
+        role = next((r.group("role") for c in cells[1:] if (r := _ROLE_WORD.search(c))), None)
+        return [_Found(org, p, offset + s, 0.9 if person else 0.85, person, role[:1].upper() + role[1:] if role else None)]
+    for cell in cells[1:]:  # "TCO | Le Président du Territoire de la Côte Ouest"
+        if (found := resolver.find(cell)):
+            return [_Found(found[0][2], p, p.text.find(cell) + found[0][0], 0.8)]
+    if re.search(r"(?i:signataire|institution|organisme|partenaire|repr[ée]sent|collectivit[ée]|structure)", p.text):
+        return None  # the header row
+    if len(cells) > 1 and re.fullmatch(rf"[{_UPPER}][\w'’.&\- ]{{1,40}}", first) and len(first.split()) <= 5:
+        kind = "social_landlord" if re.search(r"(?i)habitat|hlm|logement", first) else "other"
+        return [_Found(Organisation(id=f"{kind}-{slug(first)}".replace("social_landlord", "bailleur"),
+                                    name=first, type=kind), p, offset, 0.5)]
+    return []
+
+
+def _list_like(text: str, mentions: list[tuple[int, int, Organisation]]) -> bool:
+    """A paragraph that is mostly names: the bodies, separated by commas, semicolons and "et"."""
+    if not mentions:
+        return False
+    rest, last = [], 0
+    for s, e, _ in mentions:
+        rest.append(text[last:s])
+        last = e
+    rest.append(text[last:])
+    leftover = _GLUE.sub(" ", "".join(re.sub(r"\([^)]*\)", " ", r) for r in rest)).split()
+    return len(leftover) <= max(3, len(mentions))
+
+
+_SENTENCE_END = re.compile(r"(?<![\s(]M)(?<!^M)(?<!Mme)(?<!MM)(?<!Dr)(?<!St)(?<!n°)[.!?](?=\s+[A-ZÀ-Ý«])")
+
+
+def _sentences(text: str) -> list[tuple[int, int]]:
+    """Sentence spans; "M. Louis X" and "Mme Y" do not end a sentence."""
+    out, start = [], 0
+    for m in _SENTENCE_END.finditer(text):
+        out.append((start, m.end()))
+        start = m.end()
+    out.append((start, len(text)))
+    return out
+
+
+def _cued_sentences(p: Passage, resolver: OrganisationResolver) -> list[_Found]:
+    """Parties named in a sentence: "Le présent contrat est conclu entre X, Y et Z", "Il est également
+    signé par …", "… à savoir X, Y", "X, préfet …, et Y, président …, ont signé le contrat"."""
+    out: list[_Found] = []
+    text = p.text
+    previous_ok = False
+    for s_start, s_end in _sentences(text):
+        s_text = text[s_start:s_end]
+        after = _CUE_AFTER.search(s_text)
+        before = _CUE_BEFORE.search(s_text)
+        if after is None and before is None:
+            previous_ok = False
+            continue
+        if not (_THIS_ACT.search(s_text) or previous_ok):
+            continue
+        if after is not None:
+            part, offset = s_text[after.end():], s_start + after.end()
+        else:
+            part, offset = s_text[:before.start()], s_start
+        found = _item(p, part, offset, resolver, 0.7)
+        if len(found) >= 2 or (found and after is not None and re.search(r"(?i)entre", after.group(0))):
+            out.extend(found)
+            previous_ok = True
+    return out
+
+
+def _joined(passages: Sequence[Passage]) -> list[Passage]:
+    """Paragraphs the reader split inside a sentence (a line starting with a capital), joined again:
+    "… les bailleurs" + "Domofrance, Gironde Habitat et …". Provenance stays the first passage's."""
+    out: list[Passage] = []
+    for p in passages:
+        prev = out[-1] if out else None
+        if (prev is not None and prev.kind == BlockKind.PARAGRAPH and p.kind == BlockKind.PARAGRAPH
+                and p.line_start == prev.line_end + 1 and not re.search(r"[.:;!?»]\s*$", prev.text)
+                and len(prev.text) + len(p.text) < 3000 and not _BULLET.match(p.text)):
+            out[-1] = replace(prev, text=f"{prev.text} {p.text}", line_end=p.line_end, char_end=p.char_end)
+            continue
+        out.append(p)
+    return out
+
+
+def _parties(passages: Sequence[Passage], resolver: OrganisationResolver) -> list[_Found]:
+    """Parties named in a preamble ("Entre … d'une part, Et … d'autre part"), in a list or table
+    under "Les signataires", "Les parties au présent contrat sont :", or in a sentence."""
+    out: list[_Found] = []
+    zone = False
+    misses = 0
+    for p in _joined(passages):
+        text = p.text.strip()
+        if not text:
+            continue
+        if _PARTIES_END.search(text) and len(text) < 200:
+            zone = False
+            continue
+        if _CIRCULAR.search(text):
+            zone = False
+            continue
+        cued = _cued_sentences(p, resolver) if len(text) >= 40 else []
+        if cued:
+            out.extend(cued)
+            zone, misses = text.rstrip().endswith(":"), 0
+            continue
+        if len(text) < 160 and _PARTIES_OPENER.match(text):
+            zone, misses = True, 0
+            continue
+        if not zone:
+            continue
+        if _SEPARATOR.match(text):
+            continue
+        if p.kind == BlockKind.TABLE_ROW:
+            row = _table_row(p, resolver)
+            if row is None:
+                continue
+            if row:
+                out.extend(row)
+                misses = 0
+                continue
+        else:
+            item = _strip_bullet(text)
+            offset = len(text) - len(item)
+            mentions = _mentions(item, resolver)
+            starts_with = bool(mentions) and re.fullmatch(rf"\s*{_ARTICLE_LEAD}\s*", item[:mentions[0][0]]) is not None
+            members = _members(item, resolver)
+            if (starts_with and (len(item) < 250 or _REPRESENTED.search(item))) or _list_like(item, mentions) \
+                    or (members and len(item) < 400):
+                base = 0.8 if _REPRESENTED.search(item) else 0.75
+                out.extend(_item(p, item, offset, resolver, base))
+                misses = 0
+                continue
+        misses += 1
+        if misses >= 1:
+            zone = False
+    return out
