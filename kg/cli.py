@@ -324,7 +324,8 @@ def evaluate(search_mode: bool, gold: Path | None, data_dir: Path | None, fresh:
 def train(gold: Path | None, out: Path | None) -> None:
     """Retrain the extraction model (unit classifier and actor ranker) from the annotated units."""
     from ingest.extract.linear_model import SHIPPED_MODEL
-    from ingest.training import annotated_documents, train as train_model
+    from ingest.training import annotated_documents
+    from ingest.training import train as train_model
     from kg.config import PROJECT_ROOT
 
     docs = annotated_documents(gold or PROJECT_ROOT / "tests/gold", PROJECT_ROOT)
