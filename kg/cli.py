@@ -249,10 +249,14 @@ def compare(query, data_dir, theme, partner, commitment, among, k, as_json) -> N
 @click.option("--cross-document", "cross", is_flag=True,
               help="Leave-one-document-out: train on every annotated document but one, extract that one.")
 @click.option("--rules", is_flag=True, help="With --cross-document: also the round-1 rules (in-sample).")
+@click.option("--method", "methods", multiple=True, type=click.Choice(["hybrid", "bm25", "dense"]),
+              help="With --search: the retrieval method(s) to evaluate (default hybrid).")
 @click.option("--json", "as_json", is_flag=True)
 def evaluate(search_mode: bool, gold: Path | None, data_dir: Path | None, fresh: bool, cross: bool,
-             rules: bool, as_json: bool) -> None:
-    """Precision/recall of extraction per record type (or R@k/MRR of search) against the gold set."""
+             rules: bool, methods: tuple[str, ...], as_json: bool) -> None:
+    """Precision/recall of extraction per record type against the gold set; with --search, S@1,
+    S@5, MRR and nDCG@10 of search on the blind questions' dev and test halves (--gold FILE.jsonl:
+    R@k/MRR on the first gold set)."""
     import json
 
     from kg.config import PROJECT_ROOT
@@ -277,11 +281,19 @@ def evaluate(search_mode: bool, gold: Path | None, data_dir: Path | None, fresh:
             click.echo(format_report(out["rules"]))
         return
 
-    if search_mode:
+    if search_mode and gold is not None and gold.is_file():  # the first gold set (tests/gold/search.jsonl)
         from kg.evaluate_search import evaluate_search, format_search_report, load_questions
 
-        result = evaluate_search(_searcher(data_dir), load_questions(gold or PROJECT_ROOT / "tests/gold/search.jsonl"))
+        result = evaluate_search(_searcher(data_dir), load_questions(gold))
         click.echo(json.dumps(result, indent=1) if as_json else format_search_report(result))
+        return
+    if search_mode:  # the blind gold set, dev and test (kg.search_gold)
+        from kg import search_gold as sg
+
+        folder = gold or sg.GOLD_DIR
+        result = sg.evaluate(_searcher(data_dir), sg.load_gold(folder), sg.load_split(folder),
+                             sg.load_judgments(folder), methods=methods or ("hybrid",))
+        click.echo(json.dumps(result, indent=1) if as_json else sg.format_report(result))
         return
     from ingest.evaluate_extraction import evaluate as eval_doc
     from ingest.evaluate_extraction import extract_for_gold, format_report, load_gold, overall, scores_to_json
