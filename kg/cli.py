@@ -128,7 +128,9 @@ def _searcher(data_dir: Path | None):
     from kg.build import NoBuild
     from kg.index import IndexMismatch
     from kg.session import open_searcher
+    from kg.threads import limit_query_threads
 
+    limit_query_threads()  # before the native libraries load (kg.threads)
     settings = load_settings(data_dir)
     try:
         return open_searcher(settings)
@@ -137,12 +139,17 @@ def _searcher(data_dir: Path | None):
         _fail(str(e))
 
 
-def _print_results(results, as_json: bool) -> None:
+def _print_results(results, as_json: bool, response=None) -> None:
     import json
 
     if as_json:
-        click.echo(json.dumps([r.to_json() for r in results], ensure_ascii=False, indent=1))
+        payload = response.to_json() if response is not None else [r.to_json() for r in results]
+        click.echo(json.dumps(payload, ensure_ascii=False, indent=1))
         return
+    understood = getattr(response, "understood", None)
+    if understood is not None and understood.mentions:
+        click.echo("compris / understood: " + "; ".join(f"{m.kind} {m.label} («{m.text}»)" for m in understood.mentions)
+                   + "  (--literal to ignore)")
     if not results:
         click.echo("rien trouvé / nothing found")
     for n, r in enumerate(results, 1):
@@ -169,9 +176,12 @@ def _print_results(results, as_json: bool) -> None:
 @click.option("--type", "record_type", multiple=True,
               type=click.Choice(["passage", "commitment", "objective"]), help="Record type.")
 @click.option("--method", default="hybrid", type=click.Choice(["hybrid", "bm25", "dense"]), show_default=True)
-@click.option("--json", "as_json", is_flag=True, help="JSON list of results.")
+@click.option("--literal", is_flag=True,
+              help="Do not read territories, generations, partners or neighbourhoods named in the query as filters.")
+@click.option("--json", "as_json", is_flag=True,
+              help="JSON object: query, query_used, understood (what the query names), results.")
 def search(query, data_dir, k, territory, theme, generation, document, partner, partner_type,
-           neighbourhood, record_type, method, as_json) -> None:
+           neighbourhood, record_type, method, literal, as_json) -> None:
     """Semantic and keyword search over passages, commitments and objectives (French or English)."""
     from kg.search import Filters
 
@@ -180,10 +190,10 @@ def search(query, data_dir, k, territory, theme, generation, document, partner, 
                       partner_types=partner_type, themes=theme, neighbourhoods=neighbourhood,
                       record_types=record_type)
     try:
-        results = searcher.search(query, k=k, filters=filters, method=method)
+        response = searcher.run(query, k=k, filters=filters, method=method, understand=not literal)
     except ValueError as e:
         _fail(str(e))
-    _print_results(results, as_json)
+    _print_results(response.results, as_json, response)
 
 
 @main.command()
@@ -358,7 +368,7 @@ def train(gold: Path | None, out: Path | None) -> None:
 @click.option("--max-rows", default=None, type=int, help="Result row limit (default 10000).")
 @click.option("--workers", default=None, type=int, help="Query worker processes (default 2).")
 def serve(data_dir, host, port, timeout, max_rows, workers) -> None:
-    """SPARQL 1.1 Protocol endpoint at /sparql (read-only), with a query form at /."""
+    """SPARQL 1.1 Protocol endpoint at /sparql (read-only), with a query form at /; search as JSON at /search."""
     import uvicorn
 
     from kg.build import NoBuild, current_build
@@ -369,8 +379,12 @@ def serve(data_dir, host, port, timeout, max_rows, workers) -> None:
         build_dir = current_build(settings.data_dir)
     except NoBuild as e:
         _fail(str(e))
-    app = create_app(build_dir, store_kind=settings.store, timeout=timeout, max_rows=max_rows, workers=workers)
-    click.echo(f"SPARQL endpoint: http://{host}:{port}/sparql (build {build_dir.name})", err=True)
+    from kg.session import searcher_of_build
+
+    app = create_app(build_dir, store_kind=settings.store, timeout=timeout, max_rows=max_rows, workers=workers,
+                     search=lambda: searcher_of_build(build_dir, settings))
+    click.echo(f"SPARQL endpoint: http://{host}:{port}/sparql, search: http://{host}:{port}/search?q=… "
+               f"(OpenAPI: /openapi.json; build {build_dir.name})", err=True)
     uvicorn.run(app, host=host, port=port, log_level="warning")
 
 

@@ -4,6 +4,7 @@ FastAPI around a pool of query workers (kg.query_worker): GET and POST at /sparq
 parameter, form field or `application/sparql-query` body), results negotiated among SPARQL
 JSON, XML, CSV and TSV (Turtle, JSON-LD or N-Triples for CONSTRUCT and DESCRIBE), CORS open to
 browser clients, every form of SPARQL Update refused, a per-query timeout and a row limit.
+With a searcher, also `GET`/`POST /search` (JSON, kg.search_api); OpenAPI at /openapi.json.
 """
 
 from __future__ import annotations
@@ -26,7 +27,8 @@ MAX_QUERY_CHARS = 100_000
 
 
 def create_app(build_dir: Path, *, store_kind: str = "oxigraph", timeout: float | None = None,
-               max_rows: int | None = None, workers: int | None = None) -> FastAPI:
+               max_rows: int | None = None, workers: int | None = None, search=None) -> FastAPI:
+    """`search`: a function opening the build's searcher; when given, /search serves it (kg.search_api)."""
     timeout = timeout or float(os.environ.get("CONTRATS_SPARQL_TIMEOUT", 10))
     max_rows = max_rows or int(os.environ.get("CONTRATS_SPARQL_MAX_ROWS", 10_000))
     workers = workers or int(os.environ.get("CONTRATS_SPARQL_WORKERS", 2))
@@ -78,6 +80,11 @@ def create_app(build_dir: Path, *, store_kind: str = "oxigraph", timeout: float 
         if "update" in form:
             return PlainTextResponse("this endpoint is read-only: SPARQL Update is refused", status_code=403)
         return await answer(form.get("query") or request.query_params.get("query"), request, form.get("format"))
+
+    if search is not None:
+        from kg.search_api import add_search_routes
+
+        add_search_routes(app, search)
 
     @app.get("/health")
     async def health() -> JSONResponse:

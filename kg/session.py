@@ -21,6 +21,11 @@ def _open_searcher(build_dir: Path, model: str, data_dir: Path, reference_dir: P
                     understander=Understander.from_build(build_dir, reference_dir))
 
 
+def searcher_of_build(build_dir: Path, settings: Settings):
+    """The searcher of one given build (a server keeps answering from the build it started on)."""
+    return _open_searcher(build_dir, settings.model, settings.data_dir, settings.reference_dir)
+
+
 def open_searcher(settings: Settings):
     from kg.build import current_build
 
