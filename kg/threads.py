@@ -30,13 +30,18 @@ def query_threads() -> int:
         return 1
 
 
-def limit_query_threads(threads: int | None = None) -> int:
-    """Limit native threads for query answering; returns the count applied."""
-    n = threads or query_threads()
+def set_thread_variables(n: int) -> int:
+    """The environment variables native libraries read when they load (those the user set are kept)."""
     for name in _VARIABLES:
         os.environ.setdefault(name, str(n))
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # waiting OpenMP threads sleep, not spin
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    return n
+
+
+def limit_query_threads(threads: int | None = None) -> int:
+    """Limit native threads for query answering; returns the count applied."""
+    n = set_thread_variables(threads or query_threads())
     if "faiss" in sys.modules:
         sys.modules["faiss"].omp_set_num_threads(n)
     if "torch" in sys.modules:
