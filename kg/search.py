@@ -143,6 +143,19 @@ def translate_query(query: str) -> str:
     return " ".join(out)
 
 
+_ASKS_FIGURE = re.compile(
+    r"\b(?:combien|quel(?:le)?s?\s+(?:part|montant|nombre|taux|proportion|pourcentage|budget|enveloppe|"
+    r"somme|co[uû]t|date|ann[ée]e|d[ée]lai|fr[ée]quence|dur[ée]e)|how\s+(?:many|much|often|long)|"
+    r"what\s+(?:share|proportion|percentage|amount|number|rate|budget|sum|date|year)|when|quand|"
+    r"en\s+quelle\s+ann[ée]e|[àa]\s+quelle\s+date)\b", re.IGNORECASE)
+_FIGURE = re.compile(r"\d")
+
+
+def asks_for_figure(query: str) -> bool:
+    """The question asks for a count, an amount, a share or a date."""
+    return bool(_ASKS_FIGURE.search(query))
+
+
 def _normalise(scores: dict[int, float]) -> dict[int, float]:
     if not scores:
         return {}
@@ -183,6 +196,7 @@ class Searcher:
     understander: object | None = None  # kg.understand.Understander of the build, when known
     understand: bool = True  # questions naming a territory/generation/partner/neighbourhood narrow or boost
     mention_boost: float = 0.15  # added to the fused score of a record naming a partner/neighbourhood asked
+    figure_boost: float = 0.0  # added to records holding a figure when the question asks for one
     dense_weight: float = field(
         default_factory=lambda: float(os.environ.get("CONTRATS_HYBRID_WEIGHT", DEFAULT_DENSE_WEIGHT))
     )
@@ -328,6 +342,9 @@ class Searcher:
             if boosts.patterns:
                 fused = {i: s + self.mention_boost * min(1, boosts.matches(self.index.records[i].text))
                          for i, s in fused.items()}
+        if self.figure_boost > 0 and fused and asks_for_figure(query):
+            fused = {i: s + self.figure_boost * bool(_FIGURE.search(self.index.records[i].text))
+                     for i, s in fused.items()}
         if added:
             used = f"{used} [+ {added}]"
         best = sorted(fused.items(), key=lambda kv: (-kv[1], kv[0]))[:k]

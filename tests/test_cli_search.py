@@ -24,7 +24,9 @@ def cli(built):
 def test_search_json_gives_the_documented_fields(cli) -> None:
     result = cli("search", "décrochage scolaire", "--k", "5", "--json")
     assert result.exit_code == 0, result.output
-    hits = json.loads(result.output)
+    payload = json.loads(result.output)
+    assert {"query", "query_used", "understood", "results"} <= set(payload)
+    hits = payload["results"]
     assert 1 <= len(hits) <= 5
     for hit in hits:
         assert {"text", "document", "territory", "page", "score", "section_path", "record_type", "node"} <= set(hit)
@@ -35,18 +37,26 @@ def test_search_json_gives_the_documented_fields(cli) -> None:
 
 def test_search_filters_by_territory_theme_and_type(cli) -> None:
     by_full_name = json.loads(cli("search", "santé", "--territory", "Valenciennes Métropole", "--theme", "health",
-                                  "--type", "commitment", "--json").output)
+                                  "--type", "commitment", "--json").output)["results"]
     assert by_full_name
     assert {h["territory"] for h in by_full_name} == {"CAVM"}  # results carry the short name
     assert all(h["record_type"] == "commitment" and "health" in h["themes"] and h["node"] for h in by_full_name)
     by_short_name = json.loads(cli("search", "santé", "--territory", "cavm", "--theme", "health",
-                                   "--type", "commitment", "--json").output)
+                                   "--type", "commitment", "--json").output)["results"]
     assert [h["id"] for h in by_short_name] == [h["id"] for h in by_full_name]
 
 
 def test_english_question_finds_french_text(cli) -> None:
-    hits = json.loads(cli("search", "domestic violence against women", "--k", "5", "--json").output)
+    hits = json.loads(cli("search", "domestic violence against women", "--k", "5", "--json").output)["results"]
     assert any("violence" in h["text"].lower() for h in hits)
+
+
+def test_search_reads_the_territory_a_question_names(cli) -> None:
+    payload = json.loads(cli("search", "Que prévoit la CUA pour la parentalité ?", "--json").output)
+    assert payload["understood"]["territories"] == ["CUA"]
+    assert payload["results"] and {h["territory"] for h in payload["results"]} == {"CUA"}
+    literal = json.loads(cli("search", "Que prévoit la CUA pour la parentalité ?", "--literal", "--json").output)
+    assert literal["understood"] is None
 
 
 def test_compare_gives_every_territory_a_column(cli) -> None:
