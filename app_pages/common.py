@@ -30,6 +30,9 @@ def settings():
 @st.cache_resource(show_spinner="Chargement de l'index…")
 def _searcher(build_dir: str, model: str, data_dir: str):
     from kg.session import open_searcher
+    from kg.threads import limit_query_threads
+
+    limit_query_threads()
 
     return open_searcher(settings())
 

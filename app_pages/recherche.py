@@ -53,7 +53,18 @@ if query.strip():
     filters = Filters(territories=tuple(territory), generations=tuple(generation), partners=tuple(partner),
                       partner_types=tuple(partner_type), themes=tuple(theme),
                       neighbourhoods=tuple(neighbourhood), record_types=tuple(record_type))
-    results = without_repeats(s.search(query, k=2 * k, filters=filters, method=method))[:k]
+    understood = s.understood(query)
+    ignore: tuple[str, ...] = ()
+    if understood is not None and understood.mentions:
+        KINDS = {"territory": "Territoire", "generation": "Génération", "neighbourhood": "Quartier",
+                 "partner": "Partenaire"}
+        labels = {f"{m.kind}:{m.value}": f"{KINDS.get(m.kind, m.kind)} : {m.label} (« {m.text} »)"
+                  for m in understood.mentions}
+        kept = st.multiselect("Compris dans la question (retirer pour ne pas en tenir compte)", list(labels),
+                              default=list(labels), format_func=labels.get, key=f"understood::{query}")
+        ignore = tuple(key for key in labels if key not in kept)
+    response = s.run(query, k=2 * k, filters=filters, method=method, ignore=ignore)
+    results = without_repeats(response.results)[:k]
     if detect_language(query) == "en":
         st.caption(f"Question en anglais, cherchée comme : « {escape_markdown(translate_query(query))} »")
     st.subheader(f"{len(results)} résultat(s)")

@@ -6,6 +6,7 @@ The data directory holds finished builds and a `current` link to the last good o
                                          store/ index/ summary.json
     data/cache/<document sha256>-<pipeline version>/   per-document results, reused
     data/models/fr-word-vectors/          the built-in encoder
+    data/embeddings/<encoder>-<fingerprint>/   passage vectors per text (kg.embedding_cache)
 
 A build is written into a hidden temporary folder and only renamed into place and linked as
 `current` once every stage succeeded, so a failed or killed build leaves the previous one
@@ -258,7 +259,8 @@ def _build_locked(corpus: Sequence[Path], settings: Settings, progress: Callable
         records = index_records([Passage.from_json(p) for p in passages], documents,
                                 [records_from_extraction_json(x) for x in extractions])
         encoder = load_encoder(settings.model, data_dir / "models",
-                               corpus_texts=[r.text for r in records] if BUILTIN_FR in settings.model else None)
+                               corpus_texts=[r.text for r in records] if BUILTIN_FR in settings.model else None,
+                               cache_dir=data_dir / "embeddings")
         index = SearchIndex.build(records, encoder)
         index.save(work / "index")
         summary.index = index.config

@@ -128,7 +128,9 @@ def _searcher(data_dir: Path | None):
     from kg.build import NoBuild
     from kg.index import IndexMismatch
     from kg.session import open_searcher
+    from kg.threads import limit_query_threads
 
+    limit_query_threads()  # before the native libraries load (kg.threads)
     settings = load_settings(data_dir)
     try:
         return open_searcher(settings)
@@ -137,12 +139,22 @@ def _searcher(data_dir: Path | None):
         _fail(str(e))
 
 
-def _print_results(results, as_json: bool) -> None:
+def _print_results(results, as_json: bool, response=None, envelope: bool = False) -> None:
     import json
 
+    understood = getattr(response, "understood", None)
     if as_json:
-        click.echo(json.dumps([r.to_json() for r in results], ensure_ascii=False, indent=1))
+        # `--json` stays the list of results users' scripts read; the object with what the question
+        # was understood to name is asked for explicitly (--with-understood).
+        payload = response.to_json() if response is not None and envelope else [r.to_json() for r in results]
+        if not envelope and understood is not None and understood.mentions:
+            click.echo("note: understood " + "; ".join(f"{m.kind} {m.label}" for m in understood.mentions)
+                       + " (--literal to ignore, --with-understood for it in the JSON)", err=True)
+        click.echo(json.dumps(payload, ensure_ascii=False, indent=1))
         return
+    if understood is not None and understood.mentions:
+        click.echo("compris / understood: " + "; ".join(f"{m.kind} {m.label} («{m.text}»)" for m in understood.mentions)
+                   + "  (--literal to ignore)")
     if not results:
         click.echo("rien trouvé / nothing found")
     for n, r in enumerate(results, 1):
@@ -169,9 +181,13 @@ def _print_results(results, as_json: bool) -> None:
 @click.option("--type", "record_type", multiple=True,
               type=click.Choice(["passage", "commitment", "objective"]), help="Record type.")
 @click.option("--method", default="hybrid", type=click.Choice(["hybrid", "bm25", "dense"]), show_default=True)
+@click.option("--literal", is_flag=True,
+              help="Do not read territories, generations, partners or neighbourhoods named in the query as filters.")
 @click.option("--json", "as_json", is_flag=True, help="JSON list of results.")
+@click.option("--with-understood", "envelope", is_flag=True,
+              help="With --json: an object (query, query_used, understood: what the query names, results).")
 def search(query, data_dir, k, territory, theme, generation, document, partner, partner_type,
-           neighbourhood, record_type, method, as_json) -> None:
+           neighbourhood, record_type, method, literal, as_json, envelope) -> None:
     """Semantic and keyword search over passages, commitments and objectives (French or English)."""
     from kg.search import Filters
 
@@ -180,10 +196,10 @@ def search(query, data_dir, k, territory, theme, generation, document, partner, 
                       partner_types=partner_type, themes=theme, neighbourhoods=neighbourhood,
                       record_types=record_type)
     try:
-        results = searcher.search(query, k=k, filters=filters, method=method)
+        response = searcher.run(query, k=k, filters=filters, method=method, understand=not literal)
     except ValueError as e:
         _fail(str(e))
-    _print_results(results, as_json)
+    _print_results(response.results, as_json, response, envelope)
 
 
 @main.command()
@@ -251,10 +267,14 @@ def compare(query, data_dir, theme, partner, commitment, among, k, as_json) -> N
 @click.option("--rules", is_flag=True, help="With --cross-document: also the round-1 rules (in-sample).")
 @click.option("--openings", type=click.Choice(["dev", "test", "all"]), default=None,
               help="The shipped model on the contract openings of other territories (tests/gold/openings).")
+@click.option("--method", "methods", multiple=True, type=click.Choice(["hybrid", "bm25", "dense"]),
+              help="With --search: the retrieval method(s) to evaluate (default hybrid).")
 @click.option("--json", "as_json", is_flag=True)
 def evaluate(search_mode: bool, gold: Path | None, data_dir: Path | None, fresh: bool, cross: bool,
-             rules: bool, openings: str | None, as_json: bool) -> None:
-    """Precision/recall of extraction per record type (or R@k/MRR of search) against the gold set."""
+             rules: bool, openings: str | None, methods: tuple[str, ...], as_json: bool) -> None:
+    """Precision/recall of extraction per record type against the gold set; with --search, S@1,
+    S@5, MRR and nDCG@10 of search on the blind questions' dev and test halves (--gold FILE.jsonl:
+    R@k/MRR on the first gold set)."""
     import json
 
     from kg.config import PROJECT_ROOT
@@ -290,11 +310,19 @@ def evaluate(search_mode: bool, gold: Path | None, data_dir: Path | None, fresh:
             click.echo(format_report(out["rules"]))
         return
 
-    if search_mode:
+    if search_mode and gold is not None and gold.is_file():  # the first gold set (tests/gold/search.jsonl)
         from kg.evaluate_search import evaluate_search, format_search_report, load_questions
 
-        result = evaluate_search(_searcher(data_dir), load_questions(gold or PROJECT_ROOT / "tests/gold/search.jsonl"))
+        result = evaluate_search(_searcher(data_dir), load_questions(gold))
         click.echo(json.dumps(result, indent=1) if as_json else format_search_report(result))
+        return
+    if search_mode:  # the blind gold set, dev and test (kg.search_gold)
+        from kg import search_gold as sg
+
+        folder = gold or sg.GOLD_DIR
+        result = sg.evaluate(_searcher(data_dir), sg.load_gold(folder), sg.load_split(folder),
+                             sg.load_judgments(folder), methods=methods or ("hybrid",))
+        click.echo(json.dumps(result, indent=1) if as_json else sg.format_report(result))
         return
     from ingest.evaluate_extraction import evaluate as eval_doc
     from ingest.evaluate_extraction import extract_for_gold, format_report, load_gold, overall, scores_to_json
@@ -370,7 +398,7 @@ def train(gold: Path | None, out: Path | None) -> None:
               help="Address-space limit of each query worker in MB (default 2048).")
 def serve(data_dir, host, port, timeout, max_rows, workers, allow_services, cors_origins, allowed_hosts,
           max_per_client, memory_mb) -> None:
-    """SPARQL 1.1 Protocol endpoint at /sparql (read-only), with a query form at /."""
+    """SPARQL 1.1 Protocol endpoint at /sparql (read-only), with a query form at /; search as JSON at /search."""
     import uvicorn
 
     from kg.build import NoBuild, current_build
@@ -383,12 +411,15 @@ def serve(data_dir, host, port, timeout, max_rows, workers, allow_services, cors
         store_source(build_dir, settings.store)  # an incomplete build: said here, not in a startup traceback
     except (NoBuild, BuildUnavailable) as e:
         _fail(str(e))
+    from kg.session import open_searcher
+
     # The data directory, not the build: the server follows `current` across rebuilds.
     app = create_app(data_dir=settings.data_dir, store_kind=settings.store, timeout=timeout, max_rows=max_rows,
                      workers=workers, host=host, allowed_hosts=list(allowed_hosts) or None,
                      cors_origins=list(cors_origins) or None, allowed_services=list(allow_services) or None,
-                     per_client=max_per_client, memory_mb=memory_mb)
-    click.echo(f"SPARQL endpoint: http://{host}:{port}/sparql (build {build_dir.name})", err=True)
+                     per_client=max_per_client, memory_mb=memory_mb, search=lambda: open_searcher(settings))
+    click.echo(f"SPARQL endpoint: http://{host}:{port}/sparql, search: http://{host}:{port}/search?q=… "
+               f"(OpenAPI: /openapi.json; build {build_dir.name})", err=True)
     uvicorn.run(app, host=host, port=port, log_level="warning")
 
 

@@ -47,7 +47,7 @@ def compare_query(searcher: Searcher, query: str, among: Sequence[str] = (), k: 
     for territory in among or territories(searcher.index.records):
         filters = Filters(territories=(territory,), record_types=tuple(record_types),
                           generations=tuple(generations))
-        hits = [h for h in searcher.search(query, k=k, filters=filters) if _relevant(h, searcher.encoder.floor)]
+        hits = [h for h in searcher.search(query, k=k, filters=filters, understand=False) if _relevant(h, searcher.encoder.floor)]
         columns.append(Column(territory, tuple(hits), "" if hits else "rien trouvé / nothing found"))
     return columns
 

@@ -143,6 +143,19 @@ def translate_query(query: str) -> str:
     return " ".join(out)
 
 
+_ASKS_FIGURE = re.compile(
+    r"\b(?:combien|quel(?:le)?s?\s+(?:part|montant|nombre|taux|proportion|pourcentage|budget|enveloppe|"
+    r"somme|co[uû]t|date|ann[ée]e|d[ée]lai|fr[ée]quence|dur[ée]e)|how\s+(?:many|much|often|long)|"
+    r"what\s+(?:share|proportion|percentage|amount|number|rate|budget|sum|date|year)|when|quand|"
+    r"en\s+quelle\s+ann[ée]e|[àa]\s+quelle\s+date)\b", re.IGNORECASE)
+_FIGURE = re.compile(r"\d")
+
+
+def asks_for_figure(query: str) -> bool:
+    """The question asks for a count, an amount, a share or a date."""
+    return bool(_ASKS_FIGURE.search(query))
+
+
 def _normalise(scores: dict[int, float]) -> dict[int, float]:
     if not scores:
         return {}
@@ -161,10 +174,29 @@ def _reciprocal_rank_fusion(lexical: dict[int, float], dense: dict[int, float], 
     return fused
 
 
+@dataclass(frozen=True)
+class SearchResponse:
+    """Results with what the question was understood to ask (kg.understand) and the query used."""
+
+    query: str
+    results: list[SearchResult]
+    understood: object | None = None  # kg.understand.Understanding
+    query_used: str = ""
+
+    def to_json(self) -> dict:
+        return {"query": self.query, "query_used": self.query_used,
+                "understood": self.understood.to_json() if self.understood is not None else None,
+                "results": [r.to_json() for r in self.results]}
+
+
 @dataclass
 class Searcher:
     index: SearchIndex
     encoder: Encoder
+    understander: object | None = None  # kg.understand.Understander of the build, when known
+    understand: bool = True  # questions naming a territory/generation/partner/neighbourhood narrow or boost
+    mention_boost: float = 0.15  # added to the fused score of a record naming a partner/neighbourhood asked
+    figure_boost: float = 0.0  # added to records holding a figure when the question asks for one
     dense_weight: float = field(
         default_factory=lambda: float(os.environ.get("CONTRATS_HYBRID_WEIGHT", DEFAULT_DENSE_WEIGHT))
     )
@@ -249,7 +281,25 @@ class Searcher:
         return lexical, dense, {i: w * dn.get(i, 0.0) + (1 - w) * ln.get(i, 0.0) for i in set(ln) | set(dn)}
 
     def search(self, query: str, k: int = 10, filters: Filters | None = None, method: str = "hybrid",
-               language: str | None = None) -> list[SearchResult]:
+               language: str | None = None, understand: bool | None = None,
+               ignore: tuple[str, ...] = ()) -> list[SearchResult]:
+        return self.run(query, k, filters, method, language, understand, ignore).results
+
+    def understood(self, query: str, language: str | None = None):
+        """What the question names (kg.understand.Understanding), or None without an understander."""
+        if self.understander is None:
+            return None
+        language = language or detect_language(query)
+        return self.understander.understand(query, translate_query(query) if language == "en" else None)
+
+    def run(self, query: str, k: int = 10, filters: Filters | None = None, method: str = "hybrid",
+            language: str | None = None, understand: bool | None = None,
+            ignore: tuple[str, ...] = ()) -> SearchResponse:
+        """Search, with the question's mentions of territories, generations, partners and
+        neighbourhoods applied (unless `understand` is False; `ignore` drops some: "territory",
+        "partner:caf"...). A filter given explicitly wins over an understood one of its kind."""
+        from dataclasses import replace
+
         if method not in METHODS:
             raise ValueError(f"unknown method {method!r} (one of {', '.join(METHODS)})")
         if not isinstance(k, int) or k < 1:
@@ -258,11 +308,21 @@ class Searcher:
         if not query:
             raise ValueError("empty query")
         language = language or detect_language(query)
+        understood = self.understood(query, language) if (self.understand if understand is None else understand) \
+            else None
+        if understood is not None and ignore:
+            understood = understood.without(*ignore)
+        filters = filters or Filters()
+        if understood is not None:
+            if understood.territories and not filters.territories and not filters.documents:
+                filters = replace(filters, territories=understood.territories)
+            if understood.generations and not filters.generations and not filters.documents:
+                filters = replace(filters, generations=understood.generations)
         used = translate_query(query) if language == "en" else query
         added = expand_query(used) if self.expand and language in self.expand_languages else ""
         ids = self._candidate_ids(filters)
         if ids is not None and len(ids) == 0:
-            return []
+            return SearchResponse(query, [], understood, used)
         weights = query_term_weights(used, added, self.expansion_weight)
         vector = self._query_vector(used, added) if method != "bm25" else None
         lexical, dense, fused = self._rank(method, weights, vector, ids)
@@ -277,8 +337,18 @@ class Searcher:
                 vector = vector + self.feedback_weight * self.encoder.encode_passages(top).mean(0)
                 vector = (vector / (np.linalg.norm(vector) or 1.0)).astype(np.float32)
             lexical, dense, fused = self._rank(method, weights, vector, ids)
+        if understood is not None and self.mention_boost > 0 and fused:
+            from kg.understand import Boosts
+
+            boosts = Boosts.of(understood)
+            if boosts.patterns:
+                fused = {i: s + self.mention_boost * min(1, boosts.matches(self.index.records[i].text))
+                         for i, s in fused.items()}
+        if self.figure_boost > 0 and fused and asks_for_figure(query):
+            fused = {i: s + self.figure_boost * bool(_FIGURE.search(self.index.records[i].text))
+                     for i, s in fused.items()}
         if added:
             used = f"{used} [+ {added}]"
         best = sorted(fused.items(), key=lambda kv: (-kv[1], kv[0]))[:k]
-        return [SearchResult(self.index.records[i], s, lexical.get(i, 0.0), dense.get(i, 0.0), used)
-                for i, s in best]
+        return SearchResponse(query, [SearchResult(self.index.records[i], s, lexical.get(i, 0.0), dense.get(i, 0.0),
+                                                   used) for i, s in best], understood, used)

@@ -3,7 +3,8 @@
 FastAPI around a pool of query workers (kg.query_worker): GET and POST at /sparql (`query`
 parameter, form field or `application/sparql-query` body), results negotiated among SPARQL
 JSON, XML, CSV and TSV (Turtle, JSON-LD or N-Triples for CONSTRUCT and DESCRIBE), every form of
-SPARQL Update refused, a per-query timeout, memory limit and row limit.
+SPARQL Update refused, a per-query timeout, memory limit and row limit. With a searcher, also
+`GET`/`POST /search` (JSON, kg.search_api); OpenAPI at /openapi.json.
 
 It makes no request of its own: SERVICE is refused unless its endpoint is allowed
 (kg.sparql_guard), CORS is off unless origins are named, and the Host header must be a name the
@@ -46,9 +47,10 @@ def create_app(build_dir: Path | None = None, *, data_dir: Path | None = None, s
                timeout: float | None = None, max_rows: int | None = None, workers: int | None = None,
                host: str = "127.0.0.1", allowed_hosts: list[str] | None = None,
                cors_origins: list[str] | None = None, allowed_services: list[str] | None = None,
-               per_client: int | None = None, memory_mb: int | None = None) -> FastAPI:
+               per_client: int | None = None, memory_mb: int | None = None, search=None) -> FastAPI:
     """The endpoint over one build folder (`build_dir`), or over a data directory's current
-    build, followed across rebuilds (`data_dir`)."""
+    build, followed across rebuilds (`data_dir`). `search`: a function opening the build's
+    searcher; when given, /search serves it (kg.search_api)."""
     timeout = timeout or float(os.environ.get("CONTRATS_SPARQL_TIMEOUT", 10))
     max_rows = max_rows or int(os.environ.get("CONTRATS_SPARQL_MAX_ROWS", 10_000))
     workers = workers or int(os.environ.get("CONTRATS_SPARQL_WORKERS", 2))
@@ -124,6 +126,11 @@ def create_app(build_dir: Path | None = None, *, data_dir: Path | None = None, s
         if "update" in form:
             return PlainTextResponse("this endpoint is read-only: SPARQL Update is refused", status_code=403)
         return await answer(form.get("query") or request.query_params.get("query"), request, form.get("format"))
+
+    if search is not None:
+        from kg.search_api import add_search_routes
+
+        add_search_routes(app, search)
 
     @app.get("/health")
     async def health() -> JSONResponse:

@@ -10,20 +10,27 @@ from kg.config import Settings
 
 
 @cache
-def _open_searcher(build_dir: Path, model: str, data_dir: Path):
+def _open_searcher(build_dir: Path, model: str, data_dir: Path, reference_dir: Path | None = None):
     from kg.encoder import load_encoder
     from kg.index import SearchIndex
     from kg.search import Searcher
+    from kg.understand import Understander
 
     index = SearchIndex.load(build_dir / "index", expected_model=model)
-    return Searcher(index, load_encoder(model, data_dir / "models"))
+    return Searcher(index, load_encoder(model, data_dir / "models"),
+                    understander=Understander.from_build(build_dir, reference_dir))
+
+
+def searcher_of_build(build_dir: Path, settings: Settings):
+    """The searcher of one given build (a server keeps answering from the build it started on)."""
+    return _open_searcher(build_dir, settings.model, settings.data_dir, settings.reference_dir)
 
 
 def open_searcher(settings: Settings):
     from kg.build import current_build
 
     build_dir = current_build(settings.data_dir)
-    return _open_searcher(build_dir, settings.model, settings.data_dir)
+    return _open_searcher(build_dir, settings.model, settings.data_dir, settings.reference_dir)
 
 
 def build_summary(settings: Settings) -> dict:

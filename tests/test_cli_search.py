@@ -24,7 +24,11 @@ def cli(built):
 def test_search_json_gives_the_documented_fields(cli) -> None:
     result = cli("search", "décrochage scolaire", "--k", "5", "--json")
     assert result.exit_code == 0, result.output
-    hits = json.loads(result.output)
+    hits = json.loads(result.stdout)  # the documented shape: a list of results
+    assert isinstance(hits, list)
+    envelope = json.loads(cli("search", "décrochage scolaire", "--k", "5", "--json", "--with-understood").stdout)
+    assert {"query", "query_used", "understood", "results"} <= set(envelope)
+    assert [h["id"] for h in envelope["results"]] == [h["id"] for h in hits]
     assert 1 <= len(hits) <= 5
     for hit in hits:
         assert {"text", "document", "territory", "page", "score", "section_path", "record_type", "node"} <= set(hit)
@@ -35,18 +39,27 @@ def test_search_json_gives_the_documented_fields(cli) -> None:
 
 def test_search_filters_by_territory_theme_and_type(cli) -> None:
     by_full_name = json.loads(cli("search", "santé", "--territory", "Valenciennes Métropole", "--theme", "health",
-                                  "--type", "commitment", "--json").output)
+                                  "--type", "commitment", "--json").stdout)
     assert by_full_name
     assert {h["territory"] for h in by_full_name} == {"CAVM"}  # results carry the short name
     assert all(h["record_type"] == "commitment" and "health" in h["themes"] and h["node"] for h in by_full_name)
     by_short_name = json.loads(cli("search", "santé", "--territory", "cavm", "--theme", "health",
-                                   "--type", "commitment", "--json").output)
+                                   "--type", "commitment", "--json").stdout)
     assert [h["id"] for h in by_short_name] == [h["id"] for h in by_full_name]
 
 
 def test_english_question_finds_french_text(cli) -> None:
-    hits = json.loads(cli("search", "domestic violence against women", "--k", "5", "--json").output)
+    hits = json.loads(cli("search", "domestic violence against women", "--k", "5", "--json").stdout)
     assert any("violence" in h["text"].lower() for h in hits)
+
+
+def test_search_reads_the_territory_a_question_names(cli) -> None:
+    payload = json.loads(cli("search", "Que prévoit la CUA pour la parentalité ?", "--json", "--with-understood").stdout)
+    assert payload["understood"]["territories"] == ["CUA"]
+    assert payload["results"] and {h["territory"] for h in payload["results"]} == {"CUA"}
+    literal = json.loads(cli("search", "Que prévoit la CUA pour la parentalité ?", "--literal", "--json",
+                             "--with-understood").stdout)
+    assert literal["understood"] is None
 
 
 def test_compare_gives_every_territory_a_column(cli) -> None:
