@@ -176,11 +176,13 @@ class _DocumentGraph:
         for old in n.code_2015:
             if old != n.code:
                 self.g.add((node, CKG.continues, uris.neighbourhood_uri(old, old, self.territory_key)))
-        self._confidence(node, n.confidence)
         self.derive(node, n.provenance)
         designation = uris.designation_uri(self.doc.id, key)
         self.put(designation, (RDF.type, CKG.Designation), (CKG.contract, self.contract),
                  (CKG.neighbourhood, node), (CKG.status, uris.status_uri(str(n.status))))
+        # How sure this contract's extraction is of the neighbourhood: the contract's statement
+        # (the designation), not the place, which several contracts name.
+        self._confidence(designation, n.confidence)
         self.derive(designation, n.provenance)
         self.put(self.contract, (CKG.designation, designation), (CKG.neighbourhood, node))
         for name in (n.name, *n.aliases, n.official_name):

@@ -72,12 +72,14 @@ def test_compare_gives_every_territory_a_column(cli) -> None:
 
 
 def test_compare_by_theme_partner_and_commitment(cli) -> None:
-    theme = json.loads(cli("compare", "--theme", "youth", "--json").output)
+    theme = json.loads(cli("compare", "--theme", "youth", "--json").stdout)
     assert len(theme["columns"]) == 3
-    # Arras has no youth commitment as extracted (README): its column says so instead of vanishing.
-    empty = [c for c in theme["columns"] if not c["found"]]
-    assert len(empty) == 1 and empty[0]["note"] == "rien trouvé / nothing found"
-    partner = json.loads(cli("compare", "--partner", "CAF", "--json").output)
+    assert all(c["found"] == bool(c["results"]) for c in theme["columns"])
+    # The CAF du Nord signs in the Nord only: the Pas-de-Calais column says so instead of vanishing.
+    partner = json.loads(cli("compare", "--partner", "caf-nord", "--json").stdout)
+    assert len(partner["columns"]) == 3
+    empty = [c for c in partner["columns"] if not c["found"]]
+    assert [c["territory"] for c in empty] == ["CUA"] and empty[0]["note"] == "rien trouvé / nothing found"
     assert any(c["found"] for c in partner["columns"])
     some = next(r for c in partner["columns"] for r in c["results"])
     similar = json.loads(cli("compare", "--commitment", some["id"], "--json").output)
