@@ -1,8 +1,13 @@
-"""Extraction quality against the annotated gold set must not fall below recorded floors.
+"""Extraction quality on documents the model did not learn from must not fall below recorded floors.
 
-The floors are the scores measured when they were last raised (see README, "Extraction
-quality"), less a small margin; raise them when extraction improves, never lower them to make a
-change pass. Micro-averaged over every annotated document, and per document for commitments.
+Two held-out measures, never an in-sample one (README, "Extraction: how, and how well"):
+- leave-one-document-out over the four completely annotated contracts (`contrats eval
+  --cross-document`): each contract is extracted by a model trained on the other three and the
+  dev openings;
+- the `test` half of the contract openings of 30 other territories (`contrats eval --openings
+  test`), which nobody tuned on.
+The floors are the figures measured when they were last raised, less a margin; raise them when
+extraction improves, never lower them to make a change pass.
 """
 
 from __future__ import annotations
@@ -11,49 +16,80 @@ from pathlib import Path
 
 import pytest
 
-from ingest.evaluate_extraction import evaluate, extract_for_gold, load_gold, overall
-
 ROOT = Path(__file__).resolve().parent.parent
-GOLD = ROOT / "tests" / "gold" / "extraction"
+GOLD = ROOT / "tests" / "gold"
+QPV = ROOT / "reference" / "qpv_2024_communes_full.csv"
 
-# record type -> (precision floor, recall floor), micro-averaged over the gold documents.
-FLOORS = {
-    "neighbourhoods": (0.95, 0.95),
+# record type -> (precision floor, recall floor), mean over the four held-out contracts.
+LODO_FLOORS = {
+    "neighbourhoods": (0.90, 0.90),
     "signatories": (0.95, 0.95),
-    "orientations": (0.80, 0.80),
-    "objectives": (0.95, 0.95),
-    "commitments": (0.80, 0.80),
-    "indicators": (0.85, 0.80),
+    "commitments": (0.40, 0.55),
+    "indicators": (0.45, 0.25),
 }
-RIGHT_PARTNER_FLOOR = 0.90
-# The held-out document (rules were written without reading it) has its own, lower floor.
-PER_DOCUMENT_COMMITMENT_RECALL = {"maubeuge-val-de-sambre-2024": 0.9, "valenciennes-2015": 0.7, "arras-2024": 0.68}
+LODO_RIGHT_PARTNER_FLOOR = 0.50
+# Commitments F1 per held-out contract.
+LODO_COMMITMENT_F1 = {"arras-2024": 0.38, "maubeuge-val-de-sambre-2024": 0.55, "valenciennes-2015": 0.48,
+                      "valenciennes-2019": 0.45}
+# Micro-averaged over the 15 test openings of other territories.
+OPENINGS_TEST_FLOORS = {
+    "neighbourhoods": (0.90, 0.88),
+    "signatories": (0.80, 0.50),
+    "commitments": (0.72, 0.78),
+    "indicators": (0.85, 0.45),
+}
+OPENINGS_RIGHT_PARTNER_FLOOR = 0.75
 
 
 @pytest.fixture(scope="module")
-def results() -> dict:
-    golds = load_gold(GOLD)
-    assert len(golds) >= 2, "the gold set needs at least two annotated contracts"
-    per_doc = {doc: evaluate(extract_for_gold(g, ROOT, ROOT / "reference" / "qpv_2024_communes.csv"), g)
-               for doc, g in golds.items()}
-    return {"per_doc": per_doc, "all": overall(per_doc)}
+def lodo() -> dict:
+    from ingest.evaluate_extraction import overall
+    from ingest.training import cross_document
+
+    per_doc = cross_document(GOLD, ROOT, QPV)["lodo"]
+    assert len(per_doc) >= 4, "leave-one-document-out needs the four annotated contracts"
+    return {"per_doc": per_doc, "mean": overall(per_doc, macro=True)}
+
+
+@pytest.fixture(scope="module")
+def openings() -> dict:
+    from ingest.evaluate_extraction import overall
+    from ingest.training import evaluate_openings
+
+    per_doc = evaluate_openings(GOLD / "openings", "test", QPV)
+    assert len(per_doc) >= 15
+    return overall(per_doc)
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("kind", sorted(FLOORS))
-def test_micro_averaged_scores_stay_above_floors(results, kind: str) -> None:
-    score = results["all"][kind]
-    p_floor, r_floor = FLOORS[kind]
+@pytest.mark.parametrize("kind", sorted(LODO_FLOORS))
+def test_held_out_contracts_stay_above_floors(lodo, kind: str) -> None:
+    score = lodo["mean"][kind]
+    p_floor, r_floor = LODO_FLOORS[kind]
     assert score.precision >= p_floor, f"{kind} precision {score.precision:.2f} < {p_floor}"
     assert score.recall >= r_floor, f"{kind} recall {score.recall:.2f} < {r_floor}"
 
 
 @pytest.mark.slow
-def test_commitments_have_the_right_partner(results) -> None:
-    assert results["all"]["commitments"].extra["right_partner"] >= RIGHT_PARTNER_FLOOR
+def test_held_out_commitments_have_the_right_partner(lodo) -> None:
+    assert lodo["mean"]["commitments"].extra["right_partner"] >= LODO_RIGHT_PARTNER_FLOOR
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("doc", sorted(PER_DOCUMENT_COMMITMENT_RECALL))
-def test_commitment_recall_per_document(results, doc: str) -> None:
-    assert results["per_doc"][doc]["commitments"].recall >= PER_DOCUMENT_COMMITMENT_RECALL[doc]
+@pytest.mark.parametrize("doc", sorted(LODO_COMMITMENT_F1))
+def test_held_out_commitment_f1_per_contract(lodo, doc: str) -> None:
+    assert lodo["per_doc"][doc]["commitments"].f1 >= LODO_COMMITMENT_F1[doc]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("kind", sorted(OPENINGS_TEST_FLOORS))
+def test_openings_of_other_territories_stay_above_floors(openings, kind: str) -> None:
+    score = openings[kind]
+    p_floor, r_floor = OPENINGS_TEST_FLOORS[kind]
+    assert score.precision >= p_floor, f"{kind} precision {score.precision:.2f} < {p_floor}"
+    assert score.recall >= r_floor, f"{kind} recall {score.recall:.2f} < {r_floor}"
+
+
+@pytest.mark.slow
+def test_openings_commitments_have_the_right_partner(openings) -> None:
+    assert openings["commitments"].extra["right_partner"] >= OPENINGS_RIGHT_PARTNER_FLOOR
