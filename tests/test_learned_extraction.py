@@ -91,3 +91,4 @@ def test_a_document_without_commitments_gives_none(tmp_path: Path) -> None:
     x = _extract(tmp_path, "RAPPORT D'ACTIVITÉ\n\nLe quartier compte 2 000 habitants.\n\n"
                            "La population a diminué de 4 % depuis 2015.\n")
     assert x["commitments"] == []
+    assert any("no commitment found" in w for w in x["document"]["warnings"])

@@ -65,6 +65,11 @@ def extract(document: Document, passages: Sequence[Passage],
             strategy_labels=strategy_labels(orientations),
         )
         indicators = extract_indicators(document, passages, commitments, locate=structure.locate)
+    if not commitments:
+        # Said, not left to be guessed from an empty list: a contract without any commitment is
+        # rare enough that a researcher should check the document (a scan, an annex, a diagnosis).
+        warnings.append(f"{document.id}: no commitment found"
+                        + (f" ({len(uncertain)} uncertain ones kept for review)" if uncertain else ""))
     return Extraction(
         document=document,
         territory=territory,
