@@ -23,8 +23,8 @@ from ingest.units import Unit, units_of
 Locate = Callable[[Passage], tuple[str | None, str | None]]
 COMMITMENT_LABELS = ("commitment", "proposal")
 DEFAULT_THRESHOLDS = {"commitment": 0.5, "indicator": 0.5}
-# Below the decision threshold but above this, a unit is reported as uncertain (not dropped).
-UNCERTAIN_FLOOR = 0.3
+# Within this margin below the decision threshold, a unit is reported as uncertain (not dropped).
+UNCERTAIN_MARGIN = 0.1
 
 
 def unit_probabilities(model: ExtractionModel, views: Sequence[UnitView]) -> list[dict[str, float]]:
@@ -73,7 +73,7 @@ class LearnedExtractor:
         for view, p in zip(views, probs, strict=True):
             u = view.unit
             p_commit = sum(p.get(k, 0.0) for k in COMMITMENT_LABELS)
-            if p_commit >= UNCERTAIN_FLOOR and len(u.text.split()) >= 2:
+            if p_commit >= max(0.05, self.thresholds["commitment"] - UNCERTAIN_MARGIN) and len(u.text.split()) >= 2:
                 key = _text_key(u.text)
                 if key in seen:
                     continue
