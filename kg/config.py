@@ -12,6 +12,8 @@ Precedence: command-line option > environment variable > default.
 | reference data | CONTRATS_REFERENCE      | reference/ (QPV 2024 and contrats de ville)  |
 | hybrid weight  | CONTRATS_HYBRID_WEIGHT  | 0.6 (dense share of the fusion, kg.search)   |
 | fusion         | CONTRATS_FUSION         | weighted (or rrf: reciprocal rank fusion)    |
+| vector cache   | CONTRATS_EMBEDDINGS     | DATA/embeddings (kg.embedding_cache)         |
+| query threads  | CONTRATS_QUERY_THREADS  | 1 (native threads per query, kg.threads)     |
 """
 
 from __future__ import annotations
@@ -41,6 +43,12 @@ class Settings:
     reference_dir: Path = field(
         default_factory=lambda: Path(_env("CONTRATS_REFERENCE", str(PROJECT_ROOT / "reference")))
     )
+    embeddings: Path | None = field(default_factory=lambda: (Path(v) if (v := _env("CONTRATS_EMBEDDINGS")) else None))
+
+    @property
+    def embeddings_dir(self) -> Path:
+        """Where passage vectors are kept per (encoder, text) (kg.embedding_cache)."""
+        return self.embeddings or self.data_dir / "embeddings"
 
     @property
     def qpv_table(self) -> Path:
