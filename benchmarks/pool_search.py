@@ -13,6 +13,8 @@ Systems are named on the command line:
     hybrid                    the product's default search (the built index, as configured)
     hybrid:SPEC               the hybrid with another model spec / settings (see `searcher_for`)
     dense:MODEL               one encoder alone over the passages (e.g. dense:builtin:use-multilingual)
+    LABEL=SYSTEM              the system under another name in pool_systems.json: the product's
+                              `hybrid` of another day ("hybrid-e5=hybrid") is another system
 
 Re-running with a new system adds it: pairs already in the pool keep their lines (and their
 judgments); pairs not seen before are appended (shuffled among themselves), and
@@ -92,8 +94,9 @@ def main() -> None:
     seen = {f"{d['qid']} {d['passage_id']}" for d in old_lines}
 
     new_lines: dict[str, list[dict]] = {}
-    for system in args.systems:
-        searcher, method = searcher_for(system, args.data)
+    for given in args.systems:
+        system, _, spec = given.partition("=")
+        searcher, method = searcher_for(spec or system, args.data)
         for q in questions:
             for r in top_passages(searcher, method, q["query"], args.k):
                 key = f"{q['id']} {r.passage_id or r.id}"

@@ -81,7 +81,7 @@ def main() -> None:
         for key, value in settings.items():
             setattr(searcher, key, value)
         t0 = time.time()
-        result = sg.evaluate(searcher, questions, split, judgments, methods=(method,))
+        result = sg.evaluate(searcher, questions, split, judgments, methods=(method,), condensed=True)
         seconds = time.time() - t0
         table = result["table"][method]
         figures = {name: table[name]["all"] | {g: table[name][g] for g in table[name] if g != "all"}
@@ -92,7 +92,8 @@ def main() -> None:
             print(f"{text:70} {name:4} S@1 {t['S@1']:.2f} S@5 {t['S@5']:.2f} MRR {t['MRR']:.2f} "
                   f"nDCG {t['nDCG@10']:.2f} A@5 {t['A@5']:.2f} | fr S@5 {fr.get('S@5', 0):.2f} "
                   f"MRR {fr.get('MRR', 0):.2f} | en S@5 {en.get('S@5', 0):.2f} MRR {en.get('MRR', 0):.2f} "
-                  f"| fact A@5 {t.get('factual', {}).get('A@5', 0):.2f} | terr@5 {t.get('in-territory@5', 0):.2f}",
+                  f"| fact A@5 {t.get('factual', {}).get('A@5', 0):.2f} | terr@5 {t.get('in-territory@5', 0):.2f}"
+                  f" || condensed S@5 {t['S@5c']:.2f} MRR {t['MRRc']:.2f} nDCG {t['nDCG@10c']:.2f}",
                   flush=True)
         if args.out:
             args.out.write_text(json.dumps(results, indent=1))

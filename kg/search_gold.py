@@ -20,6 +20,11 @@ Metrics over the top 10 passages: S@1 and S@5 (a passage of grade >= 1 at rank 1
 takes every known relevant passage of the question), A@5 (a grade-2 passage in the top 5: the
 answer is there), and, for questions naming a territory, `in-territory@5`: the share whose top 5
 results all come from that territory (the territories of the question's grade-2 passages).
+
+Pooling bias: a system that was not pooled has relevant passages nobody judged, counted as not
+relevant. `condensed=True` also scores each ranking with its unjudged passages left out (the
+"condensed list" of Sakai, 2007; metrics suffixed `c`), which compares pooled and unpooled systems
+fairly until the new system's results are pooled and judged (benchmarks/pool_search.py).
 """
 
 from __future__ import annotations
@@ -43,6 +48,7 @@ GOLD_DIR = PROJECT_ROOT / "tests" / "gold" / "search_v2"
 SPLIT_SEED = 17
 FUZZY_SHARE = 0.8
 K = 10
+CONDENSED_DEPTH = 50
 
 
 @dataclass(frozen=True)
@@ -202,7 +208,7 @@ METRICS = ("S@1", "S@5", "MRR", "nDCG@10", "A@5")
 
 def evaluate(searcher, questions: Sequence[GoldQuestion], split: dict[str, list[str]] | None = None,
              judgments: dict[tuple[str, str], int] | None = None, methods: Sequence[str] = ("hybrid",),
-             search_options: dict | None = None) -> dict:
+             search_options: dict | None = None, condensed: bool = False) -> dict:
     """Figures per method, split (dev/test/all), and group (all, fr, en, factual, named, topical,
     fr/factual, ...), plus in-territory@5 and one row per question."""
     from kg.search import Filters
@@ -228,13 +234,18 @@ def evaluate(searcher, questions: Sequence[GoldQuestion], split: dict[str, list[
                  {records[i].territory for i in grades}
         row = {"id": q.id, "lang": q.lang, "kind": q.kind, "split": side.get(q.id, "unsplit"),
                "names_territory": bool((q.names or {}).get("territory"))}
+        judged = set(grades) | {position_of[pid] for (qid, pid) in judgments if qid == q.id and pid in position_of}
         for method in methods:
-            hits = searcher.search(q.query, k=K, filters=passages_only, method=method, **(search_options or {}))
+            hits = searcher.search(q.query, k=CONDENSED_DEPTH if condensed else K, filters=passages_only,
+                                   method=method, **(search_options or {}))
             ranked = [position[id(h.record)] for h in hits]
-            scores = score_ranking(ranked, grades)
+            scores = score_ranking(ranked[:K], grades)
             if row["names_territory"]:
                 scores["in-territory@5"] = float(bool(ranked) and all(records[i].territory in wanted
                                                                       for i in ranked[:5]))
+            if condensed:  # unjudged passages left out: fair to systems that were not pooled
+                scores.update({f"{m}c": v for m, v in
+                               score_ranking([i for i in ranked if i in judged][:K], grades).items()})
             row[method] = scores
         rows.append(row)
     return {"methods": list(methods), "table": aggregate(rows, methods), "questions": rows,
@@ -253,7 +264,8 @@ def aggregate(rows: list[dict], methods: Sequence[str]) -> dict:
                     groups[g].append(r[method])
             table = {}
             for g, scores in groups.items():
-                table[g] = {"n": len(scores), **{m: sum(s[m] for s in scores) / len(scores) for m in METRICS}}
+                names = [m for m in scores[0] if m in METRICS or (m[:-1] in METRICS and m.endswith("c"))]
+                table[g] = {"n": len(scores), **{m: sum(s[m] for s in scores) / len(scores) for m in names}}
             named = [r[method]["in-territory@5"] for r in chosen if "in-territory@5" in r[method]]
             if named:
                 table["all"]["in-territory@5"] = sum(named) / len(named)

@@ -16,6 +16,16 @@ def corpus_dir() -> Path:
 @pytest.fixture(scope="session")
 def built(tmp_path_factory):
     """Settings of a real build of the shipped corpus (built once per session)."""
+    import os
+
     from tests.built import build_corpus
 
-    return build_corpus(tmp_path_factory.mktemp("data"))
+    settings = build_corpus(tmp_path_factory.mktemp("data"))
+    # Commands, the app and servers started by the tests open the build with its own encoder.
+    previous = os.environ.get("CONTRATS_MODEL")
+    os.environ["CONTRATS_MODEL"] = settings.model
+    yield settings
+    if previous is None:
+        os.environ.pop("CONTRATS_MODEL", None)
+    else:
+        os.environ["CONTRATS_MODEL"] = previous

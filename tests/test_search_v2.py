@@ -231,6 +231,15 @@ def test_embedding_cache_encodes_only_new_text(tmp_path: Path) -> None:
     assert len(EmbeddingCache(tmp_path / "enc")) == 3
 
 
+def test_embedding_cache_finds_keys_ending_in_zero_bytes(tmp_path: Path) -> None:
+    from kg.embedding_cache import text_key
+
+    texts = [f"passage {n}" for n in range(3000)]
+    assert any(text_key(t).endswith(b"\0") for t in texts)  # about 1 in 256 digests
+    EmbeddingCache(tmp_path).vectors(texts, lambda m: np.ones((len(m), 2), dtype=np.float32))
+    assert EmbeddingCache(tmp_path).vectors(texts, lambda m: pytest.fail(f"re-encoded {len(m)} texts")).shape == (3000, 2)
+
+
 def test_encoder_with_cache_gives_the_same_vectors(tmp_path: Path) -> None:
     from kg.encoder import Encoder
 
