@@ -45,12 +45,13 @@ def load_questions(path: Path) -> list[dict]:
 
 def passage_searcher(base, model: str, data_dir: Path):
     """A searcher over the passage records of `base` whose dense part is `model` alone."""
+    from kg.config import load_settings
     from kg.encoder import load_encoder
     from kg.index import SearchIndex
     from kg.search import Searcher
 
     records = [r for r in base.index.records if r.record_type == "passage"]
-    encoder = load_encoder(model, data_dir / "models")
+    encoder = load_encoder(model, data_dir / "models", cache_dir=load_settings(data_dir).embeddings_dir)
     index = SearchIndex.build(records, encoder)
     return Searcher(index, encoder)
 

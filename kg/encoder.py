@@ -24,7 +24,8 @@ import math
 import os
 import re
 import shutil
-from collections import Counter
+import threading
+from collections import Counter, OrderedDict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from functools import cache
@@ -45,6 +46,7 @@ BUILTINS = (BUILTIN_FR, BUILTIN_USE, BUILTIN_E5, BUILTIN_E5_RAW)
 # e5's raw cosines are all high (median 0.86 for relevant pairs): centring spreads them.
 DENSE_FLOORS = {BUILTIN_FR: 0.61, BUILTIN_USE: 0.22, BUILTIN_E5: 0.32, BUILTIN_E5_RAW: 0.83}
 DEFAULT_DENSE_FLOOR = 0.55
+QUERY_MEMORY = 1024  # question vectors remembered per encoder
 _WORD = re.compile(r"[a-zà-ÿœæ]+(?:-[a-zà-ÿœæ]+)*")
 # Models that were trained with instruction prefixes; others get the text as it is.
 _PREFIXES = {"e5": ("query: ", "passage: ")}
@@ -197,10 +199,32 @@ class Encoder:
         return self._encode(prepared, batch_size)
 
     def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
+        """Question vectors; the last QUERY_MEMORY questions' are remembered (the app reruns a
+        question on every click, a server sees the same questions again)."""
         prepared = self._prepare(texts, self.query_prefix)
-        if self._query_encoder is not None:
-            return np.ascontiguousarray(self._query_encoder(prepared), dtype=np.float32)
-        return self._encode(prepared, 64)
+        if not prepared:
+            return np.empty((0, self.dimension), np.float32)
+        memory, lock = self._memory
+        with lock:
+            found = {t: memory[t] for t in prepared if t in memory}
+        missing = [t for t in dict.fromkeys(prepared) if t not in found]
+        if missing:
+            vectors = (self._query_encoder(missing) if self._query_encoder is not None
+                       else self._encode(missing, 64))
+            found.update(zip(missing, np.ascontiguousarray(vectors, dtype=np.float32), strict=True))
+        with lock:
+            for text in prepared:
+                memory[text] = found[text]
+                memory.move_to_end(text)
+            while len(memory) > QUERY_MEMORY:
+                memory.popitem(last=False)
+        return np.stack([found[t] for t in prepared])
+
+    @property
+    def _memory(self) -> tuple[OrderedDict, threading.Lock]:
+        if "_query_memory" not in self.__dict__:
+            self.__dict__["_query_memory"] = (OrderedDict(), threading.Lock())
+        return self.__dict__["_query_memory"]
 
     def _encode(self, texts: list[str], batch_size: int) -> np.ndarray:
         """Vectors of `texts`, each cut to the length bound and encoded in token-sized batches

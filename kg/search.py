@@ -77,7 +77,8 @@ def _glossary() -> list[tuple[tuple[str, ...], str]]:
 
     import yaml
 
-    data = yaml.safe_load((Path(__file__).parent / "data" / "glossary_en_fr.yaml").read_text("utf-8"))
+    data = yaml.load((Path(__file__).parent / "data" / "glossary_en_fr.yaml").read_text("utf-8"),
+                     Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))  # libyaml: 10x faster
     entries = [(tuple(en.lower().split()), fr) for en, fr in data["terms"].items()]
     return sorted(entries, key=lambda e: -len(e[0]))
 
@@ -91,7 +92,8 @@ def _thesaurus() -> list[tuple[tuple[frozenset[str], ...], str]]:
 
     from kg.lexical import word_forms
 
-    data = yaml.safe_load((Path(__file__).parent / "data" / "thesaurus_fr.yaml").read_text("utf-8"))
+    data = yaml.load((Path(__file__).parent / "data" / "thesaurus_fr.yaml").read_text("utf-8"),
+                     Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     entries = [(tuple(word_forms(str(key), keep_stop_words=True)), str(value))
                for key, value in data["terms"].items()]
     return [(forms, value) for forms, value in entries if forms and value]

@@ -108,7 +108,8 @@ class _Entry:
 def _config() -> dict:
     import yaml
 
-    return yaml.safe_load((DATA / "understanding.yaml").read_text(encoding="utf-8"))
+    return yaml.load((DATA / "understanding.yaml").read_text(encoding="utf-8"),
+                     Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
 
 
 @cache
@@ -120,9 +121,12 @@ def _generation_patterns() -> tuple[tuple[str, re.Pattern[str]], ...]:
 @cache
 def _partner_forms() -> tuple[dict[tuple[str, ...], tuple[str, str]], dict[tuple[str, ...], tuple[str, str]]]:
     """(folded phrase -> (id, label), exact phrase -> (id, label)) from the gazetteer of public bodies."""
-    from ingest.resources import load_yaml
+    import yaml
 
-    data = load_yaml("organisations.yaml")
+    from ingest.resources import DATA_DIR
+
+    data = yaml.load((DATA_DIR / "organisations.yaml").read_text(encoding="utf-8"),
+                     Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     loose: dict[tuple[str, ...], tuple[str, str]] = {}
     exact: dict[tuple[str, ...], tuple[str, str]] = {}
     for e in data["bodies"]:

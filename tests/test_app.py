@@ -100,6 +100,18 @@ def test_every_filter_narrows_the_results(app: AppTest) -> None:
 
 
 @pytest.mark.slow
+def test_what_the_question_names_is_shown_and_can_be_removed(app: AppTest) -> None:
+    query = "soutien à la parentalité à Arras"
+    app.text_input(key="query").input(query).run()
+    assert not app.exception
+    understood = app.multiselect(key=f"understood::{query}")
+    assert "territory:CUA" in understood.value
+    assert _cards(app) and all(c.startswith("**CUA**") for c in _cards(app))
+    understood.set_value([]).run()  # removed: every territory again
+    assert len({c.split("**")[1] for c in _cards(app)}) > 1
+
+
+@pytest.mark.slow
 def test_partner_filter_and_graph_facts(app: AppTest) -> None:
     partners = app.multiselect(key="f_partner").options
     caf = next(p for p in partners if p.lower().startswith("caf"))
