@@ -73,6 +73,10 @@ class LearnedExtractor:
         for view, p in zip(views, probs, strict=True):
             u = view.unit
             p_commit = sum(p.get(k, 0.0) for k in COMMITMENT_LABELS)
+            p_indicator = p.get("indicator", 0.0)
+            if p_indicator >= self.thresholds["indicator"] and p_indicator > p_commit:
+                indicators.append(self._indicator(u, p_indicator, len(indicators) + 1, last_commitment))
+                continue
             if p_commit >= max(0.05, self.thresholds["commitment"] - UNCERTAIN_MARGIN) and len(u.text.split()) >= 2:
                 key = _text_key(u.text)
                 if key in seen:
@@ -90,8 +94,8 @@ class LearnedExtractor:
                 else:
                     uncertain.append(record)
                 continue
-            if p.get("indicator", 0.0) >= self.thresholds["indicator"]:
-                indicators.append(self._indicator(u, p["indicator"], len(indicators) + 1, last_commitment))
+            if p_indicator >= self.thresholds["indicator"]:
+                indicators.append(self._indicator(u, p_indicator, len(indicators) + 1, last_commitment))
         return commitments, indicators, uncertain
 
     def _commitment(self, view: UnitView, p: dict[str, float], p_commit: float, n: int) -> Commitment | None:
