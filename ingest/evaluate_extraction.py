@@ -66,11 +66,15 @@ def match(predicted: Sequence[Any], gold: Sequence[Any], similarity: Callable[[A
           threshold: float) -> list[tuple[Any, Any]]:
     """Greedy one-to-one matching, best pairs first."""
     pairs = [(similarity(p, g), i, j) for i, p in enumerate(predicted) for j, g in enumerate(gold)]
-    pairs = sorted((s, i, j) for s, i, j in pairs if s >= threshold)[::-1]
+    return _greedy([(s, i, j) for s, i, j in pairs if s >= threshold], predicted, gold)
+
+
+def _greedy(pairs: list[tuple[float, int, int]], predicted: Sequence[Any], gold: Sequence[Any]) -> list[tuple[Any, Any]]:
+    """Best-scoring pairs first, each record used once."""
     used_p: set[int] = set()
     used_g: set[int] = set()
     out = []
-    for _, i, j in pairs:
+    for _, i, j in sorted(pairs, reverse=True):
         if i not in used_p and j not in used_g:
             used_p.add(i)
             used_g.add(j)
@@ -100,16 +104,7 @@ def match_texts(predicted: Sequence[dict], gold: Sequence[dict], threshold: floa
             s = _word_similarity(pw[i], gw[j])
             if s >= threshold:
                 pairs.append((s, i, j))
-    pairs.sort(reverse=True)
-    used_p: set[int] = set()
-    used_g: set[int] = set()
-    out = []
-    for _, i, j in pairs:
-        if i not in used_p and j not in used_g:
-            used_p.add(i)
-            used_g.add(j)
-            out.append((predicted[i], gold[j]))
-    return out
+    return _greedy(pairs, predicted, gold)
 
 
 def _word_similarity(wa: set[str], wb: set[str]) -> float:
