@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import itertools
 import re
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cache
@@ -297,8 +298,6 @@ class UnitFeaturizer:
         for place in self._places(text, u.passage.section_path[-1:]):
             add(self.resolver.resolve(f"Commune de {place}"), "neighbourhood_commune")
         if ctx.communes:
-            from collections import Counter
-
             top, count = Counter(c for _, c in ctx.communes).most_common(1)[0]
             if count >= 2:
                 add(self.resolver.resolve(f"Commune de {self._commune_by_key[top]}"), "dominant_commune")
