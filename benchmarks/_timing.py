@@ -34,3 +34,16 @@ def p50_p95(values: list[float]) -> tuple[float, float]:
     if len(values) == 1:
         return values[0], values[0]
     return statistics.median(values), statistics.quantiles(values, n=20)[18]
+
+
+def stop_server(server) -> None:
+    """End a server started with `start_new_session=True` and its workers: TERM, then KILL."""
+    import os
+    import signal
+    import subprocess
+
+    os.killpg(server.pid, signal.SIGTERM)
+    try:
+        server.wait(20)
+    except subprocess.TimeoutExpired:
+        os.killpg(server.pid, signal.SIGKILL)

@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import collections
 import os
-import signal
 import socket
 import subprocess
 import sys
@@ -28,7 +27,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from _timing import p50_p95  # noqa: E402
+from _timing import p50_p95, stop_server  # noqa: E402
 
 from kg.build import current_build  # noqa: E402
 from kg.serve import _examples  # noqa: E402
@@ -61,11 +60,7 @@ def main() -> None:
     try:
         _run(args, build, f"http://127.0.0.1:{port}", server)
     finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        try:
-            server.wait(20)
-        except subprocess.TimeoutExpired:
-            os.killpg(server.pid, signal.SIGKILL)
+        stop_server(server)
 
 
 def _run(args: argparse.Namespace, build: Path, base: str, server: subprocess.Popen) -> None:

@@ -23,7 +23,6 @@ import http.client
 import json
 import os
 import resource
-import signal
 import socket
 import subprocess
 import sys
@@ -35,7 +34,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from _timing import p50_p95  # noqa: E402
+from _timing import p50_p95, stop_server  # noqa: E402
 
 SIMPLE = ("PREFIX ckg: <https://w3id.org/contrats-kg/ontology#> "
           "SELECT ?c ?t WHERE { ?c a ckg:Contract ; ckg:territory ?t } LIMIT 20")
@@ -64,11 +63,7 @@ def load(args: argparse.Namespace) -> None:
         time.sleep(1)
         _drive(args, port)
     finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        try:
-            server.wait(20)
-        except subprocess.TimeoutExpired:
-            os.killpg(server.pid, signal.SIGKILL)
+        stop_server(server)
 
 
 def _drive(args: argparse.Namespace, port: int) -> None:
