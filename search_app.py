@@ -9,8 +9,18 @@ import streamlit as st
 
 st.set_page_config(page_title="contrats-kg", page_icon=":material/location_city:", layout="wide")
 
+SEARCH = st.Page("app_pages/recherche.py", title="Recherche", icon=":material/search:", url_path="recherche")
+
+
+def _home() -> None:
+    # Streamlit serves its default page at "/" only, never at its url_path: so the default is
+    # this hidden step and every real page, search included, has an address of its own.
+    st.switch_page(SEARCH)
+
+
 PAGES = [
-    st.Page("app_pages/recherche.py", title="Recherche", icon=":material/search:", url_path="recherche", default=True),
+    st.Page(_home, title="Accueil", url_path="accueil", default=True, visibility="hidden"),
+    SEARCH,
     st.Page("app_pages/comparer.py", title="Comparer", icon=":material/compare:", url_path="comparer"),
     st.Page("app_pages/partenaires.py", title="Partenaires et graphe", icon=":material/hub:", url_path="partenaires"),
     st.Page("app_pages/sparql.py", title="SPARQL", icon=":material/terminal:", url_path="sparql"),

@@ -21,13 +21,15 @@ import os
 import shutil
 import time
 from collections.abc import Callable, Sequence
+from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 
 from ingest import __version__ as ingest_version
 from ingest.corpus import Ingested, discover, ingest_file
-from ingest.errors import DISK_ERRNOS, IngestError, one_document
+from ingest.errors import DISK_ERRNOS, IngestError, one_document, one_line
 from ingest.limits import Limits, time_budget
 from ingest.model import Passage
 from kg.config import Settings
@@ -50,22 +52,36 @@ def current_build(data_dir: Path) -> Path:
     return link.resolve()
 
 
-def pipeline_version() -> str:
-    """Changes whenever what makes a cached document changes: the code and data of ingestion and
-    extraction (the shipped extraction model included: it is ingest/data/extraction_model.json),
-    the graph writer and URI rules, and the ontology. Invalidates the cache."""
+def pipeline_inputs() -> list[Path]:
+    """What makes a cached document: the code and data of ingestion and extraction (the shipped
+    extraction model included: ingest/data/extraction_model.json), the graph writer and URI
+    rules, and the ontology."""
     import ingest
 
-    h = hashlib.sha256(ingest_version.encode())
     root = Path(ingest.__file__).parent
     kg_dir = Path(__file__).parent
     inputs = [p for p in sorted(root.rglob("*"))
               if p.suffix in (".py", ".yaml", ".csv", ".json") and "__pycache__" not in p.parts]
     inputs += [kg_dir / "graph.py", kg_dir / "uris.py", *sorted((kg_dir.parent / "ontology").glob("*.ttl"))]
-    for path in inputs:
-        if path.exists():
-            h.update(path.name.encode())
-            h.update(path.read_bytes())
+    return [p for p in inputs if p.exists()]
+
+
+def pipeline_version(inputs: Sequence[Path] | None = None) -> str:
+    """A hash of `pipeline_inputs()`: changes whenever one of them does, and so invalidates the cache."""
+    h = hashlib.sha256(ingest_version.encode())
+    for path in pipeline_inputs() if inputs is None else inputs:
+        h.update(path.name.encode())
+        h.update(path.read_bytes())
+    return h.hexdigest()[:12]
+
+
+def reference_fingerprint(reference_dir: Path) -> str:
+    """Changes whenever a reference table changes: neighbourhoods are coded and territories named
+    from them, so a cached extraction made with other tables is stale."""
+    h = hashlib.sha256()
+    for path in sorted(Path(reference_dir).glob("*.csv")):
+        h.update(path.name.encode())
+        h.update(path.read_bytes())
     return h.hexdigest()[:12]
 
 
@@ -138,38 +154,69 @@ def _process_document(path: Path, cache_dir: Path, version: str, reference_csv: 
     return folder, False
 
 
+@dataclass(frozen=True)
+class DocumentOutcome:
+    """What a worker answers for one document: its cache folder, or the one line that says why not."""
+
+    folder: Path | None = None
+    reused: bool = False
+    failure: str | None = None
+
+
+def _document_job(path: Path, cache_dir: Path, version: str, reference_csv: Path | None,
+                  limits: Limits) -> DocumentOutcome:
+    """One document, in a worker process: every failure comes back as a line, not an exception."""
+    try:
+        with one_document(str(path)), time_budget(str(path), limits.document_seconds):
+            folder, reused = _process_document(path, cache_dir, version, reference_csv, limits)
+    except IngestError as e:
+        return DocumentOutcome(failure=str(e))
+    return DocumentOutcome(folder, reused)
+
+
 def process_documents(files: Sequence[Path], cache_dir: Path, version: str, reference_csv: Path | None,
                       summary: BuildSummary, progress: Callable | None = None,
-                      log: Callable[[str], None] = print) -> list[Path]:
-    """Each document into the cache, each one isolated: a document that fails is one line in
-    `summary.failures` (and on `log`), and the others go on. The same error path as `contrats
-    ingest` (ingest.errors.one_document)."""
-    limits = Limits()
-    folders: list[Path] = []
-    iterator = progress(files, len(files), "build") if progress else files
-    for path in iterator:
-        try:
-            with one_document(str(path)), time_budget(str(path), limits.document_seconds):
-                folder, reused = _process_document(path, cache_dir, version, reference_csv, limits)
-        except IngestError as e:
-            summary.failures.append(str(e))
-            log(f"error: {e}")
-            continue
-        folders.append(folder)
-        summary.reused += reused
+                      log: Callable[[str], None] = print, workers: int | None = None,
+                      executor: Executor | None = None) -> list[Path]:
+    """Each document into the cache, in worker processes (kg.document_pool), each one isolated: a
+    document that fails, or whose reader crashes its process, is one line in `summary.failures`
+    (and on `log`), and the others go on. The same error path as `contrats ingest`
+    (ingest.errors.one_document). Folders come back in the order of `files`."""
+    from kg.document_pool import run_each
+
+    job = partial(_document_job, cache_dir=cache_dir, version=version, reference_csv=reference_csv,
+                  limits=Limits())
+    outcomes: dict[int, DocumentOutcome] = {}
+    done = run_each(job, list(files), workers=workers, executor=executor)
+    for n, outcome in (progress(done, len(files), "build") if progress else done):
+        if isinstance(outcome, OSError) and outcome.errno in DISK_ERRNOS:
+            raise outcome  # the disk, not the document: ends the build (see ingest.errors)
+        if not isinstance(outcome, DocumentOutcome):  # the worker died, or the executor failed
+            outcome = DocumentOutcome(failure=f"{files[n]}: {one_line(outcome)}; skipped")
+        if outcome.failure:
+            summary.failures.append(outcome.failure)
+            log(f"error: {outcome.failure}")
+        outcomes[n] = outcome
+    folders = []
+    for n in sorted(outcomes):
+        if outcomes[n].folder is not None:
+            folders.append(outcomes[n].folder)
+            summary.reused += outcomes[n].reused
     return folders
 
 
 def build(corpus: Sequence[Path], settings: Settings, progress: Callable | None = None,
-          log: Callable[[str], None] = print, wait: bool = True) -> BuildSummary:
+          log: Callable[[str], None] = print, wait: bool = True, executor: Executor | None = None,
+          allow_invalid: bool = False) -> BuildSummary:
     """Build the graph and the index from `corpus` into `settings.data_dir`. Atomic, and one at a
     time per data directory: a second build waits for the first (or, with `wait=False`, fails
-    at once with BuildError)."""
+    at once with BuildError). A graph that fails its SHACL shapes is not published (BuildError
+    naming the failing shapes and nodes) unless `allow_invalid`."""
     from kg.build_lock import BuildBusy, build_lock
 
     try:
         with build_lock(settings.data_dir, wait=wait, log=log):
-            return _build_locked(corpus, settings, progress, log)
+            return _build_locked(corpus, settings, progress, log, executor, allow_invalid)
     except BuildBusy as e:
         raise BuildError(str(e)) from e
     except OSError as e:
@@ -180,7 +227,8 @@ def build(corpus: Sequence[Path], settings: Settings, progress: Callable | None 
 
 
 def _build_locked(corpus: Sequence[Path], settings: Settings, progress: Callable | None,
-                  log: Callable[[str], None]) -> BuildSummary:
+                  log: Callable[[str], None], executor: Executor | None = None,
+                  allow_invalid: bool = False) -> BuildSummary:
     from kg.build_lease import create_lease_file
     from kg.encoder import BUILTIN_FR, load_encoder
     from kg.graph import build_activity_graph
@@ -204,10 +252,16 @@ def _build_locked(corpus: Sequence[Path], settings: Settings, progress: Callable
         for e in errors:
             summary.failures.append(str(e))
             log(f"error: {e}")
-        version = pipeline_version()
+        # The cache key's version: the pipeline (code, model, ontology) and the reference tables.
+        version = f"{pipeline_version()}-{reference_fingerprint(settings.reference_dir)}"
         reference_csv = settings.qpv_table
+        if not reference_csv.exists():
+            summary.warnings.append(f"no QPV table in {settings.reference_dir} (CONTRATS_REFERENCE): "
+                                    "neighbourhoods are left without codes and communes")
+            log(f"warning: {summary.warnings[-1]}")
         stage = time.time()
-        folders = process_documents(files, data_dir / "cache", version, reference_csv, summary, progress, log)
+        folders = process_documents(files, data_dir / "cache", version, reference_csv, summary, progress, log,
+                                    workers=settings.workers, executor=executor)
         summary.stage_seconds["ingest+extract+graph"] = round(time.time() - stage, 2)
         if not folders:
             raise BuildError("nothing could be built: " + "; ".join(summary.failures or ["no input files"]))
@@ -250,6 +304,14 @@ def _build_locked(corpus: Sequence[Path], settings: Settings, progress: Callable
         summary.triples = triples
         summary.shacl_conforms, summary.shacl_report = conforms, report[:4000]
         summary.stage_seconds["graph+shacl"] = round(time.time() - stage, 2)
+        if not conforms:
+            from kg.validate import failing_shapes
+
+            if not allow_invalid:
+                raise BuildError("the graph does not conform to its SHACL shapes, so it was not published:\n"
+                                 + failing_shapes(report) + "\n(--allow-invalid publishes it anyway, for debugging)")
+            log("warning: the graph does not conform to its SHACL shapes (published with --allow-invalid):\n"
+                + failing_shapes(report))
 
         stage = time.time()
         _load_store(work, settings)

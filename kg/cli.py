@@ -99,15 +99,21 @@ def extract(file: Path, as_json: bool, reference: Path | None, no_link: bool) ->
 @click.argument("corpus", nargs=-1, type=click.Path(path_type=Path))
 @data_option
 @click.option("--no-wait", is_flag=True, help="Fail at once if another build is running on the data directory.")
-def build(corpus: tuple[Path, ...], data_dir: Path | None, no_wait: bool) -> None:
+@click.option("--workers", type=click.IntRange(min=1), default=None,
+              help="Documents processed at once, each in a worker process (default: every core; CONTRATS_WORKERS).")
+@click.option("--allow-invalid", is_flag=True,
+              help="Publish the build even if the graph fails its SHACL shapes (for debugging; exit status 2).")
+def build(corpus: tuple[Path, ...], data_dir: Path | None, no_wait: bool, workers: int | None,
+          allow_invalid: bool) -> None:
     """Ingest, extract, build the graph and the search index (incremental, atomic)."""
     from kg.build import BuildError
     from kg.build import build as run_build
 
-    settings = load_settings(data_dir)
+    settings = load_settings(data_dir).with_workers(workers)
     try:
         summary = run_build(list(corpus) or [Path("corpus")], settings, progress=_progress,
-                            log=lambda m: tqdm.write(m, file=sys.stderr), wait=not no_wait)
+                            log=lambda m: tqdm.write(m, file=sys.stderr), wait=not no_wait,
+                            allow_invalid=allow_invalid)
     except BuildError as e:
         _fail(f"{e} (the previous build, if any, is untouched)")
     # Each failure and warning was printed as it happened (`log`), one line each.

@@ -13,6 +13,7 @@ Precedence: command-line option > environment variable > default.
 | fusion         | CONTRATS_FUSION         | weighted (or rrf: reciprocal rank fusion)    |
 | vector cache   | CONTRATS_EMBEDDINGS     | DATA/embeddings (kg.embedding_cache)         |
 | query threads  | CONTRATS_QUERY_THREADS  | 1 (native threads per query, kg.threads)     |
+| build workers  | CONTRATS_WORKERS        | the cores available (kg.document_pool)       |
 """
 
 from __future__ import annotations
@@ -33,6 +34,15 @@ def _env(name: str, default: str | None = None) -> str | None:
     return value if value not in (None, "") else default
 
 
+def _positive_int(name: str) -> int | None:
+    value = _env(name)
+    if value is None:
+        return None
+    if not value.isdigit() or int(value) < 1:
+        raise ValueError(f"{name}={value!r} is not a positive whole number")
+    return int(value)
+
+
 @dataclass(frozen=True)
 class Settings:
     data_dir: Path = field(default_factory=lambda: Path(_env("CONTRATS_DATA", "data")))
@@ -44,6 +54,7 @@ class Settings:
         default_factory=lambda: Path(_env("CONTRATS_REFERENCE", str(PROJECT_ROOT / "reference")))
     )
     embeddings: Path | None = field(default_factory=lambda: (Path(v) if (v := _env("CONTRATS_EMBEDDINGS")) else None))
+    workers: int | None = field(default_factory=lambda: _positive_int("CONTRATS_WORKERS"))  # None: every core
 
     @property
     def embeddings_dir(self) -> Path:
@@ -56,6 +67,16 @@ class Settings:
         of 2024 and every commune of each) when present, else the older partial one."""
         full = self.reference_dir / "qpv_2024_communes_full.csv"
         return full if full.exists() else self.reference_dir / "qpv_2024_communes.csv"
+
+    def with_workers(self, workers: int | None) -> Settings:
+        """These settings with `--workers` applied when it was given."""
+        if workers is None:
+            return self
+        if workers < 1:
+            raise ValueError(f"--workers must be at least 1, got {workers}")
+        from dataclasses import replace
+
+        return replace(self, workers=workers)
 
     def with_data(self, data_dir: str | Path | None) -> Settings:
         """These settings with `--data` applied when it was given."""

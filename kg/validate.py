@@ -34,6 +34,29 @@ def validate_data(data: Graph, inference: str = "none", inplace: bool = False) -
     return bool(conforms), str(report_text)
 
 
+def failing_shapes(report: str, nodes_per_shape: int = 3) -> str:
+    """One line per failing shape of a pyshacl text report: the shape, how many nodes fail it,
+    and the first few of them, so that a refused build says where to look."""
+    import re
+    from collections import defaultdict
+
+    failing: dict[str, list[str]] = defaultdict(list)
+    messages: dict[str, str] = {}
+    for block in report.split("Constraint Violation in ")[1:]:
+        component = block.split(" ", 1)[0].removesuffix("ConstraintComponent")
+        path = re.search(r"Result Path:\s*(\S+)", block)
+        node = re.search(r"Focus Node:\s*(\S+)", block)
+        message = re.search(r"Message:\s*(.+)", block)
+        key = f"{component} on {path.group(1) if path else 'the node'}"
+        failing[key].append(node.group(1) if node else "?")
+        messages.setdefault(key, message.group(1).strip() if message else "")
+    lines = []
+    for key, nodes in sorted(failing.items(), key=lambda kv: -len(kv[1])):
+        first = list(dict.fromkeys(nodes))[:nodes_per_shape]
+        lines.append(f"{key}: {len(nodes)} violation(s) ({messages[key][:120]}), e.g. {', '.join(first)}")
+    return "\n".join(lines)
+
+
 def validate_graph(nt_path: Path) -> tuple[bool, str, int]:
     """(conforms, report text, triple count) of an N-Triples file."""
     data = Graph()

@@ -105,3 +105,20 @@ def test_search_then_compare_in_a_real_browser(app_url: str, page, tmp_path: Pat
     page.screenshot(path=str(tmp_path / "comparer.png"))
     assert (tmp_path / "comparer.png").stat().st_size > 10_000
     assert (tmp_path / "recherche.png").stat().st_size > 10_000
+
+
+@pytest.mark.parametrize("path, title", [
+    ("", "Recherche dans les contrats de ville"),
+    ("/recherche", "Recherche dans les contrats de ville"),
+    ("/comparer", "Comparer les territoires"),
+    ("/partenaires", "Partenaires et graphe"),
+    ("/sparql", "Console SPARQL"),
+    ("/contrats", "Contrats"),
+])
+def test_every_page_has_an_address_of_its_own(app_url: str, page, path: str, title: str) -> None:
+    """A researcher's bookmark or a link in a note opens the page it names (issue 13.8)."""
+    page.goto(app_url + path)
+    page.get_by_role("heading", name=title, exact=True).first.wait_for()
+    assert page.get_by_text("Page not found").count() == 0
+    if path == "":
+        page.wait_for_url(re.compile(r"/recherche$"))  # the home address leads to the search page

@@ -149,6 +149,21 @@ def _shape(text: str) -> dict[str, float]:
     return f
 
 
+# The unit's own verb form, crossed with where it stands: "s'engage à" with a named subject, a
+# future tense under a partner's line, an infinitive under an actor's lead-in. A linear model
+# cannot form these pairs itself, and they are what separates a promise from a description.
+_VERB_FORMS = {"bind": ("cue=binding",), "fut": ("tense=Fut",), "inf": ("infinitive_start", "first_inf")}
+_PLACES = {"subject_body": "subj", "has_lead": "lead", "under_partner_line": "partner", "lead_cue=binding": "leadbind",
+           "lead_cue=lead_in": "leadin", "lead_cue=goals_lead_in": "leadgoals", "hx_names_body": "hbody",
+           "h0_names_body": "h0body", "list_rank<=3": "list", "kind=table_row": "table", "cue=possibility": "poss",
+           "h0_cue=proposal": "h0prop", "hx_cue=proposal": "hxprop"}
+
+
+def _conjunctions(f: dict[str, float]) -> dict[str, float]:
+    forms = [name for name, keys in _VERB_FORMS.items() if any(k in f for k in keys)]
+    return {f"{form}&{place}": 1.0 for form in forms for key, place in _PLACES.items() if key in f}
+
+
 def _cues(prefix: str, text: str, kinds: Sequence[str]) -> dict[str, float]:
     folded = fold(text)
     return {f"{prefix}cue={k}": 1.0 for k in kinds if any_cue(k, folded)}
@@ -243,6 +258,7 @@ class UnitFeaturizer:
             candidates = self._candidates(u, n, text, subject, own, chapter_orgs, ctx)
             if u.kind == BlockKind.TABLE_ROW:
                 f.update(self._table(text, ctx, candidates))
+            f.update(_conjunctions(f))
             views.append(UnitView(u, f, candidates))
             self._advance(u, n, text, own, subject, section, ctx)
         return views
@@ -261,8 +277,6 @@ class UnitFeaturizer:
             if found:
                 f[f"{prefix}_names_body"] = 1.0
                 chapter_orgs.extend(o for o in found if o not in chapter_orgs)
-        if not section:
-            f["no_section"] = 1.0
         return f, chapter_orgs
 
     def _candidates(self, u: Unit, n: int, text: str, subject, own, chapter_orgs, ctx: _Context) -> list[Candidate]:
