@@ -22,6 +22,7 @@ from ingest.units import Unit, units_of
 
 Locate = Callable[[Passage], tuple[str | None, str | None]]
 COMMITMENT_LABELS = ("commitment", "proposal")
+PROPOSAL_FRAME = ("h0_cue=proposal", "hx_cue=proposal", "lead_cue=proposal")  # unit_features' context cues
 DEFAULT_THRESHOLDS = {"commitment": 0.5, "indicator": 0.5}
 # Within this margin below the decision threshold, a unit is reported as uncertain (not dropped).
 UNCERTAIN_MARGIN = 0.1
@@ -106,7 +107,12 @@ class LearnedExtractor:
         u = view.unit
         orientation, objective = self.locate(u.passage)
         themes = themes_of(u.text) or themes_of(objective or "") or themes_of(orientation or "")
-        kind = CommitmentKind.PROPOSAL if p.get("proposal", 0) > p.get("commitment", 0) else CommitmentKind.COMMITMENT
+        # Proposals are rare in any one contract, so the model seldom learns them; but the guide's
+        # definition is the frame ("pistes d'action", "propositions des habitants" above the unit),
+        # which the proposal cues of ingest/data/commitment_cues.yaml name.
+        framed = any(k in view.features for k in PROPOSAL_FRAME)
+        kind = CommitmentKind.PROPOSAL if framed or p.get("proposal", 0) > p.get("commitment", 0) \
+            else CommitmentKind.COMMITMENT
         return Commitment(
             id=f"{self.document.id}/c{n}", partner=actor, text=u.text, kind=kind,
             orientation=orientation, objective=objective, neighbourhoods=self._scope(u), themes=themes,
