@@ -122,9 +122,18 @@ def detect_language(query: str) -> str:
     if en > fr:
         return "en"
     if en == fr == 0:
-        known = sum(any(w == e[0][0] for e in _glossary()) for w in words)
+        known = sum(w in _glossary_by_first() for w in words)
         return "en" if words and known / len(words) > 0.5 else "fr"
     return "fr"
+
+
+@cache
+def _glossary_by_first() -> dict[str, list[tuple[tuple[str, ...], str]]]:
+    """The glossary's entries by their first word, in the glossary's order (which decides)."""
+    out: dict[str, list[tuple[tuple[str, ...], str]]] = {}
+    for en, fr in _glossary():
+        out.setdefault(en[0], []).append((en, fr))
+    return out
 
 
 def translate_query(query: str) -> str:
@@ -132,9 +141,9 @@ def translate_query(query: str) -> str:
     words = re.findall(r"[\w'-]+", query.lower())
     out: list[str] = []
     i = 0
-    glossary = _glossary()
+    by_first = _glossary_by_first()
     while i < len(words):
-        for en, fr in glossary:
+        for en, fr in by_first.get(words[i], ()):
             if tuple(words[i:i + len(en)]) == en:
                 out.append(fr)
                 i += len(en)
@@ -220,6 +229,16 @@ class Searcher:
         own, extra = self.encoder.encode_queries([used, added])
         vector = own + self.dense_expansion_weight * extra
         return (vector / (np.linalg.norm(vector) or 1.0)).astype(np.float32)
+
+    def _folded(self, i: int) -> str:
+        """Record i's text folded (kg.understand.fold), computed once: folding 200 candidates on
+        every question cost more than the rest of the ranking."""
+        cache = self.__dict__.setdefault("_folded_cache", {})
+        if i not in cache:
+            from kg.understand import fold
+
+            cache[i] = fold(self.index.records[i].text)
+        return cache[i]
 
     def _postings(self) -> dict[str, dict[str, np.ndarray]]:
         """field -> lowercased value -> record positions; built once, so filters cost no scan."""
@@ -345,7 +364,7 @@ class Searcher:
 
             boosts = Boosts.of(understood)
             if boosts.patterns:
-                fused = {i: s + self.mention_boost * min(1, boosts.matches(self.index.records[i].text))
+                fused = {i: s + self.mention_boost * min(1, boosts.matches_folded(self._folded(i)))
                          for i, s in fused.items()}
         if self.figure_boost > 0 and fused and asks_for_figure(query):
             fused = {i: s + self.figure_boost * bool(_FIGURE.search(self.index.records[i].text))

@@ -347,7 +347,8 @@ class Boosts:
         return cls(pats)
 
     def matches(self, text: str) -> int:
-        if not self.patterns:
-            return 0
-        folded = fold(text)
+        return self.matches_folded(fold(text)) if self.patterns else 0
+
+    def matches_folded(self, folded: str) -> int:
+        """`matches` of a text already folded."""
         return sum(bool(p.search(folded)) for p in self.patterns)
