@@ -164,26 +164,6 @@ def _conjunctions(f: dict[str, float]) -> dict[str, float]:
     return {f"{form}&{place}": 1.0 for form in forms for key, place in _PLACES.items() if key in f}
 
 
-# What a whole section is made of: a diagnosis is full of figures, a partner's part of binding
-# verbs, a strategy of infinitives. Said of the unit's own section and of its top-level part.
-_DENSITY = {"bind": ("cue=binding",), "fut": ("tense=Fut",), "dig": ("percent", "starts_digit"),
-            "inf": ("infinitive_start",)}
-
-
-def _section_density(views: Sequence[UnitView]) -> None:
-    for scope in ("sec", "top"):
-        groups: dict[tuple[str, ...], list[UnitView]] = {}
-        for v in views:
-            path = v.unit.passage.section_path
-            groups.setdefault(path if scope == "sec" else path[:1], []).append(v)
-        for members in groups.values():
-            for name, keys in _DENSITY.items():
-                share = sum(any(k in v.features for k in keys) for v in members) / len(members)
-                level = "hi" if share > 0.3 else "mid" if share > 0.1 else "lo"
-                for v in members:
-                    v.features[f"{scope}_{name}={level}"] = 1.0
-
-
 def _cues(prefix: str, text: str, kinds: Sequence[str]) -> dict[str, float]:
     folded = fold(text)
     return {f"{prefix}cue={k}": 1.0 for k in kinds if any_cue(k, folded)}
@@ -281,7 +261,6 @@ class UnitFeaturizer:
             f.update(_conjunctions(f))
             views.append(UnitView(u, f, candidates))
             self._advance(u, n, text, own, subject, section, ctx)
-        _section_density(views)
         return views
 
     def _section_features(self, section: tuple[str, ...]) -> tuple[dict[str, float], list[Organisation]]:
