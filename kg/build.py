@@ -85,6 +85,22 @@ def reference_fingerprint(reference_dir: Path) -> str:
     return h.hexdigest()[:12]
 
 
+def missing_reference(settings: Settings) -> list[str]:
+    """What a build loses for each reference table it cannot find: said, never silently dropped."""
+    from ingest.reference import CONTRACT_TABLE, CORRESPONDENCE_TABLE, QPV_TABLE_2015
+
+    where = f"in {settings.reference_dir} (CONTRATS_REFERENCE)"
+    losses = [(settings.qpv_table.name, settings.qpv_table.exists(),
+               "neighbourhoods are left without their QN codes and communes"),
+              (CONTRACT_TABLE, (settings.reference_dir / CONTRACT_TABLE).exists(),
+               "territories are left without their SIREN and contract code"),
+              (QPV_TABLE_2015, (settings.reference_dir / QPV_TABLE_2015).exists(),
+               "2015 neighbourhoods are left without their QP codes"),
+              (CORRESPONDENCE_TABLE, (settings.reference_dir / CORRESPONDENCE_TABLE).exists(),
+               "no 2024 neighbourhood is linked to the 2015 one it continues")]
+    return [f"no {name} {where}: {loss}" for name, found, loss in losses if not found]
+
+
 @dataclass
 class BuildSummary:
     build_id: str
@@ -255,10 +271,9 @@ def _build_locked(corpus: Sequence[Path], settings: Settings, progress: Callable
         # The cache key's version: the pipeline (code, model, ontology) and the reference tables.
         version = f"{pipeline_version()}-{reference_fingerprint(settings.reference_dir)}"
         reference_csv = settings.qpv_table
-        if not reference_csv.exists():
-            summary.warnings.append(f"no QPV table in {settings.reference_dir} (CONTRATS_REFERENCE): "
-                                    "neighbourhoods are left without codes and communes")
-            log(f"warning: {summary.warnings[-1]}")
+        for warning in missing_reference(settings):
+            summary.warnings.append(warning)
+            log(f"warning: {warning}")
         stage = time.time()
         folders = process_documents(files, data_dir / "cache", version, reference_csv, summary, progress, log,
                                     workers=settings.workers, executor=executor)

@@ -75,3 +75,14 @@ def test_the_model_and_the_code_are_in_the_pipeline_version(tmp_path: Path) -> N
     before = pipeline_version(copies)
     copies[-1].write_bytes(copies[-1].read_bytes() + b"\n# changed")
     assert pipeline_version(copies) != before
+
+
+def test_a_missing_reference_table_is_said_not_silently_dropped(tmp_path: Path) -> None:
+    from kg.build import missing_reference
+
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    warnings = missing_reference(Settings(reference_dir=empty))
+    assert len(warnings) == 4 and all("CONTRATS_REFERENCE" in w for w in warnings)
+    assert any("SIREN" in w for w in warnings) and any("QN codes" in w for w in warnings)
+    assert missing_reference(Settings(reference_dir=ROOT / "reference")) == []
