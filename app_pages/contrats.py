@@ -34,6 +34,9 @@ with st.expander("Construction des données", expanded=True):
         st.text(summary.get("shacl_report", "")[:3000])
     if summary.get("failures"):
         st.warning("Fichiers non lus : " + "; ".join(escape_markdown(f) for f in summary["failures"]))
+    if summary.get("warnings"):
+        st.caption(f"{len(summary['warnings'])} avertissement(s) de la construction :")
+        st.text("\n".join(summary["warnings"])[:5000])
 
 if not extracted:
     st.info("Aucun contrat dans cette construction.")
@@ -51,6 +54,9 @@ st.caption(escape_markdown(
     + (f" · modifie {meta['amends']}" if meta.get("amends") else "")))
 st.page_link("app_pages/document.py", label="Ouvrir le document", icon=":material/menu_book:",
              query_params={"doc": doc_id})
+own_warnings = meta.get("warnings") or []  # reading and extraction warnings, kept with the document
+if own_warnings:
+    st.warning("Avertissements pour ce document : " + "; ".join(escape_markdown(w) for w in own_warnings))
 
 tabs = st.tabs([f"Orientations et objectifs ({len(x['orientations'])})", f"Quartiers ({len(x['neighbourhoods'])})",
                 f"Signataires ({len(x['signatories'])})", f"Engagements ({len(x['commitments'])})",

@@ -309,6 +309,9 @@ def test_contracts_page_outline_neighbourhoods_signatories_and_build(app: AppTes
         app.selectbox(key="k_doc").set_value(doc_id).run()
         assert not app.exception
         assert app.tabs and len(app.tabs) == 5
+        extraction = json.loads((built.data_dir / "current" / "extractions" / f"{doc_id}.json").read_text("utf-8"))
+        shown = any("Avertissements pour ce document" in w.value for w in app.warning)
+        assert shown == bool(extraction["document"]["warnings"]), doc_id
     app.selectbox(key="k_doc").set_value(next(d for d in ids if d.startswith("maubeuge"))).run()
     frames = [d.value for d in app.dataframe]
     places = next(f for f in frames if "quartier" in f.columns)
