@@ -269,3 +269,21 @@ def test_a_commune_named_alone_once_the_contract_has_named_it():
     assert resolver.resolve("CRESPIN") is None
     resolver.find("COMMUNE DE CRESPIN")
     assert _id(resolver, "CRESPIN") == "commune-crespin"
+
+
+def test_a_learnt_resolver_answers_the_same_whatever_was_asked_before() -> None:
+    """Resolvers are pure once they have read the contract (issue 13.3): no order effects."""
+    ingested = ingest_file(ROOT / "corpus" / "maubeuge-val-de-sambre_2024_contrat-de-ville.txt")
+    territory = extract_territory(ingested.document, ingested.passages)
+    probes = ["La CPAM du Hainaut et la CAF mobiliseront leurs équipes.",
+              "Monsieur le Maire de Jeumont", "La Caisse d'allocations familiales du Nord (CAFNQ) agira.",
+              "la CAFNQ", "la commune de Louvroil", "CPAM", "Bailleur social Promocil"]
+
+    def answers(order: list[str]) -> dict[str, list[tuple[int, int, str]]]:
+        resolver = OrganisationResolver(departments=departments_of(territory, ingested.passages), epci=territory)
+        resolver.learn(ingested.passages)
+        return {text: [(s, e, o.id) for s, e, o in resolver.find(text)] for text in order}
+
+    forward, backward = answers(probes), answers(list(reversed(probes)))
+    assert forward == backward
+    assert any(forward[text] for text in probes)

@@ -107,6 +107,7 @@ class OrganisationResolver:
         # Acronyms the contract defines: "Centre hospitalier de Maubeuge (CHM)" -> later "CHM".
         self._acronyms: dict[str, str] = {}  # acronym -> the phrase it abbreviates
         self._communes: dict[str, Organisation] = {}  # slug -> commune named so far
+        self._frozen = False  # set by learn(): nothing is learnt after the whole text was read
         own = [epci.name, *([epci.short_name] if epci.short_name else [])]
         if epci.short_name and epci.short_name.isupper():
             own.append(".".join(epci.short_name))  # "C.A.V.M"
@@ -191,9 +192,14 @@ class OrganisationResolver:
 
     def learn(self, passages: Sequence[Passage]) -> None:
         """Read a whole contract once so that early short forms resolve like later full ones
-        ("la CPAM" before "CPAM du Hainaut" in the signature block, "CHM" defined in an annex)."""
+        ("la CPAM" before "CPAM du Hainaut" in the signature block, "CHM" defined in an annex).
+
+        After it the resolver is frozen: `find` and `resolve` learn nothing more, so the same call
+        gives the same answer whatever was asked before (learning again reopens it)."""
+        self._frozen = False
         for p in passages:
             self.find(p.text)
+        self._frozen = True
 
     def named_bodies(self, passages: Sequence[Passage], type_: str) -> list[Organisation]:
         """The single bodies of one type the contract names (for "les communes" in a list of signatories)."""
@@ -213,6 +219,8 @@ class OrganisationResolver:
         return kind.collective if kind else None
 
     def _learn_acronyms(self, text: str, taken: list[tuple[int, int, Organisation]]) -> None:
+        if self._frozen:
+            return
         for start, end, _ in taken:
             m = _DEFINED_ACRONYM.match(text, end)
             if m and m.group(1) not in self._acronyms and not self._g.main.fullmatch(m.group(1)):
@@ -297,7 +305,8 @@ class OrganisationResolver:
 
     def _organisation(self, kind: BodyKind, dept: Department | None, region: str | None,
                       qualifier: str | None, display: str | None = None) -> Organisation | None:
-        learned = self._learned.setdefault(kind.key, {})
+        # Frozen (after learn): read what was learnt, never add to it.
+        learned = self._learned.get(kind.key, {}) if self._frozen else self._learned.setdefault(kind.key, {})
         if qualifier is not None:
             # (Not for a department: "Corse-du-Sud" is not a longer form of "Corse".)
             by_dept = dept is not None and qualifier == dept.name
@@ -309,9 +318,10 @@ class OrganisationResolver:
             shorter = [] if by_dept else [o for i, o in learned.items() if org.id.startswith(i + "-")]
             if shorter:
                 return shorter[0]
-            for i in [i for i in learned if i.startswith(org.id + "-") and not by_dept]:
-                learned[i] = org
-            learned.setdefault(org.id, org)
+            if not self._frozen:
+                for i in [i for i in learned if i.startswith(org.id + "-") and not by_dept]:
+                    learned[i] = org
+                learned.setdefault(org.id, org)
             return org
         roots = {o.id: o for o in learned.values()}
         if kind.scope in ("territory", "department") and kind.qualifier == "free" and len(roots) == 1:
@@ -395,7 +405,9 @@ class OrganisationResolver:
         longer = [c for c in self._communes if c.startswith(key + "-")]
         if len(longer) == 1:
             key = longer[0]
-        org = self._communes.setdefault(key, Organisation(id=f"commune-{key}", name=name, type="commune"))
+        org = self._communes.get(key) or Organisation(id=f"commune-{key}", name=name, type="commune")
+        if not self._frozen:
+            self._communes.setdefault(key, org)
         return self._with_alias(org, m.group(0))
 
     def _named(self, m: re.Match[str], type_: str, prefix: str) -> Organisation | None:
