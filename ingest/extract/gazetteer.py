@@ -38,7 +38,8 @@ _TITLE = rf"[{_UPPER_LETTERS}][{_LOWER_LETTERS}]+"
 _CAPS = rf"[{_UPPER_LETTERS}][{_UPPER_LETTERS}]+"
 _CAPS_LINK = r"(?:SUR|SOUS|LES|LEZ|LÈS|LE|LA|EN|DE|DU|DES|AUX|AU)"
 COMMUNE_NAME = (
-    rf"(?:(?-i:{_TITLE}(?:(?:\s*-\s*|[ \t]+)(?:{_LINK}(?:\s*-\s*|[ \t]+)|(?<=-)à-)?{_ELIDE}?{_TITLE}){{0,4}})(?![\w-])"
+    # Up to two link words in a row: "Saint-Jean-de-la-Ruelle", "Villeneuve-de-la-Raho".
+    rf"(?:(?-i:{_TITLE}(?:(?:\s*-\s*|[ \t]+)(?:(?:{_LINK}(?:\s*-\s*|[ \t]+)){{1,2}}|(?<=-)à-)?{_ELIDE}?{_TITLE}){{0,4}})(?![\w-])"
     rf"|(?-i:(?:(?:SAINTE?|PETITE?|GRANDE?|VIEUX|VIEILLE|NEUF|NEUVE)[ \t]+)?{_CAPS}(?:(?:-(?:{_CAPS_LINK}-|ET-|À-)?|[ \t]+{_CAPS_LINK}[ \t]+){_ELIDE}?{_CAPS}){{0,4}})(?![\w-]))")
 # "et" links names only inside hyphenated names ("Rombies-et-Marchipont"), never "Fresnes et X".
 PROPER_NAME = rf"{_TOKEN}(?:(?:{_SEP}(?:{_LINK}{_SEP})?|-(?:et|ET)-){_ELIDE}?{_TOKEN}){{0,4}}"

@@ -13,6 +13,7 @@ copied from a national circular (addressed to "vous", the prefects).
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import replace
 
@@ -287,9 +288,12 @@ def extract_signatories(document: Document, passages: Sequence[Passage],
 # sont :", "Le présent contrat est conclu entre :", "TABLEAU DES SIGNATAIRES", "1 – Les parties".
 _PARTIES_OPENER = re.compile(
     r"^\s*(?:[IVX\d]+\s*(?:er)?\s*[.)•\-–:]\s*)?(?:(?i:article)\s+\w+\s*[.)\-–:]\s*)?(?i:"
-    r"entre\b.{0,60}$|(?:les\s+|liste\s+des\s+|tableau\s+des\s+|parties\s+)?(?:co)?signataires\b.{0,40}$|"
+    r"entre\b.{0,60}$|(?:les\s+|liste\s+des\s+|tableau\s+des\s+)?"
+    r"(?:(?:partenaires|parties|institutions|organismes|membres|collectivit[ée]s)\s+)?(?:co)?signataires\b.{0,40}$|"
     r"les\s+parties\b.{0,60}$|.{0,80}\b(?:conclu|pass[ée]|sign[ée])e?s?\s+(?:entre|par)\s*:\s*$|"
-    r".{0,80}\bparties\s+(?:suivantes|au\s+pr[ée]sent|du\s+pr[ée]sent)\b.{0,40}:\s*$)")
+    r".{0,80}\bparties\s+(?:suivantes|au\s+pr[ée]sent|du\s+pr[ée]sent)\b.{0,40}:\s*$|"
+    r".{0,160}\b(?:sign[ée]e?s?|conclue?s?)\b.{0,100}\b(?:partenaires|parties|signataires|institutions|organismes)"
+    r"\s+suivant(?:e)?s\s*:\s*$)")
 _SEPARATOR = re.compile(r"^\s*(?i:et\s*,?|d['’]\s*une\s+part\s*[,;.]?|d['’]\s*autre\s+part\s*[,;.]?|"
                         r"ci[\s\-]apr[èe]s\b.{0,120}|ensemble\s+d[ée]nomm[ée]s\b.{0,120})\s*$")
 _PARTIES_END = re.compile(r"(?i:il\s+est\s+(?:convenu|arr[êe]t[ée])|ont\s+convenu|conviennent)")
@@ -312,7 +316,7 @@ _REPRESENTED_ROLE = re.compile(
     rf"(?P<role>(?i:{_ROLES}))")
 _ARTICLE_LEAD = r"(?i:(?:la|le|les|l['’]|de|d['’]|du|des)\s*)?"
 _COMMUNE_LIST = re.compile(
-    rf"(?i:\bles\s+(?:communes|villes|municipalit[ée]s))\s+(?P<list>(?:(?:de|d['’]|du|des)\s*)?{COMMUNE_NAME}"
+    rf"(?i:\b(?:les\s+(?:communes|villes|municipalit[ée]s)|(?<![\w’'])communes))\s+(?P<list>(?:(?:de|d['’]|du|des)\s*)?{COMMUNE_NAME}"
     rf"(?:\s*,\s*(?:(?i:de|d['’]|du|des)\s*)?{COMMUNE_NAME})*(?:\s+(?i:et)\s+(?:(?i:de|d['’]|du|des)\s*)?{COMMUNE_NAME})?)")
 _COMMUNE_ITEM = re.compile(rf"(?:(?P<art>(?i:de|d['’]|du|des))\s*)?(?P<name>{COMMUNE_NAME})")
 _LANDLORD_LIST = re.compile(
@@ -370,7 +374,9 @@ def _members(text: str, resolver: OrganisationResolver) -> list[tuple[int, Organ
             start = lst.find(name, cursor)
             cursor = start + len(name)
             found = resolver.find(name)
-            if (found and found[0][2].type != "social_landlord") or re.match(r"(?i:la|le|les|l['’])\s", name):
+            # A lower-case article opens another kind of body ("…, la Caisse des Dépôts"); a capital
+            # one belongs to a landlord's name ("Les Résidences de l'Orléanais").
+            if (found and found[0][2].type != "social_landlord") or re.match(r"(?:la|le|les|l['’])\s", name):
                 break  # the list of landlords has ended: "…, la Caisse des Dépôts"
             found = [f for f in found if resolver.collective_type(f[2]) is None
                      and not f[2].id.startswith("bailleurs-")]
@@ -436,6 +442,8 @@ def _table_row(p: Passage, resolver: OrganisationResolver) -> list[_Found] | Non
     first = cells[0]
     found = _mentions(first, resolver)
     offset = p.text.find(first)
+    if not found and (members := _members(first, resolver)):  # "Communes de A, B et C | leurs maires"
+        return [_Found(org, p, offset + pos, 0.8) for pos, org in members]
     if found:
         s, _, org = found[0]
         person = next((m.group("person") for c in cells[1:] if (m := _PERSON_NAME.search(c))), None)
@@ -526,9 +534,20 @@ def _parties(passages: Sequence[Passage], resolver: OrganisationResolver) -> lis
     out: list[_Found] = []
     zone = False
     misses = 0
-    for p in _joined(passages):
+    joined = _joined(passages)
+    # A running header or a page number between two items of a list does not end it.
+    repeated = Counter(p.text.strip() for p in joined if len(p.text.strip()) < 120)
+    previous_kind = None
+    for p in joined:
         text = p.text.strip()
         if not text:
+            continue
+        if zone and (text.isdigit() or repeated[text] >= 2) and not _PARTIES_OPENER.match(text):
+            continue
+        # A cell's last words pushed onto a line of their own under a table row ("Dordogne").
+        after_row, previous_kind = previous_kind == BlockKind.TABLE_ROW, p.kind
+        if zone and after_row and p.kind != BlockKind.TABLE_ROW and len(text.split()) <= 4:
+            previous_kind = BlockKind.TABLE_ROW
             continue
         if _PARTIES_END.search(text) and len(text) < 200:
             zone = False
@@ -549,6 +568,8 @@ def _parties(passages: Sequence[Passage], resolver: OrganisationResolver) -> lis
         if _SEPARATOR.match(text):
             continue
         if p.kind == BlockKind.TABLE_ROW:
+            if text.startswith("|"):
+                continue  # the rest of the row above, wrapped in its second column
             row = _table_row(p, resolver)
             if row is None:
                 continue
@@ -569,6 +590,7 @@ def _parties(passages: Sequence[Passage], resolver: OrganisationResolver) -> lis
                 misses = 0
                 continue
         misses += 1
-        if misses >= 1:
+        # One row of a table the resolver cannot read (a name cut over two rows) does not end it.
+        if misses >= (2 if p.kind == BlockKind.TABLE_ROW else 1):
             zone = False
     return out
