@@ -294,7 +294,7 @@ _PARTIES_OPENER = re.compile(
     r".{0,80}\bparties\s+(?:suivantes|au\s+pr[ée]sent|du\s+pr[ée]sent)\b.{0,40}:\s*$|"
     r".{0,160}\b(?:sign[ée]e?s?|conclue?s?)\b.{0,100}\b(?:partenaires|parties|signataires|institutions|organismes)"
     r"\s+suivant(?:e)?s\s*:\s*$)")
-_SEPARATOR = re.compile(r"^\s*(?i:et\s*,?|d['’]\s*une\s+part\s*[,;.]?|d['’]\s*autre\s+part\s*[,;.]?|"
+_SEPARATOR = re.compile(r"^\s*(?i:et\s*[,:]?|d['’]\s*une\s+part\s*[,;.]?|d['’]\s*autre\s+part\s*[,;.]?|"
                         r"ci[\s\-]apr[èe]s\b.{0,120}|ensemble\s+d[ée]nomm[ée]s\b.{0,120})\s*$")
 _PARTIES_END = re.compile(r"(?i:il\s+est\s+(?:convenu|arr[êe]t[ée])|ont\s+convenu|conviennent)")
 # A sentence naming the parties: after "conclu entre", "signé par", "à savoir"; before "ont signé".
@@ -323,6 +323,7 @@ _LANDLORD_LIST = re.compile(
     r"(?i:\b(?:les\s+)?(?:bailleurs(?:\s+sociaux)?|organismes\s+(?:hlm|d['’]\s*hlm|de\s+logement\s+social)|"
     r"offices\s+publics\s+de\s+l['’]habitat|soci[ée]t[ée]s\s+d['’]\s*hlm))\s*:?\s+"
     rf"(?P<list>[{_UPPER}][^.;:()]{{2,300}})")
+_REPRESENTED_LINE = re.compile(r"^\s*(?i:repr[ée]sent[ée]e?s?\s+par|agissant\s+(?:en|par|au\s+nom))\b")
 _GLUE = re.compile(r"(?i:\s|[,;.:()\-–•]|\bet\b|\bainsi\s+que\b|\bla\b|\ble\b|\bles\b|\bl['’]|\bpar\b)+")
 
 
@@ -566,6 +567,11 @@ def _parties(passages: Sequence[Passage], resolver: OrganisationResolver) -> lis
         if not zone:
             continue
         if _SEPARATOR.match(text):
+            continue
+        if out and _REPRESENTED_LINE.match(text):
+            # "L'ÉTAT" / "représenté par Monsieur X, Préfet de …": the party above, and who signs for it.
+            if out[-1].person is None and (m := _PERSON_NAME.search(text)):
+                out[-1].person = m.group("person")
             continue
         if p.kind == BlockKind.TABLE_ROW:
             if text.startswith("|"):
