@@ -425,7 +425,7 @@ class OrganisationResolver:
         return self._with_alias(org, m.group(0))
 
     _NOT_LANDLORD_START = frozenset(fold(w) for w in (
-        "Programme", "Plan", "Opération", "Amélioration", "Direction", "Agence", "Observatoire", "Service",
+        "Programme", "Pour", "Par", "Avec", "Plan", "Opération", "Amélioration", "Direction", "Agence", "Observatoire", "Service",
         "Schéma", "Pôle", "Fonds", "Parc", "Qualité", "Politique", "Conférence", "Commission", "Convention",
         "Action", "Office", "Maison", "Aide", "Aides", "Accès", "Droit", "Comité", "Le", "La", "Les",
         "Du", "De", "Des", "Et", "Un", "Une", "Nouvel", "Nouveau", "Local", "Locale",

@@ -323,6 +323,11 @@ _LANDLORD_LIST = re.compile(
     r"(?i:\b(?:les\s+)?(?:bailleurs(?:\s+sociaux)?|organismes\s+(?:hlm|d['’]\s*hlm|de\s+logement\s+social)|"
     r"offices\s+publics\s+de\s+l['’]habitat|soci[ée]t[ée]s\s+d['’]\s*hlm))\s*:?\s+"
     rf"(?P<list>[{_UPPER}][^.;:()]{{2,300}})")
+_HEADER_CELL = re.compile(r"(?i:(?:partenaires?\s+)?signataires?|partenaires?|institutions?|organismes?|parties)\s*:?")
+_OTHER_TABLE = re.compile(r"(?i:action|indicateur|engagement|objectif|calendrier|[ée]ch[ée]ance|pilote|mesure|quartier)")
+_FOR_NAMED = re.compile(
+    rf"^\s*(?i:pour)\s+(?:l['’]\s*|la\s+|le\s+|les\s+)?(?P<name>[{_UPPER}\d][\w'’&.\- ]{{1,60}}?)\s*:\s*"
+    rf"(?=(?:M\.|Mme|Monsieur|Madame)\s|[{_UPPER}][a-zà-ÿ]+\s+[{_UPPER}]{{2,}})")
 _REPRESENTED_LINE = re.compile(r"^\s*(?i:repr[ée]sent[ée]e?s?\s+par|agissant\s+(?:en|par|au\s+nom))\b")
 _GLUE = re.compile(r"(?i:\s|[,;.:()\-–•]|\bet\b|\bainsi\s+que\b|\bla\b|\ble\b|\bles\b|\bl['’]|\bpar\b)+")
 
@@ -564,6 +569,10 @@ def _parties(passages: Sequence[Passage], resolver: OrganisationResolver) -> lis
         if len(text) < 160 and _PARTIES_OPENER.match(text):
             zone, misses = True, 0
             continue
+        if p.kind == BlockKind.TABLE_ROW and (cells := _cells(p)) and _HEADER_CELL.fullmatch(cells[0]) \
+                and not any(_OTHER_TABLE.search(c) for c in cells):
+            zone, misses = True, 0  # "Signataire | Qualité | Nom | Signature": a table of the parties
+            continue
         if not zone:
             continue
         if _SEPARATOR.match(text):
@@ -585,8 +594,20 @@ def _parties(passages: Sequence[Passage], resolver: OrganisationResolver) -> lis
                 continue
         else:
             item = _strip_bullet(text)
+            item = re.sub(r"^(?i:pour)\s+(?=\S)", "", item, count=1)  # "Pour la Caf d'Eure-et-Loir : Mme …"
             offset = len(text) - len(item)
             mentions = _mentions(item, resolver)
+            if not mentions and (named := _FOR_NAMED.match(text)):
+                # "Pour Habitat Drouais : M. Thierry MAUGER, Directeur général": a body the gazetteer
+                # does not know, named by the shape of the line.
+                name = named.group("name").strip()
+                kind = "social_landlord" if re.search(r"(?i)habitat|hlm|logement|logis", name) else "other"
+                org = Organisation(id=f"{'bailleur' if kind == 'social_landlord' else 'other'}-{slug(name)}",
+                                   name=name, type=kind)
+                person = _PERSON_NAME.search(text, named.end())
+                out.append(_Found(org, p, named.start("name"), 0.6, person.group("person") if person else None))
+                misses = 0
+                continue
             starts_with = bool(mentions) and re.fullmatch(rf"\s*{_ARTICLE_LEAD}\s*", item[:mentions[0][0]]) is not None
             members = _members(item, resolver)
             if (starts_with and (len(item) < 250 or _REPRESENTED.search(item))) or _list_like(item, mentions) \
