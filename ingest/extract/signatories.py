@@ -288,7 +288,7 @@ def extract_signatories(document: Document, passages: Sequence[Passage],
 # sont :", "Le présent contrat est conclu entre :", "TABLEAU DES SIGNATAIRES", "1 – Les parties".
 _PARTIES_OPENER = re.compile(
     r"^\s*(?:[IVX\d]+\s*(?:er)?\s*[.)•\-–:]\s*)?(?:(?i:article)\s+\w+\s*[.)\-–:]\s*)?(?i:"
-    r"entre\b.{0,60}$|(?:les\s+|liste\s+des\s+|tableau\s+des\s+)?"
+    r"entre\b.{0,60}$|(?:les\s+|liste\s+des\s+|tableau\s+des\s+|logos?\s+des\s+)?"
     r"(?:(?:partenaires|parties|institutions|organismes|membres|collectivit[ée]s)\s+)?(?:co)?signataires\b.{0,40}$|"
     r"les\s+parties\b.{0,60}$|.{0,80}\b(?:conclu|pass[ée]|sign[ée])e?s?\s+(?:entre|par)\s*:\s*$|"
     r".{0,80}\bparties\s+(?:suivantes|au\s+pr[ée]sent|du\s+pr[ée]sent)\b.{0,40}:\s*$|"
@@ -298,7 +298,7 @@ _SEPARATOR = re.compile(r"^\s*(?i:et\s*[,:]?|d['’]\s*une\s+part\s*[,;.]?|d['�
                         r"ci[\s\-]apr[èe]s\b.{0,120}|ensemble\s+d[ée]nomm[ée]s\b.{0,120})\s*$")
 _PARTIES_END = re.compile(r"(?i:il\s+est\s+(?:convenu|arr[êe]t[ée])|ont\s+convenu|conviennent)")
 # A sentence naming the parties: after "conclu entre", "signé par", "à savoir"; before "ont signé".
-_CUE_AFTER = re.compile(r"(?i:\b(?:conclue?s?|pass[ée]e?s?)\s+entre\b\s*:?|\bsign[ée]e?s?\s+(?:\w+\s+)?par\b\s*:?|"
+_CUE_AFTER = re.compile(r"(?i:\b(?:conclue?s?|pass[ée]e?s?)\s+entre\b\s*:?|\bsign[ée]e?s?\b[^.:;]{0,60}?\bpar\b\s*:?|"
                         r"\bà\s+savoir\b\s*:?|\bentre\s+les\s+parties\s+suivantes\s*:?|\bentre\s*:|"
                         r"\bparties\s+(?:au|du)\s+pr[ée]sent\s+\w+\s+sont\s*:?|\bsignataires\s+suivants\s*:?)")
 _CUE_BEFORE = re.compile(r"(?i:\b(?:ont|a)\s+sign[ée]\b|\bsignent\b|\bse\s+sont\s+associ[ée]s\b|"
@@ -402,6 +402,8 @@ def _mentions(text: str, resolver: OrganisationResolver) -> list[tuple[int, int,
     """The bodies an item names as parties: not the body in a signer's title ("représenté par le
     Président du Conseil départemental") unless the item names nothing else."""
     found = resolver.find(text)
+    if not _REPRESENTED.search(text):
+        return found  # parties named by their signers' titles: "Monsieur le Maire de X, Madame la Présidente de Y"
     kept = [f for f in found if not _ROLE_OF.search(text[max(0, f[0] - 80):f[0]])]
     return kept or found[:1]
 
