@@ -12,6 +12,7 @@ import multiprocessing as mp
 import os
 import queue
 import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -143,7 +144,8 @@ class QueryPool:
 
     def __init__(self, store_path: Path | None, graph_file: Path | None, workers: int = 2,
                  timeout: float = 10.0, max_rows: int = 10_000, queue_wait: float | None = None,
-                 allowed_services: tuple[str, ...] | None = None, memory_mb: int | None = None) -> None:
+                 allowed_services: tuple[str, ...] | None = None, memory_mb: int | None = None,
+                 surge: int | None = None, surge_after: float = 1.0) -> None:
         self.memory_mb = default_memory_mb() if memory_mb is None else memory_mb
         self._args = (str(store_path) if store_path else None, str(graph_file) if graph_file else None, max_rows,
                       self.memory_mb)
@@ -159,6 +161,13 @@ class QueryPool:
         self._lock = threading.Lock()
         for _ in range(workers):
             self._idle.put(_Worker(*self._args))
+        # Surge: when every worker has been held longer than `surge_after` seconds (runaway queries,
+        # one per client address), a request gets a worker of its own rather than waiting for a
+        # timeout to free one; at most `surge` of them at once, retired when no longer needed.
+        self.surge = workers if surge is None else surge
+        self.surge_after = surge_after
+        self._extra = 0
+        self._busy: dict[int, float] = {}  # id(worker) -> when its query started
 
     def run(self, query: str, fmt: str, wait: float | None = None) -> QueryAnswer:
         from kg.sparql_guard import QueryRefused, check_query
@@ -170,10 +179,10 @@ class QueryPool:
         if self.closed:
             raise PoolClosed("this build is no longer served")
         wait = self.queue_wait if wait is None else wait
-        try:
-            worker = self._idle.get(timeout=wait)
-        except queue.Empty as e:
-            raise QueryTimeout(f"server busy: no query worker free within {wait:.0f} s") from e
+        worker = self._take(wait)
+        taken = id(worker)  # the worker may be replaced below (timeout, death): its slot is this one
+        with self._lock:
+            self._busy[taken] = time.monotonic()
         try:
             if not worker.process.is_alive():  # died while idle (killed, or its host slept): the query never ran
                 worker.kill()
@@ -195,10 +204,44 @@ class QueryPool:
                                    f"{self.memory_mb} MB memory limit") from e
             raise QueryFailed(f"query worker died ({type(e).__name__}, exit {code}); it was replaced", 500) from e
         finally:
-            self._idle.put(worker)
+            self._give_back(worker, taken)
         if status == "ok":
             return QueryAnswer(payload, extra)
         raise QueryFailed(payload, extra)
+
+    def _take(self, wait: float) -> _Worker:
+        """An idle worker; or, when every worker has been busy for `surge_after` seconds, a new one."""
+        deadline = time.monotonic() + wait
+        while True:
+            try:
+                return self._idle.get(timeout=max(0.0, min(0.2, deadline - time.monotonic())))
+            except queue.Empty:
+                pass
+            with self._lock:
+                now = time.monotonic()
+                stuck = self._busy and all(now - t >= self.surge_after for t in self._busy.values())
+                if stuck and self._extra < self.surge:
+                    self._extra += 1
+                    surge = True
+                else:
+                    surge = False
+            if surge:
+                return _Worker(*self._args)
+            if time.monotonic() >= deadline:
+                raise QueryTimeout(f"server busy: no query worker free within {wait:.0f} s")
+
+    def _give_back(self, worker: _Worker, taken: int) -> None:
+        with self._lock:
+            self._busy.pop(taken, None)
+            surplus = self._extra > 0 and self._idle.qsize() + len(self._busy) >= self.workers
+            if surplus:
+                self._extra -= 1
+        if surplus:  # back to the pool's own size: the surge is over for this worker
+            with contextlib.suppress(OSError):
+                worker.conn.send(None)
+            worker.kill()
+        else:
+            self._idle.put(worker)
 
     def idle(self) -> bool:
         """Every worker is back (no query running)."""

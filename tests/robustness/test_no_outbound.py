@@ -185,3 +185,36 @@ def test_from_clauses_select_graphs_and_fetch_nothing(endpoint: Server, listener
         status, body, _ = get(endpoint.base + "/sparql?query=" + urllib.parse.quote(query))
         assert status == 200, body
     assert listener.connections == 0
+
+
+def test_runaway_queries_from_two_addresses_do_not_stall_a_third(graph_build: Path) -> None:
+    """Two addresses each hold a worker with a runaway query (both workers of the pool); a third
+    address is answered while both still run, by a surge worker. Checked by order of events."""
+    import http.client
+    import time
+
+    server = Server(create_app(graph_build, timeout=6, workers=2, per_client=1))
+    forever = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l . ?m ?n2 ?o }"
+    finished: list[str] = []
+
+    def runaway(source: str) -> None:
+        conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=60, source_address=(source, 0))
+        conn.request("GET", "/sparql?query=" + urllib.parse.quote(forever))
+        conn.getresponse().read()
+        finished.append(source)
+
+    threads = [threading.Thread(target=runaway, args=(a,)) for a in ("127.0.0.1", "127.0.0.3")]
+    try:
+        for t in threads:
+            t.start()
+        time.sleep(1.5)  # both runaway queries are running on the two workers (not an assertion on time)
+        conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=60, source_address=("127.0.0.2", 0))
+        conn.request("GET", "/sparql?query=" + urllib.parse.quote("ASK { ?s ?p ?o }"))
+        status = conn.getresponse().status
+        answered_while = len(finished)
+        for t in threads:
+            t.join(60)
+    finally:
+        server.close()
+    assert status == 200
+    assert answered_while == 0  # both runaway queries were still running when the third address got its answer
