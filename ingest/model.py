@@ -9,6 +9,7 @@ page, source line) so that every fact in the graph leads back to the text it cam
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -269,6 +270,15 @@ class Orientation:
     objectives: tuple[Objective, ...] = ()
     themes: tuple[str, ...] = ()
     provenance: tuple[Provenance, ...] = ()
+
+    def walk(self) -> Iterator[Objective]:
+        """Every objective under this orientation, depth first, each before its children: the one
+        walk of the objective tree."""
+        stack = list(reversed(self.objectives))
+        while stack:
+            objective = stack.pop()
+            yield objective
+            stack.extend(reversed(objective.children))
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
-from ingest.model import BlockKind, Passage
+from ingest.model import BlockKind, Commitment, Extraction, Objective, Passage, Provenance
 from kg.index import IndexRecord
 
 # Headings shorter than this say too little to be a search result on their own.
@@ -22,22 +22,20 @@ class DocumentRecords:
 
     document: str
     territory: str | None
-    commitments: tuple[dict, ...]
-    objectives: tuple[dict, ...]  # flattened, each with its orientation label
+    commitments: tuple[Commitment, ...]
+    objectives: tuple[tuple[Objective, str], ...]  # each objective with its orientation's label
+
+
+def records_from_extraction(x: Extraction) -> DocumentRecords:
+    return DocumentRecords(x.document.id, x.territory.short_name or x.territory.name, x.commitments,
+                           tuple((ob, o.label) for o in x.orientations for ob in o.walk()))
 
 
 def records_from_extraction_json(x: dict) -> DocumentRecords:
-    objectives: list[dict] = []
+    """The same from the JSON a build keeps (`contrats extract --json`), read back typed."""
+    from ingest.extract.from_json import extraction_from_json
 
-    def walk(items: list[dict], orientation: str) -> None:
-        for o in items:
-            objectives.append({**o, "orientation": orientation})
-            walk(o.get("children") or [], orientation)
-
-    for orientation in x.get("orientations", []):
-        walk(orientation.get("objectives") or [], orientation["label"])
-    return DocumentRecords(x["document"]["id"], x["territory"].get("short_name") or x["territory"]["name"],
-                           tuple(x.get("commitments", [])), tuple(objectives))
+    return records_from_extraction(extraction_from_json(x))
 
 
 def _doc_fields(documents: Sequence[dict]) -> dict[str, dict]:
@@ -69,27 +67,28 @@ def _iter_records(passages, documents, extractions) -> Iterator[IndexRecord]:
     for x in extractions:
         f = fields.get(x.document, {})
         for c in x.commitments:
-            source = by_passage.get(c.get("passage_id") or "")
+            prov = c.provenance
+            source = by_passage.get(prov.passage_id)
             yield IndexRecord(
-                id=c["id"], record_type="commitment", text=c["text"], document=x.document,
-                territory=f.get("territory"), generation=f.get("generation"), page=c.get("page"),
-                line=c.get("line"), section_path=source.section_path if source else (),
-                passage_id=c.get("passage_id"), node=commitment_uri(x.document, c["id"]),
-                partner=c.get("partner"), partner_type=c.get("partner_type"),
-                themes=tuple(c.get("themes") or ()), neighbourhoods=tuple(c.get("neighbourhoods") or ()),
-                extra={"territory_name": f.get("territory_name"), "orientation": c.get("orientation"),
-                       "objective": c.get("objective"), "kind": c.get("kind"), "partner_id": c.get("partner_id"),
-                       "confidence": c.get("confidence"), "partner_confidence": c.get("partner_confidence")},
+                id=c.id, record_type="commitment", text=c.text, document=x.document,
+                territory=f.get("territory"), generation=f.get("generation"), page=prov.page,
+                line=prov.line, section_path=source.section_path if source else (),
+                passage_id=prov.passage_id or None, node=commitment_uri(x.document, c.id),
+                partner=c.partner.name, partner_type=c.partner.type,
+                themes=c.themes, neighbourhoods=c.neighbourhoods,
+                extra={"territory_name": f.get("territory_name"), "orientation": c.orientation,
+                       "objective": c.objective, "kind": str(c.kind), "partner_id": c.partner.id,
+                       "confidence": c.confidence, "partner_confidence": c.partner_confidence},
             )
-        for n, o in enumerate(x.objectives):
-            prov = (o.get("provenance") or [{}])[0]
-            source = by_passage.get(prov.get("passage_id") or "")
+        for n, (o, orientation) in enumerate(x.objectives):
+            prov = o.provenance[0] if o.provenance else Provenance("")
+            source = by_passage.get(prov.passage_id)
             yield IndexRecord(
-                id=f"{x.document}/o{n}", record_type="objective", text=o["label"], document=x.document,
-                territory=f.get("territory"), generation=f.get("generation"), page=prov.get("page"),
-                line=prov.get("line"), section_path=source.section_path if source else (),
-                passage_id=prov.get("passage_id"), node=objective_uri(x.document, o["label"], o.get("code")),
-                themes=tuple(o.get("themes") or ()),
-                extra={"territory_name": f.get("territory_name"), "orientation": o.get("orientation"),
-                       "level": o.get("level"), "code": o.get("code")},
+                id=f"{x.document}/o{n}", record_type="objective", text=o.label, document=x.document,
+                territory=f.get("territory"), generation=f.get("generation"), page=prov.page,
+                line=prov.line, section_path=source.section_path if source else (),
+                passage_id=prov.passage_id or None, node=objective_uri(x.document, o.label, o.code),
+                themes=o.themes,
+                extra={"territory_name": f.get("territory_name"), "orientation": orientation,
+                       "level": o.level, "code": o.code},
             )
