@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 import shutil
 import time
@@ -35,6 +36,9 @@ from ingest.model import Passage
 from kg.config import Settings
 from kg.jsonl import read_jsonl, write_atomic, write_jsonl
 from kg.records import index_records, records_from_extraction_json
+
+logger = logging.getLogger("contrats.build")
+logger.addHandler(logging.NullHandler())  # silent unless the application configures logging
 
 KEEP_BUILDS = 2
 CACHE_DAYS = 30  # a cached document unused this long is deleted
@@ -204,7 +208,9 @@ def process_documents(files: Sequence[Path], cache_dir: Path, version: str, refe
                   limits=Limits())
     outcomes: dict[int, DocumentOutcome] = {}
     done = run_each(job, list(files), workers=workers, executor=executor)
-    for n, outcome in (progress(done, len(files), "build") if progress else done):
+    bar = progress(done, len(files), "read+extract") if progress else done
+    failed = 0
+    for n, outcome in bar:
         if isinstance(outcome, OSError) and outcome.errno in DISK_ERRNOS:
             raise outcome  # the disk, not the document: ends the build (see ingest.errors)
         if not isinstance(outcome, DocumentOutcome):  # the worker died, or the executor failed
@@ -212,6 +218,9 @@ def process_documents(files: Sequence[Path], cache_dir: Path, version: str, refe
         if outcome.failure:
             summary.failures.append(outcome.failure)
             log(f"error: {outcome.failure}")
+            failed += 1
+            if hasattr(bar, "set_postfix_str"):  # a progress bar: documents failed so far
+                bar.set_postfix_str(f"{failed} failed")
         outcomes[n] = outcome
     folders = []
     for n in sorted(outcomes):
@@ -219,6 +228,17 @@ def process_documents(files: Sequence[Path], cache_dir: Path, version: str, refe
             folders.append(outcomes[n].folder)
             summary.reused += outcomes[n].reused
     return folders
+
+
+def _logged(log: Callable[[str], None]) -> Callable[[str], None]:
+    """`log`, and the same line through `logging` ("contrats.build"): errors and warnings at their
+    level, the rest as information."""
+    def both(message: str) -> None:
+        level = logging.ERROR if message.startswith("error:") else \
+            logging.WARNING if message.startswith("warning:") else logging.INFO
+        logger.log(level, message)
+        log(message)
+    return both
 
 
 def build(corpus: Sequence[Path], settings: Settings, progress: Callable | None = None,
@@ -230,6 +250,7 @@ def build(corpus: Sequence[Path], settings: Settings, progress: Callable | None 
     naming the failing shapes and nodes) unless `allow_invalid`."""
     from kg.build_lock import BuildBusy, build_lock
 
+    log = _logged(log)
     try:
         with build_lock(settings.data_dir, wait=wait, log=log):
             return _build_locked(corpus, settings, progress, log, executor, allow_invalid)

@@ -125,6 +125,9 @@ def build(corpus: tuple[Path, ...], data_dir: Path | None, no_wait: bool, worker
     click.echo(f"  SHACL       {'conforms' if summary.shacl_conforms else 'DOES NOT CONFORM'}")
     click.echo(f"  index       {summary.index.get('count')} records, {summary.index.get('model')}")
     click.echo(f"  time        {summary.seconds:.1f} s")
+    if summary.failures or summary.warnings:
+        click.echo(f"  failures    {len(summary.failures)}, warnings {len(summary.warnings)} "
+                   f"(each printed above; all in {settings.data_dir / 'current' / 'summary.json'})")
     if not summary.shacl_conforms:
         click.echo(summary.shacl_report, err=True)
         sys.exit(2)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import pytest
@@ -20,7 +21,7 @@ STRICTER = """
 
 
 @pytest.mark.slow
-def test_an_invalid_graph_leaves_the_previous_build_current(tmp_path: Path, monkeypatch) -> None:
+def test_an_invalid_graph_leaves_the_previous_build_current(tmp_path: Path, monkeypatch, caplog) -> None:
     import kg.validate
 
     corpus = tmp_path / "corpus"
@@ -42,7 +43,10 @@ def test_an_invalid_graph_leaves_the_previous_build_current(tmp_path: Path, monk
     assert not list((settings.data_dir / "builds").glob(".tmp-*")), "nothing half-written is left"
 
     logged: list[str] = []
-    summary = build([corpus], settings, log=logged.append, allow_invalid=True)
+    with caplog.at_level(logging.WARNING, logger="contrats.build"):
+        summary = build([corpus], settings, log=logged.append, allow_invalid=True)
+    # The same warning through logging, for applications that collect it there.
+    assert any("--allow-invalid" in r.getMessage() and r.levelno == logging.WARNING for r in caplog.records)
     assert summary.shacl_conforms is False
     assert current_build(settings.data_dir) != good
     assert any("--allow-invalid" in line for line in logged)
