@@ -218,9 +218,7 @@ class QueryPool:
             except queue.Empty:
                 pass
             with self._lock:
-                now = time.monotonic()
-                stuck = self._busy and all(now - t >= self.surge_after for t in self._busy.values())
-                if stuck and self._extra < self.surge:
+                if self._jammed() and self._extra < self.surge:
                     self._extra += 1
                     surge = True
                 else:
@@ -230,10 +228,16 @@ class QueryPool:
             if time.monotonic() >= deadline:
                 raise QueryTimeout(f"server busy: no query worker free within {wait:.0f} s")
 
+    def _jammed(self) -> bool:
+        """As many queries as the pool has workers have each run longer than `surge_after`."""
+        now = time.monotonic()
+        return sum(now - t >= self.surge_after for t in self._busy.values()) >= self.workers
+
     def _give_back(self, worker: _Worker, taken: int) -> None:
         with self._lock:
             self._busy.pop(taken, None)
-            surplus = self._extra > 0 and self._idle.qsize() + len(self._busy) >= self.workers
+            # A surge worker stays while the long queries hold the pool, and goes when they end.
+            surplus = self._extra > 0 and not self._jammed()
             if surplus:
                 self._extra -= 1
         if surplus:  # back to the pool's own size: the surge is over for this worker
