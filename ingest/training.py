@@ -1,11 +1,10 @@
-"""Training the extraction model from the annotated units, and measuring it leave-one-document-out.
+"""Training the extraction model from the annotated units.
 
 The annotations (tests/gold/units/<doc>.labels*.tsv against <doc>.units.jsonl, guide in
 tests/gold/GUIDE.md) say, for every unit of a document, whether it is a commitment, a proposal, an
 objective, an indicator or none, and who the actor is. `train` fits the unit classifier and the
 actor ranker (scikit-learn logistic regressions) and returns an `ExtractionModel` of named weights.
-`cross_document` trains on every annotated document but one and extracts the held-out one: the
-only figures this project reports as what a stranger's contract will get.
+The held-out measures (leave-one-document-out, the test openings) are in ingest/held_out.py.
 """
 
 from __future__ import annotations
@@ -294,75 +293,6 @@ def train(docs: Sequence[AnnotatedDocument], c_units: float = 0.5, c_actors: flo
     return ExtractionModel(units, actors, thresholds, meta)
 
 
-def gold_with_units(gold: dict, labels: Sequence[UnitLabel]) -> dict:
-    """A gold file whose commitments and indicators are the annotated units (complete: scope all).
-
-    A text labelled twice (an annex repeating a commitment) counts once: the extractor keeps one.
-    """
-    commitments, indicators, seen = [], [], set()
-    for lab in labels:
-        if lab.label in ("commitment", "proposal"):
-            key = _text_key(lab.text)
-            if key in seen:
-                continue
-            seen.add(key)
-            commitments.append({"partner": lab.actor or "?", "partner_type": lab.actor_type or "?",
-                                "text": lab.text, "kind": lab.label, "neighbourhoods": list(lab.scope),
-                                "line": lab.line})
-        elif lab.label == "indicator":
-            indicators.append({"text": lab.text, "orientation": None, "commitment_line": None, "line": lab.line})
-    out = dict(gold)
-    out["commitments"], out["indicators"] = commitments, indicators
-    out["scope"] = {**gold.get("scope", {}), "commitments": "all", "indicators": "all"}
-    return out
-
-
-def extract_document(source: Path, reference_csv: Path | None, model: ExtractionModel | None,
-                     use_model: bool = True) -> dict:
-    from ingest.corpus import ingest_file
-    from ingest.extract.pipeline import extract
-    from ingest.extract.to_json import extraction_to_json
-
-    ingested = ingest_file(source)
-    return extraction_to_json(extract(ingested.document, ingested.passages, reference_csv=reference_csv,
-                                      model=model, use_model=use_model))
-
-
-def cross_document(gold_dir: Path, root: Path, reference_csv: Path | None, rules_too: bool = False,
-                   progress=None) -> dict[str, dict]:
-    """Leave-one-document-out: for each annotated document, a model trained on the others extracts it.
-
-    Returns {"lodo": {doc: scores}, "rules": {doc: scores}} (rules: the round-1 rule extractor, which
-    was written on these very documents — in-sample, reported for comparison only).
-    """
-    from ingest.evaluate_extraction import evaluate, load_gold
-
-    docs = [prepare(d) for d in annotated_documents(gold_dir, root)]
-    extra = [prepare(d) for d in openings_documents(gold_dir / "openings")] \
-        if (gold_dir / "openings" / "README.md").exists() else []
-    golds = load_gold(gold_dir / "extraction")
-    out: dict[str, dict] = {"lodo": {}, "rules": {}}
-    for held in docs:
-        others = [d for d in docs if d.document_id != held.document_id] + extra
-        if not others:
-            continue
-        if progress:
-            progress(f"{held.document_id}: training on {', '.join(d.document_id for d in others if not d.group)}"
-                     + (f" and {len(extra)} contract openings" if extra else ""))
-        model = train(others)
-        gold = gold_with_units(golds.get(held.document_id, _empty_gold(held)), held.labels)
-        out["lodo"][held.document_id] = evaluate(extract_document(held.source, reference_csv, model), gold)
-        if rules_too:
-            out["rules"][held.document_id] = evaluate(
-                extract_document(held.source, reference_csv, None, use_model=False), gold)
-    return out
-
-
-def _empty_gold(doc: AnnotatedDocument) -> dict:
-    return {"document_id": doc.document_id, "scope": {}, "neighbourhoods": [], "signatories": [],
-            "orientations": [], "commitments": [], "indicators": []}
-
-
 def openings_split(folder: Path) -> dict[str, str]:
     """slug -> dev/test, from the table of tests/gold/openings/README.md."""
     out = {}
@@ -370,18 +300,4 @@ def openings_split(folder: Path) -> dict[str, str]:
         cells = [c.strip() for c in line.strip().strip("|").split("|")]
         if len(cells) >= 6 and cells[-1] in ("dev", "test") and (folder / f"{cells[0]}.txt").exists():
             out[cells[0]] = cells[-1]
-    return out
-
-
-def evaluate_openings(folder: Path, split: str, reference_csv: Path | None,
-                      model: ExtractionModel | None = None) -> dict[str, dict]:
-    """The shipped model (or `model`) on contract openings of other territories it never saw."""
-    from ingest.evaluate_extraction import evaluate
-
-    out = {}
-    for slug, s in sorted(openings_split(folder).items()):
-        if split not in (s, "all"):
-            continue
-        gold = json.loads((folder / f"{slug}.json").read_text(encoding="utf-8"))
-        out[slug] = evaluate(extract_document(folder / f"{slug}.txt", reference_csv, model), gold)
     return out

@@ -290,7 +290,7 @@ def evaluate(search_mode: bool, gold: Path | None, data_dir: Path | None, fresh:
 
     if openings:
         from ingest.evaluate_extraction import format_report, overall, scores_to_json
-        from ingest.training import evaluate_openings
+        from ingest.held_out import evaluate_openings
 
         results = evaluate_openings(gold or PROJECT_ROOT / "tests/gold/openings", openings,
                                     load_settings(data_dir).qpv_table)
@@ -301,7 +301,7 @@ def evaluate(search_mode: bool, gold: Path | None, data_dir: Path | None, fresh:
 
     if cross:
         from ingest.evaluate_extraction import format_report, overall, scores_to_json
-        from ingest.training import cross_document
+        from ingest.held_out import cross_document
 
         settings = load_settings(data_dir)
         out = cross_document(gold or PROJECT_ROOT / "tests/gold", PROJECT_ROOT, settings.qpv_table,

@@ -44,7 +44,7 @@ OPENINGS_RIGHT_PARTNER_FLOOR = 0.75
 @pytest.fixture(scope="module")
 def lodo() -> dict:
     from ingest.evaluate_extraction import overall
-    from ingest.training import cross_document
+    from ingest.held_out import cross_document
 
     per_doc = cross_document(GOLD, ROOT, QPV)["lodo"]
     assert len(per_doc) >= 4, "leave-one-document-out needs the four annotated contracts"
@@ -54,7 +54,7 @@ def lodo() -> dict:
 @pytest.fixture(scope="module")
 def openings() -> dict:
     from ingest.evaluate_extraction import overall
-    from ingest.training import evaluate_openings
+    from ingest.held_out import evaluate_openings
 
     per_doc = evaluate_openings(GOLD / "openings", "test", QPV)
     assert len(per_doc) >= 15
