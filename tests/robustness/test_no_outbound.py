@@ -125,40 +125,50 @@ def test_host_header_must_be_a_served_name(endpoint: Server) -> None:
     assert get(url, {"Host": f"[::1]:{endpoint.port}"})[0] == 200
 
 
-def test_one_client_cannot_take_every_worker(graph_build: Path) -> None:
-    """Two runaway queries from one address hold one worker between them; another address is
-    answered meanwhile. Checked by order of events, not by timing."""
-    import http.client
+FOREVER = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l . ?m ?n2 ?o }"
 
-    server = Server(create_app(graph_build, timeout=4, workers=2, per_client=1))
-    forever = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l . ?m ?n2 ?o }"
+
+def _probe_during_runaways(graph_build: Path, runaway_sources: tuple[str, ...], settle: float,
+                           timeout: float) -> tuple[int, int]:
+    """Start one runaway query from each of `runaway_sources` (an endpoint with 2 workers, one
+    query at a time per address), then ask `ASK` from 127.0.0.2 (loopback too on Linux). Returns
+    its status and how many runaway queries had finished when it was answered: checked by order
+    of events, not by timing."""
+    import http.client
+    import time
+
+    server = Server(create_app(graph_build, timeout=timeout, workers=2, per_client=1))
     finished: list[str] = []
 
-    def runaway(tag: str) -> None:
-        conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=60)
-        conn.request("GET", "/sparql?query=" + urllib.parse.quote(forever))
-        conn.getresponse().read()
-        finished.append(tag)
+    def ask(source: str, query: str) -> int:
+        conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=60, source_address=(source, 0))
+        conn.request("GET", "/sparql?query=" + urllib.parse.quote(query))
+        response = conn.getresponse()
+        response.read()
+        return response.status
 
-    def other_client() -> int:
-        # Another client address: 127.0.0.2 is loopback too on Linux.
-        conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=60, source_address=("127.0.0.2", 0))
-        conn.request("GET", "/sparql?query=" + urllib.parse.quote("ASK { ?s ?p ?o }"))
-        return conn.getresponse().status
+    def runaway(source: str) -> None:
+        ask(source, FOREVER)
+        finished.append(source)
 
-    threads = [threading.Thread(target=runaway, args=(t,)) for t in ("r1", "r2")]
+    threads = [threading.Thread(target=runaway, args=(a,)) for a in runaway_sources]
     try:
         for t in threads:
             t.start()
-        import time
-
-        time.sleep(0.5)  # let both runaway queries arrive (not an assertion on time)
-        status = other_client()
+        time.sleep(settle)  # let the runaway queries reach their workers (not an assertion on time)
+        status = ask("127.0.0.2", "ASK { ?s ?p ?o }")
         answered_while = len(finished)
         for t in threads:
             t.join(60)
     finally:
         server.close()
+    return status, answered_while
+
+
+def test_one_client_cannot_take_every_worker(graph_build: Path) -> None:
+    """Two runaway queries from one address hold one worker between them; another address is
+    answered meanwhile."""
+    status, answered_while = _probe_during_runaways(graph_build, ("127.0.0.1", "127.0.0.1"), 0.5, 4)
     assert status == 200
     assert answered_while == 0  # the runaway queries were still running when the other client got its answer
 
@@ -189,32 +199,7 @@ def test_from_clauses_select_graphs_and_fetch_nothing(endpoint: Server, listener
 
 def test_runaway_queries_from_two_addresses_do_not_stall_a_third(graph_build: Path) -> None:
     """Two addresses each hold a worker with a runaway query (both workers of the pool); a third
-    address is answered while both still run, by a surge worker. Checked by order of events."""
-    import http.client
-    import time
-
-    server = Server(create_app(graph_build, timeout=6, workers=2, per_client=1))
-    forever = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l . ?m ?n2 ?o }"
-    finished: list[str] = []
-
-    def runaway(source: str) -> None:
-        conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=60, source_address=(source, 0))
-        conn.request("GET", "/sparql?query=" + urllib.parse.quote(forever))
-        conn.getresponse().read()
-        finished.append(source)
-
-    threads = [threading.Thread(target=runaway, args=(a,)) for a in ("127.0.0.1", "127.0.0.3")]
-    try:
-        for t in threads:
-            t.start()
-        time.sleep(1.5)  # both runaway queries are running on the two workers (not an assertion on time)
-        conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=60, source_address=("127.0.0.2", 0))
-        conn.request("GET", "/sparql?query=" + urllib.parse.quote("ASK { ?s ?p ?o }"))
-        status = conn.getresponse().status
-        answered_while = len(finished)
-        for t in threads:
-            t.join(60)
-    finally:
-        server.close()
+    address is answered while both still run, by a surge worker."""
+    status, answered_while = _probe_during_runaways(graph_build, ("127.0.0.1", "127.0.0.3"), 1.5, 6)
     assert status == 200
     assert answered_while == 0  # both runaway queries were still running when the third address got its answer
