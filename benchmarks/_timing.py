@@ -47,3 +47,13 @@ def stop_server(server) -> None:
         server.wait(20)
     except subprocess.TimeoutExpired:
         os.killpg(server.pid, signal.SIGKILL)
+
+
+def run_threads(threads) -> float:
+    """Start every client thread, wait for all; the wall seconds they took together."""
+    started = time.monotonic()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return time.monotonic() - started

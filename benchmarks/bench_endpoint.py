@@ -27,7 +27,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from _timing import p50_p95, stop_server  # noqa: E402
+from _timing import p50_p95, run_threads, stop_server  # noqa: E402
 
 from kg.build import current_build  # noqa: E402
 from kg.serve import _examples  # noqa: E402
@@ -104,12 +104,7 @@ def _run(args: argparse.Namespace, build: Path, base: str, server: subprocess.Po
                     errors[f"{type(e).__name__}: {e}"] += 1
 
     threads = [threading.Thread(target=client, args=(n,)) for n in range(args.clients)]
-    started = time.monotonic()
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    elapsed = time.monotonic() - started
+    elapsed = run_threads(threads)
     p50, p95 = p50_p95(latencies)
     print(f"build {build.name}; load average (1 min) {load_before:.1f} before, {os.getloadavg()[0]:.1f} after\n")
     print("| clients | seconds | saved queries | requests | throughput req/s | p50 ms | p95 ms | errors |")

@@ -34,7 +34,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from _timing import p50_p95, stop_server  # noqa: E402
+from _timing import p50_p95, run_threads, stop_server  # noqa: E402
 
 SIMPLE = ("PREFIX ckg: <https://w3id.org/contrats-kg/ontology#> "
           "SELECT ?c ?t WHERE { ?c a ckg:Contract ; ckg:territory ?t } LIMIT 20")
@@ -95,12 +95,7 @@ def _drive(args: argparse.Namespace, port: int) -> None:
                for n in range(args.clients)]
     threads += [threading.Thread(target=client, args=("runaway", RUNAWAY, f"127.0.1.{1 + n % args.runaway_sources}"))
                 for n in range(args.runaway)]
-    started = time.monotonic()
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    elapsed = time.monotonic() - started
+    elapsed = run_threads(threads)
     p50, p95 = p50_p95(latencies) if latencies else (float("nan"), float("nan"))
     print(f"load average (1 min) {load_before:.2f} before, {os.getloadavg()[0]:.2f} after; {os.cpu_count()} cores\n")
     print("| simple clients | runaway clients (addresses) | max per client | seconds | simple answered | req/s | "
