@@ -335,6 +335,7 @@ def _build_locked(corpus: Sequence[Path], settings: Settings, progress: Callable
         stage = time.time()
         activity = build_activity_graph(build_id, summary.started, [d["id"] for d in documents])
         nt = "".join(graph_parts) + activity.serialize(format="nt")
+        nt += _geometries(nt, settings, summary, log)
         write_atomic(work / "graph.nt", nt)
         conforms, report, triples = validate_graph(work / "graph.nt")
         summary.triples = triples
@@ -384,6 +385,17 @@ def _build_locked(corpus: Sequence[Path], settings: Settings, progress: Callable
 
 class BuildError(RuntimeError):
     pass
+
+
+def _geometries(nt: str, settings: Settings, summary: BuildSummary, log: Callable[[str], None]) -> str:
+    """The GeoSPARQL geometries of the graph's coded neighbourhoods and territories (kg.geometry)."""
+    from kg.geometry import geometry_nt
+
+    def warn(message: str) -> None:
+        summary.warnings.append(message.removeprefix("warning: "))
+        log(message)
+
+    return geometry_nt(nt, settings.reference_dir, warn)
 
 
 def _load_store(work: Path, settings: Settings) -> None:

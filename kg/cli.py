@@ -572,11 +572,13 @@ def network(data_dir, fmt, out) -> None:
 
 @main.command()
 @data_option
-@click.option("--format", "fmt", required=True, type=click.Choice(["ttl", "jsonld", "nt", "csv"]))
+@click.option("--format", "fmt", required=True,
+              type=click.Choice(["ttl", "jsonld", "nt", "csv", "geojson", "gpkg"]))
 @click.option("--out", required=True, type=click.Path(path_type=Path),
-              help="Output file (ttl, jsonld, nt) or folder (csv: one table per record type).")
+              help="Output file (ttl, jsonld, nt, geojson, gpkg) or folder (csv: one table per record type).")
 def export(data_dir, fmt, out) -> None:
-    """Export the current build: the graph (Turtle, JSON-LD, N-Triples) or CSV tables."""
+    """Export the current build: the graph (Turtle, JSON-LD, N-Triples), CSV tables, or the
+    neighbourhoods with their geometry and counts for a GIS (GeoJSON, GeoPackage)."""
     from kg.build import NoBuild, current_build
     from kg.export import export_csv, export_graph
 
@@ -587,6 +589,15 @@ def export(data_dir, fmt, out) -> None:
     if fmt == "csv":
         counts = export_csv(build_dir, out)
         click.echo(f"{len(counts)} tables -> {out}: " + ", ".join(f"{k} {n}" for k, n in counts.items()))
+    elif fmt in ("geojson", "gpkg"):
+        from kg.gis import export_gis
+
+        store = _graph_store(data_dir)
+        try:
+            n = export_gis(store, fmt, out)
+        finally:
+            store.close()
+        click.echo(f"{n} neighbourhoods -> {out}" + ("" if n else " (no geometry in this build: see README, Maps)"))
     else:
         n = export_graph(build_dir / "graph.nt", fmt, out)
         click.echo(f"{n} triples -> {out}")
