@@ -22,10 +22,17 @@ PAGES = [
     st.Page(_home, title="Accueil", url_path="accueil", default=True, visibility="hidden"),
     SEARCH,
     st.Page("app_pages/comparer.py", title="Comparer", icon=":material/compare:", url_path="comparer"),
+    st.Page("app_pages/carte.py", title="Carte", icon=":material/map:", url_path="carte"),
     st.Page("app_pages/partenaires.py", title="Partenaires et graphe", icon=":material/hub:", url_path="partenaires"),
     st.Page("app_pages/sparql.py", title="SPARQL", icon=":material/terminal:", url_path="sparql"),
     st.Page("app_pages/contrats.py", title="Contrats", icon=":material/description:", url_path="contrats"),
     st.Page("app_pages/document.py", title="Document", icon=":material/menu_book:", url_path="document"),
 ]
 
-st.navigation(PAGES).run()
+page = st.navigation(PAGES)
+if page.url_path in ("recherche", "comparer", "document"):
+    from app_pages.review import confidence_box, reviewer_box
+
+    reviewer_box()
+    confidence_box()
+page.run()

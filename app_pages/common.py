@@ -201,6 +201,10 @@ def result_card(result, query: str = "", key: str = "") -> None:
             facts.append("Quartiers : " + ", ".join(escape_markdown(n) for n in r.neighbourhoods))
         if facts:
             st.caption(" · ".join(facts))
+        if r.record_type == "commitment":
+            from app_pages import review
+
+            st.caption(review.status_line(r))
         if r.record_type == "commitment" and (indicators := indicators_of(r.id)):
             st.caption("Indicateurs : " + " ; ".join(escape_markdown(i[:160]) for i in indicators[:4]))
         params = {"doc": r.document}
@@ -210,3 +214,10 @@ def result_card(result, query: str = "", key: str = "") -> None:
             params["line"] = str(r.line)
         st.page_link("app_pages/document.py", label=f"Ouvrir le document à cet endroit ({_location(r)})",
                      icon=":material/menu_book:", query_params=params)
+        if key and r.record_type in ("commitment", "passage"):
+            from app_pages import review
+
+            if r.record_type == "commitment":
+                review.review_controls(r, key)
+            else:
+                review.add_from_passage(r, key)

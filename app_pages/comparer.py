@@ -20,6 +20,8 @@ from app_pages.common import (
     themes,
     without_repeats,
 )
+from app_pages.map_view import neighbourhood_map
+from app_pages.review import shown, status_of
 from kg import compare as cmp
 
 st.title("Comparer les territoires")
@@ -54,6 +56,14 @@ else:
     if partner:
         columns = cmp.partner_commitments(records, partner, chosen)
 
+# The map of the chosen territories' neighbourhoods on the theme, beside the columns (issue 16).
+columns_area, map_area = st.container(), None
+if chosen and mode == "un thème":
+    columns_area, map_area = st.columns([3, 2])
+    with map_area:
+        st.subheader("Carte des quartiers")
+        neighbourhood_map(chosen, theme, key="c")
+
 
 def _similar_button(result, key: str) -> None:
     if result.record.record_type == "commitment" and st.button(
@@ -66,12 +76,13 @@ if columns:
     per_row = 4
     for start in range(0, len(columns), per_row):
         row = columns[start:start + per_row]
-        for col, column in zip(st.columns(per_row if len(columns) > per_row else len(row)), row, strict=False):
+        for col, column in zip(columns_area.columns(per_row if len(columns) > per_row else len(row)), row,
+                               strict=False):
             with col:
                 st.subheader(escape_markdown(column.territory))
                 if not column.found:
                     st.warning("Rien trouvé pour ce territoire.")
-                for n, result in enumerate(column.results):
+                for n, result in enumerate(shown(list(column.results))):
                     result_card(result, query, key=f"{column.territory}-{n}")
                     _similar_button(result, f"sim-{column.territory}-{n}")
 
@@ -118,3 +129,14 @@ else:
     st.altair_chart(heat + labels, width="stretch")
     st.dataframe(cells.pivot(index="territoire", columns="thème", values="engagements")[
         [theme_label(t) for t in theme_ids]], width="stretch")
+
+st.subheader("Relecture des engagements par territoire")
+STATUSES = {"unreviewed": "non relus", "confirmed": "confirmés", "corrected": "corrigés", "added": "ajoutés",
+            "rejected": "rejetés (en attente)"}
+review_counts = pd.DataFrame(
+    [{"territoire": r.territory, "statut": STATUSES.get(status_of(r), status_of(r))}
+     for r in records if r.record_type == "commitment" and r.territory in chosen],
+    columns=["territoire", "statut"])
+if not review_counts.empty:
+    st.dataframe(review_counts.value_counts().unstack(fill_value=0).reindex(
+        columns=[v for v in STATUSES.values() if v in set(review_counts["statut"])]), width="stretch")

@@ -16,6 +16,7 @@ from app_pages.common import (
     themes,
     without_repeats,
 )
+from app_pages.review import shown
 
 METHODS = {"hybrid": "hybride (mots + sens)", "bm25": "mots (BM25)", "dense": "sens (vecteurs)"}
 
@@ -64,7 +65,7 @@ if query.strip():
                               default=list(labels), format_func=labels.get, key=f"understood::{query}")
         ignore = tuple(key for key in labels if key not in kept)
     response = s.run(query, k=2 * k, filters=filters, method=method, ignore=ignore)
-    results = without_repeats(response.results)[:k]
+    results = shown(without_repeats(response.results))[:k]
     if detect_language(query) == "en":
         st.caption(f"Question en anglais, cherchée comme : « {escape_markdown(translate_query(query))} »")
     st.subheader(f"{len(results)} résultat(s)")

@@ -294,6 +294,11 @@ class Commitment:
     provenance: Provenance = field(default_factory=lambda: Provenance(""))
     confidence: float | None = None  # probability that the unit is a commitment (learned model)
     partner_confidence: float | None = None  # probability that the partner is the right one
+    # Set by researchers' review (kg.review), never by extraction: confirmed | corrected | added,
+    # who reviewed it, and the machine commitment a corrected one revises.
+    review_status: str | None = None
+    reviewers: tuple[str, ...] = ()
+    revises: str | None = None
 
 
 @dataclass(frozen=True)

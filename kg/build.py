@@ -120,6 +120,7 @@ class BuildSummary:
     reused: int = 0
     seconds: float = 0.0
     stage_seconds: dict[str, float] = field(default_factory=dict)
+    review: dict[str, int] = field(default_factory=dict)  # researchers' corrections applied (kg.review)
 
     def to_json(self) -> dict:
         return dict(self.__dict__)
@@ -230,6 +231,59 @@ def process_documents(files: Sequence[Path], cache_dir: Path, version: str, refe
     return folders
 
 
+class _Corrections:
+    """Researchers' corrections (data/corrections/, kg.corrections) applied to each document after
+    extraction: the cache holds the machine's extraction, the build the reviewed one. What
+    cannot be applied is a warning of the build, never lost."""
+
+    def __init__(self, data_dir: Path, summary: BuildSummary, log: Callable[[str], None]) -> None:
+        from kg.corrections import CorrectionLog
+
+        reading = CorrectionLog(data_dir).read()
+        self.summary, self.log = summary, log
+        self.by_document: dict[str, list] = {}
+        for c in reading.corrections:
+            self.by_document.setdefault(c.key.document, []).append(c)
+        for line in reading.unreadable:
+            self._warn(f"a correction could not be read and was skipped: {line}")
+        summary.review = {"corrections": len(reading.corrections), "confirmed": 0, "corrected": 0, "added": 0,
+                          "rejected": 0, "orphans": 0}
+
+    def _warn(self, message: str) -> None:
+        self.summary.warnings.append(message)
+        self.log(f"warning: {message}")
+
+    def of(self, document_id: str) -> list:
+        return self.by_document.get(document_id, [])
+
+    def apply(self, extraction_json: dict, passages_json: list[dict], corrections: list) -> tuple[dict, str, str]:
+        """(reviewed extraction JSON, published N-Triples, audit N-Triples) of one document."""
+        from ingest.extract.from_json import extraction_from_json
+        from ingest.extract.to_json import extraction_to_json
+        from kg.review import apply_corrections
+        from kg.review_graph import reviewed_graphs
+
+        passages = [Passage.from_json(p) for p in passages_json]
+        reviewed = apply_corrections(extraction_from_json(extraction_json), passages, corrections)
+        published, audit = reviewed_graphs(reviewed, passages)
+        counts = self.summary.review
+        for fact in reviewed.revised:
+            counts[fact.review.status] = counts.get(fact.review.status, 0) + 1
+        counts["rejected"] += len(reviewed.rejected)
+        counts["orphans"] += len(reviewed.orphans)
+        for line in reviewed.orphan_lines():
+            self._warn(line)
+        return extraction_to_json(reviewed.extraction), published.serialize(format="nt"), audit.serialize(format="nt")
+
+    def report(self, built: dict[str, str]) -> None:
+        """Corrections of documents this build does not have (removed, renamed, or failed)."""
+        for document, corrections in sorted(self.by_document.items()):
+            if document not in built:
+                self.summary.review["orphans"] += len(corrections)
+                self._warn(f"{len(corrections)} correction(s) name document {document!r}, which this build "
+                           "does not have; kept in data/corrections/ for when it comes back")
+
+
 def _logged(log: Callable[[str], None]) -> Callable[[str], None]:
     """`log`, and the same line through `logging` ("contrats.build"): errors and warnings at their
     level, the rest as information."""
@@ -271,6 +325,7 @@ def _build_locked(corpus: Sequence[Path], settings: Settings, progress: Callable
     from kg.graph import build_activity_graph
     from kg.index import SearchIndex
     from kg.publish import IncompleteBuild, verify_build
+    from kg.session import AUDIT_FILE
     from kg.validate import validate_graph
 
     t0 = time.time()
@@ -304,7 +359,9 @@ def _build_locked(corpus: Sequence[Path], settings: Settings, progress: Callable
 
         documents, passages, extractions = [], [], []
         (work / "extractions").mkdir()
-        graph_parts = []
+        graph_parts: list[str] = []
+        audit_parts: list[str] = []
+        review = _Corrections(data_dir, summary, log)
         seen_ids: dict[str, str] = {}
         for folder in folders:
             doc = json.loads((folder / "document.json").read_text(encoding="utf-8"))
@@ -318,11 +375,22 @@ def _build_locked(corpus: Sequence[Path], settings: Settings, progress: Callable
                 summary.warnings.append(warning)
                 log(f"warning: {warning}")
             documents.append(doc)
-            passages.extend(read_jsonl(folder / "passages.jsonl"))
+            doc_passages = read_jsonl(folder / "passages.jsonl")
+            passages.extend(doc_passages)
             extraction = json.loads((folder / "extraction.json").read_text(encoding="utf-8"))
+            reviewed = review.of(doc["id"])
+            if reviewed:
+                extraction, graph_nt, audit_nt = review.apply(extraction, doc_passages, reviewed)
+                write_atomic(work / "extractions" / f"{doc['id']}.json", json.dumps(extraction, ensure_ascii=False))
+                graph_parts.append(graph_nt)
+                audit_parts.append(audit_nt)
+            else:
+                shutil.copyfile(folder / "extraction.json", work / "extractions" / f"{doc['id']}.json")
+                graph_parts.append((folder / "graph.nt").read_text(encoding="utf-8"))
             extractions.append(extraction)
-            shutil.copyfile(folder / "extraction.json", work / "extractions" / f"{doc['id']}.json")
-            graph_parts.append((folder / "graph.nt").read_text(encoding="utf-8"))
+        review.report(seen_ids)
+        if audit_parts:
+            write_atomic(work / AUDIT_FILE, "".join(audit_parts))
         write_jsonl(work / "documents.jsonl", documents)
         write_jsonl(work / "passages.jsonl", passages)
         summary.documents = [{"id": d["id"], "territory": d.get("territory"), "generation": d.get("generation"),
@@ -399,7 +467,9 @@ def _geometries(nt: str, settings: Settings, summary: BuildSummary, log: Callabl
 
 
 def _load_store(work: Path, settings: Settings) -> None:
+    from kg.session import AUDIT_FILE
     from kg.store import open_store
+    from kg.uris import REJECTED_GRAPH
 
     if settings.store == "oxigraph":
         store = open_store("oxigraph", str(work / "store"))
@@ -410,6 +480,8 @@ def _load_store(work: Path, settings: Settings) -> None:
         return  # the in-memory store is loaded from graph.nt by whoever opens it
     try:
         store.load_file(work / "graph.nt")
+        if (work / AUDIT_FILE).exists():
+            store.load_file(work / AUDIT_FILE, graph=REJECTED_GRAPH)
     finally:
         store.close()
 

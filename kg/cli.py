@@ -570,6 +570,160 @@ def network(data_dir, fmt, out) -> None:
         click.echo(f"  {row['label']:45} territories {row['degree']:.2f}  commitments {row['commitments']}", err=True)
 
 
+@main.group()
+def review() -> None:
+    """Review the current build's facts; corrections are kept in DATA/corrections/ and applied by
+    every build (kg.corrections). Commitments are named by their id in the current build."""
+
+
+def _review_context(data_dir):
+    from kg.build import NoBuild, current_build
+    from kg.reviewing import BuildFacts
+
+    settings = load_settings(data_dir)
+    try:
+        return settings.data_dir, BuildFacts.read(current_build(settings.data_dir))
+    except NoBuild as e:
+        _fail(str(e))
+
+
+def _record(data_dir, commitment_id: str, action: str, reviewer: str, value: dict | None, why: str) -> None:
+    from kg.corrections import CorrectionError
+    from kg.reviewing import UnknownFact, record
+
+    data, facts = _review_context(data_dir)
+    try:
+        c = record(data, facts, commitment_id, action, reviewer, value, why)
+    except (UnknownFact, CorrectionError) as e:
+        _fail(str(e))
+    click.echo(f"{action} {commitment_id} by {c.reviewer}: recorded ({c.id[:10]}); "
+               "the views show it now, the graph after the next build")
+
+
+_reviewer = click.option("--reviewer", required=True, envvar="CONTRATS_REVIEWER",
+                         help="Who reviews (or $CONTRATS_REVIEWER).")
+_why = click.option("--why", default="", help="Why (kept with the correction).")
+
+
+@review.command("confirm")
+@data_option
+@click.argument("commitment_id")
+@_reviewer
+@_why
+def review_confirm(data_dir, commitment_id, reviewer, why) -> None:
+    """The commitment is right as extracted."""
+    _record(data_dir, commitment_id, "confirm", reviewer, None, why)
+
+
+@review.command("reject")
+@data_option
+@click.argument("commitment_id")
+@_reviewer
+@_why
+def review_reject(data_dir, commitment_id, reviewer, why) -> None:
+    """Not a commitment: out of every view and saved query, kept in the audit graph."""
+    _record(data_dir, commitment_id, "reject", reviewer, None, why)
+
+
+@review.command("actor")
+@data_option
+@click.argument("commitment_id")
+@click.option("--partner-id", required=True, help="Organisation id, as in the graph (e.g. caf-nord).")
+@click.option("--partner", "name", required=True, help="Its name.")
+@click.option("--type", "type_", required=True, help="Its partner type (caf, region, commune…).")
+@_reviewer
+@_why
+def review_actor(data_dir, commitment_id, partner_id, name, type_, reviewer, why) -> None:
+    """The commitment is another partner's."""
+    from ingest.model import PARTNER_TYPES
+
+    if type_ not in PARTNER_TYPES:
+        _fail(f"unknown partner type {type_!r}: {', '.join(PARTNER_TYPES)}")
+    _record(data_dir, commitment_id, "actor", reviewer, {"id": partner_id, "name": name, "type": type_}, why)
+
+
+@review.command("kind")
+@data_option
+@click.argument("commitment_id")
+@click.option("--kind", required=True, type=click.Choice(["commitment", "proposal", "objective"]))
+@_reviewer
+@_why
+def review_kind(data_dir, commitment_id, kind, reviewer, why) -> None:
+    """A commitment, a proposal, or an objective of the contract (which is not a commitment)."""
+    _record(data_dir, commitment_id, "kind", reviewer, {"kind": kind}, why)
+
+
+@review.command("span")
+@data_option
+@click.argument("commitment_id")
+@click.option("--text", required=True, help="The commitment's text as it should read (from its passage).")
+@_reviewer
+@_why
+def review_span(data_dir, commitment_id, text, reviewer, why) -> None:
+    """The commitment's text is more or less than the commitment."""
+    _record(data_dir, commitment_id, "span", reviewer, {"text": text}, why)
+
+
+@review.command("scope")
+@data_option
+@click.argument("commitment_id")
+@click.option("--neighbourhood", "neighbourhoods", multiple=True, help="Repeatable; none: every neighbourhood.")
+@_reviewer
+@_why
+def review_scope(data_dir, commitment_id, neighbourhoods, reviewer, why) -> None:
+    """The neighbourhoods the commitment is for."""
+    _record(data_dir, commitment_id, "scope", reviewer, {"neighbourhoods": list(neighbourhoods)}, why)
+
+
+@review.command("add")
+@data_option
+@click.argument("passage_id")
+@click.option("--partner-id", required=True)
+@click.option("--partner", "name", required=True)
+@click.option("--type", "type_", required=True)
+@click.option("--kind", default="commitment", type=click.Choice(["commitment", "proposal"]))
+@click.option("--text", default=None, help="The commitment's text (default: the whole passage).")
+@_reviewer
+@_why
+def review_add(data_dir, passage_id, partner_id, name, type_, kind, text, reviewer, why) -> None:
+    """A commitment the extractor missed, from a passage of the current build."""
+    from kg.corrections import CorrectionError
+    from kg.reviewing import UnknownFact, record_added
+
+    data, facts = _review_context(data_dir)
+    try:
+        c = record_added(data, facts, passage_id, reviewer, {"id": partner_id, "name": name, "type": type_},
+                         kind, text, why)
+    except (UnknownFact, CorrectionError) as e:
+        _fail(str(e))
+    click.echo(f"add from {passage_id} by {c.reviewer}: recorded ({c.id[:10]}); in the graph after the next build")
+
+
+@review.command("list")
+@data_option
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per correction (the log's lines).")
+def review_list(data_dir, as_json) -> None:
+    """The corrections of the data directory, oldest first, and which are pending a build."""
+    import json
+
+    from kg.corrections import CorrectionLog
+
+    data, facts = _review_context(data_dir)
+    reading = CorrectionLog(data).read()
+    for line in reading.unreadable:
+        click.echo(f"warning: unreadable correction skipped: {line}", err=True)
+    for n, c in enumerate(reading.corrections):
+        pending = n >= facts.applied
+        if as_json:
+            click.echo(json.dumps({**c.to_json(), "pending": pending}, ensure_ascii=False))
+        else:
+            click.echo(f"{c.at[:19]}  {c.reviewer:15.15}  {c.action:8} {c.key.document}: {c.key.span[:60]!r}"
+                       + ("  [pending build]" if pending else ""))
+    if not as_json:
+        click.echo(f"{len(reading.corrections)} corrections, {max(0, len(reading.corrections) - facts.applied)} "
+                   "pending the next build", err=True)
+
+
 @main.command()
 @data_option
 @click.option("--format", "fmt", required=True,

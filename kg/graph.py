@@ -402,3 +402,13 @@ def build_activity_graph(build_id: str, started_iso: str, document_ids: Sequence
     for doc_id in document_ids:
         g.add((build, PROV.used, uris.document_uri(doc_id)))
     return g
+
+
+def commitments_graph(extraction: Extraction, passages: Sequence[Passage], commitments: Iterable[Commitment]) -> Graph:
+    """Only the given commitments of a document, each with its partner and passage: the facts a
+    reviewer rejected or revised, kept in the audit graph (kg.review_graph)."""
+    g = new_graph()
+    w = _DocumentGraph(g, extraction, passages)
+    for c in commitments:
+        w.add_commitment(c)
+    return g

@@ -78,7 +78,8 @@ def _iter_records(passages, documents, extractions) -> Iterator[IndexRecord]:
                 themes=c.themes, neighbourhoods=c.neighbourhoods,
                 extra={"territory_name": f.get("territory_name"), "orientation": c.orientation,
                        "objective": c.objective, "kind": str(c.kind), "partner_id": c.partner.id,
-                       "confidence": c.confidence, "partner_confidence": c.partner_confidence},
+                       "confidence": c.confidence, "partner_confidence": c.partner_confidence,
+                       "review_status": c.review_status, "reviewers": list(c.reviewers)},
             )
         for n, (o, orientation) in enumerate(x.objectives):
             prov = o.provenance[0] if o.provenance else Provenance("")

@@ -1,11 +1,13 @@
 """The store seam: one small interface over Oxigraph on disk, rdflib in memory, or any SPARQL 1.1 server.
 
     store = open_store("oxigraph", "data/current/store")       # embedded, on disk (the default)
-    store = open_store("memory", None)                         # rdflib Graph (tests, small data)
+    store = open_store("memory", None)                         # rdflib Dataset (tests, small data)
     store = open_store("sparql", "http://host/sparql", update_url="http://host/sparql")
 
-Every store has `load_file(path)` (N-Triples), `clear()`, `close()`, `triples_count()` and
-`query(sparql, bindings)`, which returns a `QueryResult` of rdflib terms whatever the backend.
+Every store has `load_file(path, graph=None)` (N-Triples, into the default graph or a named one),
+`clear()`, `close()`, `triples_count()` (of the default graph) and `query(sparql, bindings)`,
+which returns a `QueryResult` of rdflib terms whatever the backend. Queries read the default
+graph; named graphs (the audit graph of rejected facts, kg.review_graph) only through GRAPH.
 
 Oxigraph is used through pyoxigraph directly rather than through oxrdflib: oxrdflib opens the
 store read-write, which takes RocksDB's lock, while the app, `contrats sparql` and the endpoint's
@@ -24,7 +26,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from rdflib import BNode, Graph, Literal, URIRef
+from rdflib import BNode, Dataset, Literal, URIRef
 from rdflib.namespace import XSD
 from rdflib.term import Node
 
@@ -91,24 +93,25 @@ def _plain(term: Node | None) -> Node | None:
 # ---------------------------------------------------------------- stores
 
 class MemoryStore:
-    """An rdflib Graph: for tests and small data (slow past a few hundred thousand triples)."""
+    """An rdflib Dataset: for tests and small data (slow past a few hundred thousand triples)."""
 
     kind = "memory"
 
     def __init__(self) -> None:
-        self.graph = Graph()
+        self.graph = Dataset()  # queries read its default graph, named graphs through GRAPH
 
-    def load_file(self, path: Path | str) -> None:
-        self.graph.parse(str(path), format="nt")
+    def load_file(self, path: Path | str, graph: str | None = None) -> None:
+        target = self.graph.graph(URIRef(graph)) if graph else self.graph.default_graph
+        target.parse(str(path), format="nt")
 
     def clear(self) -> None:
-        self.graph = Graph()
+        self.graph = Dataset()
 
     def close(self) -> None:
         pass
 
     def triples_count(self) -> int:
-        return len(self.graph)
+        return len(self.graph.default_graph)
 
     def query(self, sparql: str, bindings: Mapping[str, Binding] | None = None,
               allowed_services: Iterable[str] | None = None) -> QueryResult:
@@ -153,11 +156,12 @@ class OxigraphStore:
             self.read_only = False
         return self._store
 
-    def load_file(self, path: Path | str) -> None:
+    def load_file(self, path: Path | str, graph: str | None = None) -> None:
         import pyoxigraph as ox
 
         store = self._writable()
-        store.bulk_load(path=str(path), format=ox.RdfFormat.N_TRIPLES)
+        store.bulk_load(path=str(path), format=ox.RdfFormat.N_TRIPLES,
+                        to_graph=ox.NamedNode(graph) if graph else None)
         store.flush()
 
     def clear(self) -> None:
@@ -169,7 +173,10 @@ class OxigraphStore:
         self._store = None
 
     def triples_count(self) -> int:
-        return len(self._store)
+        if self._store is None:
+            raise StoreError("the store is closed")
+        result = self._store.query("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }")
+        return int(next(iter(result))["n"].value)
 
     def query(self, sparql: str, bindings: Mapping[str, Binding] | None = None,
               allowed_services: Iterable[str] | None = None) -> QueryResult:
@@ -238,7 +245,8 @@ class SparqlServerStore:
             detail = e.read().decode("utf-8", errors="replace")[:800]
             raise StoreError(f"SPARQL server refused an update ({e.code}): {detail}") from e
 
-    def load_file(self, path: Path | str) -> None:
+    def load_file(self, path: Path | str, graph: str | None = None) -> None:
+        target = graph or self.graph
         genid = f"{self.graph}/.well-known/genid/{uuid.uuid4().hex}-"
         bnode = re.compile(r"_:([A-Za-z0-9_\-.]+)")
         chunk: list[str] = []
@@ -251,24 +259,27 @@ class SparqlServerStore:
                     line = _skolemise(line, bnode, genid)
                 chunk.append(line)
                 if len(chunk) >= INSERT_CHUNK:
-                    self._insert(chunk)
+                    self._insert(chunk, target)
                     chunk = []
         if chunk:
-            self._insert(chunk)
+            self._insert(chunk, target)
 
-    def _insert(self, lines: list[str]) -> None:
+    def _insert(self, lines: list[str], graph: str) -> None:
         """One INSERT DATA request; halved and retried when the server finds it too big."""
         try:
-            self._update("INSERT DATA { GRAPH <" + self.graph + "> {\n" + "\n".join(lines) + "\n} }")
+            self._update("INSERT DATA { GRAPH <" + graph + "> {\n" + "\n".join(lines) + "\n} }")
         except StoreError:
             if len(lines) == 1:
                 raise
             half = len(lines) // 2
-            self._insert(lines[:half])
-            self._insert(lines[half:])
+            self._insert(lines[:half], graph)
+            self._insert(lines[half:], graph)
 
     def clear(self) -> None:
+        from kg.uris import REJECTED_GRAPH
+
         self._update(f"CLEAR SILENT GRAPH <{self.graph}>")
+        self._update(f"CLEAR SILENT GRAPH <{REJECTED_GRAPH}>")
 
     def close(self) -> None:
         self._server.close()

@@ -175,6 +175,22 @@ def commitment_kind_uri(kind: str) -> URIRef:
     return RES[f"commitment-kind/{_safe(kind)}"]
 
 
+def review_status_uri(status: str) -> URIRef:
+    return RES[f"review-status/{_safe(status)}"]
+
+
+def reviewer_uri(name: str) -> URIRef:
+    """A reviewer, by the name typed in the app or given to `contrats review`."""
+    return RES[f"reviewer/{slug(name)}"]
+
+
+def correction_uri(correction_id: str) -> URIRef:
+    return RES[f"correction/{_safe(correction_id)}"]
+
+
+REJECTED_GRAPH = BASE + "graph/rejected"  # the audit named graph of rejected and superseded facts
+
+
 def build_uri(build_id: str) -> URIRef:
     return RES[f"build/{_safe(build_id)}"]
 

@@ -81,7 +81,8 @@ def extraction_from_json(data: dict[str, Any], document: Document | None = None)
             objective=c.get("objective"), neighbourhoods=tuple(c.get("neighbourhoods") or ()),
             themes=tuple(c.get("themes") or ()),
             provenance=Provenance(c.get("passage_id") or "", c.get("page"), c.get("line")),
-            confidence=c.get("confidence"), partner_confidence=c.get("partner_confidence"))
+            confidence=c.get("confidence"), partner_confidence=c.get("partner_confidence"),
+            review_status=c.get("review_status"), reviewers=tuple(c.get("reviewers") or ()), revises=c.get("revises"))
 
     territory = data["territory"]
     doc = document if document is not None else _document(data["document"], territory)

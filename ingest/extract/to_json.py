@@ -33,7 +33,8 @@ def _commitment(c) -> dict[str, Any]:
             "orientation": c.orientation, "objective": c.objective,
             "neighbourhoods": list(c.neighbourhoods), "themes": list(c.themes),
             "page": c.provenance.page, "line": c.provenance.line, "passage_id": c.provenance.passage_id,
-            "confidence": c.confidence, "partner_confidence": c.partner_confidence}
+            "confidence": c.confidence, "partner_confidence": c.partner_confidence,
+            "review_status": c.review_status, "reviewers": list(c.reviewers), "revises": c.revises}
 
 
 def extraction_to_json(x: Extraction) -> dict[str, Any]:
