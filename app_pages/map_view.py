@@ -1,0 +1,119 @@
+"""The neighbourhoods' map, drawn offline: no tile server, no base map, nothing fetched at runtime.
+
+Vega-Lite (Altair, bundled with Streamlit's frontend) draws the QPV contours of the build's graph
+(kg.gis) in a Mercator projection fitted to them, coloured by a count, with the count written on
+each; a click on a neighbourhood (or the list under the map) opens its commitments and the
+passages they were read from. Shared by the map page (app_pages/carte.py) and the comparison page.
+"""
+
+from __future__ import annotations
+
+import altair as alt
+import pandas as pd
+import streamlit as st
+
+from app_pages.common import escape_markdown, require_build, store, theme_label
+
+SELECTION = "quartier"
+
+
+@st.cache_data(show_spinner="Chargement de la carte…", max_entries=32)
+def _features(build: str, territories: tuple[str, ...], theme: str | None) -> list[dict]:
+    from shapely.geometry import mapping
+
+    from kg.gis import neighbourhood_features
+
+    features = []
+    for f in neighbourhood_features(store(), territories, theme=theme, breakdown=False):
+        point = f.geometry.representative_point()
+        features.append({"type": "Feature", "geometry": mapping(f.geometry), "uri": f.uri, "code": f.code or "",
+                         "name": f.name, "territory": f.territory_name, "commitments": f.commitments,
+                         "specific": f.specific, "successors": " ".join(f.drawn_through),
+                         "lon": point.x, "lat": point.y})
+    return features
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _commitments(build: str, neighbourhood: str, theme: str | None) -> list[dict]:
+    from kg.gis import neighbourhood_commitments
+
+    return [{k: (None if v is None else v if isinstance(v, bool | int) else str(v)) for k, v in row.items()}
+            for row in neighbourhood_commitments(store(), neighbourhood, theme)]
+
+
+def _chart(features: list[dict], title: str) -> alt.LayerChart:
+    values = [{"type": "Feature", "geometry": f["geometry"],
+               "properties": {k: v for k, v in f.items() if k not in ("geometry", "type")}} for f in features]
+    pick = alt.selection_point(name=SELECTION, fields=["code"], on="click", clear="dblclick")
+    base = alt.Chart(alt.Data(values=values)).transform_calculate(
+        code="datum.properties.code", name="datum.properties.name", territory="datum.properties.territory",
+        commitments="datum.properties.commitments", specific="datum.properties.specific")
+    shapes = base.mark_geoshape(stroke="#444", strokeWidth=0.6).encode(
+        color=alt.Color("commitments:Q", scale=alt.Scale(scheme="oranges", zero=True), title=title),
+        opacity=alt.condition(pick, alt.value(0.95), alt.value(0.45)),
+        tooltip=[alt.Tooltip("name:N", title="quartier"), alt.Tooltip("code:N", title="code"),
+                 alt.Tooltip("territory:N", title="territoire"), alt.Tooltip("commitments:Q", title=title),
+                 alt.Tooltip("specific:Q", title="dont propres au quartier")],
+    ).add_params(pick)
+    labels = alt.Chart(pd.DataFrame([{"lon": f["lon"], "lat": f["lat"], "n": f["commitments"]} for f in features])
+                       ).mark_text(fontSize=11, fontWeight="bold", color="#111").encode(
+        longitude="lon:Q", latitude="lat:Q", text="n:Q")
+    return (shapes + labels).project(type="mercator").properties(height=460)
+
+
+def neighbourhood_map(territories: list[str], theme: str | None, key: str) -> None:
+    """The map of `territories`' neighbourhoods coloured by their commitments (on `theme`), the
+    counts as a table, and the chosen neighbourhood's commitments with their passages."""
+    build = str(require_build())
+    features = _features(build, tuple(territories), theme)
+    title = f"engagements · {theme_label(theme)}" if theme else "engagements"
+    if not features:
+        st.info("Aucun quartier dessinable pour ces territoires (aucun code QPV relié, ou pas de contours "
+                "dans reference/).")
+        return
+    event = st.altair_chart(_chart(features, title), on_select="rerun", selection_mode=SELECTION,
+                            key=f"{key}-map", width="stretch")
+    st.caption("Contours officiels des QPV 2024 (ANCT), simplifiés ; un quartier de 2015 est dessiné par "
+               "ses successeurs de 2024. Chiffre : engagements qui valent pour le quartier (les siens et "
+               "ceux du contrat qui ne nomment aucun quartier). Cliquez un quartier pour lire ses engagements.")
+    table = pd.DataFrame([{"territoire": f["territory"], "quartier": f["name"], "code": f["code"],
+                           title: f["commitments"], "propres au quartier": f["specific"],
+                           "contour": f"successeurs {f['successors']}" if f["successors"] else "QPV 2024"}
+                          for f in features])
+    st.table(table.set_index("code"))
+    clicked = [p.get("code") for p in (event.selection.get(SELECTION) or [])] if event and event.selection else []
+    options = [f["code"] for f in features]
+    by_code = {f["code"]: f for f in features}
+    if clicked and clicked[0] in by_code:
+        st.session_state[f"{key}-pick"] = clicked[0]
+    code = st.selectbox("Quartier", options, index=None, key=f"{key}-pick", placeholder="Choisir ou cliquer sur la carte…",
+                        format_func=lambda c: f"{by_code[c]['name']} ({c}, {by_code[c]['territory']})")
+    if code:
+        _neighbourhood_details(build, by_code[code], theme)
+
+
+def _neighbourhood_details(build: str, feature: dict, theme: str | None) -> None:
+    rows = _commitments(build, feature["uri"], theme)
+    st.markdown(f"#### {escape_markdown(feature['name'])} · {len(rows)} engagement(s)"
+                + (f" sur {escape_markdown(theme_label(theme))}" if theme else ""))
+    if feature["successors"]:
+        st.caption(f"Quartier de 2015 dessiné par son ou ses successeurs de 2024 : {feature['successors']}.")
+    for n, row in enumerate(rows[:25]):
+        with st.container(border=True):
+            where = f"p. {row['page']}" if row.get("page") else (f"l. {row['line']}" if row.get("line") else "")
+            scope = "propre au quartier" if row.get("specific") else "tout le contrat"
+            st.markdown(f"**{escape_markdown(row.get('partner') or '?')}** · {escape_markdown(row.get('document') or '')}"
+                        f" {where} · {row.get('generation') or ''} · {scope}")
+            st.markdown(escape_markdown(row["text"]))
+            if row.get("passage") and row["passage"] != row["text"]:
+                st.caption("Passage : " + escape_markdown(row["passage"][:600]))
+            if row.get("document"):
+                params = {"doc": row["document"]}
+                if row.get("page"):
+                    params["page"] = str(row["page"])
+                if row.get("line"):
+                    params["line"] = str(row["line"])
+                st.page_link("app_pages/document.py", label=f"Ouvrir le passage ({where or 'document'})",
+                             icon=":material/menu_book:", query_params=params)
+        if n == 24 and len(rows) > 25:
+            st.caption(f"… et {len(rows) - 25} autres.")
