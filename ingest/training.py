@@ -15,10 +15,12 @@ import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 
+from ingest.extract.gazetteer import reference_folder
 from ingest.extract.linear_model import ExtractionModel, LinearClassifier
-from ingest.extract.unit_features import UnitFeaturizer, UnitView
+from ingest.extract.unit_features import UnitFeaturizer, UnitView, words
 from ingest.normalise import fold
 
 LABELS = ("commitment", "proposal", "objective", "indicator", "none")
@@ -228,9 +230,61 @@ def _doc_weights(docs: Sequence[AnnotatedDocument]) -> list[float]:
     return [mean / sizes[d.group or d.document_id] for d in docs for _ in d.views]
 
 
+@cache
+def place_words(folder: str) -> frozenset[str]:
+    """Every word of the name of a commune or an intercommunality of the reference tables (not of
+    the QPV: their names are made of common words, "Gare", "Jardins", "Avenir")."""
+    from ingest.reference import qpv_table_full
+
+    out: set[str] = set()
+    for row in qpv_table_full(folder):
+        for name in (row.commune, row.epci):
+            out.update(words(name))
+    return frozenset(out | {_elided(w) for w in out})
+
+
+def _elided(word: str) -> str:
+    """"d'arras" -> "arras": the name under its article or preposition."""
+    return word.rsplit("'", 1)[-1]
+
+
+_WORD_FEATURE = re.compile(r"^(?:w|lw|h0w|hxw|w0)=(.+)$")
+
+
+def _words_of(feature: str) -> tuple[str, ...]:
+    """The words of the text a feature is made of: "w=arras", "lw=arras", "h0w=arras",
+    "w0=arras" -> ("arras",); the bigram "b=ville_arras" -> ("ville", "arras"); others: ()."""
+    if feature.startswith("b="):
+        found = feature[2:].split("_")
+    elif m := _WORD_FEATURE.match(feature):
+        found = [m.group(1)]
+    else:
+        return ()
+    return tuple(dict.fromkeys([*found, *(_elided(w) for w in found)]))
+
+
+_LOWER_WORD = re.compile(r"(?<![\w'’])[a-zà-ÿœæ]+(?:['’][a-zà-ÿœæ]+)?")
+
+
+def local_words(docs: Sequence[AnnotatedDocument], folder: Path | None = None) -> frozenset[str]:
+    """The words of place names the training documents use only as names ("Valenciennes",
+    "Sambre"): learned on, they are knowledge of one territory, not of the genre; on a contract of
+    another territory they never fire. A place word that two documents write in lower case
+    ("ville", "centre", "ensemble", "pilote") is a common word of the language and stays."""
+    places = place_words(str(folder or reference_folder()))
+    common: dict[str, int] = {}
+    for d in docs:
+        lower = {w for v in d.views for m in _LOWER_WORD.findall(v.unit.text) if (w := fold(m)) in places}
+        for w in lower:
+            common[w] = common.get(w, 0) + 1
+    return frozenset(w for w in places if common.get(w, 0) < 2)
+
+
 def _fit_units(docs: Sequence[AnnotatedDocument], c: float) -> LinearClassifier:
-    return _fit([v.features for d in docs for v in d.views], [lab for d in docs for lab in d.gold_labels], c,
-                _doc_weights(docs))
+    local = local_words(docs)
+    rows = [{k: x for k, x in v.features.items() if not local.intersection(_words_of(k))}
+            for d in docs for v in d.views]
+    return _fit(rows, [lab for d in docs for lab in d.gold_labels], c, _doc_weights(docs))
 
 
 THRESHOLD_GRID = tuple(round(0.2 + 0.05 * k, 2) for k in range(11))  # 0.20 … 0.70

@@ -92,3 +92,37 @@ def test_a_document_without_commitments_gives_none(tmp_path: Path) -> None:
                            "La population a diminué de 4 % depuis 2015.\n")
     assert x["commitments"] == []
     assert any("no commitment found" in w for w in x["document"]["warnings"])
+
+
+def test_the_shipped_model_knows_no_territory_by_name() -> None:
+    """Habit 2: no weight on the name of a commune or an intercommunality that the training
+    documents use only as a name (ingest.training.local_words); the genre's words stay."""
+    from ingest.extract.gazetteer import reference_folder
+    from ingest.extract.linear_model import shipped_model
+    from ingest.training import _words_of, place_words
+
+    model = shipped_model()
+    assert model is not None
+    words = {w for feature in model.units.weights for w in _words_of(feature)}
+    assert {"ville", "communaute", "agglomeration"} <= words  # place words of the genre are kept
+    for name in ("valenciennes", "arras", "maubeuge", "denain", "sambre", "escaut", "anzin", "douai"):
+        assert name in place_words(str(reference_folder()))
+        assert name not in words, name
+
+
+def test_local_words_are_the_place_names_written_only_as_names() -> None:
+    from ingest.training import AnnotatedDocument, local_words
+    from ingest.units import Unit
+
+    class View:  # what local_words reads of a featurised unit
+        def __init__(self, text: str) -> None:
+            self.unit = Unit.__new__(Unit)
+            object.__setattr__(self.unit, "text", text)
+            self.features = {}
+
+    docs = [AnnotatedDocument(f"d{i}", Path("."), [], views=[View(t)]) for i, t in enumerate([
+        "La ville de Valenciennes s'engage à ouvrir un centre.", "Au centre de la ville d'Arras.",
+        "Une ville, un centre, une agglomération."])]
+    local = local_words(docs)
+    assert {"valenciennes", "arras"} <= local
+    assert not {"ville", "centre"} & local

@@ -1,0 +1,135 @@
+"""Issue 15 end to end in headless Chromium: a reviewer corrects a partner and rejects a fact on the
+comparison page, the app shows both at once, a rebuild keeps both, and the SPARQL page shows the
+revision chain."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from tests.test_browser import CHROMIUM, _free_port
+
+ROOT = Path(__file__).resolve().parent.parent
+CORPUS = ROOT / "tests" / "data" / "review_corpus"
+pytestmark = [pytest.mark.slow, pytest.mark.browser]
+
+
+@pytest.fixture(scope="module")
+def review_app(tmp_path_factory):
+    from kg.build import build
+    from kg.config import Settings
+    from tests.robustness.helpers import FAST_MODEL
+
+    if not Path(CHROMIUM).exists():
+        pytest.fail("Chromium is not installed: apt-get install chromium (scripts/setup.sh does it)")
+    top = tmp_path_factory.mktemp("review-app")
+    shutil.copytree(CORPUS, top / "corpus")
+    settings = Settings(data_dir=top / "data", store="oxigraph", model=FAST_MODEL, reference_dir=ROOT / "reference")
+    build([top / "corpus"], settings, log=lambda m: None)
+    port = _free_port()
+    env = {**os.environ, "CONTRATS_DATA": str(settings.data_dir), "CONTRATS_MODEL": FAST_MODEL}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", str(ROOT / "search_app.py"), "--server.port", str(port),
+         "--server.address", "127.0.0.1", "--server.headless", "true", "--server.fileWatcherType", "none",
+         "--browser.gatherUsageStats", "false", "--client.toolbarMode", "viewer"],
+        env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(300):
+            try:
+                urllib.request.urlopen(url + "/_stcore/health", timeout=1)
+                break
+            except OSError:
+                if proc.poll() is not None:
+                    pytest.fail(f"the app exited with code {proc.returncode}")
+                time.sleep(0.2)
+        yield url, settings, top / "corpus"
+    finally:
+        proc.terminate()
+        proc.wait(20)
+
+
+@pytest.fixture(scope="module")
+def page():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True,
+                                    args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"])
+        context = browser.new_context(viewport={"width": 1400, "height": 1000})
+        context.route(re.compile(r"^(?!https?://(127\.0\.0\.1|localhost)[:/]).*"), lambda route: route.abort())
+        page = context.new_page()
+        page.set_default_timeout(90_000)
+        yield page
+        browser.close()
+
+
+def _compare_partner(page, url: str, partner: str) -> None:
+    page.goto(url + "/comparer")
+    page.get_by_text("Comparer les territoires").first.wait_for()
+    name = page.get_by_label("Votre nom (pour relire)", exact=True).and_(page.get_by_role("textbox"))
+    if not name.input_value():
+        name.fill("Alice")
+        name.press("Enter")
+    page.get_by_text("un partenaire").click()
+    page.get_by_test_id("stSelectbox").filter(has_text="Partenaire").click()
+    page.get_by_role("option", name=partner, exact=True).click()
+    page.get_by_test_id("stPopoverButton").first.wait_for()
+
+
+def test_review_on_the_comparison_page_survives_a_rebuild(review_app, page, tmp_path: Path) -> None:
+    from kg.build import build
+
+    url, settings, corpus = review_app
+    # A wrong partner: three clicks from the card to the corrected fact.
+    _compare_partner(page, url, "CAF du Pas-de-Calais")
+    page.get_by_text("Non relu").first.wait_for()
+    page.get_by_test_id("stPopoverButton").first.click()  # 1: Relire
+    body = page.get_by_test_id("stPopoverBody")
+    body.get_by_test_id("stSelectbox").click()  # 2: the partner list
+    page.get_by_role("option", name=re.compile(r"^CPAM du Hainaut")).click()
+    body.get_by_role("button", name="Corriger le partenaire").click()  # 3
+    page.get_by_text(re.compile(r"Relecture : corrigé par Alice · partenaire → CPAM du Hainaut")).wait_for()
+
+    # A description taken for a commitment: rejected.
+    _compare_partner(page, url, "France Travail")
+    page.get_by_test_id("stPopoverButton").first.click()
+    page.get_by_test_id("stPopoverBody").get_by_role("button", name="Rejeter").click()
+    page.get_by_text(re.compile(r"Relecture : rejeté par Alice")).wait_for()
+    page.screenshot(path=str(tmp_path / "rejected.png"))
+
+    summary = build([corpus], settings, log=lambda m: None)  # a rebuild, as after new documents
+    assert summary.review["corrected"] == 1 and summary.review["rejected"] == 1
+
+    _compare_partner(page, url, "CPAM du Hainaut")
+    page.get_by_text(re.compile(r"Relu : corrigé par Alice")).first.wait_for()
+    page.get_by_text("un partenaire").click()
+    page.get_by_test_id("stSelectbox").filter(has_text="Partenaire").click()
+    assert page.get_by_role("option", name="France Travail", exact=True).count() == 0  # out of every view
+    page.keyboard.press("Escape")
+
+    # The SPARQL page: the revision chain, back to the machine's fact in the audit graph.
+    page.goto(url + "/sparql")
+    page.get_by_text("Console SPARQL").first.wait_for()
+    page.get_by_label("Requête", exact=True).fill(
+        "PREFIX prov: <http://www.w3.org/ns/prov#> PREFIX ckg: <https://w3id.org/contrats-kg/ontology#> "
+        "PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#> "
+        "SELECT ?reviewer ?now ?before WHERE { ?new prov:wasRevisionOf ?old ; "
+        "prov:wasAttributedTo/rdfs:label ?reviewer ; ckg:partner/rdfs:label ?now . "
+        "GRAPH <https://w3id.org/contrats-kg/graph/rejected> { ?old ckg:partner/rdfs:label ?before } }")
+    page.get_by_role("button", name="Exécuter").click()
+    page.get_by_text("1 ligne(s)").wait_for()
+    page.screenshot(path=str(tmp_path / "sparql.png"))
+    grid = page.get_by_test_id("stDataFrame")
+    grid.locator("[data-testid=glide-cell-0-0]").wait_for(state="attached")
+    cells = grid.locator("[data-testid^=glide-cell]").all_text_contents()
+    assert "Alice" in cells and "CPAM du Hainaut" in cells and "CAF du Pas-de-Calais" in cells, cells
+    assert page.get_by_text("Traceback").count() == 0
