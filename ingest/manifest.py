@@ -9,10 +9,13 @@ from pathlib import Path
 from ingest.model import DocumentMeta
 
 MANIFEST_NAMES = ("manifest.csv",)
+# The name may wrap once after "Communauté d'Agglomération", but never runs on past its line: the
+# next line is a heading ("Engagements des partenaires"), not more of the name.
 _EPCI = re.compile(
-    r"(Communaut[ée]\s+(?:d['’]\s*Agglom[ée]ration|Urbaine|de\s+Communes)\s+(?:de\s+|du\s+|d['’]\s*)?"
-    r"[A-ZÉÈ][\w'’\-]+(?:[\s\-]+(?:de\s+|du\s+|la\s+|le\s+|des\s+|d['’])?[A-ZÉÈ][\w'’\-]+){0,4}"
-    r"|[A-ZÉÈ][\w\-]+\s+M[ée]tropole)"
+    r"(Communaut[ée][ \t]+(?:d['’][ \t]*Agglom[ée]ration|Urbaine|de[ \t]+Communes)[ \t]*\n?[ \t]*"
+    r"(?:de[ \t]+|du[ \t]+|d['’][ \t]*)?"
+    r"[A-ZÉÈ][\w'’\-]+(?:[ \t\-]+(?:de[ \t]+|du[ \t]+|la[ \t]+|le[ \t]+|des[ \t]+|d['’])?[A-ZÉÈ][\w'’\-]+){0,4}"
+    r"|[A-ZÉÈ][\w\-]+[ \t]+M[ée]tropole)"
 )
 _PERIOD = re.compile(r"\b(20[012]\d)\s*[-–/à]\s*(20[0-4]\d)\b")
 

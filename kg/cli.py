@@ -727,20 +727,33 @@ def review_list(data_dir, as_json) -> None:
 @main.command()
 @data_option
 @click.option("--format", "fmt", required=True,
-              type=click.Choice(["ttl", "jsonld", "nt", "csv", "geojson", "gpkg"]))
+              type=click.Choice(["ttl", "jsonld", "nt", "csv", "parquet", "geojson", "gpkg"]))
 @click.option("--out", required=True, type=click.Path(path_type=Path),
-              help="Output file (ttl, jsonld, nt, geojson, gpkg) or folder (csv: one table per record type).")
-def export(data_dir, fmt, out) -> None:
-    """Export the current build: the graph (Turtle, JSON-LD, N-Triples), CSV tables, or the
-    neighbourhoods with their geometry and counts for a GIS (GeoJSON, GeoPackage)."""
+              help="Output file (ttl, jsonld, nt, geojson, gpkg; csv and parquet with --reviewed) or folder "
+                   "(csv, parquet: one table per record type).")
+@click.option("--reviewed", is_flag=True,
+              help="csv/parquet: only the reviewed commitments, one table with their provenance, passage, "
+                   "confidence and review, for citation.")
+def export(data_dir, fmt, out, reviewed) -> None:
+    """Export the current build: the graph (Turtle, JSON-LD, N-Triples), CSV or Parquet tables, the
+    reviewed commitments for citation, or the neighbourhoods with their geometry and counts for a
+    GIS (GeoJSON, GeoPackage)."""
     from kg.build import NoBuild, current_build
-    from kg.export import export_csv, export_graph
+    from kg.export import export_csv, export_graph, export_parquet, export_reviewed
 
     try:
         build_dir = current_build(load_settings(data_dir).data_dir)
     except NoBuild as e:
         _fail(str(e))
-    if fmt == "csv":
+    if reviewed and fmt not in ("csv", "parquet"):
+        _fail("--reviewed exports a table: use --format csv or parquet")
+    if reviewed:
+        n = export_reviewed(build_dir, out, fmt)
+        click.echo(f"{n} reviewed commitments -> {out}" + ("" if n else " (nobody reviewed any: see `contrats review`)"))
+    elif fmt == "parquet":
+        counts = export_parquet(build_dir, out)
+        click.echo(f"{len(counts)} tables -> {out}: " + ", ".join(f"{k} {n}" for k, n in counts.items()))
+    elif fmt == "csv":
         counts = export_csv(build_dir, out)
         click.echo(f"{len(counts)} tables -> {out}: " + ", ".join(f"{k} {n}" for k, n in counts.items()))
     elif fmt in ("geojson", "gpkg"):

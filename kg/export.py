@@ -122,6 +122,61 @@ def _write_csv(path: Path, rows: list[dict], first: tuple[str, ...] = ("document
         writer.writerows(rows)
 
 
+CITATION_COLUMNS = ("document_id", "territory", "generation", "source", "id", "text", "partner", "partner_id",
+                    "partner_type", "kind", "neighbourhoods", "themes", "page", "line", "passage_id", "passage_text",
+                    "confidence", "partner_confidence", "review_status", "reviewers", "revises")
+
+
+def citation_rows(build_dir: Path, reviewed_only: bool = True) -> list[dict]:
+    """The commitments of a build, each with what a citation needs: the document and its source
+    file, the page or line and the passage as written, the model's confidence, and its review
+    (`review_status` confirmed | corrected | added; empty: nobody reviewed it)."""
+    from kg.session import load_extractions
+
+    documents = {d["id"]: d for d in read_jsonl(build_dir / "documents.jsonl")}
+    passages = {p["id"]: p["text"] for p in read_jsonl(build_dir / "passages.jsonl")}
+    rows = []
+    for doc_id, x in load_extractions(build_dir).items():
+        doc = documents.get(doc_id, {})
+        for c in x.get("commitments") or ():
+            if reviewed_only and not c.get("review_status"):
+                continue
+            row = {**_flat(doc_id, c), "territory": doc.get("territory"), "generation": doc.get("generation"),
+                   "source": doc.get("path") or doc.get("source"), "passage_text": passages.get(c.get("passage_id"))}
+            rows.append({k: row.get(k) for k in CITATION_COLUMNS})
+    return rows
+
+
+def export_reviewed(build_dir: Path, out: Path, fmt: str) -> int:
+    """The reviewed commitments, one table (CSV or Parquet) at `out`; rows written."""
+    rows = citation_rows(build_dir)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    if fmt == "parquet":
+        import pandas as pd
+
+        pd.DataFrame(rows, columns=list(CITATION_COLUMNS)).to_parquet(out, index=False)
+    else:
+        _write_csv(out, rows, first=CITATION_COLUMNS)
+    return len(rows)
+
+
+def export_parquet(build_dir: Path, out_dir: Path) -> dict[str, int]:
+    """documents.parquet and one Parquet table per record type in `out_dir` (the CSV tables' columns)."""
+    import pandas as pd
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    from kg.session import load_extractions
+
+    documents = [{k: _cell(v) for k, v in d.items()} for d in read_jsonl(build_dir / "documents.jsonl")]
+    tables = {"documents": documents, **record_tables(load_extractions(build_dir).values())}
+    for name, rows in tables.items():
+        frame = pd.DataFrame(rows)
+        # Mixed cells (an id that is a number in one row, text in another) are text in Parquet.
+        frame = frame.astype({c: "string" for c in frame.columns if frame[c].dtype == object})
+        frame.to_parquet(out_dir / f"{name}.parquet", index=False)
+    return {name: len(rows) for name, rows in tables.items()}
+
+
 def export_csv(build_dir: Path, out_dir: Path) -> dict[str, int]:
     """documents.csv and one CSV per record type in `out_dir`; rows written per table."""
     out_dir.mkdir(parents=True, exist_ok=True)

@@ -221,3 +221,24 @@ def test_a_reviewed_fact_the_model_no_longer_extracts_is_restored(reviewed) -> N
     restored = [c for c in out.extraction.commitments if c.partner.id == "cpam-pas-de-calais"]
     assert len(restored) == 1 and restored[0].text == reviewed["caf"]["text"]
     assert restored[0].provenance.passage_id == reviewed["caf"]["passage_id"]
+
+
+@pytest.mark.slow
+def test_reviewed_commitments_export_for_citation(reviewed, tmp_path: Path) -> None:
+    import pandas as pd
+
+    from kg.build import current_build
+    from kg.export import export_reviewed
+
+    build_dir = current_build(reviewed["settings"].data_dir)
+    assert export_reviewed(build_dir, tmp_path / "reviewed.parquet", "parquet") == 2
+    assert export_reviewed(build_dir, tmp_path / "reviewed.csv", "csv") == 2
+    for frame in (pd.read_parquet(tmp_path / "reviewed.parquet"), pd.read_csv(tmp_path / "reviewed.csv")):
+        rows = {r["review_status"]: r for r in frame.to_dict("records")}
+        assert set(rows) == {"confirmed", "corrected"}
+        corrected = rows["corrected"]
+        assert corrected["partner"] == "CPAM du Pas-de-Calais" and corrected["reviewers"] == "Alice"
+        assert corrected["revises"] == reviewed["caf"]["id"] and corrected["line"] > 0
+        assert corrected["source"].endswith("arras-review.txt")
+        assert corrected["passage_text"].startswith("La CAF du Pas-de-Calais s'engage")
+        assert rows["confirmed"]["confidence"] > 0  # a confirmed fact keeps the model's confidence
