@@ -58,6 +58,9 @@ own_warnings = meta.get("warnings") or []  # reading and extraction warnings, ke
 if own_warnings:
     st.warning("Avertissements pour ce document : " + "; ".join(escape_markdown(w) for w in own_warnings))
 
+REVIEW_FR = {"confirmed": "confirmé", "corrected": "corrigé", "added": "ajouté"}
+floor = st.slider("Confiance minimale des engagements", 0.0, 1.0, 0.0, 0.05, key="k_min_confidence",
+                  help="Masque les engagements extraits avec une confiance plus basse (les relus restent).")
 tabs = st.tabs([f"Orientations et objectifs ({len(x['orientations'])})", f"Quartiers ({len(x['neighbourhoods'])})",
                 f"Signataires ({len(x['signatories'])})", f"Engagements ({len(x['commitments'])})",
                 f"Indicateurs ({len(x.get('indicators') or [])})"])
@@ -89,14 +92,16 @@ with tabs[1]:
     rows = [{"quartier": n["name"], "statut": STATUS.get(n["status"], n["status"]),
              "communes": ", ".join(n["communes"]), "code QPV": n.get("code") or "",
              "codes INSEE": ", ".join(n.get("insee_codes") or []), "nom officiel": n.get("official_name") or "",
-             "autres graphies": ", ".join(n["aliases"])} for n in x["neighbourhoods"]]
+             "autres graphies": ", ".join(n["aliases"]), "confiance": n.get("confidence")}
+            for n in x["neighbourhoods"]]
     if rows:
         st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
     else:
         st.info("Aucun quartier extrait.")
 with tabs[2]:
     rows = [{"signataire": s["name"], "type": partner_type_label(s["type"]), "personne": s.get("person") or "",
-             "qualité": s.get("role") or "", "ligne": (s.get("provenance") or [{}])[0].get("line")}
+             "qualité": s.get("role") or "", "confiance": s.get("confidence"),
+             "ligne": (s.get("provenance") or [{}])[0].get("line")}
             for s in x["signatories"]]
     if rows:
         st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
@@ -107,7 +112,10 @@ with tabs[3]:
              "orientation": c.get("orientation") or "", "objectif": c.get("objective") or "",
              "thèmes": ", ".join(theme_label(t) for t in c["themes"]),
              "confiance": c.get("confidence"), "confiance partenaire": c.get("partner_confidence"),
-             "page": c.get("page"), "ligne": c.get("line")} for c in x["commitments"]]
+             "relecture": REVIEW_FR.get(c.get("review_status") or "", "non relu")
+             + (f" ({', '.join(c.get('reviewers') or [])})" if c.get("reviewers") else ""),
+             "page": c.get("page"), "ligne": c.get("line")} for c in x["commitments"]
+            if c.get("review_status") or (c.get("confidence") or 1.0) >= floor]
     if rows:
         st.caption("Confiance : probabilité estimée par le modèle d'extraction (mesurée sur des contrats "
                    "qu'il n'a pas vus : voir le README). Triez la colonne pour relire d'abord les moins sûrs.")

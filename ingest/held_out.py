@@ -59,7 +59,7 @@ def extract_document(source: Path, reference_csv: Path | None, model: Extraction
 
 
 def cross_document(gold_dir: Path, root: Path, reference_csv: Path | None, rules_too: bool = False,
-                   progress=None) -> dict[str, dict]:
+                   progress=None, more: Sequence[AnnotatedDocument] = ()) -> dict[str, dict]:
     """Leave-one-document-out: for each annotated document, a model trained on the others extracts it.
 
     Returns {"lodo": {doc: scores}, "rules": {doc: scores}} (rules: the round-1 rule extractor, which
@@ -73,7 +73,10 @@ def cross_document(gold_dir: Path, root: Path, reference_csv: Path | None, rules
     golds = load_gold(gold_dir / "extraction")
     out: dict[str, dict] = {"lodo": {}, "rules": {}}
     for held in docs:
-        others = [d for d in docs if d.document_id != held.document_id] + extra
+        # `more`: researchers' corrections of other documents (kg.corrections_training), never of
+        # the one measured.
+        others = [d for d in docs if d.document_id != held.document_id] + extra + \
+            [prepare(d) for d in more if d.document_id != held.document_id]
         if not others:
             continue
         if progress:

@@ -50,6 +50,9 @@ class AnnotatedDocument:
     group: str | None = None  # documents of one group share one document's weight in training
     gold_labels: list[str] | None = None  # aligned with views
     gold_actors: list[UnitLabel | None] | None = None
+    # False for a document only some units of which are labelled (researchers' corrections): its
+    # other units are unknown, not "none", and are left out of training.
+    complete: bool = True
 
 
 def load_unit_labels(units_dir: Path, document_id: str) -> list[UnitLabel]:
@@ -152,12 +155,15 @@ def prepare(doc: AnnotatedDocument, reference_csv: Path | None = None) -> Annota
     by_text: dict[str, UnitLabel] = {}
     for lab in doc.labels:
         by_text.setdefault(_text_key(lab.text), lab)
-    labels, actors = [], []
+    labels, actors, kept = [], [], []
     for v in views:
         lab = by_id.get(v.unit.id) or by_text.get(_text_key(v.unit.text)) or _contained(v.unit.text, v.unit.line, doc.labels)
+        if lab is None and not doc.complete:
+            continue
+        kept.append(v)
         labels.append(lab.label if lab else "none")
         actors.append(lab if lab and lab.label in ("commitment", "proposal") and lab.actor else None)
-    doc.views, doc.gold_labels, doc.gold_actors = views, labels, actors
+    doc.views, doc.gold_labels, doc.gold_actors = kept, labels, actors
     return doc
 
 

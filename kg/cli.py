@@ -278,9 +278,13 @@ def compare(query, data_dir, theme, partner, commitment, among, k, as_json) -> N
               help="The shipped model on the contract openings of other territories (tests/gold/openings).")
 @click.option("--method", "methods", multiple=True, type=click.Choice(["hybrid", "bm25", "dense"]),
               help="With --search: the retrieval method(s) to evaluate (default hybrid).")
+@click.option("--with-corrections", "with_corrections", is_flag=True,
+              help="With --cross-document: also with the researchers' corrections of DATA in training "
+                   "(never those of the document measured), reported beside the figures without them.")
 @click.option("--json", "as_json", is_flag=True)
 def evaluate(search_mode: bool, gold: Path | None, data_dir: Path | None, fresh: bool, cross: bool,
-             rules: bool, openings: str | None, methods: tuple[str, ...], as_json: bool) -> None:
+             rules: bool, openings: str | None, methods: tuple[str, ...], with_corrections: bool,
+             as_json: bool) -> None:
     """Precision/recall of extraction per record type against the gold set; with --search, S@1,
     S@5, MRR and nDCG@10 of search on the blind questions' dev and test halves (--gold FILE.jsonl:
     R@k/MRR on the first gold set)."""
@@ -304,16 +308,26 @@ def evaluate(search_mode: bool, gold: Path | None, data_dir: Path | None, fresh:
         from ingest.held_out import cross_document
 
         settings = load_settings(data_dir)
-        out = cross_document(gold or PROJECT_ROOT / "tests/gold", PROJECT_ROOT, settings.qpv_table,
+        gold_dir = gold or PROJECT_ROOT / "tests/gold"
+        more = _corrections_for_training(settings, gold_dir) if with_corrections else None
+        out = cross_document(gold_dir, PROJECT_ROOT, settings.qpv_table,
                              rules_too=rules, progress=lambda m: click.echo(m, err=True))
-        for name in ("lodo", "rules"):
-            if len(out[name]) > 1:
+        if more is not None:
+            out["lodo_with_corrections"] = cross_document(
+                gold_dir, PROJECT_ROOT, settings.qpv_table, progress=lambda m: click.echo(m, err=True),
+                more=more.documents)["lodo"]
+        for name in ("lodo", "rules", "lodo_with_corrections"):
+            if len(out.get(name) or ()) > 1:
                 out[name]["MEAN (macro)"] = overall(out[name], macro=True)
         if as_json:
             click.echo(json.dumps({k: scores_to_json(v) for k, v in out.items() if v}, indent=1))
             return
         click.echo("Leave-one-document-out (each document extracted by a model that never saw it):")
         click.echo(format_report(out["lodo"]))
+        if more is not None:
+            click.echo(f"\nThe same, with {more.units} reviewed units of {len(more.documents)} corrected "
+                       "document(s) in training:")
+            click.echo(format_report(out["lodo_with_corrections"]))
         if out["rules"]:
             click.echo("\nRound-1 rules on the same annotations (IN-SAMPLE: the rules were written on these documents):")
             click.echo(format_report(out["rules"]))
@@ -366,12 +380,34 @@ def evaluate(search_mode: bool, gold: Path | None, data_dir: Path | None, fresh:
         click.echo(format_report(results))
 
 
+def _corrections_for_training(settings, gold_dir: Path):
+    """The researchers' corrections of the data directory as training documents (kg.corrections_training)."""
+    from ingest.training import annotated_documents
+    from kg.build import NoBuild, current_build
+    from kg.config import PROJECT_ROOT
+    from kg.corrections_training import corrections_for_training
+
+    try:
+        build_dir = current_build(settings.data_dir)
+    except NoBuild as e:
+        _fail(str(e))
+    annotated = [d.document_id for d in annotated_documents(gold_dir, PROJECT_ROOT)]
+    more = corrections_for_training(settings.data_dir, build_dir, annotated)
+    for line in more.skipped:
+        click.echo(f"note: corrections not used: {line}", err=True)
+    click.echo(f"corrections: {more.units} reviewed units of {len(more.documents)} document(s)", err=True)
+    return more
+
+
 @main.command()
 @click.option("--gold", type=click.Path(path_type=Path), default=None,
               help="Gold folder (default tests/gold): units/*.labels*.tsv and extraction/*.json.")
 @click.option("--out", type=click.Path(path_type=Path), default=None,
               help="Where to write the model (default: the shipped ingest/data/extraction_model.json).")
-def train(gold: Path | None, out: Path | None) -> None:
+@click.option("--with-corrections", "with_corrections", is_flag=True,
+              help="Also learn from the researchers' corrections of the data directory (--data).")
+@data_option
+def train(gold: Path | None, out: Path | None, with_corrections: bool, data_dir: Path | None) -> None:
     """Retrain the extraction model (unit classifier and actor ranker) from the annotated units."""
     from ingest.extract.linear_model import SHIPPED_MODEL
     from ingest.training import train as train_model
@@ -381,6 +417,8 @@ def train(gold: Path | None, out: Path | None) -> None:
     docs = training_documents(gold or PROJECT_ROOT / "tests/gold", PROJECT_ROOT)
     if not docs:
         raise click.ClickException("no annotated documents (tests/gold/units/*.labels.tsv)")
+    if with_corrections:
+        docs += list(_corrections_for_training(load_settings(data_dir), gold or PROJECT_ROOT / "tests/gold").documents)
     model = train_model(docs)
     target = out or SHIPPED_MODEL
     model.save(target)

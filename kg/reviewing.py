@@ -63,7 +63,8 @@ class BuildFacts:
         if passage is None:
             raise UnknownFact(f"commitment {commitment_id!r} names no passage of the build; it cannot be reviewed")
         seen = {k: c.get(k) for k in ("id", "partner", "partner_id", "partner_type", "kind", "orientation",
-                                      "objective", "neighbourhoods", "themes", "confidence", "review_status")}
+                                      "objective", "neighbourhoods", "themes", "confidence", "review_status",
+                                      "page", "line", "passage_id")}
         seen["build"] = self.build_dir.name
         return FactKey(c["document"], text_hash(passage["text"]), c["text"]), seen
 
@@ -86,7 +87,8 @@ def record_added(data_dir: Path, facts: BuildFacts, passage_id: str, reviewer: s
     span = (text or passage["text"]).strip()
     key = FactKey(passage["document_id"], text_hash(passage["text"]), span)
     correction = new_correction(key, "add", reviewer, {"text": span, "actor": dict(actor), "kind": kind}, why,
-                                {"build": facts.build_dir.name, "passage_id": passage_id})
+                                {"build": facts.build_dir.name, "passage_id": passage_id, "page": passage.get("page"),
+                                 "line": passage.get("line_start")})
     CorrectionLog(data_dir).append(correction)
     return correction
 

@@ -242,3 +242,25 @@ def test_reviewed_commitments_export_for_citation(reviewed, tmp_path: Path) -> N
         assert corrected["source"].endswith("arras-review.txt")
         assert corrected["passage_text"].startswith("La CAF du Pas-de-Calais s'engage")
         assert rows["confirmed"]["confidence"] > 0  # a confirmed fact keeps the model's confidence
+
+
+@pytest.mark.slow
+def test_corrections_become_partially_labelled_training_units(reviewed) -> None:
+    from ingest.training import prepare
+    from kg.build import current_build
+    from kg.corrections_training import corrections_for_training
+
+    settings = reviewed["settings"]
+    more = corrections_for_training(settings.data_dir, current_build(settings.data_dir), annotated=["maubeuge-review"])
+    assert more.units == 3 and [d.document_id for d in more.documents] == ["arras-review"]
+    doc = prepare(more.documents[0])
+    # Only the three reviewed units, not the document's other units as "none".
+    labelled = dict(zip([v.unit.text for v in doc.views], zip(doc.gold_labels, doc.gold_actors, strict=True),
+                        strict=True))
+    assert len(labelled) == 3
+    label, actor = labelled[reviewed["caf"]["text"]]
+    assert label == "commitment" and actor.actor == "CPAM du Pas-de-Calais" and actor.actor_type == "cpam"
+    assert labelled[reviewed["work"]["text"]][0] == "none"
+    assert labelled[reviewed["region"]["text"]] [0] == "commitment"
+    skipped = corrections_for_training(settings.data_dir, current_build(settings.data_dir), ["arras-review"])
+    assert not skipped.documents and "completely annotated" in skipped.skipped[0]
