@@ -16,26 +16,17 @@ rather than truncating it silently.
 from __future__ import annotations
 
 import contextlib
-import os
 import signal
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
+from ingest import environment
 from ingest.errors import IngestError
 
 
 def _number(name: str, default: float) -> float:
-    value = os.environ.get(name, "").strip()
-    if not value:
-        return default
-    try:
-        number = float(value)
-    except ValueError:
-        raise ValueError(f"{name}={value!r} is not a number") from None
-    if number <= 0:
-        raise ValueError(f"{name} must be positive, got {value!r}")
-    return number
+    return environment.number(name, default)
 
 
 @dataclass(frozen=True)

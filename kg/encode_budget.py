@@ -13,9 +13,10 @@ batch of 256 asked torch for 35 GB. Two bounds, whatever the model:
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Sequence
+
+from ingest import environment
 
 DEFAULT_MAX_TOKENS = 512
 DEFAULT_BATCH_TOKENS = 16_384
@@ -24,12 +25,12 @@ _WORDS = re.compile(r"\S+")
 
 
 def max_tokens(model_limit: int | None = None) -> int:
-    configured = int(os.environ.get("CONTRATS_ENCODE_MAX_TOKENS", "") or DEFAULT_MAX_TOKENS)
+    configured = environment.whole("CONTRATS_ENCODE_MAX_TOKENS", DEFAULT_MAX_TOKENS)
     return min(configured, model_limit) if model_limit else configured
 
 
 def batch_tokens() -> int:
-    return int(os.environ.get("CONTRATS_ENCODE_BATCH_TOKENS", "") or DEFAULT_BATCH_TOKENS)
+    return environment.whole("CONTRATS_ENCODE_BATCH_TOKENS", DEFAULT_BATCH_TOKENS)
 
 
 def cut(text: str, limit: int) -> str:

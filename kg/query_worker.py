@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import contextlib
 import multiprocessing as mp
-import os
 import queue
 import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from ingest import environment
 from kg.sparql_results import serialize_graph, serialize_solutions
 
 
@@ -131,7 +131,7 @@ class PoolClosed(RuntimeError):
 
 
 def default_memory_mb() -> int:
-    return int(os.environ.get("CONTRATS_SPARQL_MEMORY_MB", "") or DEFAULT_MEMORY_MB)
+    return environment.whole("CONTRATS_SPARQL_MEMORY_MB", DEFAULT_MEMORY_MB)
 
 
 DEFAULT_MEMORY_MB = 2048
@@ -156,7 +156,7 @@ class QueryPool:
         # How long a request may wait for a free worker. Kept apart from the query timeout: under
         # load, counting the wait against the timeout killed workers running ordinary queries.
         self.queue_wait = queue_wait if queue_wait is not None else float(
-            os.environ.get("CONTRATS_SPARQL_QUEUE_WAIT", max(60.0, timeout)))
+            environment.number("CONTRATS_SPARQL_QUEUE_WAIT", max(60.0, timeout)))
         self._idle: queue.Queue[_Worker] = queue.Queue()
         self._lock = threading.Lock()
         for _ in range(workers):

@@ -14,13 +14,13 @@ fusion and pseudo-relevance feedback are available but off: neither helped on th
 
 from __future__ import annotations
 
-import os
 import re
 from dataclasses import dataclass, field
 from functools import cache
 
 import numpy as np
 
+from ingest import environment
 from kg.encoder import Encoder
 from kg.index import IndexRecord, SearchIndex
 from kg.lexical import query_term_weights
@@ -210,7 +210,7 @@ class Searcher:
     mention_boost: float = 0.15  # added to the fused score of a record naming a partner/neighbourhood asked
     figure_boost: float = 0.1  # added to records holding a figure when the question asks for one
     dense_weight: float = field(
-        default_factory=lambda: float(os.environ.get("CONTRATS_HYBRID_WEIGHT", DEFAULT_DENSE_WEIGHT))
+        default_factory=lambda: environment.number("CONTRATS_HYBRID_WEIGHT", DEFAULT_DENSE_WEIGHT, positive=False)
     )
     candidates: int = 200
     expand: bool = True  # French thesaurus expansion (kg/data/thesaurus_fr.yaml)
@@ -220,7 +220,7 @@ class Searcher:
     feedback: int = 0  # pseudo-relevance feedback from this many first results (0: none)
     feedback_terms: int = 10
     feedback_weight: float = 0.3
-    fusion: str = field(default_factory=lambda: os.environ.get("CONTRATS_FUSION", DEFAULT_FUSION))
+    fusion: str = field(default_factory=lambda: environment.text("CONTRATS_FUSION", DEFAULT_FUSION))
 
     def _query_vector(self, used: str, added: str) -> np.ndarray:
         """The question's vector, moved towards the vector of the added terms of art."""

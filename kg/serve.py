@@ -16,8 +16,6 @@ cannot answer a query.
 from __future__ import annotations
 
 import html
-import os
-import re
 import signal
 import threading
 from contextlib import asynccontextmanager
@@ -28,6 +26,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
 from starlette.concurrency import run_in_threadpool
 
+from ingest import environment
 from kg.http_guard import HostCheck, PerClient, served_names
 from kg.query_worker import QueryFailed, QueryPool, QueryTimeout
 from kg.served_build import BuildUnavailable, ServedBuild
@@ -40,7 +39,7 @@ HEALTH_QUERY = "ASK { ?s ?p ?o }"
 
 
 def _env_list(name: str) -> list[str]:
-    return [x for x in re.split(r"[\s,]+", os.environ.get(name, "")) if x]
+    return environment.items(name)
 
 
 def create_app(build_dir: Path | None = None, *, data_dir: Path | None = None, store_kind: str = "oxigraph",
@@ -51,11 +50,11 @@ def create_app(build_dir: Path | None = None, *, data_dir: Path | None = None, s
     """The endpoint over one build folder (`build_dir`), or over a data directory's current
     build, followed across rebuilds (`data_dir`). `search`: a function opening the build's
     searcher; when given, /search serves it (kg.search_api)."""
-    timeout = timeout or float(os.environ.get("CONTRATS_SPARQL_TIMEOUT", 10))
-    max_rows = max_rows or int(os.environ.get("CONTRATS_SPARQL_MAX_ROWS", 10_000))
-    workers = workers or int(os.environ.get("CONTRATS_SPARQL_WORKERS", 2))
+    timeout = timeout or environment.number("CONTRATS_SPARQL_TIMEOUT", 10)
+    max_rows = max_rows or environment.whole("CONTRATS_SPARQL_MAX_ROWS", 10_000)
+    workers = workers or environment.whole("CONTRATS_SPARQL_WORKERS", 2)
     # One client may not hold every worker: the others keep one free.
-    per_client = per_client or int(os.environ.get("CONTRATS_SPARQL_PER_CLIENT", 0) or max(1, workers - 1))
+    per_client = per_client or environment.whole("CONTRATS_SPARQL_PER_CLIENT", None, minimum=0) or max(1, workers - 1)
     services = tuple(allowed_services) if allowed_services is not None else allowed_services_from_env()
     origins = cors_origins if cors_origins is not None else _env_list("CONTRATS_SPARQL_CORS_ORIGINS")
     hosts = served_names(host, allowed_hosts if allowed_hosts is not None else _env_list("CONTRATS_SPARQL_ALLOWED_HOSTS"))

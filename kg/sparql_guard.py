@@ -11,10 +11,10 @@ is exactly what a deep query breaks, and a depth of brackets bounds the depth of
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Iterable
 
+from ingest import environment
 from kg.sparql_text import skip_token
 
 MAX_DEPTH = 64  # groups, parentheses and blank-node brackets; the saved queries use fewer than 10
@@ -30,7 +30,7 @@ class QueryRefused(ValueError):
 
 
 def allowed_services_from_env() -> tuple[str, ...]:
-    return tuple(x for x in re.split(r"[\s,]+", os.environ.get("CONTRATS_SPARQL_ALLOW_SERVICE", "")) if x)
+    return tuple(environment.items("CONTRATS_SPARQL_ALLOW_SERVICE"))
 
 
 def unescape_codepoints(query: str) -> str:

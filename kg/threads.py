@@ -16,8 +16,9 @@ encode thousands of passages, where threads pay.
 
 from __future__ import annotations
 
-import os
 import sys
+
+from ingest import environment
 
 _VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "BLIS_NUM_THREADS",
               "VECLIB_MAXIMUM_THREADS", "NUMEXPR_NUM_THREADS")
@@ -25,7 +26,7 @@ _VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "BLI
 
 def query_threads() -> int:
     try:
-        return max(1, int(os.environ.get("CONTRATS_QUERY_THREADS", "1")))
+        return max(1, environment.whole("CONTRATS_QUERY_THREADS", 1) or 1)
     except ValueError:
         return 1
 
@@ -33,9 +34,9 @@ def query_threads() -> int:
 def set_thread_variables(n: int) -> int:
     """The environment variables native libraries read when they load (those the user set are kept)."""
     for name in _VARIABLES:
-        os.environ.setdefault(name, str(n))
-    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # waiting OpenMP threads sleep, not spin
-    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+        environment.set_default(name, str(n))
+    environment.set_default("OMP_WAIT_POLICY", "PASSIVE")  # waiting OpenMP threads sleep, not spin
+    environment.set_default("TOKENIZERS_PARALLELISM", "false")
     return n
 
 

