@@ -48,14 +48,14 @@ def gold_with_units(gold: dict, labels: Sequence[UnitLabel]) -> dict:
 
 
 def extract_document(source: Path, reference_csv: Path | None, model: ExtractionModel | None,
-                     use_model: bool = True) -> dict:
+                     use_model: bool = True, signatory_model=None) -> dict:
     from ingest.corpus import ingest_file
     from ingest.extract.pipeline import extract
     from ingest.extract.to_json import extraction_to_json
 
     ingested = ingest_file(source)
     return extraction_to_json(extract(ingested.document, ingested.passages, reference_csv=reference_csv,
-                                      model=model, use_model=use_model))
+                                      model=model, use_model=use_model, signatory_model=signatory_model))
 
 
 def cross_document(gold_dir: Path, root: Path, reference_csv: Path | None, rules_too: bool = False,
@@ -66,8 +66,10 @@ def cross_document(gold_dir: Path, root: Path, reference_csv: Path | None, rules
     was written on these very documents — in-sample, reported for comparison only).
     """
     from ingest.evaluate_extraction import evaluate, load_gold
+    from ingest.signatory_training import signatory_documents, train_signatories
 
     docs = [prepare(d) for d in annotated_documents(gold_dir, root)]
+    sig_docs = signatory_documents(gold_dir, root)
     extra = [prepare(d) for d in openings_documents(gold_dir / "openings")] \
         if (gold_dir / "openings" / "README.md").exists() else []
     golds = load_gold(gold_dir / "extraction")
@@ -83,8 +85,11 @@ def cross_document(gold_dir: Path, root: Path, reference_csv: Path | None, rules
             progress(f"{held.document_id}: training on {', '.join(d.document_id for d in others if not d.group)}"
                      + (f" and {len(extra)} contract openings" if extra else ""))
         model = train(others)
+        # The signatory reader, too, is trained without the held-out contract.
+        signatory_model = train_signatories([d for d in sig_docs if d.document_id != held.document_id])
         gold = gold_with_units(golds.get(held.document_id, _empty_gold(held)), held.labels)
-        out["lodo"][held.document_id] = evaluate(extract_document(held.source, reference_csv, model), gold)
+        out["lodo"][held.document_id] = evaluate(
+            extract_document(held.source, reference_csv, model, signatory_model=signatory_model), gold)
         if rules_too:
             out["rules"][held.document_id] = evaluate(
                 extract_document(held.source, reference_csv, None, use_model=False), gold)

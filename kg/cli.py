@@ -405,13 +405,17 @@ def _corrections_for_training(settings, gold_dir: Path):
               help="Gold folder (default tests/gold): units/*.labels*.tsv and extraction/*.json.")
 @click.option("--out", type=click.Path(path_type=Path), default=None,
               help="Where to write the model (default: the shipped ingest/data/extraction_model.json).")
+@click.option("--with-corrections", "with_corrections", is_flag=True,
+              help="Also learn from the researchers' corrections of the data directory (--data).")
+@data_option
 @click.option("--units/--no-units", default=True, show_default=True,
               help="Retrain the unit classifier and actor ranker.")
 @click.option("--signatories/--no-signatories", default=True, show_default=True,
               help="Retrain the signatory reader (ingest/data/signatory_model.json).")
 @click.option("--signatory-out", type=click.Path(path_type=Path), default=None,
               help="Where to write the signatory model (default: the shipped one).")
-def train(gold: Path | None, out: Path | None, units: bool, signatories: bool, signatory_out: Path | None) -> None:
+def train(gold: Path | None, out: Path | None, with_corrections: bool, data_dir: Path | None, units: bool,
+          signatories: bool, signatory_out: Path | None) -> None:
     """Retrain the extraction model (unit classifier and actor ranker) from the annotated units,
     and the signatory reader from the annotated signatories."""
     from ingest.extract.linear_model import SHIPPED_MODEL
@@ -424,6 +428,8 @@ def train(gold: Path | None, out: Path | None, units: bool, signatories: bool, s
         docs = training_documents(gold_dir, PROJECT_ROOT)
         if not docs:
             raise click.ClickException("no annotated documents (tests/gold/units/*.labels.tsv)")
+        if with_corrections:
+            docs += list(_corrections_for_training(load_settings(data_dir), gold_dir).documents)
         model = train_model(docs)
         target = out or SHIPPED_MODEL
         model.save(target)

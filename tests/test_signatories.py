@@ -4,6 +4,7 @@ segmenter; the corpus tests check each contract's signatories."""
 
 from __future__ import annotations
 
+import re
 from functools import cache
 from pathlib import Path
 
@@ -380,3 +381,86 @@ Le comité de pilotage réunit l'État, la Région Nouvelle-Aquitaine et le Dép
 Il vous appartient de réunir les signataires suivants : l'État, la Région, le Département.
 """)
     assert found == []
+
+
+# --- the learned reader (ingest/extract/signatory_reader.py, ingest/data/signatory_model.json) ----
+
+def _learned(tmp_path: Path, text: str):
+    from ingest.extract.signatory_reader import extract_signatories_learned, shipped_signatory_model
+
+    model = shipped_signatory_model()
+    assert model is not None, "ingest/data/signatory_model.json is shipped (`contrats train --no-units`)"
+    path = tmp_path / "snippet.txt"
+    path.write_text(text, encoding="utf-8")
+    document = read_document(path, document_id="snippet")
+    resolver = OrganisationResolver(departments=("Nord",), epci=CAMVS)
+    return extract_signatories_learned(document, segment(document), resolver, model)
+
+
+def test_the_signatory_model_loads_and_is_made_of_genre_features():
+    from ingest.extract.gazetteer import reference_folder
+    from ingest.extract.signatory_reader import SHIPPED_SIGNATORY_MODEL, SignatoryModel
+    from ingest.training import place_words
+
+    model = SignatoryModel.load(SHIPPED_SIGNATORY_MODEL)
+    assert model.classifier.classes == ("0", "1")
+    assert 0.0 <= model.rule_threshold <= 1.0 and 0.0 < model.threshold < 1.0
+    assert len(model.meta["documents"]) >= 20 and model.meta["positives"] > 300
+    # Never trained on a test opening.
+    from ingest.training import openings_split
+    test = {s for s, split in openings_split(ROOT / "tests/gold/openings").items() if split == "test"}
+    assert test and not test & set(model.meta["documents"])
+    # No bag of place names: the words around a mention are never a word of the training
+    # documents' territories (commune and intercommunality names of the reference tables).
+    places = place_words(str(reference_folder()))
+    generic = {"metropole", "agglo", "agglomeration", "pays", "grand", "val", "saint", "sur", "de", "du", "la",
+               "le", "les", "en", "ville", "port", "terre", "centre", "ouest", "excellence", "coeur"}
+    territory_words = {w for doc in model.meta["documents"] for w in re.split(r"[-\d]+", doc)
+                       if len(w) > 2} & places - generic
+    words = {k.split("=", 1)[1] for k in model.classifier.weights if re.match(r"^[lr]\d=", k)}
+    assert not words & territory_words, sorted(words & territory_words)
+    assert not any(k.startswith("rule_") for k in model.classifier.weights)
+
+
+UNSEEN_SHAPE = """\
+Contrat de ville 2024-2030
+
+Préambule
+
+Le présent contrat a été signé le 4 juillet 2024 en mairie par les partenaires suivants :
+
+◦ la Ville de Feignies, représentée par son maire, M. Patrick LEDUC ;
+◦ la Caisse d'allocations familiales du Nord, représentée par sa directrice, Mme Audrey MARTIN ;
+◦ Partenord Habitat, représenté par son directeur général, M. Paul LEROY ;
+◦ la Région Hauts-de-France, représentée par son président.
+
+Il est convenu ce qui suit.
+
+Article 3 - Gouvernance
+
+Le comité de pilotage, présidé par le sous-préfet, réunit chaque année la CPAM du Hainaut,
+France Travail et la Mission locale, qui présentent le bilan de leurs actions dans les quartiers
+et proposent les priorités de l'année suivante aux membres du comité.
+"""
+
+
+def test_the_learned_reader_on_an_unseen_shape(tmp_path):
+    found = {s.organisation.type: s for s in _learned(tmp_path, UNSEEN_SHAPE)}
+    # The parties of the bulleted list with open circles, whatever their order…
+    assert {"commune", "caf", "social_landlord", "region"} <= set(found)
+    assert found["caf"].person == "Audrey MARTIN"
+    assert all(s.provenance and s.provenance[0].line for s in found.values())
+    # …and not the bodies a governance article names.
+    assert not {"cpam", "france_travail", "mission_locale"} & set(found)
+
+
+def test_without_a_model_the_rules_read_the_signatories(tmp_path, monkeypatch):
+    from ingest.extract import signatory_reader
+
+    monkeypatch.setattr(signatory_reader, "shipped_signatory_model", lambda: None)
+    path = tmp_path / "snippet.txt"
+    path.write_text(SIGNATURE_PAGE, encoding="utf-8")
+    document = read_document(path, document_id="snippet")
+    resolver = OrganisationResolver(departments=("Nord",), epci=CAMVS)
+    got = signatory_reader.extract_signatories_learned(document, segment(document), resolver)
+    assert [s.organisation.id for s in got] == ["etat-nord", "commune-feignies", "sambre-mobilites", "caf-nord"]

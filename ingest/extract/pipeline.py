@@ -14,13 +14,16 @@ from ingest.model import Document, Extraction, Organisation, Passage
 
 
 def extract(document: Document, passages: Sequence[Passage],
-            reference_csv: Path | None = None, model=None, use_model: bool = True) -> Extraction:
+            reference_csv: Path | None = None, model=None, use_model: bool = True,
+            signatory_model=None) -> Extraction:
     """Extract every record type from one document.
 
     `reference_csv` (a QPV table in the format of reference/qpv_2024_communes.csv) links
     neighbourhoods to official codes and INSEE communes when given. Commitments and indicators
     are decided by the learned model (`model`, else the one shipped in ingest/data/); with
-    `use_model=False`, or when no model is shipped, by the round-1 rules.
+    `use_model=False`, or when no model is shipped, by the round-1 rules. Signatories likewise:
+    the learned reader (`signatory_model`, else ingest/data/signatory_model.json) over the rules'
+    candidates, or the rules alone.
     """
     from ingest.extract.linear_model import shipped_model
 
@@ -46,7 +49,12 @@ def extract(document: Document, passages: Sequence[Passage],
     resolver = OrganisationResolver(departments=departments_of(territory, passages), epci=territory)
     orientations = extract_orientations(document, passages)
     structure = StructureIndex(orientations, passages)
-    signatories = extract_signatories(document, passages, resolver)
+    if use_model:
+        from ingest.extract.signatory_reader import extract_signatories_learned
+
+        signatories = extract_signatories_learned(document, passages, resolver, signatory_model)
+    else:
+        signatories = extract_signatories(document, passages, resolver)
     names = tuple(n for nb in neighbourhoods for n in (nb.name, *nb.aliases))
     uncertain: list = []
     if model is not None:
