@@ -326,7 +326,7 @@ def _build_locked(corpus: Sequence[Path], settings: Settings, progress: Callable
     from kg.graph import build_activity_graph
     from kg.index import SearchIndex
     from kg.publish import IncompleteBuild, verify_build
-    from kg.session import AUDIT_FILE
+    from kg.uris import AUDIT_FILE
     from kg.validate import validate_graph
 
     t0 = time.time()
@@ -468,9 +468,8 @@ def _geometries(nt: str, settings: Settings, summary: BuildSummary, log: Callabl
 
 
 def _load_store(work: Path, settings: Settings) -> None:
-    from kg.session import AUDIT_FILE
     from kg.store import open_store
-    from kg.uris import REJECTED_GRAPH
+    from kg.uris import AUDIT_FILE, REJECTED_GRAPH
 
     if settings.store == "oxigraph":
         store = open_store("oxigraph", str(work / "store"))

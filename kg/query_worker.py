@@ -17,6 +17,7 @@ from pathlib import Path
 
 from ingest import environment
 from kg.sparql_results import serialize_graph, serialize_solutions
+from kg.uris import AUDIT_FILE, REJECTED_GRAPH
 
 
 class QueryTimeout(Exception):
@@ -45,6 +46,10 @@ def _open_store(store_path: str | None, graph_file: str | None):
     store = ox.Store()
     with open(graph_file, "rb") as f:
         store.bulk_load(f, format=ox.RdfFormat.N_TRIPLES)
+    audit = Path(graph_file).with_name(AUDIT_FILE)  # rejected facts: a named graph, as in the built store
+    if audit.is_file():
+        with open(audit, "rb") as f:
+            store.bulk_load(f, format=ox.RdfFormat.N_TRIPLES, to_graph=ox.NamedNode(REJECTED_GRAPH))
     return store
 
 

@@ -45,9 +45,6 @@ def load_extractions(build_dir: Path) -> dict[str, dict]:
             for p in sorted((build_dir / "extractions").glob("*.json"))}
 
 
-AUDIT_FILE = "rejected.nt"  # a build's audit graph (kg.review_graph), loaded as uris.REJECTED_GRAPH
-
-
 def open_graph_store(settings: Settings):
     """The store of the current build, as configured (read-only use)."""
     from kg.build import current_build
@@ -58,7 +55,7 @@ def open_graph_store(settings: Settings):
         return open_store("oxigraph", str(build_dir / "store"), read_only=True)
     if settings.store == "sparql":
         return open_store("sparql", settings.sparql_query_url, update_url=settings.sparql_update_url)
-    from kg.uris import REJECTED_GRAPH
+    from kg.uris import AUDIT_FILE, REJECTED_GRAPH
 
     store = open_store("memory", None)
     store.load_file(build_dir / "graph.nt")

@@ -189,6 +189,7 @@ def correction_uri(correction_id: str) -> URIRef:
 
 
 REJECTED_GRAPH = BASE + "graph/rejected"  # the audit named graph of rejected and superseded facts
+AUDIT_FILE = "rejected.nt"  # that graph in a build folder, loaded as REJECTED_GRAPH
 
 
 def build_uri(build_id: str) -> URIRef:
