@@ -228,12 +228,16 @@ def _fit(rows: list[dict[str, float]], y: list[str], c: float, weights: list[flo
 
 def _doc_weights(docs: Sequence[AnnotatedDocument]) -> list[float]:
     """Each document (or group of small documents) weighs the same: a 6,000-unit contract must
-    not teach its own conventions as the genre's, nor fifteen two-page openings outweigh it."""
+    not teach its own conventions as the genre's, nor fifteen two-page openings outweigh it.
+    A reviewed unit of a partly labelled document (researchers' corrections) weighs what an
+    annotated unit weighs on average: a few hundred reviews, picked by what the reviewers met
+    first, must not count as a whole contract."""
     sizes: dict[str, int] = {}
     for d in docs:
-        sizes[d.group or d.document_id] = sizes.get(d.group or d.document_id, 0) + len(d.views)
-    mean = sum(sizes.values()) / len(sizes)
-    return [mean / sizes[d.group or d.document_id] for d in docs for _ in d.views]
+        if d.complete:
+            sizes[d.group or d.document_id] = sizes.get(d.group or d.document_id, 0) + len(d.views)
+    mean = sum(sizes.values()) / len(sizes) if sizes else 1.0
+    return [mean / sizes[d.group or d.document_id] if d.complete else 1.0 for d in docs for _ in d.views]
 
 
 @cache

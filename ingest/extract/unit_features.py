@@ -146,7 +146,27 @@ def _shape(text: str) -> dict[str, float]:
         f["infinitive_start"] = 1.0
     if re.match(r"^\s*(?:\d+(?:\.\d+)*|[A-Z])\s*[.)-]\s", text):
         f["numbered"] = 1.0
+    if _OUTLINE_CODE.match(text):
+        f["outline_code"] = 1.0
     return f
+
+
+# "3C Aider à …", "A2 Favoriser …", "4.2.1 Lutter …": the code of an item in a strategy tree.
+_OUTLINE_CODE = re.compile(r"^\s*(?:\d+\s?[A-Za-z]\b|[A-Z]\d+\b|\d+(?:\.\d+)+\.?\s)")
+
+
+def _runs(views: list[UnitView]) -> None:
+    """Mark infinitive items that stand in a run of such items ("Favoriser …", "Améliorer …"): a
+    list of goals, unless someone is named to carry them."""
+    inf = [("infinitive_start" in v.features) and ("names_body" not in v.features) for v in views]
+    for i, v in enumerate(views):
+        if not inf[i]:
+            continue
+        kind = v.unit.kind
+        if any(0 <= j < len(views) and inf[j] and views[j].unit.kind == kind for j in (i - 1, i + 1)):
+            v.features["inf_run"] = 1.0
+            if not {"subject_body", "lead_names_body", "under_partner_line"} & v.features.keys():
+                v.features["inf_run_no_actor"] = 1.0
 
 
 # The unit's own verb form, crossed with where it stands: "s'engage à" with a named subject, a
@@ -261,6 +281,7 @@ class UnitFeaturizer:
             f.update(_conjunctions(f))
             views.append(UnitView(u, f, candidates))
             self._advance(u, n, text, own, subject, section, ctx)
+        _runs(views)
         return views
 
     def _section_features(self, section: tuple[str, ...]) -> tuple[dict[str, float], list[Organisation]]:
