@@ -66,6 +66,7 @@ _HEADING_CUES = {
     "commit": re.compile(r"(?i:engagement)"),
     "gov": re.compile(r"(?i:gouvernance|pilotage|comit[ée]|instance)"),
 }
+_LEAD_SIG = re.compile(r"(?i:signat|soussign|\bparties\b|\bentre\b|conclu|repr[ée]sent|sign[ée])")
 _UPPER_LINE = re.compile(r"^[^a-zà-ÿ]*$")
 
 
@@ -201,6 +202,12 @@ def candidates(document: Document, passages: Sequence[Passage], resolver: Organi
             for k, v in shape(i + off).items():
                 if v:
                     base[f"{tag}_{k}"] = v
+        # The lead-in of a list or table: the last passage above that is not one of its items.
+        j = i - 1
+        while j >= 0 and i - j < 40 and passages[j].kind in (BlockKind.LIST_ITEM, BlockKind.TABLE_ROW):
+            j -= 1
+        if p.kind in (BlockKind.LIST_ITEM, BlockKind.TABLE_ROW) and j >= 0:
+            base["lead=" + ("sig" if _LEAD_SIG.search(passages[j].text[-200:]) else "other")] = 1.0
         run = 0
         for j in range(i - 1, max(-1, i - 15), -1):
             if not mentions[j]:
