@@ -2,15 +2,17 @@
 
 No researcher has reviewed this project's documents yet, so the reviews are simulated from the
 complete annotations (an "oracle" reviewer, as in active-learning studies): for each of the
-other contracts, the reviewer meets the K units the model is most sure are commitments (what the
-app shows first) and confirms, rejects or re-assigns each as the annotation says. Each contract is
-then extracted by a model that never saw it (leave-one-document-out), trained on
+other contracts, the reviewer meets K units and confirms, rejects or re-assigns each as the
+annotation says: either the K the model is most sure are commitments (what the app shows first:
+"top"), or the K it is least sure of, around its threshold (the "À vérifier" list: "uncertain").
+Each contract is then extracted by a model that never saw it (leave-one-document-out), trained on
 
-  openings    the dev openings of other territories only (no contract of this genre's length)
-  reviewed-K  the openings + K reviewed units of each other contract (partial labels, kg.corrections_training)
-  complete    the openings + the other contracts completely annotated (the headline LODO)
+  openings          the dev openings of other territories only (no contract of this genre's length)
+  top-K/uncertain-K the openings + K reviewed units of each other contract (partial labels,
+                    as kg.corrections_training makes them)
+  complete          the openings + the other contracts completely annotated (the headline LODO)
 
-Run: .venv/bin/python benchmarks/bench_corrections_value.py [K ...]   (default K = 100 300)
+Run: .venv/bin/python benchmarks/bench_corrections_value.py [K ...]   (default K = 300)
 Reports commitments P / R / F1 and right partner, macro over the four held-out contracts.
 """
 
@@ -33,10 +35,13 @@ GOLD = ROOT / "tests" / "gold"
 QPV = ROOT / "reference" / "qpv_2024_communes_full.csv"
 
 
-def reviewed(doc, model, k: int):
-    """The k units of `doc` the model is most sure are commitments, with their annotated labels."""
+def reviewed(doc, model, k: int, policy: str = "top"):
+    """k units of `doc` with their annotated labels: those the model is most sure are commitments
+    ("top"), or those closest to its threshold ("uncertain")."""
     p = [sum(model.units.proba(v.features).get(c, 0.0) for c in ("commitment", "proposal")) for v in doc.views]
-    top = sorted(range(len(p)), key=lambda i: -p[i])[:k]
+    threshold = model.thresholds.get("commitment", 0.5)
+    order = (lambda i: -p[i]) if policy == "top" else (lambda i: abs(p[i] - threshold))
+    top = sorted(range(len(p)), key=order)[:k]
     top.sort()
     return replace(doc, document_id=f"{doc.document_id}~reviewed", views=[doc.views[i] for i in top],
                    gold_labels=[doc.gold_labels[i] for i in top], gold_actors=[doc.gold_actors[i] for i in top],
@@ -55,7 +60,8 @@ def main(ks: list[int]) -> None:
         base = train(openings)
         configs = {"openings": base, "complete": train(others + openings)}
         for k in ks:
-            configs[f"reviewed-{k}"] = train(openings + [reviewed(d, base, k) for d in others])
+            for policy in ("top", "uncertain"):
+                configs[f"{policy}-{k}"] = train(openings + [reviewed(d, base, k, policy) for d in others])
         for name, model in configs.items():
             results.setdefault(name, {})[held.document_id] = evaluate(
                 extract_document(held.source, QPV, model), gold)
@@ -73,4 +79,4 @@ def main(ks: list[int]) -> None:
 
 
 if __name__ == "__main__":
-    main([int(a) for a in sys.argv[1:]] or [100, 300])
+    main([int(a) for a in sys.argv[1:]] or [300])
