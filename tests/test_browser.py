@@ -10,6 +10,8 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -25,17 +27,18 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture(scope="module")
-def app_url(built):
+@contextmanager
+def running_app(data_dir: Path, **env: str) -> Iterator[str]:
+    """The app started for real on `data_dir` (extra environment in `env`); yields its URL."""
     if not shutil.which(CHROMIUM) and not Path(CHROMIUM).exists():
         pytest.fail("Chromium is not installed: apt-get install chromium (scripts/setup.sh does it)")
     port = _free_port()
-    env = {**os.environ, "CONTRATS_DATA": str(built.data_dir)}
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", str(ROOT / "search_app.py"), "--server.port", str(port),
          "--server.address", "127.0.0.1", "--server.headless", "true", "--server.fileWatcherType", "none",
          "--browser.gatherUsageStats", "false", "--client.toolbarMode", "viewer"],
-        env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        env={**os.environ, "CONTRATS_DATA": str(data_dir), **env}, cwd=ROOT,
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"
     try:
         for _ in range(300):
@@ -54,8 +57,9 @@ def app_url(built):
         proc.wait(20)
 
 
-@pytest.fixture(scope="module")
-def page():
+@contextmanager
+def chromium_page() -> Iterator:
+    """A page of Debian's headless Chromium from which nothing leaves the machine."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
@@ -71,6 +75,18 @@ def page():
         page.set_default_timeout(90_000)
         yield page
         browser.close()
+
+
+@pytest.fixture(scope="module")
+def app_url(built):
+    with running_app(built.data_dir) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def page():
+    with chromium_page() as page:
+        yield page
 
 
 def test_search_then_compare_in_a_real_browser(app_url: str, page, tmp_path: Path) -> None:

@@ -4,18 +4,13 @@ revision chain."""
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
-import subprocess
-import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 
-from tests.test_browser import CHROMIUM, _free_port
+from tests.test_browser import chromium_page, running_app
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT / "tests" / "data" / "review_corpus"
@@ -28,48 +23,18 @@ def review_app(tmp_path_factory):
     from kg.config import Settings
     from tests.robustness.helpers import FAST_MODEL
 
-    if not Path(CHROMIUM).exists():
-        pytest.fail("Chromium is not installed: apt-get install chromium (scripts/setup.sh does it)")
     top = tmp_path_factory.mktemp("review-app")
     shutil.copytree(CORPUS, top / "corpus")
     settings = Settings(data_dir=top / "data", store="oxigraph", model=FAST_MODEL, reference_dir=ROOT / "reference")
     build([top / "corpus"], settings, log=lambda m: None)
-    port = _free_port()
-    env = {**os.environ, "CONTRATS_DATA": str(settings.data_dir), "CONTRATS_MODEL": FAST_MODEL}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", str(ROOT / "search_app.py"), "--server.port", str(port),
-         "--server.address", "127.0.0.1", "--server.headless", "true", "--server.fileWatcherType", "none",
-         "--browser.gatherUsageStats", "false", "--client.toolbarMode", "viewer"],
-        env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(300):
-            try:
-                urllib.request.urlopen(url + "/_stcore/health", timeout=1)
-                break
-            except OSError:
-                if proc.poll() is not None:
-                    pytest.fail(f"the app exited with code {proc.returncode}")
-                time.sleep(0.2)
+    with running_app(settings.data_dir, CONTRATS_MODEL=FAST_MODEL) as url:
         yield url, settings, top / "corpus"
-    finally:
-        proc.terminate()
-        proc.wait(20)
 
 
 @pytest.fixture(scope="module")
 def page():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True,
-                                    args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"])
-        context = browser.new_context(viewport={"width": 1400, "height": 1000})
-        context.route(re.compile(r"^(?!https?://(127\.0\.0\.1|localhost)[:/]).*"), lambda route: route.abort())
-        page = context.new_page()
-        page.set_default_timeout(90_000)
+    with chromium_page() as page:
         yield page
-        browser.close()
 
 
 def _compare_partner(page, url: str, partner: str) -> None:
