@@ -420,7 +420,9 @@ def _build_locked(corpus: Sequence[Path], settings: Settings, progress: Callable
                 + failing_shapes(report))
 
         stage = time.time()
-        _load_store(work, settings)
+        for note in _load_store(work, settings):
+            summary.warnings.append(note)
+            log(f"warning: {note}")
         summary.stage_seconds["store"] = round(time.time() - stage, 2)
 
         stage = time.time()
@@ -467,7 +469,8 @@ def _geometries(nt: str, settings: Settings, summary: BuildSummary, log: Callabl
     return geometry_nt(nt, settings.reference_dir, warn)
 
 
-def _load_store(work: Path, settings: Settings) -> None:
+def _load_store(work: Path, settings: Settings) -> list[str]:
+    """Load the build's graphs into the configured store; what the store had to say about it."""
     from kg.store import open_store
     from kg.uris import AUDIT_FILE, REJECTED_GRAPH
 
@@ -477,11 +480,12 @@ def _load_store(work: Path, settings: Settings) -> None:
         store = open_store("sparql", settings.sparql_query_url, update_url=settings.sparql_update_url)
         store.clear()
     else:
-        return  # the in-memory store is loaded from graph.nt by whoever opens it
+        return []  # the in-memory store is loaded from graph.nt by whoever opens it
     try:
         store.load_file(work / "graph.nt")
         if (work / AUDIT_FILE).exists():
             store.load_file(work / AUDIT_FILE, graph=REJECTED_GRAPH)
+        return list(getattr(store, "notes", []))
     finally:
         store.close()
 

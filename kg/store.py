@@ -37,6 +37,7 @@ DEFAULT_GRAPH = "https://w3id.org/contrats-kg/graph"
 # Triples per INSERT DATA request to a server: Virtuoso 7 compiles each request to SQL and
 # refuses more than 10,000 lines of it (about 2,000 triples); a refused request is halved.
 INSERT_CHUNK = 500
+WKT_DATATYPE = "^^<http://www.opengis.net/ont/geosparql#wktLiteral>"
 
 
 # ---------------------------------------------------------------- results
@@ -229,6 +230,8 @@ class SparqlServerStore:
         if not IRI.match(graph):
             raise ValueError(f"not a valid graph IRI: {graph!r}")
         self.graph = graph
+        self._wkt_as_text = False
+        self._wkt_demoted = 0
         # One connection per answer shape: the Accept header must name a single kind of result,
         # or a server may answer a SELECT in RDF/XML.
         self._server, self._graphs = (
@@ -242,10 +245,16 @@ class SparqlServerStore:
         try:
             self._server.update(text)
         except HTTPError as e:
+            # rdflib keeps a refused update in its pending edits and sends it again, in front of
+            # every later one, so one refusal would poison the whole load: drop it.
+            self._server.rollback()
             detail = e.read().decode("utf-8", errors="replace")[:800]
             raise StoreError(f"SPARQL server refused an update ({e.code}): {detail}") from e
 
     def load_file(self, path: Path | str, graph: str | None = None) -> None:
+        """Load N-Triples into `graph` (default: ours). A server that refuses GeoSPARQL geometry
+        literals (Debian's Virtuoso 7 takes points only) gets those WKT texts as plain strings:
+        said in `self.notes`, never dropped."""
         target = graph or self.graph
         genid = f"{self.graph}/.well-known/genid/{uuid.uuid4().hex}-"
         bnode = re.compile(r"_:([A-Za-z0-9_\-.]+)")
@@ -257,6 +266,9 @@ class SparqlServerStore:
                     continue
                 if "_:" in line:
                     line = _skolemise(line, bnode, genid)
+                if self._wkt_as_text and WKT_DATATYPE in line:
+                    line = line.replace(WKT_DATATYPE, "")
+                    self._wkt_demoted += 1
                 chunk.append(line)
                 if len(chunk) >= INSERT_CHUNK:
                     self._insert(chunk, target)
@@ -270,10 +282,25 @@ class SparqlServerStore:
             self._update("INSERT DATA { GRAPH <" + graph + "> {\n" + "\n".join(lines) + "\n} }")
         except StoreError:
             if len(lines) == 1:
-                raise
+                if WKT_DATATYPE not in lines[0] or self._wkt_as_text:
+                    raise
+                self._wkt_as_text = True  # from now on, before sending
+                self._wkt_demoted += 1
+                self._insert([lines[0].replace(WKT_DATATYPE, "")], graph)
+                return
+            if self._wkt_as_text:
+                self._wkt_demoted += sum(WKT_DATATYPE in ln for ln in lines)
+                lines = [ln.replace(WKT_DATATYPE, "") for ln in lines]
             half = len(lines) // 2
             self._insert(lines[:half], graph)
             self._insert(lines[half:], graph)
+
+    @property
+    def notes(self) -> list[str]:
+        if not self._wkt_demoted:
+            return []
+        return [f"the SPARQL server refused GeoSPARQL geometry literals: {self._wkt_demoted} WKT geometries "
+                "were stored as plain strings (GeoSPARQL functions will not apply to them on this server)"]
 
     def clear(self) -> None:
         from kg.uris import REJECTED_GRAPH

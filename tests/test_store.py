@@ -196,3 +196,27 @@ def test_oxigraph_store_is_shared_read_only_between_processes(tmp_path) -> None:
     assert isinstance(first.query(f"SELECT ?s WHERE {{ ?s <{EX}selector> ?b }}").rows[0][0], URIRef)
     assert not isinstance(first.query(f"SELECT ?b WHERE {{ ?s <{EX}selector> ?b }}").rows[0][0], URIRef | Literal)
     assert isinstance(first.query(f"SELECT ?b WHERE {{ ?s <{EX}selector> ?b }}").rows[0][0], BNode)
+
+
+WKT = "<http://www.opengis.net/ont/geosparql#wktLiteral>"
+
+
+@pytest.mark.server
+def test_a_refused_update_does_not_poison_the_next_and_refused_geometries_are_kept(virtuoso_url, tmp_path) -> None:
+    """Debian's Virtuoso 7 refuses polygon geo:wktLiterals. The refused request must not be sent
+    again in front of every later one (rdflib keeps it pending), and the geometry is kept as text,
+    said in the store's notes."""
+    lines = [f"<{EX}s{i}> <{EX}p> \"v{i}\" ." for i in range(1200)]
+    lines[10] = f'<{EX}a> <{EX}wkt> "<http://www.opengis.net/def/crs/OGC/1.3/CRS84> POLYGON((3.5 50.3, 3.6 50.3, 3.6 50.4, 3.5 50.3))"^^{WKT} .'
+    lines[700] = f'<{EX}b> <{EX}wkt> "POLYGON((3.5 50.3, 3.6 50.3, 3.6 50.4, 3.5 50.3))"^^{WKT} .'
+    nt = tmp_path / "g.nt"
+    nt.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    store = open_store("sparql", virtuoso_url, update_url=virtuoso_url)
+    store.clear()
+    store.load_file(nt)
+    assert store.triples_count() == 1200
+    (wkt,), = store.query(f"SELECT ?w WHERE {{ <{EX}b> <{EX}wkt> ?w }}").values()
+    assert wkt.startswith("POLYGON((3.5 50.3")
+    assert len(store.notes) == 1 and "2 WKT geometries" in store.notes[0]
+    store.clear()
+    store.close()
