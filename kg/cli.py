@@ -666,24 +666,19 @@ _reviewer = click.option("--reviewer", required=True, envvar="CONTRATS_REVIEWER"
 _why = click.option("--why", default="", help="Why (kept with the correction).")
 
 
-@review.command("confirm")
-@data_option
-@click.argument("commitment_id")
-@_reviewer
-@_why
-def review_confirm(data_dir, commitment_id, reviewer, why) -> None:
-    """The commitment is right as extracted."""
-    _record(data_dir, commitment_id, "confirm", reviewer, None, why)
+def _verdict(action: str, help_text: str) -> None:
+    """`contrats review confirm|reject ID`: a verdict on a commitment, with nothing to change in it."""
+    @review.command(action, help=help_text)
+    @data_option
+    @click.argument("commitment_id")
+    @_reviewer
+    @_why
+    def command(data_dir, commitment_id, reviewer, why) -> None:
+        _record(data_dir, commitment_id, action, reviewer, None, why)
 
 
-@review.command("reject")
-@data_option
-@click.argument("commitment_id")
-@_reviewer
-@_why
-def review_reject(data_dir, commitment_id, reviewer, why) -> None:
-    """Not a commitment: out of every view and saved query, kept in the audit graph."""
-    _record(data_dir, commitment_id, "reject", reviewer, None, why)
+_verdict("confirm", "The commitment is right as extracted.")
+_verdict("reject", "Not a commitment: out of every view and saved query, kept in the audit graph.")
 
 
 @review.command("actor")

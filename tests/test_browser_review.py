@@ -5,28 +5,22 @@ revision chain."""
 from __future__ import annotations
 
 import re
-import shutil
 from pathlib import Path
 
 import pytest
 
 from tests.test_browser import chromium_page, running_app
 
-ROOT = Path(__file__).resolve().parent.parent
-CORPUS = ROOT / "tests" / "data" / "review_corpus"
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
 
 @pytest.fixture(scope="module")
 def review_app(tmp_path_factory):
-    from kg.build import build
-    from kg.config import Settings
     from tests.robustness.helpers import FAST_MODEL
+    from tests.test_corrections import build_review_corpus
 
     top = tmp_path_factory.mktemp("review-app")
-    shutil.copytree(CORPUS, top / "corpus")
-    settings = Settings(data_dir=top / "data", store="oxigraph", model=FAST_MODEL, reference_dir=ROOT / "reference")
-    build([top / "corpus"], settings, log=lambda m: None)
+    settings = build_review_corpus(top)
     with running_app(settings.data_dir, CONTRATS_MODEL=FAST_MODEL) as url:
         yield url, settings, top / "corpus"
 

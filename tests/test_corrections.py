@@ -93,18 +93,27 @@ def test_a_later_review_overrides_an_earlier_one() -> None:
 
 
 # ---------------------------------------------------------------- a build and its rebuilds
+def build_review_corpus(top: Path):
+    """Settings of a real build (fast encoder) of the two small contracts of tests/data/review_corpus,
+    copied to `top`/corpus."""
+    from kg.build import build
+    from kg.config import Settings
+    from tests.robustness.helpers import FAST_MODEL
+
+    shutil.copytree(CORPUS, top / "corpus")
+    settings = Settings(data_dir=top / "data", store="oxigraph", model=FAST_MODEL, reference_dir=ROOT / "reference")
+    build([top / "corpus"], settings, log=lambda m: None)
+    return settings
+
+
 @pytest.fixture(scope="module")
 def reviewed(tmp_path_factory):
     """A build of a small corpus, three reviews, and the rebuild that applies them."""
     from kg.build import build, current_build
-    from kg.config import Settings
     from kg.reviewing import BuildFacts, pending, record
-    from tests.robustness.helpers import FAST_MODEL
 
     top = tmp_path_factory.mktemp("review")
-    shutil.copytree(CORPUS, top / "corpus")
-    settings = Settings(data_dir=top / "data", store="oxigraph", model=FAST_MODEL, reference_dir=ROOT / "reference")
-    build([top / "corpus"], settings, log=lambda m: None)
+    settings = build_review_corpus(top)
     facts = BuildFacts.read(current_build(settings.data_dir))
     by_partner = {c["partner"]: c for c in facts.commitments.values()}
     caf = by_partner["CAF du Pas-de-Calais"]
@@ -264,3 +273,28 @@ def test_corrections_become_partially_labelled_training_units(reviewed) -> None:
     assert labelled[reviewed["region"]["text"]] [0] == "commitment"
     skipped = corrections_for_training(settings.data_dir, current_build(settings.data_dir), ["arras-review"])
     assert not skipped.documents and "completely annotated" in skipped.skipped[0]
+
+
+@pytest.mark.slow
+def test_the_review_command_records_and_lists(reviewed, tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    data = tmp_path / "data"
+    shutil.copytree(reviewed["settings"].data_dir, data, symlinks=True)
+    contrats = [sys.executable, "-m", "kg.cli"]
+
+    def run(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run([*contrats, "review", *args, "--data", str(data)], capture_output=True, text=True,
+                              cwd=ROOT, timeout=120)
+
+    region = reviewed["region"]["id"]
+    done = run("kind", region, "--kind", "proposal", "--reviewer", "Chloé", "--why", "un atelier")
+    assert done.returncode == 0 and "recorded" in done.stdout, done.stderr
+    listed = [json.loads(line) for line in run("list", "--json").stdout.splitlines()]
+    assert len(listed) == 4 and listed[-1]["pending"] and not listed[0]["pending"]
+    assert listed[-1]["value"] == {"kind": "proposal"} and listed[-1]["reviewer"] == "Chloé"
+    missing = run("reject", "arras-review/c99", "--reviewer", "Chloé")
+    assert missing.returncode == 1 and missing.stderr.startswith("error: no commitment") and "Traceback" not in missing.stderr
+    bad = run("actor", region, "--partner-id", "x", "--partner", "X", "--type", "bogus", "--reviewer", "Chloé")
+    assert bad.returncode == 1 and "unknown partner type" in bad.stderr
