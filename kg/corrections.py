@@ -24,7 +24,7 @@ import hashlib
 import json
 import os
 import uuid
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -241,6 +241,3 @@ def _changed(r: Review) -> bool:
 def fact_index(key: FactKey) -> tuple[str, str, str]:
     return key.document, key.passage, text_hash(key.span)
 
-
-def iter_document(corrections: Iterable[Correction], document: str) -> Iterator[Correction]:
-    return (c for c in corrections if c.key.document == document)

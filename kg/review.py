@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 from ingest.model import Commitment, CommitmentKind, Extraction, Organisation, Passage, Provenance
-from kg.corrections import Correction, Review, fact_index, reviews, text_hash
+from kg.corrections import Correction, Review, reviews, text_hash
 
 
 @dataclass(frozen=True)
@@ -127,9 +127,3 @@ def _restored(doc: str, passage: Passage, review: Review, partners: dict[str, Or
         provenance=Provenance(passage.id, passage.page, passage.line_start),
         review_status=review.status, reviewers=review.reviewers)
 
-
-def index_key(document: str, passage_text: str, span: str) -> tuple[str, str, str]:
-    """The key a view uses to find a fact's review (kg.corrections.fact_index of its FactKey)."""
-    from kg.corrections import FactKey
-
-    return fact_index(FactKey(document, text_hash(passage_text), span))
