@@ -223,6 +223,11 @@ class Neighbourhood:
     provenance: tuple[Provenance, ...] = ()
     confidence: float | None = None  # how sure extraction is that this is one of the contract's QPV
     code_2015: tuple[str, ...] = ()  # 2015 QPV (QP…) this 2024 QPV continues, from the ANCT correspondence
+    # Set by researchers' review (kg.review), never by extraction: confirmed | corrected, who
+    # reviewed it, and the machine's name (the fact a corrected one revises).
+    review_status: str | None = None
+    reviewers: tuple[str, ...] = ()
+    revises: str | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "code", qpv_code(self.code))
@@ -250,6 +255,11 @@ class Signatory:
     role: str | None = None  # "Le Maire", "Le Préfet", "Le Président"…
     provenance: tuple[Provenance, ...] = ()
     confidence: float | None = None
+    # Set by researchers' review (kg.review), never by extraction: confirmed | corrected, who
+    # reviewed it, and the machine's organisation id (the fact a corrected one revises).
+    review_status: str | None = None
+    reviewers: tuple[str, ...] = ()
+    revises: str | None = None
 
 
 @dataclass(frozen=True)
@@ -308,6 +318,11 @@ class Indicator:
     commitment: str | None = None  # commitment id
     provenance: Provenance = field(default_factory=lambda: Provenance(""))
     confidence: float | None = None
+    # Set by researchers' review (kg.review), never by extraction: confirmed | corrected, who
+    # reviewed it, and the machine's text (the fact a corrected one revises).
+    review_status: str | None = None
+    reviewers: tuple[str, ...] = ()
+    revises: str | None = None
 
 
 @dataclass(frozen=True)

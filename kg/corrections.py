@@ -3,7 +3,11 @@
     data/corrections/corrections.jsonl     one JSON object per line, one line per review action
 
 A correction names its fact by what survives a rebuild: the document id, a hash of the text of
-the passage the fact was read from, and the fact's own text (its span). Commitment ids
+the passage the fact was read from, the fact's own text (its span), and which sort of record it
+is (`FactKey.record`: a commitment, an indicator, a signatory or a neighbourhood; a line written
+before the other records could be reviewed has no `record` and names a commitment). The span
+of a commitment or an indicator is its text, of a signatory the organisation's name as
+extracted, of a neighbourhood its name as extracted. Commitment ids
 ("<doc>/c12") and URIs are not stable: a retrained model numbers commitments differently. Each
 correction also keeps a snapshot of the fact as the reviewer saw it, so that a fact the next
 model no longer extracts can be restored from the correction alone.
@@ -30,11 +34,21 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from ingest.model import PARTNER_TYPES
+from ingest.model import PARTNER_TYPES, InvalidIdentifier, qpv_code
 from ingest.normalise import fold
 
-ACTIONS = ("confirm", "reject", "actor", "span", "kind", "scope", "add")
-RECORDS = ("commitment",)  # the facts a correction can name today
+# What each sort of fact can be told: a verdict (confirm, reject) on every one, and the fields a
+# reviewer can correct. "span" is a commitment's or an indicator's text; "actor" a commitment's
+# partner or a signatory's organisation; "person" and "role" who signs and as what; "name" and
+# "code" a neighbourhood's name and QPV code.
+ACTIONS_OF = {
+    "commitment": ("confirm", "reject", "actor", "span", "kind", "scope", "add"),
+    "indicator": ("confirm", "reject", "span"),
+    "signatory": ("confirm", "reject", "actor", "person", "role"),
+    "neighbourhood": ("confirm", "reject", "name", "code"),
+}
+ACTIONS = tuple(dict.fromkeys(a for actions in ACTIONS_OF.values() for a in actions))
+RECORDS = tuple(ACTIONS_OF)
 KINDS = ("commitment", "proposal", "objective")  # "objective": not a commitment, a goal of the contract
 LOG_NAME = "corrections.jsonl"
 
@@ -55,8 +69,8 @@ class FactKey:
 
     document: str
     passage: str  # text_hash of the passage's text
-    span: str  # the fact's text as the reviewer saw it (a commitment's text)
-    record: str = "commitment"
+    span: str  # the fact's text as the reviewer saw it (see the module's docstring)
+    record: str = "commitment"  # one of RECORDS
 
     def same_span(self, text: str) -> bool:
         return text_hash(text) == text_hash(self.span)
@@ -71,7 +85,8 @@ class Correction:
     reviewer: str
     value: dict[str, Any] = field(default_factory=dict)
     # actor: {"id", "name", "type"}; span: {"text"}; kind: {"kind"}; scope: {"neighbourhoods": [...]};
-    # add: {"text", "actor": {...}, "kind"}; confirm / reject: {}
+    # add: {"text", "actor": {...}, "kind"}; person: {"person"}; role: {"role"}; name: {"name"};
+    # code: {"code"} (a QPV code, or "" for none); confirm / reject: {}
     why: str = ""
     at: str = ""  # ISO 8601, UTC
     id: str = ""
@@ -82,12 +97,16 @@ class Correction:
             raise CorrectionError(f"unknown review action {self.action!r}: one of {', '.join(ACTIONS)}")
         if self.key.record not in RECORDS:
             raise CorrectionError(f"corrections of {self.key.record!r} are not supported: {', '.join(RECORDS)}")
+        if self.action not in ACTIONS_OF[self.key.record]:
+            raise CorrectionError(f"a {self.action!r} correction does not apply to a {self.key.record}: "
+                                  f"{', '.join(ACTIONS_OF[self.key.record])}")
         if not self.reviewer.strip():
             raise CorrectionError("a correction needs the reviewer's name")
         if not self.key.document or not self.key.passage or not self.key.span.strip():
             raise CorrectionError("a correction names its document, passage and the fact's text")
         need = {"actor": ("id", "name", "type"), "span": ("text",), "kind": ("kind",), "scope": ("neighbourhoods",),
-                "add": ("text", "actor", "kind")}.get(self.action, ())
+                "add": ("text", "actor", "kind"), "person": ("person",), "role": ("role",), "name": ("name",),
+                "code": ("code",)}.get(self.action, ())
         missing = [k for k in need if k not in self.value]
         if self.action == "actor":
             missing = [k for k in need if not str(self.value.get(k) or "").strip()]
@@ -103,6 +122,13 @@ class Correction:
                 raise CorrectionError(f"unknown partner type {actor['type']!r}: {', '.join(PARTNER_TYPES)}")
         if self.action in ("span", "add") and not str(self.value["text"]).strip():
             raise CorrectionError("a corrected span cannot be empty")
+        if self.action == "name" and not str(self.value["name"]).strip():
+            raise CorrectionError("a neighbourhood's name cannot be empty")
+        if self.action == "code":
+            try:
+                qpv_code(str(self.value["code"] or ""))
+            except InvalidIdentifier as e:
+                raise CorrectionError(str(e)) from e
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -194,6 +220,10 @@ class Review:
     text: str | None = None  # corrected span
     kind: str | None = None
     neighbourhoods: tuple[str, ...] | None = None
+    person: str | None = None  # a signatory's person ("": nobody named)
+    role: str | None = None
+    name: str | None = None  # a neighbourhood's name
+    code: str | None = None  # a neighbourhood's QPV code ("": none)
     corrections: tuple[Correction, ...] = ()
     seen: dict[str, Any] = field(default_factory=dict)
 
@@ -206,10 +236,10 @@ class Review:
         return self.corrections[-1]
 
 
-def reviews(corrections: Sequence[Correction]) -> dict[tuple[str, str, str], Review]:
+def reviews(corrections: Sequence[Correction]) -> dict[tuple[str, str, str, str], Review]:
     """Each fact's review, folded from its corrections in time order: a later action overrides
     an earlier one of the same sort ("reject" then "confirm" is confirmed)."""
-    out: dict[tuple[str, str, str], Review] = {}
+    out: dict[tuple[str, str, str, str], Review] = {}
     for c in sorted(corrections, key=lambda c: c.at):
         k = fact_index(c.key)
         r = out.get(k) or Review(c.key, "confirmed", seen=c.seen)
@@ -229,15 +259,21 @@ def reviews(corrections: Sequence[Correction]) -> dict[tuple[str, str, str], Rev
                 r = replace(r, kind=c.value["kind"])
             elif c.action == "scope":
                 r = replace(r, neighbourhoods=tuple(str(n) for n in c.value["neighbourhoods"]))
+            elif c.action in ("person", "role", "name"):
+                r = replace(r, **{c.action: " ".join(str(c.value[c.action] or "").split())})
+            elif c.action == "code":
+                r = replace(r, code=qpv_code(str(c.value["code"] or "")) or "")
             r = replace(r, status="added" if r.status == "added" else "corrected")
         out[k] = r
     return out
 
 
 def _changed(r: Review) -> bool:
-    return any(v is not None for v in (r.actor, r.text, r.kind, r.neighbourhoods))
+    return any(v is not None for v in (r.actor, r.text, r.kind, r.neighbourhoods, r.person, r.role, r.name, r.code))
 
 
-def fact_index(key: FactKey) -> tuple[str, str, str]:
-    return key.document, key.passage, text_hash(key.span)
+def fact_index(key: FactKey) -> tuple[str, str, str, str]:
+    """What two corrections of one fact share: an indicator and a commitment with the same text
+    in the same passage are two facts."""
+    return key.document, key.passage, text_hash(key.span), key.record
 

@@ -42,6 +42,12 @@ def _provs(items: list[dict[str, Any]] | None) -> tuple[Provenance, ...]:
     return tuple(_prov(p) for p in items or ())
 
 
+def _review(r: dict[str, Any]) -> dict[str, Any]:
+    """The review fields of a record (absent from extractions written before they existed)."""
+    return {"review_status": r.get("review_status"), "reviewers": tuple(r.get("reviewers") or ()),
+            "revises": r.get("revises")}
+
+
 def _org(o: dict[str, Any]) -> Organisation:
     return Organisation(id=o["id"], name=o["name"], type=o["type"], aliases=tuple(o.get("aliases") or ()),
                         siren=o.get("siren"))
@@ -97,11 +103,12 @@ def extraction_from_json(data: dict[str, Any], document: Document | None = None)
                           code=n.get("code"), status=Status(n.get("status") or "priority"),
                           insee_codes=tuple(n.get("insee_codes") or ()), official_name=n.get("official_name"),
                           provenance=_provs(n.get("provenance")), confidence=n.get("confidence"),
-                          code_2015=tuple(n.get("codes_2015") or ()))
+                          code_2015=tuple(n.get("codes_2015") or ()), **_review(n))
             for n in data.get("neighbourhoods") or ()),
         signatories=tuple(
             Signatory(organisation=organisation(s["organisation"], s["name"], s["type"]), person=s.get("person"),
-                      role=s.get("role"), provenance=_provs(s.get("provenance")), confidence=s.get("confidence"))
+                      role=s.get("role"), provenance=_provs(s.get("provenance")), confidence=s.get("confidence"),
+                      **_review(s))
             for s in data.get("signatories") or ()),
         partners=tuple(partners.values()),
         orientations=tuple(
@@ -113,7 +120,7 @@ def extraction_from_json(data: dict[str, Any], document: Document | None = None)
         indicators=tuple(
             Indicator(text=i["text"], orientation=i.get("orientation"), commitment=i.get("commitment"),
                       provenance=Provenance(i.get("passage_id") or "", i.get("page"), i.get("line")),
-                      confidence=i.get("confidence"))
+                      confidence=i.get("confidence"), **_review(i))
             for i in data.get("indicators") or ()),
         warnings=warnings,
         uncertain_commitments=tuple(commitment(c) for c in data.get("uncertain_commitments") or ()),

@@ -27,6 +27,11 @@ def _objective(o: Objective) -> dict[str, Any]:
     }
 
 
+def _review(record) -> dict[str, Any]:
+    """Researchers' review of a record (kg.review): null and empty on a machine fact."""
+    return {"review_status": record.review_status, "reviewers": list(record.reviewers), "revises": record.revises}
+
+
 def _commitment(c) -> dict[str, Any]:
     return {"id": c.id, "partner": c.partner.name, "partner_id": c.partner.id,
             "partner_type": c.partner.type, "text": c.text, "kind": str(c.kind),
@@ -54,13 +59,13 @@ def extraction_to_json(x: Extraction) -> dict[str, Any]:
             {"name": n.name, "aliases": list(n.aliases), "communes": list(n.communes), "code": n.code,
              "status": str(n.status), "insee_codes": list(n.insee_codes), "official_name": n.official_name,
              "codes_2015": list(n.code_2015), "confidence": n.confidence,
-             "provenance": [_prov(p) for p in n.provenance]}
+             "provenance": [_prov(p) for p in n.provenance], **_review(n)}
             for n in x.neighbourhoods
         ],
         "signatories": [
             {"name": s.organisation.name, "type": s.organisation.type, "organisation": s.organisation.id,
              "person": s.person, "role": s.role, "confidence": s.confidence,
-             "provenance": [_prov(p) for p in s.provenance]}
+             "provenance": [_prov(p) for p in s.provenance], **_review(s)}
             for s in x.signatories
         ],
         "partners": [_org(o) for o in x.partners],
@@ -75,7 +80,7 @@ def extraction_to_json(x: Extraction) -> dict[str, Any]:
         "indicators": [
             {"text": i.text, "orientation": i.orientation, "commitment": i.commitment,
              "page": i.provenance.page, "line": i.provenance.line, "passage_id": i.provenance.passage_id,
-             "confidence": i.confidence}
+             "confidence": i.confidence, **_review(i)}
             for i in x.indicators
         ],
     }
