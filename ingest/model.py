@@ -323,6 +323,9 @@ class Indicator:
     review_status: str | None = None
     reviewers: tuple[str, ...] = ()
     revises: str | None = None
+    # "<document id>/i<n>": given by the JSON writer (the indicator's position) and kept by
+    # review, so that rejecting one indicator does not renumber the others' graph nodes.
+    id: str | None = None
 
 
 @dataclass(frozen=True)

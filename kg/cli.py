@@ -634,7 +634,9 @@ def network(data_dir, fmt, out) -> None:
 @main.group()
 def review() -> None:
     """Review the current build's facts; corrections are kept in DATA/corrections/ and applied by
-    every build (kg.corrections). Commitments are named by their id in the current build."""
+    every build (kg.corrections). Facts are named by their id in the current build: a commitment's
+    (arras-2024/c12), an indicator's (arras-2024/i3), a signatory's or a neighbourhood's position
+    (arras-2024/s2, arras-2024/n1); `contrats review facts` lists them."""
 
 
 def _review_context(data_dir):
@@ -648,16 +650,16 @@ def _review_context(data_dir):
         _fail(str(e))
 
 
-def _record(data_dir, commitment_id: str, action: str, reviewer: str, value: dict | None, why: str) -> None:
+def _record(data_dir, fact_id: str, action: str, reviewer: str, value: dict | None, why: str) -> None:
     from kg.corrections import CorrectionError
     from kg.reviewing import UnknownFact, record
 
     data, facts = _review_context(data_dir)
     try:
-        c = record(data, facts, commitment_id, action, reviewer, value, why)
+        c = record(data, facts, fact_id, action, reviewer, value, why)
     except (UnknownFact, CorrectionError) as e:
         _fail(str(e))
-    click.echo(f"{action} {commitment_id} by {c.reviewer}: recorded ({c.id[:10]}); "
+    click.echo(f"{action} {c.key.record} {fact_id} by {c.reviewer}: recorded ({c.id[:10]}); "
                "the views show it now, the graph after the next build")
 
 
@@ -667,35 +669,36 @@ _why = click.option("--why", default="", help="Why (kept with the correction).")
 
 
 def _verdict(action: str, help_text: str) -> None:
-    """`contrats review confirm|reject ID`: a verdict on a commitment, with nothing to change in it."""
+    """`contrats review confirm|reject ID`: a verdict on a fact, with nothing to change in it."""
     @review.command(action, help=help_text)
     @data_option
-    @click.argument("commitment_id")
+    @click.argument("fact_id")
     @_reviewer
     @_why
-    def command(data_dir, commitment_id, reviewer, why) -> None:
-        _record(data_dir, commitment_id, action, reviewer, None, why)
+    def command(data_dir, fact_id, reviewer, why) -> None:
+        _record(data_dir, fact_id, action, reviewer, None, why)
 
 
-_verdict("confirm", "The commitment is right as extracted.")
-_verdict("reject", "Not a commitment: out of every view and saved query, kept in the audit graph.")
+_verdict("confirm", "The fact (commitment, indicator, signatory, neighbourhood) is right as extracted.")
+_verdict("reject", "The fact is wrong (not a commitment, not an indicator, not a party, not a neighbourhood of "
+                   "the contract): out of every view and saved query, kept in the audit graph.")
 
 
 @review.command("actor")
 @data_option
-@click.argument("commitment_id")
+@click.argument("fact_id")
 @click.option("--partner-id", required=True, help="Organisation id, as in the graph (e.g. caf-nord).")
 @click.option("--partner", "name", required=True, help="Its name.")
 @click.option("--type", "type_", required=True, help="Its partner type (caf, region, commune…).")
 @_reviewer
 @_why
-def review_actor(data_dir, commitment_id, partner_id, name, type_, reviewer, why) -> None:
-    """The commitment is another partner's."""
+def review_actor(data_dir, fact_id, partner_id, name, type_, reviewer, why) -> None:
+    """The commitment is another partner's, or the signatory another organisation."""
     from ingest.model import PARTNER_TYPES
 
     if type_ not in PARTNER_TYPES:
         _fail(f"unknown partner type {type_!r}: {', '.join(PARTNER_TYPES)}")
-    _record(data_dir, commitment_id, "actor", reviewer, {"id": partner_id, "name": name, "type": type_}, why)
+    _record(data_dir, fact_id, "actor", reviewer, {"id": partner_id, "name": name, "type": type_}, why)
 
 
 @review.command("kind")
@@ -711,13 +714,31 @@ def review_kind(data_dir, commitment_id, kind, reviewer, why) -> None:
 
 @review.command("span")
 @data_option
-@click.argument("commitment_id")
-@click.option("--text", required=True, help="The commitment's text as it should read (from its passage).")
+@click.argument("fact_id")
+@click.option("--text", required=True, help="The text as it should read (from its passage).")
 @_reviewer
 @_why
-def review_span(data_dir, commitment_id, text, reviewer, why) -> None:
-    """The commitment's text is more or less than the commitment."""
-    _record(data_dir, commitment_id, "span", reviewer, {"text": text}, why)
+def review_span(data_dir, fact_id, text, reviewer, why) -> None:
+    """The text of a commitment or an indicator is more or less than it."""
+    _record(data_dir, fact_id, "span", reviewer, {"text": text}, why)
+
+
+def _field(action: str, option: str, help_text: str, doc: str) -> None:
+    """`contrats review person|role|name|code ID --<field> VALUE`: one field of a signatory or a neighbourhood."""
+    @review.command(action, help=doc)
+    @data_option
+    @click.argument("fact_id")
+    @click.option(f"--{option}", "value", required=True, help=help_text)
+    @_reviewer
+    @_why
+    def command(data_dir, fact_id, value, reviewer, why) -> None:
+        _record(data_dir, fact_id, action, reviewer, {action: value}, why)
+
+
+_field("person", "person", "Who signs (\"\": nobody named).", "The person who signs for a signatory.")
+_field("role", "role", "As what (Maire, Préfet du Nord…; \"\": none).", "The capacity a signatory signs in.")
+_field("name", "name", "The neighbourhood's name.", "A neighbourhood's name.")
+_field("code", "code", "Its QPV code (QN… or QP…; \"\": none).", "A neighbourhood's QPV code.")
 
 
 @review.command("scope")
@@ -753,6 +774,35 @@ def review_add(data_dir, passage_id, partner_id, name, type_, kind, text, review
     except (UnknownFact, CorrectionError) as e:
         _fail(str(e))
     click.echo(f"add from {passage_id} by {c.reviewer}: recorded ({c.id[:10]}); in the graph after the next build")
+
+
+@review.command("facts")
+@data_option
+@click.option("--document", default=None, help="Only this document's facts.")
+@click.option("--record", type=click.Choice(["commitment", "indicator", "signatory", "neighbourhood"]), default=None,
+              help="Only this sort of fact.")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per fact.")
+def review_facts(data_dir, document, record, as_json) -> None:
+    """The reviewable facts of the current build, with their ids, confidence and review status
+    (the reviews since the build included)."""
+    import json
+
+    from kg.reviewing import pending, status
+
+    data, facts = _review_context(data_dir)
+    waiting = pending(data, facts)
+    for f in facts.facts.values():
+        if (document and f.document != document) or (record and f.record != record):
+            continue
+        state = status(facts, waiting, f.id)
+        if as_json:
+            click.echo(json.dumps({"id": f.id, "record": f.record, "document": f.document, "label": f.label,
+                                   "page": f.page, "line": f.line, "passage_id": f.passage_id,
+                                   "confidence": f.confidence, "review_status": f.review_status,
+                                   "reviewers": list(f.reviewers), "status": state}, ensure_ascii=False))
+        else:
+            confidence = "    " if f.confidence is None else f"{f.confidence:.2f}"
+            click.echo(f"{f.id:28} {f.record:13} {confidence}  {state:10} {f.label[:70]}")
 
 
 @review.command("list")

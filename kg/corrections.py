@@ -98,7 +98,8 @@ class Correction:
         if self.key.record not in RECORDS:
             raise CorrectionError(f"corrections of {self.key.record!r} are not supported: {', '.join(RECORDS)}")
         if self.action not in ACTIONS_OF[self.key.record]:
-            raise CorrectionError(f"a {self.action!r} correction does not apply to a {self.key.record}: "
+            article = "an" if self.key.record[0] in "aeiou" else "a"
+            raise CorrectionError(f"a {self.action!r} correction does not apply to {article} {self.key.record}: "
                                   f"{', '.join(ACTIONS_OF[self.key.record])}")
         if not self.reviewer.strip():
             raise CorrectionError("a correction needs the reviewer's name")

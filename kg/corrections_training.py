@@ -47,7 +47,8 @@ def corrections_for_training(data_dir: Path, build_dir: Path, annotated: Iterabl
     `build_dir` names (documents.jsonl); `annotated`: ids of completely annotated documents."""
     by_doc: dict[str, list[Review]] = {}
     for review in reviews(CorrectionLog(data_dir).corrections()).values():
-        by_doc.setdefault(review.key.document, []).append(review)
+        if review.key.record == "commitment":  # the model learns commitments; the other records are read by rules
+            by_doc.setdefault(review.key.document, []).append(review)
     documents = {d["id"]: d for d in read_jsonl(build_dir / "documents.jsonl")}
     gold = set(annotated)
     out, skipped, units = [], [], 0

@@ -124,13 +124,27 @@ def _write_csv(path: Path, rows: list[dict], first: tuple[str, ...] = ("document
 
 CITATION_COLUMNS = ("document_id", "territory", "generation", "source", "id", "text", "partner", "partner_id",
                     "partner_type", "kind", "neighbourhoods", "themes", "page", "line", "passage_id", "passage_text",
-                    "confidence", "partner_confidence", "review_status", "reviewers", "revises")
+                    "confidence", "partner_confidence", "review_status", "reviewers", "revises",
+                    "fact", "person", "role", "code")
+
+
+def _citation_fields(record: str, r: dict) -> dict:
+    """A reviewed record's own fields under the citation table's columns: a signatory's
+    organisation is its partner, a neighbourhood's name its text."""
+    if record == "signatory":
+        return {"text": r.get("name"), "partner": r.get("name"), "partner_id": r.get("organisation"),
+                "partner_type": r.get("type"), "person": r.get("person"), "role": r.get("role")}
+    if record == "neighbourhood":
+        return {"text": r.get("name"), "code": r.get("code")}
+    return {}
 
 
 def citation_rows(build_dir: Path, reviewed_only: bool = True) -> list[dict]:
-    """The commitments of a build, each with what a citation needs: the document and its source
-    file, the page or line and the passage as written, the model's confidence, and its review
-    (`review_status` confirmed | corrected | added; empty: nobody reviewed it)."""
+    """The facts of a build (commitments, indicators, signatories, neighbourhoods; `fact` says
+    which), each with what a citation needs: the document and its source file, the page or line
+    and the passage as written, the model's confidence, and its review (`review_status`
+    confirmed | corrected | added; empty: nobody reviewed it)."""
+    from kg.reviewing import document_facts
     from kg.session import load_extractions
 
     documents = {d["id"]: d for d in read_jsonl(build_dir / "documents.jsonl")}
@@ -138,17 +152,18 @@ def citation_rows(build_dir: Path, reviewed_only: bool = True) -> list[dict]:
     rows = []
     for doc_id, x in load_extractions(build_dir).items():
         doc = documents.get(doc_id, {})
-        for c in x.get("commitments") or ():
-            if reviewed_only and not c.get("review_status"):
+        for f in document_facts(doc_id, x):
+            if reviewed_only and not f.review_status:
                 continue
-            row = {**_flat(doc_id, c), "territory": doc.get("territory"), "generation": doc.get("generation"),
-                   "source": doc.get("path") or doc.get("source"), "passage_text": passages.get(c.get("passage_id"))}
+            row = {**_flat(doc_id, dict(f.data)), "id": f.id, **_citation_fields(f.record, dict(f.data)),
+                   "fact": f.record, "territory": doc.get("territory"), "generation": doc.get("generation"),
+                   "source": doc.get("path") or doc.get("source"), "passage_text": passages.get(f.passage_id)}
             rows.append({k: row.get(k) for k in CITATION_COLUMNS})
     return rows
 
 
 def export_reviewed(build_dir: Path, out: Path, fmt: str) -> int:
-    """The reviewed commitments, one table (CSV or Parquet) at `out`; rows written."""
+    """The reviewed facts, one table (CSV or Parquet) at `out`; rows written."""
     rows = citation_rows(build_dir)
     out.parent.mkdir(parents=True, exist_ok=True)
     if fmt == "parquet":

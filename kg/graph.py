@@ -19,6 +19,7 @@ store can answer label queries on its own.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import replace
 from pathlib import Path
 
 from rdflib import OWL, RDF, RDFS, SKOS, XSD, Graph, Literal, Namespace, URIRef
@@ -28,11 +29,13 @@ from ingest.model import (
     PARTNER_TYPES,
     Commitment,
     Extraction,
+    Indicator,
     Neighbourhood,
     Objective,
     Organisation,
     Passage,
     Provenance,
+    Signatory,
     Territory,
 )
 from kg import uris
@@ -88,6 +91,7 @@ class _DocumentGraph:
         self.orientation_by_label: dict[str, URIRef] = {}
         self.objective_by_label: dict[str, URIRef] = {}
         self.commune_by_slug: dict[str, URIRef] = {}
+        self.commitment_ids = {c.id for c in x.commitments}
         # INSEE codes of communes named next to a linked QPV, reused for unlinked neighbourhoods
         # (quartiers de veille) in the same commune, so that one commune is one node.
         self.insee_by_commune = {uris.slug(name): code for n in x.neighbourhoods
@@ -163,7 +167,6 @@ class _DocumentGraph:
     # --- places ----------------------------------------------------------------------------
 
     def add_neighbourhood(self, n: Neighbourhood) -> None:
-        key = uris.neighbourhood_key(n.code, n.name, self.territory_key)
         node = uris.neighbourhood_uri(n.code, n.name, self.territory_key)
         self.put(node, (RDF.type, CKG.Neighbourhood), (RDFS.label, _fr(n.name)),
                  (SKOS.prefLabel, _fr(n.official_name or n.name)),
@@ -177,7 +180,7 @@ class _DocumentGraph:
             if old != n.code:
                 self.g.add((node, CKG.continues, uris.neighbourhood_uri(old, old, self.territory_key)))
         self.derive(node, n.provenance)
-        designation = uris.designation_uri(self.doc.id, key)
+        designation = fact_node(self.doc.id, self.territory_key, n)
         self.put(designation, (RDF.type, CKG.Designation), (CKG.contract, self.contract),
                  (CKG.neighbourhood, node), (CKG.status, uris.status_uri(str(n.status))))
         # How sure this contract's extraction is of the neighbourhood: the contract's statement
@@ -251,24 +254,27 @@ class _DocumentGraph:
         return uris.organisation_uri(org.id)
 
     def add_signatories(self) -> None:
-        g = self.g
         for s in self.x.signatories:
-            org = self.organisation(s.organisation)
-            node = uris.signature_uri(self.doc.id, s.organisation.id)
-            g.add((node, RDF.type, CKG.Signature))
-            g.add((node, CKG.contract, self.contract))
-            g.add((node, CKG.signatory, org))
-            if s.role:
-                role = uris.role_uri(s.role)
-                g.add((node, ORG.role, role))
-                g.add((role, RDF.type, ORG.Role))
-                g.add((role, RDFS.label, _fr(s.role)))
-            if s.person:
-                g.add((node, CKG.personName, Literal(s.person)))
-            self._confidence(node, s.confidence)
-            self.derive(node, s.provenance)
-            g.add((self.contract, CKG.signature, node))
-            g.add((self.contract, CKG.signedBy, org))
+            self.add_signatory(s)
+
+    def add_signatory(self, s: Signatory) -> None:
+        g = self.g
+        org = self.organisation(s.organisation)
+        node = fact_node(self.doc.id, self.territory_key, s)
+        g.add((node, RDF.type, CKG.Signature))
+        g.add((node, CKG.contract, self.contract))
+        g.add((node, CKG.signatory, org))
+        if s.role:
+            role = uris.role_uri(s.role)
+            g.add((node, ORG.role, role))
+            g.add((role, RDF.type, ORG.Role))
+            g.add((role, RDFS.label, _fr(s.role)))
+        if s.person:
+            g.add((node, CKG.personName, Literal(s.person)))
+        self._confidence(node, s.confidence)
+        self.derive(node, s.provenance)
+        g.add((self.contract, CKG.signature, node))
+        g.add((self.contract, CKG.signedBy, org))
 
     # --- strategy --------------------------------------------------------------------------
 
@@ -338,25 +344,27 @@ class _DocumentGraph:
             self.g.add((node, CKG.confidence, Literal(round(value, 3), datatype=XSD.decimal)))
 
     def add_indicators(self) -> None:
-        g = self.g
-        commitment_ids = {c.id for c in self.x.commitments}
         for i, ind in enumerate(self.x.indicators):
-            node = uris.indicator_uri(self.doc.id, i)
-            g.add((node, RDF.type, CKG.Indicator))
-            g.add((node, CKG.text, _fr(ind.text)))
-            g.add((node, CKG.contract, self.contract))
-            label = _fold(ind.orientation or "")
-            orientation = self.orientation_by_label.get(label)
-            # The structure index may name the nearest objective rather than the orientation.
-            objective = None if orientation else self.objective_by_label.get(label)
-            if orientation:
-                g.add((node, CKG.orientation, orientation))
-            if ind.commitment in commitment_ids:  # never point at a commitment the graph lacks
-                g.add((node, CKG.measures, uris.commitment_uri(self.doc.id, ind.commitment)))
-            elif orientation or objective:
-                g.add((node, CKG.measures, orientation or objective))
-            self._confidence(node, ind.confidence)
-            self.derive(node, (ind.provenance,))
+            self.add_indicator(ind if ind.id else replace(ind, id=f"{self.doc.id}/i{i}"))
+
+    def add_indicator(self, ind: Indicator) -> None:
+        g = self.g
+        node = fact_node(self.doc.id, self.territory_key, ind)
+        g.add((node, RDF.type, CKG.Indicator))
+        g.add((node, CKG.text, _fr(ind.text)))
+        g.add((node, CKG.contract, self.contract))
+        label = _fold(ind.orientation or "")
+        orientation = self.orientation_by_label.get(label)
+        # The structure index may name the nearest objective rather than the orientation.
+        objective = None if orientation else self.objective_by_label.get(label)
+        if orientation:
+            g.add((node, CKG.orientation, orientation))
+        if ind.commitment in self.commitment_ids:  # never point at a commitment the graph lacks
+            g.add((node, CKG.measures, uris.commitment_uri(self.doc.id, ind.commitment)))
+        elif orientation or objective:
+            g.add((node, CKG.measures, orientation or objective))
+        self._confidence(node, ind.confidence)
+        self.derive(node, (ind.provenance,))
 
 
 def extraction_to_graph(extraction: Extraction, passages: Sequence[Passage]) -> Graph:
@@ -404,11 +412,35 @@ def build_activity_graph(build_id: str, started_iso: str, document_ids: Sequence
     return g
 
 
-def commitments_graph(extraction: Extraction, passages: Sequence[Passage], commitments: Iterable[Commitment]) -> Graph:
-    """Only the given commitments of a document, each with its partner and passage: the facts a
-    reviewer rejected or revised, kept in the audit graph (kg.review_graph)."""
+def facts_graph(extraction: Extraction, passages: Sequence[Passage],
+                records: Iterable[Commitment | Indicator | Signatory | Neighbourhood]) -> Graph:
+    """Only the given records of a document, each with what it names and its passage: the facts
+    a reviewer rejected or revised, kept in the audit graph (kg.review_graph)."""
     g = new_graph()
     w = _DocumentGraph(g, extraction, passages)
-    for c in commitments:
-        w.add_commitment(c)
+    for record in records:
+        if isinstance(record, Commitment):
+            w.add_commitment(record)
+        elif isinstance(record, Indicator):
+            w.add_indicator(record)
+        elif isinstance(record, Signatory):
+            w.add_signatory(record)
+        else:
+            w.add_neighbourhood(record)
     return g
+
+
+def fact_node(document_id: str, territory_key: str, record: Commitment | Indicator | Signatory | Neighbourhood) -> URIRef:
+    """The node that states a record in one contract: the commitment, the indicator, the
+    signature, or the designation of a neighbourhood (the neighbourhood itself is a place several
+    contracts share). A corrected signature or designation gets a node of its own ("-r"), so that
+    its machine version, kept in the audit graph, is never the same node."""
+    revised = "-r" if record.review_status in ("corrected", "added") else ""
+    if isinstance(record, Commitment):
+        return uris.commitment_uri(document_id, record.id)
+    if isinstance(record, Indicator):
+        return uris.indicator_uri(document_id, (record.id or "").removeprefix(f"{document_id}/").removeprefix("i"))
+    if isinstance(record, Signatory):
+        return uris.signature_uri(document_id, record.organisation.id + revised)
+    key = uris.neighbourhood_key(record.code, record.name, territory_key)
+    return uris.designation_uri(document_id, key + revised)

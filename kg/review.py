@@ -1,4 +1,6 @@
-"""Applying researchers' corrections (kg.corrections) to one document's machine extraction.
+"""Applying researchers' corrections (kg.corrections) to one document's machine extraction:
+its commitments, indicators, signatories and neighbourhoods (kg.review_records says how each
+is found, corrected and restored).
 
 Every build runs this after extraction, so a correction outlives the build it was made on and
 the next model: the fact is found again by its passage's text and its own text, whatever id the
@@ -15,29 +17,36 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
-from ingest.model import Commitment, CommitmentKind, Extraction, Organisation, Passage, Provenance
+from ingest.model import Commitment, Extraction, Passage
 from kg.corrections import Correction, Review, reviews, text_hash
+from kg.review_records import RULES, Record, RecordRules
 
 
 @dataclass(frozen=True)
 class RevisedFact:
-    """A commitment as the graph shows it after review, and the machine fact it revises."""
+    """A record as the graph shows it after review, and the machine record it revises."""
 
-    fact: Commitment
+    fact: Record
     review: Review
-    machine: Commitment | None  # None for a fact a reviewer added (or restored after the model lost it)
+    machine: Record | None  # None for a fact a reviewer added (or restored after the model lost it)
 
 
 @dataclass(frozen=True)
 class ReviewedExtraction:
     extraction: Extraction  # what every view shows: rejected facts out, corrections in
     revised: tuple[RevisedFact, ...]  # confirmed, corrected and added facts, with their reviews
-    rejected: tuple[tuple[Commitment, Review], ...]  # machine facts a reviewer rejected (audit only)
+    rejected: tuple[tuple[Record, Review], ...]  # machine facts a reviewer rejected (audit only)
     orphans: tuple[Correction, ...]  # corrections whose passage this document no longer has
 
     def orphan_lines(self) -> list[str]:
-        return [f"{c.key.document}: a {c.action!r} correction by {c.reviewer} ({c.at[:10]}) names a passage "
-                f"this document no longer has: {c.key.span[:80]!r}" for c in self.orphans]
+        return [f"{c.key.document}: a {c.action!r} correction of a {c.key.record} by {c.reviewer} ({c.at[:10]}) "
+                f"names a passage this document no longer has: {c.key.span[:80]!r}" for c in self.orphans]
+
+
+def _numbered(x: Extraction) -> Extraction:
+    """Indicators keep their machine position as their id, whatever review removes before them."""
+    doc = x.document.id
+    return replace(x, indicators=tuple(i if i.id else replace(i, id=f"{doc}/i{n}") for n, i in enumerate(x.indicators)))
 
 
 def apply_corrections(extraction: Extraction, passages: Sequence[Passage],
@@ -47,83 +56,73 @@ def apply_corrections(extraction: Extraction, passages: Sequence[Passage],
     mine = [c for c in corrections if c.key.document == doc]
     if not mine:
         return ReviewedExtraction(extraction, (), (), ())
+    extraction = _numbered(extraction)
     by_hash: dict[str, Passage] = {}
     for p in passages:
         by_hash.setdefault(text_hash(p.text), p)
-    partners = {o.id: o for o in extraction.partners}
     by_id = {p.id: p for p in passages}
-    placed: dict[tuple[str, str, str], Commitment] = {}
-    for c in extraction.commitments:
-        if (p := by_id.get(c.provenance.passage_id)) is not None:
-            placed.setdefault((doc, text_hash(p.text), text_hash(c.text)), c)
-    key_of = {id(c): k for k, c in placed.items()}
-
-    kept: list[Commitment] = []
-    revised: list[RevisedFact] = []
-    rejected: list[tuple[Commitment, Review]] = []
-    orphans: list[Correction] = []
+    partners = {o.id: o for o in extraction.partners}
     state = reviews(mine)
-    for c in extraction.commitments:
-        review = state.get(key_of.get(id(c), ("", "", "")))
-        if review is None:
-            kept.append(c)
-        elif review.status == "rejected" or review.kind == "objective":
-            rejected.append((c, review))
-        else:
-            fact = _revised(c, review, partners)
-            kept.append(fact)
-            revised.append(RevisedFact(fact, review, c))
-    for k, review in state.items():
-        if k in placed:
-            continue
-        passage = by_hash.get(k[1])
-        if passage is None:
-            orphans.extend(review.corrections)
-            continue
-        if review.status == "rejected" or review.kind == "objective":
-            continue  # the model no longer extracts what was rejected: nothing to do
-        fact = _restored(doc, passage, review, partners)
-        if fact is not None:
-            kept.append(fact)
-            revised.append(RevisedFact(fact, review, None))
-    new_partners = {o.id: o for o in extraction.partners}
-    for c in kept:
-        new_partners.setdefault(c.partner.id, c.partner)
-    x = replace(extraction, commitments=tuple(kept), partners=tuple(new_partners.values()))
+    changes: dict[str, tuple] = {}
+    revised: list[RevisedFact] = []
+    rejected: list[tuple[Record, Review]] = []
+    orphans: list[Correction] = []
+    for rules in RULES:
+        kept, placed = _apply(doc, rules, getattr(extraction, rules.field), state, by_id, partners, revised, rejected)
+        for k, review in state.items():
+            if k[3] != rules.record or k in placed:
+                continue
+            passage = by_hash.get(k[1])
+            if passage is None:
+                orphans.extend(review.corrections)
+                continue
+            if review.status == "rejected" or review.kind == "objective":
+                continue  # the model no longer extracts what was rejected: nothing to do
+            fact = rules.restore(doc, passage, review, partners)
+            if fact is not None:
+                kept.append(fact)
+                revised.append(RevisedFact(fact, review, None))
+        changes[rules.field] = tuple(kept)
+    x = replace(extraction, **changes)
+    x = replace(x, indicators=_relinked(x, revised), partners=_partners(x))
     return ReviewedExtraction(x, tuple(revised), tuple(rejected), tuple(orphans))
 
 
-def _organisation(actor: dict[str, str], partners: dict[str, Organisation]) -> Organisation:
-    known = partners.get(actor["id"])
-    if known is not None:
-        return known
-    return Organisation(id=actor["id"], name=actor["name"], type=actor["type"])
+def _apply(doc: str, rules: RecordRules, records: Sequence[Record], state: dict, by_id: dict[str, Passage],
+           partners: dict, revised: list[RevisedFact], rejected: list) -> tuple[list[Record], set]:
+    """The records of one type after review, and the review keys that found their record."""
+    placed: set = set()
+    kept: list[Record] = []
+    for record in records:
+        keys = [(doc, text_hash(p.text), text_hash(span), rules.record)
+                for pid in rules.passages(record) if (p := by_id.get(pid)) is not None
+                for span in rules.spans(record)]
+        key = next((k for k in keys if k in state and k not in placed), None)
+        if key is None:
+            kept.append(record)
+            continue
+        placed.add(key)
+        review = state[key]
+        if review.status == "rejected" or review.kind == "objective":
+            rejected.append((record, review))
+            continue
+        fact = rules.revise(record, review, partners)
+        kept.append(fact)
+        revised.append(RevisedFact(fact, review, record))
+    return kept, placed
 
 
-def _revised(c: Commitment, review: Review, partners: dict[str, Organisation]) -> Commitment:
-    if review.status == "confirmed":
-        return replace(c, review_status="confirmed", reviewers=review.reviewers)
-    # A corrected fact is a new node that revises the machine's: never the same id.
-    return replace(c, id=f"{c.id}-r", partner=_organisation(review.actor, partners) if review.actor else c.partner,
-                   text=review.text or c.text, kind=CommitmentKind(review.kind) if review.kind else c.kind,
-                   neighbourhoods=review.neighbourhoods if review.neighbourhoods is not None else c.neighbourhoods,
-                   confidence=None, partner_confidence=None, review_status="corrected", reviewers=review.reviewers,
-                   revises=c.id)
+def _relinked(x: Extraction, revised: Sequence[RevisedFact]) -> tuple:
+    """Indicators that measured a corrected commitment measure its revision."""
+    renamed = {rf.machine.id: rf.fact.id for rf in revised
+               if isinstance(rf.machine, Commitment) and rf.machine.id != rf.fact.id}
+    if not renamed:
+        return x.indicators
+    return tuple(replace(i, commitment=renamed.get(i.commitment, i.commitment)) for i in x.indicators)
 
 
-def _restored(doc: str, passage: Passage, review: Review, partners: dict[str, Organisation]) -> Commitment | None:
-    """A reviewed fact the model did not extract this time, from the review and its snapshot."""
-    seen = review.seen
-    actor = review.actor or ({"id": seen["partner_id"], "name": seen.get("partner") or seen["partner_id"],
-                              "type": seen.get("partner_type") or "other"} if seen.get("partner_id") else None)
-    if actor is None:
-        return None
-    kind = review.kind or seen.get("kind") or "commitment"
-    scope = review.neighbourhoods if review.neighbourhoods is not None else tuple(seen.get("neighbourhoods") or ())
-    return Commitment(
-        id=f"{doc}/r{review.corrections[0].id[:10]}", partner=_organisation(actor, partners),
-        text=review.text or review.key.span, kind=CommitmentKind(kind), orientation=seen.get("orientation"),
-        objective=seen.get("objective"), neighbourhoods=tuple(scope), themes=tuple(seen.get("themes") or ()),
-        provenance=Provenance(passage.id, passage.page, passage.line_start),
-        review_status=review.status, reviewers=review.reviewers)
-
+def _partners(x: Extraction) -> tuple:
+    out = {o.id: o for o in x.partners}
+    for c in x.commitments:
+        out.setdefault(c.partner.id, c.partner)
+    return tuple(out.values())

@@ -1,5 +1,6 @@
 """A reviewed document in RDF: the published graph and the audit graph.
 
+Facts are commitments, indicators, signatures and neighbourhoods' designations (kg.graph.fact_node).
 Published (the default graph every view and saved query reads): the document's extraction after
 review. A confirmed fact keeps its node and gains `ckg:reviewStatus review-status:confirmed`; a
 corrected or added fact is a new node, `prov:wasGeneratedBy` the review (a `prov:Activity`
@@ -21,7 +22,7 @@ from rdflib.namespace import PROV, XSD
 from ingest.model import Passage
 from kg import uris
 from kg.corrections import Correction
-from kg.graph import CKG, commitments_graph, extraction_to_graph
+from kg.graph import CKG, extraction_to_graph, fact_node, facts_graph
 from kg.review import ReviewedExtraction
 
 
@@ -43,11 +44,13 @@ def reviewed_graphs(reviewed: ReviewedExtraction, passages: Sequence[Passage]) -
     """(published graph, audit graph) of one reviewed document."""
     x = reviewed.extraction
     doc = x.document.id
+    territory = uris.territory_key(x.territory.siren, x.territory.name)
     g = extraction_to_graph(x, passages)
-    superseded = [rf.machine for rf in reviewed.revised if rf.machine is not None and rf.machine.id != rf.fact.id]
-    audit = commitments_graph(x, passages, [*superseded, *(c for c, _ in reviewed.rejected)])
+    superseded = [rf.machine for rf in reviewed.revised if rf.machine is not None
+                  and fact_node(doc, territory, rf.machine) != fact_node(doc, territory, rf.fact)]
+    audit = facts_graph(x, passages, [*superseded, *(c for c, _ in reviewed.rejected)])
     for rf in reviewed.revised:
-        node = uris.commitment_uri(doc, rf.fact.id)
+        node = fact_node(doc, territory, rf.fact)
         g.add((node, CKG.reviewStatus, uris.review_status_uri(rf.review.status)))
         for c in rf.review.corrections:
             _activity(g, c, node)
@@ -58,11 +61,11 @@ def reviewed_graphs(reviewed: ReviewedExtraction, passages: Sequence[Passage]) -
         for name in rf.review.reviewers:
             g.add((node, PROV.wasAttributedTo, uris.reviewer_uri(name)))
         if rf.machine is not None:
-            machine = uris.commitment_uri(doc, rf.machine.id)
+            machine = fact_node(doc, territory, rf.machine)
             g.add((node, PROV.wasRevisionOf, machine))
             audit.add((machine, CKG.reviewStatus, uris.review_status_uri("corrected")))
-    for c, review in reviewed.rejected:
-        node = uris.commitment_uri(doc, c.id)
+    for record, review in reviewed.rejected:
+        node = fact_node(doc, territory, record)
         audit.add((node, CKG.reviewStatus, uris.review_status_uri("rejected")))
         for corr in review.corrections:
             _activity(audit, corr, node)

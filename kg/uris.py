@@ -136,8 +136,10 @@ def commitment_uri(document_id: str, commitment_id: str) -> URIRef:
     return RES[f"commitment/{_safe(document_id)}/{_safe(local) if '/' not in local else slug(local)}"]
 
 
-def indicator_uri(document_id: str, index: int) -> URIRef:
-    return RES[f"indicator/{_safe(document_id)}/i{index}"]
+def indicator_uri(document_id: str, index: int | str) -> URIRef:
+    """The n-th indicator of a document (its position in the machine's extraction; "3-r" for its
+    correction, "r<id>" for one restored from a correction)."""
+    return RES[f"indicator/{_safe(document_id)}/i{_safe(str(index))}"]
 
 
 def signature_uri(document_id: str, organisation_id: str) -> URIRef:

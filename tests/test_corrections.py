@@ -92,6 +92,52 @@ def test_a_later_review_overrides_an_earlier_one() -> None:
     assert len(reviews([actor, again])) == 1
 
 
+def test_a_log_written_before_other_records_could_be_reviewed_still_loads(tmp_path: Path) -> None:
+    """A line of the first version of the log: no `record` in its key, which named a commitment."""
+    line = {"key": {"document": "doc", "passage": KEY.passage, "span": KEY.span}, "action": "reject",
+            "reviewer": "Alice", "value": {}, "why": "", "at": "2026-12-01T10:00:00.000000+00:00", "id": "a" * 32,
+            "seen": {"id": "doc/c1"}}
+    log = CorrectionLog(tmp_path)
+    log.folder.mkdir(parents=True)
+    log.path.write_text(json.dumps(line) + "\n", encoding="utf-8")
+    (old,) = log.corrections()
+    assert old.key.record == "commitment" and old.key == KEY
+    log.append(new_correction(replace(KEY, record="indicator"), "reject", "Bruno"))
+    assert [c.key.record for c in log.corrections()] == ["commitment", "indicator"]
+    # The same text in the same passage, as a commitment and as an indicator: two facts.
+    assert len(reviews(log.corrections())) == 2
+
+
+def test_each_record_takes_its_own_corrections() -> None:
+    signatory = FactKey("doc", KEY.passage, "Préfecture du Nord", "signatory")
+    quarter = FactKey("doc", KEY.passage, "L'Epinette", "neighbourhood")
+    indicator = replace(KEY, record="indicator")
+    with pytest.raises(CorrectionError, match="does not apply to a neighbourhood"):
+        new_correction(quarter, "kind", "Alice", {"kind": "proposal"})
+    with pytest.raises(CorrectionError, match="does not apply to a commitment"):
+        new_correction(KEY, "role", "Alice", {"role": "Maire"})
+    with pytest.raises(CorrectionError, match="does not apply to an indicator"):
+        new_correction(indicator, "scope", "Alice", {"neighbourhoods": []})
+    with pytest.raises(CorrectionError, match="QPV code"):
+        new_correction(quarter, "code", "Alice", {"code": "59-Maubeuge"})
+    with pytest.raises(CorrectionError, match="name cannot be empty"):
+        new_correction(quarter, "name", "Alice", {"name": " "})
+    with pytest.raises(CorrectionError, match="partner type"):
+        new_correction(signatory, "actor", "Alice", {"id": "x", "name": "X", "type": "bogus"})
+    with pytest.raises(CorrectionError, match="not supported"):
+        new_correction(replace(KEY, record="orientation"), "confirm", "Alice")
+    state = reviews([new_correction(signatory, "role", "Alice", {"role": " Préfet  du Nord "}),
+                     new_correction(signatory, "person", "Bruno", {"person": ""}),
+                     new_correction(quarter, "code", "Alice", {"code": "qn05917m"}),
+                     new_correction(quarter, "name", "Alice", {"name": "L'Épinette"}),
+                     new_correction(indicator, "confirm", "Alice")])
+    by_record = {r.key.record: r for r in state.values()}
+    assert (by_record["signatory"].status, by_record["signatory"].role, by_record["signatory"].person) == (
+        "corrected", "Préfet du Nord", "")
+    assert (by_record["neighbourhood"].code, by_record["neighbourhood"].name) == ("QN05917M", "L'Épinette")
+    assert by_record["indicator"].status == "confirmed"
+
+
 # ---------------------------------------------------------------- a build and its rebuilds
 def build_review_corpus(top: Path):
     """Settings of a real build (fast encoder) of the two small contracts of tests/data/review_corpus,
@@ -124,10 +170,26 @@ def reviewed(tmp_path_factory):
            {"id": "cpam-pas-de-calais", "name": "CPAM du Pas-de-Calais", "type": "cpam"}, why="relu p. 3")
     record(settings.data_dir, facts, work["id"], "reject", "Bruno", why="une description, pas un engagement")
     record(settings.data_dir, facts, region["id"], "confirm", "Alice")
+    # The other records of a contract: indicators, signatories, neighbourhoods.
+    other = {(f.record, f.span): f for f in facts.of_document("maubeuge-review")}
+    date = other["indicator", "Fait à Maubeuge, le 28 mars 2024"]
+    visits = other["indicator", "Nombre de consultations au centre de santé"]
+    prefect = next(f for (kind, _), f in other.items() if kind == "signatory" and f.data["organisation"] == "etat-nord")
+    mayor = next(f for (kind, _), f in other.items() if kind == "signatory" and f.data["type"] == "commune")
+    epinette, pont = other["neighbourhood", "L'Epinette"], other["neighbourhood", "Pont De Pierre"]
+    record(settings.data_dir, facts, date.id, "reject", "Bruno", why="la date de signature")
+    record(settings.data_dir, facts, visits.id, "span", "Alice",
+           {"text": "Nombre de consultations au centre de santé de Sous-le-Bois"})
+    record(settings.data_dir, facts, prefect.id, "role", "Alice", {"role": "Préfet du Nord"},
+           why="le prénom n'est pas la qualité")
+    record(settings.data_dir, facts, mayor.id, "confirm", "Alice")
+    record(settings.data_dir, facts, epinette.id, "name", "Alice", {"name": "L'Épinette – Maubeuge"})
+    record(settings.data_dir, facts, pont.id, "reject", "Bruno", why="hors du contrat")
     waiting = pending(settings.data_dir, facts)
     summary = build([top / "corpus"], settings, log=lambda m: None)
     return {"settings": settings, "top": top, "before": facts, "waiting": waiting, "summary": summary,
-            "caf": caf, "work": work, "region": region}
+            "caf": caf, "work": work, "region": region, "date": date, "visits": visits, "prefect": prefect,
+            "mayor": mayor, "epinette": epinette, "pont": pont}
 
 
 @pytest.mark.slow
@@ -146,8 +208,16 @@ def test_the_rebuild_applies_every_correction(reviewed) -> None:
     from kg.reviewing import BuildFacts, pending
 
     settings, summary = reviewed["settings"], reviewed["summary"]
-    assert summary.review == {"corrections": 3, "confirmed": 1, "corrected": 1, "added": 0, "rejected": 1,
-                              "orphans": 0}
+    assert {k: v for k, v in summary.review.items() if k != "records"} == {
+        "corrections": 9, "confirmed": 2, "corrected": 4, "added": 0, "rejected": 3, "orphans": 0}
+    assert summary.review["records"]["commitment"] == {"confirmed": 1, "corrected": 1, "added": 0, "rejected": 1,
+                                                       "orphans": 0}
+    assert summary.review["records"]["indicator"] == {"confirmed": 0, "corrected": 1, "added": 0, "rejected": 1,
+                                                      "orphans": 0}
+    assert summary.review["records"]["signatory"] == {"confirmed": 1, "corrected": 1, "added": 0, "rejected": 0,
+                                                      "orphans": 0}
+    assert summary.review["records"]["neighbourhood"] == {"confirmed": 0, "corrected": 1, "added": 0,
+                                                          "rejected": 1, "orphans": 0}
     build_dir = current_build(settings.data_dir)
     x = json.loads((build_dir / "extractions" / "arras-review.json").read_text(encoding="utf-8"))
     by_id = {c["id"]: c for c in x["commitments"]}
@@ -157,6 +227,76 @@ def test_the_rebuild_applies_every_correction(reviewed) -> None:
     assert corrected["review_status"] == "corrected" and corrected["revises"] == reviewed["caf"]["id"]
     assert by_id[reviewed["region"]["id"]]["review_status"] == "confirmed"
     assert not pending(settings.data_dir, BuildFacts.read(build_dir))  # nothing left waiting
+
+
+@pytest.mark.slow
+def test_the_rebuild_applies_corrections_of_indicators_signatories_and_neighbourhoods(reviewed) -> None:
+    from kg.build import current_build
+    from kg.reviewing import BuildFacts, pending
+
+    settings = reviewed["settings"]
+    build_dir = current_build(settings.data_dir)
+    x = json.loads((build_dir / "extractions" / "maubeuge-review.json").read_text(encoding="utf-8"))
+    indicators = {i["text"]: i for i in x["indicators"]}
+    assert "Fait à Maubeuge, le 28 mars 2024" not in indicators
+    visits = indicators["Nombre de consultations au centre de santé de Sous-le-Bois"]
+    assert visits["review_status"] == "corrected" and visits["reviewers"] == ["Alice"]
+    assert visits["id"] == reviewed["visits"].id + "-r" and visits["revises"] == reviewed["visits"].id
+    # Rejecting the last indicator renumbers none: each keeps its machine position as its id.
+    assert indicators["Nombre d'habitants accompagnés vers l'emploi"]["id"] == "maubeuge-review/i1"
+    assert indicators["Nombre d'habitants accompagnés vers l'emploi"]["review_status"] is None
+    signatories = {s["organisation"]: s for s in x["signatories"]}
+    prefect = signatories["etat-nord"]
+    assert prefect["role"] == "Préfet du Nord" and prefect["person"] == "Georges DUPONT"
+    assert prefect["review_status"] == "corrected" and prefect["revises"] == "etat-nord"
+    mayor = signatories[reviewed["mayor"].data["organisation"]]
+    assert mayor["review_status"] == "confirmed" and mayor["confidence"] == reviewed["mayor"].confidence
+    (epinette,) = x["neighbourhoods"]  # Pont De Pierre rejected
+    assert epinette["name"] == "L'Épinette – Maubeuge" and epinette["code"] == "QN05917M"
+    assert epinette["review_status"] == "corrected" and epinette["revises"] == "L'Epinette"
+    assert "L'Epinette" in epinette["aliases"]  # commitments naming it by the machine's name still reach it
+    assert not pending(settings.data_dir, BuildFacts.read(build_dir))
+    # The next rebuild finds the same facts again by their keys: nothing is applied twice.
+    after = BuildFacts.read(build_dir)
+    assert {f.review_status for f in after.of_document("maubeuge-review") if f.record != "commitment"} == {
+        None, "corrected", "confirmed"}
+
+
+@pytest.mark.slow
+def test_corrected_records_have_their_revision_chain_and_rejected_ones_leave_every_view(reviewed) -> None:
+    from kg.queries import saved_queries
+    from kg.session import open_graph_store
+    from kg.uris import REJECTED_GRAPH, designation_uri, indicator_uri
+
+    store = open_graph_store(reviewed["settings"])
+    prefixes = ("PREFIX prov: <http://www.w3.org/ns/prov#> PREFIX ckg: <https://w3id.org/contrats-kg/ontology#> "
+                "PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#> PREFIX org: <http://www.w3.org/ns/org#> ")
+
+    def chain(kind: str, path: str) -> list[tuple[str, str, str]]:
+        rows = store.query(prefixes + f"""SELECT ?now ?before ?who WHERE {{
+            ?new a {kind} ; prov:wasRevisionOf ?old ; {path} ?now ; prov:wasAttributedTo/rdfs:label ?who .
+            GRAPH <{REJECTED_GRAPH}> {{ ?old {path} ?before ; ckg:reviewStatus ?s }} }}""").dicts()
+        return [(str(r["now"]), str(r["before"]), str(r["who"])) for r in rows]
+
+    assert chain("ckg:Signature", "org:role/rdfs:label") == [("Préfet du Nord", "Préfet du Nord, Georges", "Alice")]
+    assert chain("ckg:Designation", "ckg:neighbourhood/rdfs:label") == [
+        ("L'Épinette – Maubeuge", "L'Epinette", "Alice")]
+    assert chain("ckg:Indicator", "ckg:text") == [("Nombre de consultations au centre de santé de Sous-le-Bois",
+                                                   "Nombre de consultations au centre de santé", "Alice")]
+    confirmed = store.query(prefixes + """SELECT ?who WHERE { ?s a ckg:Signature ;
+        ckg:reviewStatus <https://w3id.org/contrats-kg/review-status/confirmed> ;
+        prov:wasInfluencedBy/prov:wasAssociatedWith/rdfs:label ?who }""").column("who")
+    assert [str(w) for w in confirmed] == ["Alice"]
+    date = indicator_uri("maubeuge-review", reviewed["date"].id.rsplit("/i", 1)[1])
+    pont = designation_uri("maubeuge-review", "QN05915M")
+    for kind, gone in (("ckg:Indicator", date), ("ckg:Designation", pont)):
+        assert gone not in store.query(prefixes + f"SELECT ?x WHERE {{ ?x a {kind} }}").column("x")
+        audit = store.query(prefixes + f"SELECT ?s WHERE {{ GRAPH <{REJECTED_GRAPH}> {{ <{gone}> ckg:reviewStatus ?s }} }}")
+        assert [str(v).rsplit("/", 1)[-1] for v in audit.column("s")] == ["rejected"]
+    for q in saved_queries():
+        if "GRAPH" not in q.text:
+            seen = {v for row in store.query(q.text).values() for v in row}
+            assert date not in seen and pont not in seen, q.name
 
 
 @pytest.mark.slow
@@ -180,7 +320,8 @@ def test_the_graph_keeps_the_revision_chain_and_rejected_facts_apart(reviewed) -
     visible = store.query(prefixes + "SELECT ?c WHERE { ?c a ckg:Commitment }").column("c")
     assert rejected not in visible and len(visible) == 5
     audit = store.query(prefixes + f"SELECT ?s WHERE {{ GRAPH <{REJECTED_GRAPH}> {{ ?c ckg:reviewStatus ?s }} }}")
-    assert sorted(str(s).rsplit("/", 1)[-1] for s in audit.column("s")) == ["corrected", "rejected"]
+    # commitment, indicator, signature, designation corrected; commitment, indicator, designation rejected
+    assert sorted(str(s).rsplit("/", 1)[-1] for s in audit.column("s")) == ["corrected"] * 4 + ["rejected"] * 3
     # No saved query sees the rejected fact.
     from kg.queries import saved_queries
 
@@ -202,10 +343,19 @@ def test_a_correction_whose_passage_disappeared_is_reported_not_lost(reviewed, t
     (corpus / "arras-review.txt").write_text(text.replace("France Travail s'engage à organiser des permanences "
                                                           "pour l'emploi des jeunes dans chaque quartier.\n", ""),
                                              encoding="utf-8")
+    text = (corpus / "maubeuge-review.txt").read_text(encoding="utf-8")
+    for gone in ("- Nombre de consultations au centre de santé\n", "Le Préfet du Nord, Georges DUPONT\n",
+                 "- L'Epinette (QN05917M)\n"):
+        assert gone in text
+        text = text.replace(gone, "")
+    (corpus / "maubeuge-review.txt").write_text(text, encoding="utf-8")
     summary = build([corpus], settings, log=lambda m: None)
-    assert summary.review["orphans"] == 1 and summary.review["corrected"] == 1
+    records = summary.review["records"]
+    assert summary.review["orphans"] == 4 and summary.review["corrected"] == 1
+    assert [records[r]["orphans"] for r in ("commitment", "indicator", "signatory", "neighbourhood")] == [1, 1, 1, 1]
     assert any("no longer has" in w and "Bruno" in w for w in summary.warnings)
-    assert len(CorrectionLog(settings.data_dir).corrections()) == 3  # the log is never rewritten
+    assert any("correction of a signatory by Alice" in w and "no longer has" in w for w in summary.warnings)
+    assert len(CorrectionLog(settings.data_dir).corrections()) == 9  # the log is never rewritten
 
 
 @pytest.mark.slow
@@ -230,6 +380,20 @@ def test_a_reviewed_fact_the_model_no_longer_extracts_is_restored(reviewed) -> N
     restored = [c for c in out.extraction.commitments if c.partner.id == "cpam-pas-de-calais"]
     assert len(restored) == 1 and restored[0].text == reviewed["caf"]["text"]
     assert restored[0].provenance.passage_id == reviewed["caf"]["passage_id"]
+    # A signatory, an indicator and a neighbourhood the next model misses come back as reviewed.
+    m = extraction_from_json(next(json.loads(p.read_text(encoding="utf-8")) for p in cache
+                                  if json.loads(p.read_text(encoding="utf-8"))["document"]["id"] == "maubeuge-review"))
+    m_passages = [Passage.from_json(p) for p in read_jsonl(build_dir / "passages.jsonl")
+                  if p["document_id"] == "maubeuge-review"]
+    lost = replace(m, signatories=tuple(s for s in m.signatories if s.organisation.id != "etat-nord"),
+                   indicators=m.indicators[1:], neighbourhoods=m.neighbourhoods[:1])
+    out = apply_corrections(lost, m_passages, CorrectionLog(settings.data_dir).corrections())
+    (prefect,) = [s for s in out.extraction.signatories if s.organisation.id == "etat-nord"]
+    assert prefect.role == "Préfet du Nord" and prefect.person == "Georges DUPONT" and prefect.review_status == "corrected"
+    assert [i.text for i in out.extraction.indicators if i.review_status] == [
+        "Nombre de consultations au centre de santé de Sous-le-Bois"]
+    assert [(n.name, n.code) for n in out.extraction.neighbourhoods] == [("L'Épinette – Maubeuge", "QN05917M")]
+    assert not out.orphans
 
 
 @pytest.mark.slow
@@ -240,10 +404,17 @@ def test_reviewed_commitments_export_for_citation(reviewed, tmp_path: Path) -> N
     from kg.export import export_reviewed
 
     build_dir = current_build(reviewed["settings"].data_dir)
-    assert export_reviewed(build_dir, tmp_path / "reviewed.parquet", "parquet") == 2
-    assert export_reviewed(build_dir, tmp_path / "reviewed.csv", "csv") == 2
+    # 2 commitments, 1 indicator, 2 signatories, 1 neighbourhood (rejected facts are not cited)
+    assert export_reviewed(build_dir, tmp_path / "reviewed.parquet", "parquet") == 6
+    assert export_reviewed(build_dir, tmp_path / "reviewed.csv", "csv") == 6
     for frame in (pd.read_parquet(tmp_path / "reviewed.parquet"), pd.read_csv(tmp_path / "reviewed.csv")):
-        rows = {r["review_status"]: r for r in frame.to_dict("records")}
+        assert sorted(frame["fact"]) == ["commitment"] * 2 + ["indicator", "neighbourhood"] + ["signatory"] * 2
+        prefect = frame[frame["partner_id"] == "etat-nord"].to_dict("records")[0]
+        assert prefect["fact"] == "signatory" and prefect["role"] == "Préfet du Nord" and prefect["line"] > 0
+        assert prefect["review_status"] == "corrected" and prefect["passage_text"] == "Le Préfet du Nord, Georges DUPONT"
+        quarter = frame[frame["fact"] == "neighbourhood"].to_dict("records")[0]
+        assert quarter["text"] == "L'Épinette – Maubeuge" and quarter["code"] == "QN05917M"
+        rows = {r["review_status"]: r for r in frame[frame["fact"] == "commitment"].to_dict("records")}
         assert set(rows) == {"confirmed", "corrected"}
         corrected = rows["corrected"]
         assert corrected["partner"] == "CPAM du Pas-de-Calais" and corrected["reviewers"] == "Alice"
@@ -292,9 +463,28 @@ def test_the_review_command_records_and_lists(reviewed, tmp_path: Path) -> None:
     done = run("kind", region, "--kind", "proposal", "--reviewer", "Chloé", "--why", "un atelier")
     assert done.returncode == 0 and "recorded" in done.stdout, done.stderr
     listed = [json.loads(line) for line in run("list", "--json").stdout.splitlines()]
-    assert len(listed) == 4 and listed[-1]["pending"] and not listed[0]["pending"]
+    assert len(listed) == 10 and listed[-1]["pending"] and not listed[0]["pending"]
     assert listed[-1]["value"] == {"kind": "proposal"} and listed[-1]["reviewer"] == "Chloé"
     missing = run("reject", "arras-review/c99", "--reviewer", "Chloé")
     assert missing.returncode == 1 and missing.stderr.startswith("error: no commitment") and "Traceback" not in missing.stderr
     bad = run("actor", region, "--partner-id", "x", "--partner", "X", "--type", "bogus", "--reviewer", "Chloé")
     assert bad.returncode == 1 and "unknown partner type" in bad.stderr
+    # Indicators, signatories and neighbourhoods: named by the ids `review facts` lists.
+    facts = [json.loads(line) for line in run("facts", "--document", "maubeuge-review", "--json").stdout.splitlines()]
+    by_record = {}
+    for f in facts:
+        by_record.setdefault(f["record"], []).append(f)
+    assert set(by_record) == {"commitment", "indicator", "signatory", "neighbourhood"}
+    mayor = next(f for f in by_record["signatory"] if f["review_status"] == "confirmed")
+    assert mayor["id"].startswith("maubeuge-review/s") and mayor["reviewers"] == ["Alice"]
+    done = run("person", mayor["id"], "--person", "Arnaud Decagny", "--reviewer", "Chloé")
+    assert done.returncode == 0 and "recorded" in done.stdout, done.stderr
+    (quarter,) = by_record["neighbourhood"]
+    assert run("code", quarter["id"], "--code", "QN05916M", "--reviewer", "Chloé").returncode == 0
+    wrong = run("code", quarter["id"], "--code", "59-Maubeuge", "--reviewer", "Chloé")
+    assert wrong.returncode == 1 and "QPV code" in wrong.stderr
+    misapplied = run("kind", quarter["id"], "--kind", "proposal", "--reviewer", "Chloé")
+    assert misapplied.returncode == 1 and "does not apply to a neighbourhood" in misapplied.stderr
+    listed = [json.loads(line) for line in run("list", "--json").stdout.splitlines()]
+    assert [(c["action"], c["key"]["record"], c["value"]) for c in listed[-2:]] == [
+        ("person", "signatory", {"person": "Arnaud Decagny"}), ("code", "neighbourhood", {"code": "QN05916M"})]

@@ -48,6 +48,13 @@ def _review(r: dict[str, Any]) -> dict[str, Any]:
             "revises": r.get("revises")}
 
 
+def _indicator_id(i: dict[str, Any], document_id: str, n: int) -> str | None:
+    """An indicator's id when it is not its position's (kept by review): the position's id is
+    what the JSON writer gives an indicator without one, so it reads back as none."""
+    given = i.get("id")
+    return None if given in (None, f"{document_id}/i{n}") else given
+
+
 def _org(o: dict[str, Any]) -> Organisation:
     return Organisation(id=o["id"], name=o["name"], type=o["type"], aliases=tuple(o.get("aliases") or ()),
                         siren=o.get("siren"))
@@ -118,10 +125,11 @@ def extraction_from_json(data: dict[str, Any], document: Document | None = None)
             for o in data.get("orientations") or ()),
         commitments=tuple(commitment(c) for c in data.get("commitments") or ()),
         indicators=tuple(
-            Indicator(text=i["text"], orientation=i.get("orientation"), commitment=i.get("commitment"),
+            Indicator(text=i["text"], id=_indicator_id(i, doc.id, n), orientation=i.get("orientation"),
+                      commitment=i.get("commitment"),
                       provenance=Provenance(i.get("passage_id") or "", i.get("page"), i.get("line")),
                       confidence=i.get("confidence"), **_review(i))
-            for i in data.get("indicators") or ()),
+            for n, i in enumerate(data.get("indicators") or ())),
         warnings=warnings,
         uncertain_commitments=tuple(commitment(c) for c in data.get("uncertain_commitments") or ()),
     )

@@ -78,9 +78,9 @@ def extraction_to_json(x: Extraction) -> dict[str, Any]:
         "commitments": [_commitment(c) for c in x.commitments],
         "uncertain_commitments": [_commitment(c) for c in x.uncertain_commitments],
         "indicators": [
-            {"text": i.text, "orientation": i.orientation, "commitment": i.commitment,
+            {"id": i.id or f"{d.id}/i{n}", "text": i.text, "orientation": i.orientation, "commitment": i.commitment,
              "page": i.provenance.page, "line": i.provenance.line, "passage_id": i.provenance.passage_id,
              "confidence": i.confidence, **_review(i)}
-            for i in x.indicators
+            for n, i in enumerate(x.indicators)
         ],
     }
