@@ -37,6 +37,7 @@ from ingest.model import Passage
 from kg.config import Settings
 from kg.jsonl import read_jsonl, write_atomic, write_jsonl
 from kg.records import index_records, records_from_extraction_json
+from kg.review_build import BuildCorrections
 
 logger = logging.getLogger("contrats.build")
 logger.addHandler(logging.NullHandler())  # silent unless the application configures logging
@@ -232,59 +233,6 @@ def process_documents(files: Sequence[Path], cache_dir: Path, version: str, refe
     return folders
 
 
-class _Corrections:
-    """Researchers' corrections (data/corrections/, kg.corrections) applied to each document after
-    extraction: the cache holds the machine's extraction, the build the reviewed one. What
-    cannot be applied is a warning of the build, never lost."""
-
-    def __init__(self, data_dir: Path, summary: BuildSummary, log: Callable[[str], None]) -> None:
-        from kg.corrections import CorrectionLog
-
-        reading = CorrectionLog(data_dir).read()
-        self.summary, self.log = summary, log
-        self.by_document: dict[str, list] = {}
-        for c in reading.corrections:
-            self.by_document.setdefault(c.key.document, []).append(c)
-        for line in reading.unreadable:
-            self._warn(f"a correction could not be read and was skipped: {line}")
-        summary.review = {"corrections": len(reading.corrections), "confirmed": 0, "corrected": 0, "added": 0,
-                          "rejected": 0, "orphans": 0}
-
-    def _warn(self, message: str) -> None:
-        self.summary.warnings.append(message)
-        self.log(f"warning: {message}")
-
-    def of(self, document_id: str) -> list:
-        return self.by_document.get(document_id, [])
-
-    def apply(self, extraction_json: dict, passages_json: list[dict], corrections: list) -> tuple[dict, str, str]:
-        """(reviewed extraction JSON, published N-Triples, audit N-Triples) of one document."""
-        from ingest.extract.from_json import extraction_from_json
-        from ingest.extract.to_json import extraction_to_json
-        from kg.review import apply_corrections
-        from kg.review_graph import reviewed_graphs
-
-        passages = [Passage.from_json(p) for p in passages_json]
-        reviewed = apply_corrections(extraction_from_json(extraction_json), passages, corrections)
-        published, audit = reviewed_graphs(reviewed, passages)
-        counts = self.summary.review
-        for fact in reviewed.revised:
-            counts[fact.review.status] = counts.get(fact.review.status, 0) + 1
-        counts["rejected"] += len(reviewed.rejected)
-        counts["orphans"] += len(reviewed.orphans)
-        for line in reviewed.orphan_lines():
-            self._warn(line)
-        return extraction_to_json(reviewed.extraction), published.serialize(format="nt"), audit.serialize(format="nt")
-
-    def report(self, built: dict[str, str]) -> None:
-        """Corrections of documents this build does not have (removed, renamed, or failed)."""
-        for document, corrections in sorted(self.by_document.items()):
-            if document not in built:
-                self.summary.review["orphans"] += len(corrections)
-                self._warn(f"{len(corrections)} correction(s) name document {document!r}, which this build "
-                           "does not have; kept in data/corrections/ for when it comes back")
-
-
 def _logged(log: Callable[[str], None]) -> Callable[[str], None]:
     """`log`, and the same line through `logging` ("contrats.build"): errors and warnings at their
     level, the rest as information."""
@@ -362,7 +310,7 @@ def _build_locked(corpus: Sequence[Path], settings: Settings, progress: Callable
         (work / "extractions").mkdir()
         graph_parts: list[str] = []
         audit_parts: list[str] = []
-        review = _Corrections(data_dir, summary, log)
+        review = BuildCorrections(data_dir, summary, log)
         seen_ids: dict[str, str] = {}
         for folder in folders:
             doc = json.loads((folder / "document.json").read_text(encoding="utf-8"))
