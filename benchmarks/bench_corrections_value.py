@@ -29,7 +29,7 @@ sys.path.insert(0, str(ROOT))
 
 from ingest.evaluate_extraction import evaluate, load_gold, overall  # noqa: E402
 from ingest.held_out import _empty_gold, extract_document, gold_with_units  # noqa: E402
-from ingest.training import annotated_documents, openings_documents, prepare, train  # noqa: E402
+from ingest.training import annotated_documents, prepare, synthetic_documents, train  # noqa: E402
 
 GOLD = ROOT / "tests" / "gold"
 QPV = ROOT / "reference" / "qpv_2024_communes_full.csv"
@@ -51,7 +51,7 @@ def reviewed(doc, model, k: int, policy: str = "top"):
 def main(ks: list[int]) -> None:
     t0 = time.time()
     contracts = [prepare(d) for d in annotated_documents(GOLD, ROOT)]
-    openings = [prepare(d) for d in openings_documents(GOLD / "openings")]
+    openings = [prepare(d) for d in synthetic_documents(GOLD / "openings")]
     golds = load_gold(GOLD / "extraction")
     results: dict[str, dict[str, dict]] = {}
     for held in contracts:

@@ -13,13 +13,14 @@ from pathlib import Path
 
 from ingest.extract.linear_model import ExtractionModel
 from ingest.training import (
+    SYNTHETIC_SETS,
     AnnotatedDocument,
     UnitLabel,
     _text_key,
     annotated_documents,
-    openings_documents,
     openings_split,
     prepare,
+    synthetic_documents,
     train,
 )
 
@@ -70,8 +71,8 @@ def cross_document(gold_dir: Path, root: Path, reference_csv: Path | None, rules
 
     docs = [prepare(d) for d in annotated_documents(gold_dir, root)]
     sig_docs = signatory_documents(gold_dir, root)
-    extra = [prepare(d) for d in openings_documents(gold_dir / "openings")] \
-        if (gold_dir / "openings" / "README.md").exists() else []
+    extra = [prepare(d) for name in SYNTHETIC_SETS if (gold_dir / name / "README.md").exists()
+             for d in synthetic_documents(gold_dir / name)]
     golds = load_gold(gold_dir / "extraction")
     out: dict[str, dict] = {"lodo": {}, "rules": {}}
     for held in docs:
@@ -83,7 +84,7 @@ def cross_document(gold_dir: Path, root: Path, reference_csv: Path | None, rules
             continue
         if progress:
             progress(f"{held.document_id}: training on {', '.join(d.document_id for d in others if not d.group)}"
-                     + (f" and {len(extra)} contract openings" if extra else ""))
+                     + (f" and {len(extra)} synthetic documents (dev openings and bodies)" if extra else ""))
         model = train(others)
         # The signatory reader, too, is trained without the held-out contract.
         signatory_model = train_signatories([d for d in sig_docs if d.document_id != held.document_id])

@@ -14,19 +14,19 @@ import hashlib
 import json
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache
 from pathlib import Path
 
 from ingest.extract.gazetteer import reference_folder
 from ingest.extract.linear_model import ExtractionModel, LinearClassifier
-from ingest.extract.unit_features import UnitFeaturizer, UnitView, words
+from ingest.extract.unit_features import UnitFeaturizer, UnitView, context_features, words
 from ingest.normalise import fold
 
 LABELS = ("commitment", "proposal", "objective", "indicator", "none")
 SINGLETON_TYPES = {"caf", "cpam", "region", "department", "france_travail", "epci", "caisse_des_depots",
                    "bpifrance", "mission_locale"}
-MODEL_FORMAT_VERSION = 1
+MODEL_FORMAT_VERSION = 2
 
 
 @dataclass(frozen=True)
@@ -96,19 +96,26 @@ def annotated_documents(gold_dir: Path, corpus_root: Path) -> list[AnnotatedDocu
 
 def training_documents(gold_dir: Path, root: Path) -> list[AnnotatedDocument]:
     """Everything the shipped model learns from: the completely annotated contracts and the dev
-    split of the contract openings of other territories."""
+    split of the synthetic documents in the shapes of other territories' contracts (their
+    openings, tests/gold/openings, and excerpts of their bodies, tests/gold/bodies)."""
     docs = annotated_documents(gold_dir, root)
-    if (gold_dir / "openings" / "README.md").exists():
-        docs += openings_documents(gold_dir / "openings")
+    for name in SYNTHETIC_SETS:
+        if (gold_dir / name / "README.md").exists():
+            docs += synthetic_documents(gold_dir / name)
     return docs
 
 
-def openings_documents(folder: Path, split: str = "dev") -> list[AnnotatedDocument]:
-    """The contract openings of other territories (tests/gold/openings) of one split, as training
-    documents: their gold lists every commitment and indicator of the document, so every other unit
-    is a 'none'. Only the `dev` split may ever be trained on: `test` measures the model."""
+# Folders of tests/gold with synthetic documents of other territories, each with a dev/test table
+# in its README.md; each folder trains as one group (one contract's weight).
+SYNTHETIC_SETS = ("openings", "bodies")
+
+
+def synthetic_documents(folder: Path, split: str = "dev") -> list[AnnotatedDocument]:
+    """The synthetic documents of one folder and split, as training documents: their gold lists
+    every commitment, indicator (and, in tests/gold/bodies, objective) of the document, so every
+    other unit is a 'none'. Only the `dev` split may ever be trained on: `test` measures the model."""
     if split != "dev":
-        raise ValueError("only the dev openings are for training")
+        raise ValueError("only the dev split of a synthetic set is for training")
     out = []
     for slug, s in sorted(openings_split(folder).items()):
         if s != split:
@@ -119,7 +126,9 @@ def openings_documents(folder: Path, split: str = "dev") -> list[AnnotatedDocume
                   for n, c in enumerate(gold.get("commitments", []))]
         labels += [UnitLabel(f"i{n}", "", i["line"], i["text"], "indicator", None, None, ())
                    for n, i in enumerate(gold.get("indicators", []))]
-        out.append(AnnotatedDocument(slug, folder / f"{slug}.txt", labels, group="openings"))
+        labels += [UnitLabel(f"o{n}", "", o["line"], o["text"], "objective", None, None, ())
+                   for n, o in enumerate(gold.get("objectives", []))]
+        out.append(AnnotatedDocument(slug, folder / f"{slug}.txt", labels, group=folder.name))
     return out
 
 
@@ -297,26 +306,75 @@ def _fit_units(docs: Sequence[AnnotatedDocument], c: float) -> LinearClassifier:
     return _fit(rows, [lab for d in docs for lab in d.gold_labels], c, _doc_weights(docs))
 
 
+def _folds(docs: Sequence[AnnotatedDocument]) -> list[list[AnnotatedDocument]]:
+    """Each document a fold of its own; the documents of one group (the openings) one fold."""
+    groups: dict[str, list[AnnotatedDocument]] = {}
+    for d in docs:
+        groups.setdefault(d.group or f"doc:{d.document_id}", []).append(d)
+    return list(groups.values())
+
+
+def _with_context(doc: AnnotatedDocument, probs: Sequence[dict[str, float]]) -> AnnotatedDocument:
+    """The document with each unit's features joined by what a first pass thought of its neighbours."""
+    views = [UnitView(v.unit, {**v.features, **c}, v.candidates)
+             for v, c in zip(doc.views, context_features(doc.views, probs), strict=True)]
+    return replace(doc, views=views)
+
+
+def _out_of_fold(docs: Sequence[AnnotatedDocument], targets: Sequence[AnnotatedDocument], fit) \
+        -> dict[int, list[dict[str, float]]]:
+    """Probabilities of every unit of `targets` from a model fitted on `docs` without the unit's
+    own document (or group): id(doc) -> one dict per unit."""
+    out = {}
+    for part in _folds(targets):
+        ids = {id(d) for d in part}
+        rest = [d for d in docs if id(d) not in ids]
+        if rest:
+            model = fit(rest)
+            for d in part:
+                out[id(d)] = [model.proba(v.features) for v in d.views]
+    return out
+
+
+def _fit_stacked(docs: Sequence[AnnotatedDocument], c: float) -> tuple[LinearClassifier, LinearClassifier | None,
+                                                                        dict[int, list[dict[str, float]]]]:
+    """The first pass on every document, and the second pass trained on first-pass probabilities
+    that never saw the unit's own document (out of fold: in-sample probabilities would be too sure
+    of themselves, and the second pass would learn to trust them). Also returns the out-of-fold
+    second-pass probabilities, for choosing thresholds.
+
+    Only completely annotated documents train the second pass: in a document of which a reviewer
+    labelled a few units, those units' neighbours are unknown."""
+    first = _fit_units(docs, c)
+    complete = [d for d in docs if d.complete]
+    oof = _out_of_fold(docs, complete, lambda ds: _fit_units(ds, c))
+    if len(_folds(complete)) < 2:  # a single fold: no neighbour's probability can be honest
+        return first, None, {}
+    stacked = [_with_context(d, oof[id(d)]) for d in complete]
+    context = _fit_units(stacked, c)
+    # For the thresholds: each fold's second pass refitted without it (its first-pass features stay
+    # out of fold; the other folds' were computed with it, a leak that only touches the threshold).
+    by_fold = _out_of_fold(stacked, stacked, lambda ds: _fit_units(ds, c))
+    return first, context, {id(d): by_fold[id(s)] for d, s in zip(complete, stacked, strict=True)}
+
+
 THRESHOLD_GRID = tuple(round(0.2 + 0.05 * k, 2) for k in range(11))  # 0.20 … 0.70
 
 
-def choose_thresholds(docs: Sequence[AnnotatedDocument], c: float) -> dict[str, float]:
-    """Decision thresholds chosen leave-one-document-out inside the training documents: the one
+def choose_thresholds(docs: Sequence[AnnotatedDocument], probs: dict[int, list[dict[str, float]]]) \
+        -> dict[str, float]:
+    """Decision thresholds chosen on out-of-fold probabilities of the training documents: the one
     that maximises the mean F1 over documents, never a figure read on the document measured."""
-    held = [d for d in docs if not d.group]  # a group of small documents always stays in training
+    held = [d for d in docs if not d.group and id(d) in probs]  # a group of small documents is not one contract
     if len(held) < 2:
         return {}
-    probs = []
-    for d in held:
-        model = _fit_units([o for o in docs if o is not d], c)
-        probs.append([model.proba(v.features) for v in d.views])
     out = {}
     for name, classes in (("commitment", ("commitment", "proposal")), ("indicator", ("indicator",))):
         def mean_f1(th: float, classes=classes) -> float:
             f1s = []
-            for d, ps in zip(held, probs, strict=True):
+            for d in held:
                 tp = fp = fn = 0
-                for p, lab in zip(ps, d.gold_labels, strict=True):
+                for p, lab in zip(probs[id(d)], d.gold_labels, strict=True):
                     pred, gold = sum(p.get(k, 0.0) for k in classes) >= th, lab in classes
                     tp, fp, fn = tp + (pred and gold), fp + (pred and not gold), fn + (gold and not pred)
                 f1s.append(2 * tp / (2 * tp + fp + fn) if tp else 0.0)
@@ -341,9 +399,9 @@ def train(docs: Sequence[AnnotatedDocument], c_units: float = 0.5, c_actors: flo
             for cand, hit in zip(v.candidates, hits, strict=True):
                 actor_rows.append(cand.features(kind))
                 actor_y.append("actor" if hit else "other")
-    units = _fit_units(docs, c_units)
+    units, context, out_of_fold = _fit_stacked(docs, c_units)
     if thresholds is None:
-        thresholds = choose_thresholds(docs, c_units)
+        thresholds = choose_thresholds(docs, out_of_fold)
     actors = _fit(actor_rows, actor_y, c_actors, min_count=1)
     # A binary model's single score is for classes[1]: keep "actor" as that class.
     if actors.classes != ("actor", "other"):
@@ -354,7 +412,7 @@ def train(docs: Sequence[AnnotatedDocument], c_units: float = 0.5, c_actors: flo
             "units": sum(len(d.views) for d in docs), "actor_examples": len(actor_rows),
             "format_version": MODEL_FORMAT_VERSION, "c_units": c_units, "c_actors": c_actors,
             "guide": "tests/gold/GUIDE.md v2"}
-    return ExtractionModel(units, actors, thresholds, meta)
+    return ExtractionModel(units, actors, thresholds, meta, context)
 
 
 def openings_split(folder: Path) -> dict[str, str]:

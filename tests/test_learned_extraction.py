@@ -43,6 +43,49 @@ def test_model_round_trips_through_json(tmp_path: Path) -> None:
         ExtractionModel.from_json({**json.loads(path.read_text()), "format": "other"})
 
 
+def _views(texts: list[str], kinds: list[str]):
+    """Minimal featureless units in one section, for the second pass's context."""
+    from types import SimpleNamespace
+
+    from ingest.extract.unit_features import UnitView
+
+    passage = SimpleNamespace(section_path=("Engagements",))
+    return [UnitView(SimpleNamespace(kind=k, text=t, passage=passage), {f"w={t}": 1.0}, [])
+            for t, k in zip(texts, kinds, strict=True)]
+
+
+def test_the_second_pass_reads_what_the_first_thought_of_the_neighbours(tmp_path: Path) -> None:
+    from ingest.extract.unit_features import context_features
+
+    views = _views(["lead:", "a", "b", "c", "x"], ["paragraph", "list_item", "list_item", "list_item", "paragraph"])
+    first = [{"commitment": p, "none": 1 - p} for p in (0.9, 0.8, 0.1, 0.6, 0.0)]
+    ctx = context_features(views, first)
+    assert ctx[2]["ctx_prev_c"] == 0.8 and ctx[2]["ctx_next_c"] == 0.6
+    assert abs(ctx[2]["ctx_run_c"] - 0.7) < 1e-9  # the other items of its list, not itself
+    assert ctx[2]["ctx_lead_c"] == 0.9  # the lead-in above its list
+    assert abs(ctx[2]["ctx_sec_c"] - (0.9 + 0.8 + 0.6) / 4) < 1e-9
+    assert ctx[4]["ctx_lead_c"] == 0.0  # not in a list under a lead-in
+    # A model whose second pass trusts a unit's list: the unsure item "b" becomes a commitment.
+    units = LinearClassifier(("none", "commitment"), {"w=a": (1.4,), "w=c": (0.4,), "w=lead:": (2.2,)}, (0.0,))
+    context = LinearClassifier(("none", "commitment"), {"ctx_run_c": (6.0,)}, (-3.5,))
+    plain = ExtractionModel(units, LinearClassifier(("other", "actor"), {}, (0.0,)))
+    stacked = ExtractionModel(units, plain.actors, context=context)
+    assert plain.unit_probabilities(views)[2]["commitment"] == 0.5
+    assert stacked.unit_probabilities(views)[2]["commitment"] > 0.6
+    path = tmp_path / "m.json"
+    stacked.save(path)
+    again = ExtractionModel.load(path)
+    assert again.context == stacked.context and again.to_json()["format"].endswith("/2")
+    assert again.unit_probabilities(views) == stacked.unit_probabilities(views)
+
+
+def test_the_shipped_model_has_a_second_pass_trained_out_of_fold() -> None:
+    model = shipped_model()
+    assert model is not None and model.context is not None
+    assert any(k.startswith("ctx_") for k in model.context.weights)
+    assert not any(k.startswith("ctx_") for k in model.units.weights)
+
+
 def _extract(tmp_path: Path, text: str) -> dict:
     from ingest.corpus import ingest_file
     from ingest.extract.pipeline import extract

@@ -29,7 +29,7 @@ UNCERTAIN_MARGIN = 0.1
 
 
 def unit_probabilities(model: ExtractionModel, views: Sequence[UnitView]) -> list[dict[str, float]]:
-    return [model.units.proba(v.features) for v in views]
+    return model.unit_probabilities(views)
 
 
 def rank_actors(model: ExtractionModel, view: UnitView) -> list[tuple[float, object]]:

@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ingest.extract.unit_features import context_features
+
 Features = Mapping[str, float]
 
 
@@ -55,25 +57,44 @@ class LinearClassifier:
         return cls(tuple(d["classes"]), {k: tuple(v) for k, v in d["weights"].items()}, tuple(d["intercept"]))
 
 
+FORMATS = ("contrats-kg/extraction-model/1", "contrats-kg/extraction-model/2")
+
+
 @dataclass(frozen=True)
 class ExtractionModel:
-    """The unit classifier, the actor ranker, the decision thresholds, and what they were trained on."""
+    """The unit classifier, the actor ranker, the decision thresholds, and what they were trained on.
+
+    `context`, when present, is a second pass over the units: it reads each unit's features and
+    what the first pass (`units`) thought of its neighbours (unit_features.context_features)."""
 
     units: LinearClassifier
     actors: LinearClassifier
     thresholds: Mapping[str, float] = field(default_factory=dict)
     meta: Mapping[str, Any] = field(default_factory=dict)  # annotations hash, documents, versions
+    context: LinearClassifier | None = None
+
+    def unit_probabilities(self, views: Sequence[Any]) -> list[dict[str, float]]:
+        """Class probabilities of every unit of one document, in reading order (views: UnitView)."""
+        first = [self.units.proba(v.features) for v in views]
+        if self.context is None:
+            return first
+        return [self.context.proba({**v.features, **c}) for v, c in zip(views, context_features(views, first),
+                                                                            strict=True)]
 
     def to_json(self) -> dict[str, Any]:
-        return {"format": "contrats-kg/extraction-model/1", "meta": dict(self.meta),
-                "thresholds": dict(self.thresholds), "units": self.units.to_json(), "actors": self.actors.to_json()}
+        out = {"format": FORMATS[self.context is not None], "meta": dict(self.meta),
+               "thresholds": dict(self.thresholds), "units": self.units.to_json(), "actors": self.actors.to_json()}
+        if self.context is not None:
+            out["context"] = self.context.to_json()
+        return out
 
     @classmethod
     def from_json(cls, d: Mapping[str, Any]) -> ExtractionModel:
-        if d.get("format") != "contrats-kg/extraction-model/1":
+        if d.get("format") not in FORMATS:
             raise ValueError(f"not an extraction model: format {d.get('format')!r}")
         return cls(LinearClassifier.from_json(d["units"]), LinearClassifier.from_json(d["actors"]),
-                   d.get("thresholds", {}), d.get("meta", {}))
+                   d.get("thresholds", {}), d.get("meta", {}),
+                   LinearClassifier.from_json(d["context"]) if "context" in d else None)
 
     def save(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)

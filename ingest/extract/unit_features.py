@@ -406,3 +406,53 @@ class UnitFeaturizer:
                     ctx.block, ctx.block_at, ctx.block_section = own[0], n, section
         elif stripped.endswith(":"):
             ctx.lead, ctx.lead_orgs, ctx.lead_at = u, own, n
+
+
+# What the second pass of the model sees of a unit's neighbours: the first pass's probabilities
+# around it. Commitments come in runs (a partner's list, an action table), and so do goals and
+# diagnoses; a unit alone may read either way, its list and its section seldom do.
+CONTEXT_CLASSES = {"c": ("commitment", "proposal"), "o": ("objective",), "i": ("indicator",)}
+
+
+def context_features(views: Sequence[UnitView], probs: Sequence[dict[str, float]]) -> list[dict[str, float]]:
+    """For each unit, the first-pass probabilities of the units before and after it, of its list
+    (the run of units of its kind), of its lead-in, of a window of ±5 units and of its section."""
+    n = len(views)
+    p = {name: [sum(q.get(k, 0.0) for k in classes) for q in probs] for name, classes in CONTEXT_CLASSES.items()}
+    # Groups (the section, the run of units of one kind) as sums, so that a mean without the unit
+    # itself costs nothing: a 6,000-unit contract has sections of hundreds of units.
+    section_of = [v.unit.passage.section_path for v in views]
+    run_of, run = [], 0
+    for i, v in enumerate(views):
+        run += bool(i) and views[i - 1].unit.kind != v.unit.kind
+        run_of.append(run)
+    run_start = {r: i for i, r in reversed(list(enumerate(run_of)))}
+    sums: dict[tuple[str, object], list[float]] = {}
+    for i in range(n):
+        for key in (("sec", section_of[i]), ("run", run_of[i])):
+            acc = sums.setdefault(key, [0.0, 0.0, 0.0, 0.0])
+            acc[0] += p["c"][i]
+            acc[1] += p["o"][i]
+            acc[2] += p["i"][i]
+            acc[3] += 1
+
+    def without(key: tuple[str, object], k: int, value: float) -> float:
+        acc = sums[key]
+        return (acc[k] - value) / (acc[3] - 1) if acc[3] > 1 else 0.0
+
+    out = []
+    for i in range(n):
+        f: dict[str, float] = {}
+        for k, (name, arr) in enumerate(p.items()):
+            f[f"ctx_prev_{name}"] = arr[i - 1] if i else 0.0
+            f[f"ctx_next_{name}"] = arr[i + 1] if i + 1 < n else 0.0
+            window = [arr[j] for j in range(max(0, i - 5), min(n, i + 6)) if j != i]
+            f[f"ctx_win_{name}"] = sum(window) / len(window) if window else 0.0
+            f[f"ctx_sec_{name}"] = without(("sec", section_of[i]), k, arr[i])
+        f["ctx_self_c"], f["ctx_self_o"] = p["c"][i], p["o"][i]
+        f["ctx_run_c"] = without(("run", run_of[i]), 0, p["c"][i])
+        f["ctx_run_o"] = without(("run", run_of[i]), 1, p["o"][i])
+        lead = run_start[run_of[i]] - 1
+        f["ctx_lead_c"] = p["c"][lead] if lead >= 0 and views[lead].unit.text.rstrip().endswith(":") else 0.0
+        out.append(f)
+    return out
