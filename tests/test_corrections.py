@@ -300,6 +300,25 @@ def test_corrected_records_have_their_revision_chain_and_rejected_ones_leave_eve
 
 
 @pytest.mark.slow
+def test_the_shapes_refuse_a_rejected_fact_in_the_published_graph(reviewed) -> None:
+    import pyshacl
+    from rdflib import Graph
+
+    from kg.build import current_build
+    from kg.graph import ONTOLOGY_DIR
+    from kg.uris import CKG, review_status_uri, signature_uri
+
+    g = Graph().parse(current_build(reviewed["settings"].data_dir) / "graph.nt", format="nt")
+    shapes = Graph().parse(ONTOLOGY_DIR / "shapes.ttl", format="turtle")
+    ontology = Graph().parse(ONTOLOGY_DIR / "contrats.ttl", format="turtle")
+    reviewed_signature = signature_uri("maubeuge-review", reviewed["mayor"].data["organisation"])
+    assert (reviewed_signature, CKG.reviewStatus, review_status_uri("confirmed")) in g
+    g.add((reviewed_signature, CKG.reviewStatus, review_status_uri("rejected")))
+    conforms, _, report = pyshacl.validate(g, shacl_graph=shapes, ont_graph=ontology, inference="rdfs")
+    assert not conforms and "a published fact is confirmed, corrected or added, never rejected" in report
+
+
+@pytest.mark.slow
 def test_the_graph_keeps_the_revision_chain_and_rejected_facts_apart(reviewed) -> None:
     from kg.session import open_graph_store
     from kg.uris import REJECTED_GRAPH, commitment_uri
