@@ -184,31 +184,38 @@ class DocumentOutcome:
     folder: Path | None = None
     reused: bool = False
     failure: str | None = None
+    shape_failures: tuple = ()  # kg.validate.ShapeFailure: its graph against the document shapes
 
 
 def _document_job(path: Path, cache_dir: Path, version: str, reference_csv: Path | None,
-                  limits: Limits) -> DocumentOutcome:
-    """One document, in a worker process: every failure comes back as a line, not an exception."""
+                  limits: Limits, shapes: Path | None = None) -> DocumentOutcome:
+    """One document, in a worker process: every failure comes back as a line, not an exception.
+    Its graph is validated here too (kg.validate_document), so no process holds the whole graph."""
+    from kg.validate_document import document_failures
+
     try:
         with one_document(str(path)), time_budget(str(path), limits.document_seconds):
             folder, reused = _process_document(path, cache_dir, version, reference_csv, limits)
+            failures = tuple(document_failures(folder, shapes)) if shapes is not None else ()
     except IngestError as e:
         return DocumentOutcome(failure=str(e))
-    return DocumentOutcome(folder, reused)
+    return DocumentOutcome(folder, reused, shape_failures=failures)
 
 
 def process_documents(files: Sequence[Path], cache_dir: Path, version: str, reference_csv: Path | None,
                       summary: BuildSummary, progress: Callable | None = None,
                       log: Callable[[str], None] = print, workers: int | None = None,
-                      executor: Executor | None = None) -> list[Path]:
+                      executor: Executor | None = None, shapes: Path | None = None,
+                      validated: dict[Path, tuple] | None = None) -> list[Path]:
     """Each document into the cache, in worker processes (kg.document_pool), each one isolated: a
     document that fails, or whose reader crashes its process, is one line in `summary.failures`
     (and on `log`), and the others go on. The same error path as `contrats ingest`
-    (ingest.errors.one_document). Folders come back in the order of `files`."""
+    (ingest.errors.one_document). Folders come back in the order of `files`; with `shapes`, each
+    document's graph is validated in its worker and its failures put in `validated[folder]`."""
     from kg.document_pool import run_each
 
     job = partial(_document_job, cache_dir=cache_dir, version=version, reference_csv=reference_csv,
-                  limits=Limits())
+                  limits=Limits(), shapes=shapes)
     outcomes: dict[int, DocumentOutcome] = {}
     done = run_each(job, list(files), workers=workers, executor=executor)
     bar = progress(done, len(files), "read+extract") if progress else done
@@ -230,6 +237,8 @@ def process_documents(files: Sequence[Path], cache_dir: Path, version: str, refe
         if outcomes[n].folder is not None:
             folders.append(outcomes[n].folder)
             summary.reused += outcomes[n].reused
+            if validated is not None:
+                validated[outcomes[n].folder] = outcomes[n].shape_failures
     return folders
 
 
@@ -269,13 +278,17 @@ def build(corpus: Sequence[Path], settings: Settings, progress: Callable | None 
 def _build_locked(corpus: Sequence[Path], settings: Settings, progress: Callable | None,
                   log: Callable[[str], None], executor: Executor | None = None,
                   allow_invalid: bool = False) -> BuildSummary:
+    from rdflib import Graph
+
+    from kg.build_graph import GraphFile, load_check_and_count
     from kg.build_lease import create_lease_file
     from kg.encoder import BUILTIN_FR, load_encoder
     from kg.graph import build_activity_graph
     from kg.index import SearchIndex
     from kg.publish import IncompleteBuild, verify_build
     from kg.uris import AUDIT_FILE
-    from kg.validate import validate_graph
+    from kg.validate import SHAPES, describe
+    from kg.validate_document import nt_failures
 
     t0 = time.time()
     data_dir = settings.data_dir
@@ -300,15 +313,19 @@ def _build_locked(corpus: Sequence[Path], settings: Settings, progress: Callable
             summary.warnings.append(warning)
             log(f"warning: {warning}")
         stage = time.time()
+        shapes = SHAPES  # read here: a worker process would not see a shapes file set by a test
+        validated: dict[Path, tuple] = {}
         folders = process_documents(files, data_dir / "cache", version, reference_csv, summary, progress, log,
-                                    workers=settings.workers, executor=executor)
+                                    workers=settings.workers, executor=executor, shapes=shapes,
+                                    validated=validated)
         summary.stage_seconds["ingest+extract+graph"] = round(time.time() - stage, 2)
         if not folders:
             raise BuildError("nothing could be built: " + "; ".join(summary.failures or ["no input files"]))
 
         documents, passages, extractions = [], [], []
         (work / "extractions").mkdir()
-        graph_parts: list[str] = []
+        graph_file = GraphFile(work / "graph.nt")
+        shape_failures: list = []  # kg.validate.ShapeFailure of each document's graph
         audit_parts: list[str] = []
         review = BuildCorrections(data_dir, summary, log)
         seen_ids: dict[str, str] = {}
@@ -331,11 +348,13 @@ def _build_locked(corpus: Sequence[Path], settings: Settings, progress: Callable
             if reviewed:
                 extraction, graph_nt, audit_nt = review.apply(extraction, doc_passages, reviewed)
                 write_atomic(work / "extractions" / f"{doc['id']}.json", json.dumps(extraction, ensure_ascii=False))
-                graph_parts.append(graph_nt)
+                graph_file.add(graph_nt)
+                shape_failures += nt_failures(graph_nt, shapes)  # the reviewed graph, not the cached one
                 audit_parts.append(audit_nt)
             else:
                 shutil.copyfile(folder / "extraction.json", work / "extractions" / f"{doc['id']}.json")
-                graph_parts.append((folder / "graph.nt").read_text(encoding="utf-8"))
+                graph_file.add_file(folder / "graph.nt")
+                shape_failures += validated.get(folder, ())
             extractions.append(extraction)
         review.report(seen_ids)
         if audit_parts:
@@ -350,28 +369,34 @@ def _build_locked(corpus: Sequence[Path], settings: Settings, progress: Callable
                 summary.records[key] = summary.records.get(key, 0) + len(x[key])
 
         stage = time.time()
+        # Bounded memory: the graph is streamed to graph.nt, checked and counted on the store
+        # (kg.build_graph); only what the build adds is held here.
         activity = build_activity_graph(build_id, summary.started, [d["id"] for d in documents])
-        nt = "".join(graph_parts) + activity.serialize(format="nt")
-        nt += _geometries(nt, settings, summary, log)
-        write_atomic(work / "graph.nt", nt)
-        conforms, report, triples = validate_graph(work / "graph.nt")
-        summary.triples = triples
-        summary.shacl_conforms, summary.shacl_report = conforms, report[:4000]
+        additions = activity.serialize(format="nt") + _geometries(graph_file.geometry_lines(), settings, summary, log)
+        graph_file.add(additions)
+        graph_file.close()
+        checked = load_check_and_count(work, settings.store, shapes, Graph().parse(data=additions, format="nt"),
+                                       work / AUDIT_FILE)
+        shape_failures += checked.failures
+        summary.triples = checked.triples
+        summary.shacl_conforms = not shape_failures
+        summary.shacl_report = describe(shape_failures)[:4000]
+        summary.records["observations"] = checked.observations
         summary.stage_seconds["graph+shacl"] = round(time.time() - stage, 2)
-        if not conforms:
-            from kg.validate import failing_shapes
-
+        summary.stage_seconds.update(checked.seconds)
+        if shape_failures:
             if not allow_invalid:
                 raise BuildError("the graph does not conform to its SHACL shapes, so it was not published:\n"
-                                 + failing_shapes(report) + "\n(--allow-invalid publishes it anyway, for debugging)")
+                                 + describe(shape_failures) + "\n(--allow-invalid publishes it anyway, for debugging)")
             log("warning: the graph does not conform to its SHACL shapes (published with --allow-invalid):\n"
-                + failing_shapes(report))
+                + describe(shape_failures))
 
         stage = time.time()
         for note in _load_store(work, settings):
             summary.warnings.append(note)
             log(f"warning: {note}")
-        summary.stage_seconds["store"] = round(time.time() - stage, 2)
+        if settings.store == "sparql":
+            summary.stage_seconds["store"] = round(time.time() - stage, 2)
 
         stage = time.time()
         records = index_records([Passage.from_json(p) for p in passages], documents,
@@ -423,8 +448,8 @@ def _load_store(work: Path, settings: Settings) -> list[str]:
     from kg.uris import AUDIT_FILE, REJECTED_GRAPH
 
     if settings.store == "oxigraph":
-        store = open_store("oxigraph", str(work / "store"))
-    elif settings.store == "sparql":
+        return []  # loaded already, to be checked and counted (kg.build_graph)
+    if settings.store == "sparql":
         store = open_store("sparql", settings.sparql_query_url, update_url=settings.sparql_update_url)
         store.clear()
     else:

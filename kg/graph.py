@@ -49,7 +49,7 @@ PDF_FRAGMENT = URIRef("http://tools.ietf.org/rfc/rfc3778")  # page=N
 TEXT_FRAGMENT = URIRef("http://tools.ietf.org/rfc/rfc5147")  # line=a,b (0-based line boundaries)
 
 ONTOLOGY_DIR = Path(__file__).resolve().parent.parent / "ontology"
-ONTOLOGY_FILES = ("contrats.ttl", "themes.ttl")
+ONTOLOGY_FILES = ("contrats.ttl", "themes.ttl", "cube.ttl")
 
 PREFIXES = {"ckg": CKG, "res": Namespace(uris.BASE), "org": ORG, "oa": OA, "geo": GEO, "prov": PROV,
             "skos": SKOS, "dcterms": DCTERMS, "owl": OWL}
