@@ -18,13 +18,14 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from rdflib import RDF, RDFS, BNode, Graph, Literal, URIRef
+from rdflib import RDF, RDFS, BNode, Graph, Literal, Namespace, URIRef
 from rdflib.collection import Collection
 
 from kg.graph import PREFIXES
 from kg.validate import (
     EXAMPLE_NODES,
     SH,
+    SHAPES_NS,
     ShapeFailure,
     _vocabulary,
     scoped_shapes,
@@ -46,7 +47,8 @@ class MergeCheck:
     sparql: str
 
 
-_NAMES = {**PREFIXES, "rdf": RDF, "rdfs": RDFS}
+# The longest namespaces first: "res:" holds "shapes:".
+_NAMES = {"shapes": SHAPES_NS, "qb": Namespace("http://purl.org/linked-data/cube#"), **PREFIXES, "rdf": RDF, "rdfs": RDFS}
 
 
 def _short(term: URIRef) -> str:

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from rdflib import Graph, URIRef
 
-from kg.graph import ONTOLOGY_DIR
+from kg.graph import ONTOLOGY_DIR, ONTOLOGY_FILES
 from kg.queries import find_saved_query, saved_queries
 from kg.store import open_store
 from tests.test_store import require_virtuoso
@@ -93,11 +93,20 @@ r:i3 a ckg:Indicator ; ckg:contract r:k1 ; ckg:text "Part des habitants suivis"@
 
 
 def write_small_graph(path: Path) -> Path:
-    """The small graph with the shipped vocabulary, as N-Triples."""
+    """The small graph with the shipped vocabulary and its comparison counts (kg/cube.py, as a
+    build adds them), as N-Triples."""
+    from kg.cube import cube_parts
+
     g = Graph()
     g.parse(data=SMALL, format="turtle")
-    for name in ("contrats.ttl", "themes.ttl"):
+    for name in ONTOLOGY_FILES:
         g.parse(ONTOLOGY_DIR / name, format="turtle")
+    g.serialize(path, format="nt", encoding="utf-8")
+    scratch = open_store("oxigraph", str(path.with_name(path.stem + "-counted")))
+    scratch.load_file(path)
+    for part in cube_parts(scratch):
+        g += part
+    scratch.close()
     g.serialize(path, format="nt", encoding="utf-8")
     return path
 
