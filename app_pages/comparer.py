@@ -12,10 +12,12 @@ import streamlit as st
 
 from app_pages.common import (
     RECORD_TYPES,
+    documents,
     escape_markdown,
     facets,
     result_card,
     searcher,
+    store,
     theme_label,
     themes,
     without_repeats,
@@ -112,9 +114,11 @@ if st.session_state.get("similar_to"):
 st.divider()
 st.subheader("Engagements par territoire et par thème")
 theme_ids = [t["id"] for t in themes()]
-matrix = cmp.theme_matrix(records, theme_ids, among=chosen)
-cells = pd.DataFrame([{"territoire": t, "thème": theme_label(th), "engagements": matrix.counts.get((t, th), 0)}
-                      for t in matrix.territories for th in theme_ids],
+# Read from the comparison counts the build made (kg.cube): a few hundred observations, not every record.
+short_names = {d.get("territory"): d.get("territory_short") or d.get("territory") for d in documents().values()}
+counts = cmp.theme_counts(store(), short_names)
+cells = pd.DataFrame([{"territoire": t, "thème": theme_label(th), "engagements": counts.get((t, th), 0)}
+                      for t in chosen for th in theme_ids],
                      columns=["territoire", "thème", "engagements"])
 if cells.empty:
     st.info("Choisissez des territoires pour voir la carte.")

@@ -8,7 +8,7 @@ passes the relevance floor.
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from kg.index import IndexRecord
@@ -109,6 +109,37 @@ def theme_matrix(records: Sequence[IndexRecord], theme_ids: Sequence[str],
                 matrix.top[(r.territory, theme)].append(r)
     matrix.counts = dict(counts)
     return matrix
+
+
+# Commitments per (territory, theme) from the comparison cube the build made (kg.cube): a few
+# hundred observations, whatever the size of the graph.
+THEME_COUNTS = """
+PREFIX ckg: <https://w3id.org/contrats-kg/ontology#>
+PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
+PREFIX qb: <http://purl.org/linked-data/cube#>
+SELECT ?name ?theme (SUM(?n) AS ?count) WHERE {
+  ?obs qb:measureType ckg:commitmentCount ; ckg:refPartnerType ckg:allPartnerTypes ; ckg:refTheme ?themeNode ;
+       ckg:refTerritory ?t ; ckg:refGeneration ?g ; ckg:commitmentCount ?n .
+  ?themeNode a ckg:Theme ; skos:notation ?theme .
+  { SELECT ?t (MIN(STR(?label)) AS ?name) WHERE { ?t a ckg:Territory ; skos:prefLabel ?label } GROUP BY ?t }
+  FILTER(!BOUND(?generation) || STR(?g) = STR(?generation))
+}
+GROUP BY ?name ?theme
+"""
+
+
+def theme_counts(store, names: Mapping[str, str] | None = None,
+                 generation: str | None = None) -> dict[tuple[str, str], int]:
+    """(territory, theme id) -> commitments, read from the build's comparison counts. Territories
+    come by their name (skos:prefLabel); `names` renames them (to the index's short names: a
+    territory's skos:altLabels also hold the aliases it has as an organisation)."""
+    names = names or {}
+    bindings = {"generation": generation} if generation else None
+    counts: dict[tuple[str, str], int] = {}
+    for name, theme, n in store.query(THEME_COUNTS, bindings).values():
+        key = (names.get(name, name), theme)
+        counts[key] = counts.get(key, 0) + int(n)
+    return counts
 
 
 def territory_documents(records: Sequence[IndexRecord], territory: str) -> list[dict]:
