@@ -14,6 +14,7 @@ from app_pages.common import (
     RECORD_TYPES,
     documents,
     escape_markdown,
+    extractions,
     facets,
     result_card,
     searcher,
@@ -23,7 +24,8 @@ from app_pages.common import (
     without_repeats,
 )
 from app_pages.map_view import neighbourhood_map
-from app_pages.review import shown, status_of
+from app_pages.review import fact_status, shown
+from app_pages.review import facts as review_facts
 from kg import compare as cmp
 
 st.title("Comparer les territoires")
@@ -134,13 +136,22 @@ else:
     st.dataframe(cells.pivot(index="territoire", columns="thème", values="engagements")[
         [theme_label(t) for t in theme_ids]], width="stretch")
 
-st.subheader("Relecture des engagements par territoire")
+st.subheader("Relecture des faits par territoire")
 STATUSES = {"unreviewed": "non relus", "confirmed": "confirmés", "corrected": "corrigés", "added": "ajoutés",
-            "rejected": "rejetés (en attente)"}
+            "rejected": "rejetés"}
+FACTS_FR = {"commitment": "engagements", "indicator": "indicateurs", "signatory": "signataires",
+            "neighbourhood": "quartiers"}
+territory_of = {doc: x["territory"].get("short_name") or x["territory"]["name"] for doc, x in extractions().items()}
 review_counts = pd.DataFrame(
-    [{"territoire": r.territory, "statut": STATUSES.get(status_of(r), status_of(r))}
-     for r in records if r.record_type == "commitment" and r.territory in chosen],
-    columns=["territoire", "statut"])
+    [{"territoire": territory_of.get(f.document), "fait": FACTS_FR[f.record],
+      "statut": STATUSES.get(status, status)}
+     for f in review_facts().facts.values() if territory_of.get(f.document) in chosen
+     for status in (fact_status(f.id),)],
+    columns=["territoire", "fait", "statut"])
 if not review_counts.empty:
-    st.dataframe(review_counts.value_counts().unstack(fill_value=0).reindex(
-        columns=[v for v in STATUSES.values() if v in set(review_counts["statut"])]), width="stretch")
+    st.caption("Engagements, indicateurs, signataires et quartiers de chaque territoire, par statut de relecture "
+               "(les relectures faites depuis la dernière construction comprises ; « rejetés » : encore dans "
+               "cette construction, hors du graphe à la prochaine).")
+    table = review_counts.value_counts().unstack(fill_value=0)
+    st.dataframe(table.reindex(columns=[v for v in STATUSES.values() if v in set(review_counts["statut"])],
+                               fill_value=0), width="stretch")

@@ -52,13 +52,21 @@ st.caption(escape_markdown(
     f"{territory['name']} ({territory.get('short_name') or '—'}) · SIREN {territory.get('siren') or '—'} · "
     f"{period.get('start') or '?'}–{period.get('end') or '?'} · génération {meta['generation']}"
     + (f" · modifie {meta['amends']}" if meta.get("amends") else "")))
-st.page_link("app_pages/document.py", label="Ouvrir le document", icon=":material/menu_book:",
-             query_params={"doc": doc_id})
+st.page_link("app_pages/document.py", label="Ouvrir le document (et relire ses faits)",
+             icon=":material/menu_book:", query_params={"doc": doc_id})
 own_warnings = meta.get("warnings") or []  # reading and extraction warnings, kept with the document
 if own_warnings:
     st.warning("Avertissements pour ce document : " + "; ".join(escape_markdown(w) for w in own_warnings))
 
 REVIEW_FR = {"confirmed": "confirmé", "corrected": "corrigé", "added": "ajouté"}
+
+
+def _review(r: dict) -> str:
+    """A record's review as the build has it (the document view shows the reviews since, and relit)."""
+    return REVIEW_FR.get(r.get("review_status") or "", "non relu") + (
+        f" ({', '.join(r.get('reviewers') or [])})" if r.get("reviewers") else "")
+
+
 floor = st.slider("Confiance minimale des engagements", 0.0, 1.0, 0.0, 0.05, key="k_min_confidence",
                   help="Masque les engagements extraits avec une confiance plus basse (les relus restent).")
 tabs = st.tabs([f"Orientations et objectifs ({len(x['orientations'])})", f"Quartiers ({len(x['neighbourhoods'])})",
@@ -92,7 +100,8 @@ with tabs[1]:
     rows = [{"quartier": n["name"], "statut": STATUS.get(n["status"], n["status"]),
              "communes": ", ".join(n["communes"]), "code QPV": n.get("code") or "",
              "codes INSEE": ", ".join(n.get("insee_codes") or []), "nom officiel": n.get("official_name") or "",
-             "autres graphies": ", ".join(n["aliases"]), "confiance": n.get("confidence")}
+             "autres graphies": ", ".join(n["aliases"]), "confiance": n.get("confidence"),
+             "relecture": _review(n)}
             for n in x["neighbourhoods"]]
     if rows:
         st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
@@ -100,7 +109,7 @@ with tabs[1]:
         st.info("Aucun quartier extrait.")
 with tabs[2]:
     rows = [{"signataire": s["name"], "type": partner_type_label(s["type"]), "personne": s.get("person") or "",
-             "qualité": s.get("role") or "", "confiance": s.get("confidence"),
+             "qualité": s.get("role") or "", "confiance": s.get("confidence"), "relecture": _review(s),
              "ligne": (s.get("provenance") or [{}])[0].get("line")}
             for s in x["signatories"]]
     if rows:
@@ -112,8 +121,7 @@ with tabs[3]:
              "orientation": c.get("orientation") or "", "objectif": c.get("objective") or "",
              "thèmes": ", ".join(theme_label(t) for t in c["themes"]),
              "confiance": c.get("confidence"), "confiance partenaire": c.get("partner_confidence"),
-             "relecture": REVIEW_FR.get(c.get("review_status") or "", "non relu")
-             + (f" ({', '.join(c.get('reviewers') or [])})" if c.get("reviewers") else ""),
+             "relecture": _review(c),
              "page": c.get("page"), "ligne": c.get("line")} for c in x["commitments"]
             if c.get("review_status") or (c.get("confidence") or 1.0) >= floor]
     if rows:
@@ -130,7 +138,8 @@ with tabs[3]:
                                        for c in uncertain]), hide_index=True, width="stretch")
 with tabs[4]:
     rows = [{"indicateur": i["text"], "engagement": i.get("commitment") or "", "orientation": i.get("orientation") or "",
-             "confiance": i.get("confidence"), "page": i.get("page"), "ligne": i.get("line")}
+             "confiance": i.get("confidence"), "relecture": _review(i), "page": i.get("page"),
+             "ligne": i.get("line")}
             for i in x.get("indicators") or []]
     if rows:
         st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")

@@ -1,4 +1,6 @@
-"""Document: a source opened at a page (PDF) or line (text export), to check a fact in place.
+"""Document: a source opened at a page (PDF) or line (text export), to check a fact in place,
+beside the facts read from it, each with its confidence, review status and review controls
+(app_pages/document_facts.py).
 
 Result cards link here with ?doc=…&page=…&line=…; the link wins over what this session last
 showed, so following a second link opens the second place.
@@ -33,20 +35,27 @@ if not path.is_absolute():
 st.title(escape_markdown(doc.get("title") or doc_id))
 st.caption(escape_markdown(f"{doc.get('territory')} · génération {doc.get('generation')} · "
                            f"{doc['source_format']} · {path.name}"))
-if not path.exists():
-    st.error(f"Le fichier source n'est plus à {escape_markdown(str(path))}.")
-    st.stop()
+source, found = st.columns([1, 1])
+with found:
+    from app_pages.document_facts import document_facts
 
-from kg.textview import render_pdf_page, source_context  # noqa: E402
+    document_facts(doc_id)
 
-if doc["source_format"] == "pdf":
-    pages = doc.get("page_count") or 1
-    st.session_state["d_page"] = min(max(1, st.session_state.get("d_page", 1)), pages)
-    page = st.number_input("Page", 1, pages, key="d_page")
-    st.image(render_pdf_page(path, int(page)), caption=f"page {page} / {pages}")
-else:
-    st.session_state.setdefault("d_line", 1)
-    line = st.number_input("Ligne", 1, None, key="d_line")
-    st.caption("La ligne demandée est marquée ►.")
-    st.code(source_context(path, int(line)), language=None)
-st.download_button("Télécharger la source", path.read_bytes(), file_name=path.name, key="d_download")
+with source:
+    if not path.exists():
+        st.error(f"Le fichier source n'est plus à {escape_markdown(str(path))}.")
+        st.stop()
+
+    from kg.textview import render_pdf_page, source_context
+
+    if doc["source_format"] == "pdf":
+        pages = doc.get("page_count") or 1
+        st.session_state["d_page"] = min(max(1, st.session_state.get("d_page", 1)), pages)
+        page = st.number_input("Page", 1, pages, key="d_page")
+        st.image(render_pdf_page(path, int(page)), caption=f"page {page} / {pages}")
+    else:
+        st.session_state.setdefault("d_line", 1)
+        line = st.number_input("Ligne", 1, None, key="d_line")
+        st.caption("La ligne demandée est marquée ►.")
+        st.code(source_context(path, int(line)), language=None)
+    st.download_button("Télécharger la source", path.read_bytes(), file_name=path.name, key="d_download")

@@ -1,4 +1,6 @@
-"""Reviewing facts where they are read: the status line and the review controls of a commitment.
+"""Reviewing facts where they are read: the status line and the review controls of a fact (a
+commitment on a result card; any commitment, indicator, signatory or neighbourhood of a document
+in the document view, app_pages/document_facts.py).
 
 A reviewer types their name once per session (sidebar). Each action is one line appended to
 DATA/corrections/corrections.jsonl (kg.corrections: flock, append-only) and shows at once on
@@ -14,7 +16,7 @@ import streamlit as st
 
 from app_pages.common import escape_markdown, extractions, partner_type_label, require_build, settings
 from kg.corrections import CorrectionError
-from kg.reviewing import BuildFacts, UnknownFact, pending, pending_review, record, record_added
+from kg.reviewing import BuildFacts, Fact, UnknownFact, pending, pending_review, record, record_added, status
 
 STATUS_FR = {"confirmed": "confirmé", "corrected": "corrigé", "added": "ajouté", "rejected": "rejeté"}
 KINDS_FR = {"commitment": "engagement", "proposal": "proposition", "objective": "objectif (pas un engagement)"}
@@ -53,6 +55,8 @@ def _organisations(build: str, _extractions: dict[str, dict]) -> dict[str, dict[
             out.setdefault(o["id"], {"id": o["id"], "name": o["name"], "type": o["type"]})
         for c in x.get("commitments") or ():
             out.setdefault(c["partner_id"], {"id": c["partner_id"], "name": c["partner"], "type": c["partner_type"]})
+        for sig in x.get("signatories") or ():
+            out.setdefault(sig["organisation"], {"id": sig["organisation"], "name": sig["name"], "type": sig["type"]})
     return dict(sorted(out.items(), key=lambda kv: kv[1]["name"].casefold()))
 
 
@@ -71,25 +75,38 @@ def reviewer_box() -> None:
                           help="Chaque relecture est enregistrée avec ce nom, la date et le motif.")
 
 
-def status_line(r) -> str | None:
-    """What review says of this commitment: pending (since the build) or built in."""
-    review = pending_review(facts(), waiting(), r.id)
+def _pending_text(review) -> str:
+    who = ", ".join(review.reviewers)
+    text = f"Relecture : {STATUS_FR.get(review.status, review.status)} par {escape_markdown(who)}"
+    if review.actor:
+        text += f" · {'organisation' if review.key.record == 'signatory' else 'partenaire'} → " \
+                f"{escape_markdown(review.actor['name'])}"
+    if review.kind:
+        text += f" · nature → {KINDS_FR.get(review.kind, review.kind)}"
+    if review.neighbourhoods is not None:
+        text += " · quartiers → " + (", ".join(escape_markdown(n) for n in review.neighbourhoods) or "tous")
+    for field, label in (("person", "personne"), ("role", "qualité"), ("name", "nom"), ("code", "code")):
+        value = getattr(review, field)
+        if value is not None:
+            text += f" · {label} → {escape_markdown(value) or 'aucun'}"
+    if review.text:
+        text += " · texte corrigé"
+    return text + " (dans le graphe à la prochaine construction)"
+
+
+def fact_status_line(fact_id: str, review_status: str | None, reviewers) -> str:
+    """What review says of a fact: pending (since the build) or built in, or "Non relu"."""
+    review = pending_review(facts(), waiting(), fact_id)
     if review is not None:
-        who = ", ".join(review.reviewers)
-        text = f"Relecture : {STATUS_FR.get(review.status, review.status)} par {escape_markdown(who)}"
-        if review.actor:
-            text += f" · partenaire → {escape_markdown(review.actor['name'])}"
-        if review.kind:
-            text += f" · nature → {KINDS_FR.get(review.kind, review.kind)}"
-        if review.neighbourhoods is not None:
-            text += " · quartiers → " + (", ".join(escape_markdown(n) for n in review.neighbourhoods) or "tous")
-        if review.text:
-            text += " · texte corrigé"
-        return text + " (dans le graphe à la prochaine construction)"
-    status = r.extra.get("review_status")
-    if status:
-        return f"Relu : {STATUS_FR.get(status, status)} par {escape_markdown(', '.join(r.extra.get('reviewers') or []))}"
+        return _pending_text(review)
+    if review_status:
+        return f"Relu : {STATUS_FR.get(review_status, review_status)} par {escape_markdown(', '.join(reviewers or []))}"
     return "Non relu"
+
+
+def status_line(r) -> str:
+    """The status line of a commitment's result card."""
+    return fact_status_line(r.id, r.extra.get("review_status"), r.extra.get("reviewers"))
 
 
 def is_rejected(r) -> bool:
@@ -97,9 +114,9 @@ def is_rejected(r) -> bool:
     return review is not None and (review.status == "rejected" or review.kind == "objective")
 
 
-def _save(r, action: str, value: dict | None, why: str) -> None:
+def _save(fact_id: str, action: str, value: dict | None, why: str) -> None:
     try:
-        record(settings().data_dir, facts(), r.id, action, reviewer(), value, why)
+        record(settings().data_dir, facts(), fact_id, action, reviewer(), value, why)
     except (UnknownFact, CorrectionError) as e:
         st.error(str(e))
         return
@@ -107,39 +124,97 @@ def _save(r, action: str, value: dict | None, why: str) -> None:
     st.rerun()
 
 
+def _organisation_picker(label: str, current: str | None, key: str) -> str | None:
+    orgs = organisations()
+    ids = list(orgs)
+    return st.selectbox(label, ids, index=ids.index(current) if current in ids else None,
+                        format_func=lambda i: f"{orgs[i]['name']} ({partner_type_label(orgs[i]['type'])})",
+                        key=key, placeholder="Choisir…")
+
+
+def _verdicts(fact_id: str, key: str) -> str | None:
+    """The reason box and the confirm / reject buttons; the reason, or None without a reviewer."""
+    if not reviewer():
+        st.warning("Indiquez votre nom dans la barre latérale pour relire.")
+        return None
+    why = st.text_input("Motif (facultatif)", key=f"why-{key}")
+    c1, c2 = st.columns(2)
+    if c1.button("Confirmer", key=f"ok-{key}", icon=":material/check:"):
+        _save(fact_id, "confirm", None, why)
+    if c2.button("Rejeter", key=f"no-{key}", icon=":material/close:"):
+        _save(fact_id, "reject", None, why)
+    return why
+
+
+def _field(fact_id: str, action: str, label: str, current: str | None, key: str, why: str) -> None:
+    """A text field of a fact and the button that corrects it ("" clears an optional one)."""
+    value = st.text_input(label, current or "", key=f"{action}-{key}")
+    if value.strip() != (current or "").strip() and st.button(f"Corriger : {label.lower()}", key=f"{action}-save-{key}"):
+        _save(fact_id, action, {action: value.strip()}, why)
+
+
 def review_controls(r, key: str) -> None:
     """Confirm, reject, or correct the partner, kind, neighbourhoods or text of a commitment."""
+    commitment_controls(r.id, r.extra.get("partner_id"), r.extra.get("kind"), r.text, list(r.neighbourhoods), key)
+
+
+def commitment_controls(fact_id: str, partner_id: str | None, kind: str | None, text: str,
+                        neighbourhoods: list[str], key: str) -> None:
     with st.popover("Relire", icon=":material/rate_review:"):
-        if not reviewer():
-            st.warning("Indiquez votre nom dans la barre latérale pour relire.")
+        why = _verdicts(fact_id, key)
+        if why is None:
             return
-        why = st.text_input("Motif (facultatif)", key=f"why-{key}")
-        c1, c2 = st.columns(2)
-        if c1.button("Confirmer", key=f"ok-{key}", icon=":material/check:"):
-            _save(r, "confirm", None, why)
-        if c2.button("Rejeter", key=f"no-{key}", icon=":material/close:"):
-            _save(r, "reject", None, why)
-        orgs = organisations()
-        ids = list(orgs)
-        current = r.extra.get("partner_id")
-        choice = st.selectbox("Partenaire", ids, index=ids.index(current) if current in ids else None,
-                              format_func=lambda i: f"{orgs[i]['name']} ({partner_type_label(orgs[i]['type'])})",
-                              key=f"actor-{key}", placeholder="Choisir…")
-        if choice and choice != current and st.button("Corriger le partenaire", key=f"actor-save-{key}"):
-            _save(r, "actor", orgs[choice], why)
+        choice = _organisation_picker("Partenaire", partner_id, f"actor-{key}")
+        if choice and choice != partner_id and st.button("Corriger le partenaire", key=f"actor-save-{key}"):
+            _save(fact_id, "actor", organisations()[choice], why)
         with st.expander("Autre correction"):
-            kind = st.radio("Nature", list(KINDS_FR), format_func=KINDS_FR.get, key=f"kind-{key}",
-                            index=list(KINDS_FR).index(r.extra.get("kind") or "commitment"))
-            if kind != (r.extra.get("kind") or "commitment") and st.button("Corriger la nature", key=f"kind-save-{key}"):
-                _save(r, "kind", {"kind": kind}, why)
-            text = st.text_area("Texte de l'engagement", r.text, key=f"span-{key}")
-            if text.strip() and text.strip() != r.text.strip() and st.button("Corriger le texte", key=f"span-save-{key}"):
-                _save(r, "span", {"text": text.strip()}, why)
-            scope = st.text_input("Quartiers (séparés par « ; », vide : tous)", "; ".join(r.neighbourhoods),
+            chosen = st.radio("Nature", list(KINDS_FR), format_func=KINDS_FR.get, key=f"kind-{key}",
+                              index=list(KINDS_FR).index(kind or "commitment"))
+            if chosen != (kind or "commitment") and st.button("Corriger la nature", key=f"kind-save-{key}"):
+                _save(fact_id, "kind", {"kind": chosen}, why)
+            new_text = st.text_area("Texte de l'engagement", text, key=f"span-{key}")
+            if new_text.strip() and new_text.strip() != text.strip() and st.button("Corriger le texte",
+                                                                                  key=f"span-save-{key}"):
+                _save(fact_id, "span", {"text": new_text.strip()}, why)
+            scope = st.text_input("Quartiers (séparés par « ; », vide : tous)", "; ".join(neighbourhoods),
                                   key=f"scope-{key}")
             names = [n.strip() for n in scope.split(";") if n.strip()]
-            if names != list(r.neighbourhoods) and st.button("Corriger les quartiers", key=f"scope-save-{key}"):
-                _save(r, "scope", {"neighbourhoods": names}, why)
+            if names != neighbourhoods and st.button("Corriger les quartiers", key=f"scope-save-{key}"):
+                _save(fact_id, "scope", {"neighbourhoods": names}, why)
+
+
+def fact_controls(fact: Fact, key: str) -> None:
+    """The review controls of any fact of the build: a commitment's as on its card; an
+    indicator's text; a signatory's organisation, person and role; a neighbourhood's name and code."""
+    d = fact.data
+    if fact.record == "commitment":
+        commitment_controls(fact.id, d.get("partner_id"), d.get("kind"), d.get("text") or "",
+                            list(d.get("neighbourhoods") or []), key)
+        return
+    with st.popover("Relire", icon=":material/rate_review:"):
+        why = _verdicts(fact.id, key)
+        if why is None:
+            return
+        if fact.record == "indicator":
+            text = st.text_area("Texte de l'indicateur", d.get("text") or "", key=f"span-{key}")
+            if text.strip() and text.strip() != (d.get("text") or "").strip() and st.button(
+                    "Corriger le texte", key=f"span-save-{key}"):
+                _save(fact.id, "span", {"text": text.strip()}, why)
+        elif fact.record == "signatory":
+            choice = _organisation_picker("Organisation signataire", d.get("organisation"), f"actor-{key}")
+            if choice and choice != d.get("organisation") and st.button("Corriger l'organisation",
+                                                                         key=f"actor-save-{key}"):
+                _save(fact.id, "actor", organisations()[choice], why)
+            _field(fact.id, "person", "Personne", d.get("person"), key, why)
+            _field(fact.id, "role", "Qualité", d.get("role"), key, why)
+        elif fact.record == "neighbourhood":
+            _field(fact.id, "name", "Nom", d.get("name"), key, why)
+            _field(fact.id, "code", "Code QPV", d.get("code"), key, why)
+
+
+def fact_status(fact_id: str) -> str:
+    """unreviewed | confirmed | corrected | added | rejected, pending reviews included."""
+    return status(facts(), waiting(), fact_id)
 
 
 def min_confidence() -> float:
@@ -162,11 +237,8 @@ def shown(results: list) -> list:
 
 
 def status_of(r) -> str:
-    """unreviewed | confirmed | corrected | added | rejected, pending reviews included."""
-    review = pending_review(facts(), waiting(), r.id)
-    if review is not None:
-        return "rejected" if review.kind == "objective" else review.status
-    return r.extra.get("review_status") or "unreviewed"
+    """unreviewed | confirmed | corrected | added | rejected of a result card's commitment."""
+    return fact_status(r.id)
 
 
 def add_from_passage(r, key: str) -> None:

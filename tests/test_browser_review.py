@@ -92,3 +92,74 @@ def test_review_on_the_comparison_page_survives_a_rebuild(review_app, page, tmp_
     cells = grid.locator("[data-testid^=glide-cell]").all_text_contents()
     assert "Alice" in cells and "CPAM du Hainaut" in cells and "CAF du Pas-de-Calais" in cells, cells
     assert page.get_by_text("Traceback").count() == 0
+
+
+def _document(page, url: str, document: str) -> None:
+    page.goto(f"{url}/document?doc={document}")
+    page.get_by_text("Faits extraits").first.wait_for()
+    name = page.get_by_label("Votre nom (pour relire)", exact=True).and_(page.get_by_role("textbox"))
+    if not name.input_value():
+        name.fill("Alice")
+        name.press("Enter")
+
+
+def _card(page, tab: str, text: str):
+    """The fact card holding `text` in the document view's tab `tab` (the innermost container)."""
+    page.get_by_role("tab", name=re.compile(f"^{tab}")).click()
+    card = page.get_by_test_id("stVerticalBlock").filter(has_text=text).last
+    card.wait_for()
+    return card
+
+
+def _correct(page, card, field: str, value: str) -> None:
+    card.get_by_test_id("stPopoverButton").click()
+    body = page.get_by_test_id("stPopoverBody")
+    box = body.get_by_label(field, exact=True)
+    box.fill(value)
+    box.press("Enter")
+    body.get_by_role("button", name=f"Corriger : {field.lower()}").click()
+
+
+def test_signatories_and_neighbourhoods_are_reviewed_in_the_document_view(review_app, page, tmp_path: Path) -> None:
+    from kg.build import build
+
+    url, settings, corpus = review_app
+    _document(page, url, "maubeuge-review")
+    # Every fact of the document is listed with its confidence, its status and "Relire".
+    commitments = _card(page, "Engagements", "CPAM du Hainaut")
+    assert "Confiance" in commitments.inner_text() and commitments.get_by_test_id("stPopoverButton").count() == 1
+
+    prefect = _card(page, "Signataires", "Préfecture du Nord")
+    assert "Non relu" in prefect.inner_text() and "Préfet du Nord, Georges" in prefect.inner_text()
+    _correct(page, prefect, "Qualité", "Préfet du Nord")
+    page.get_by_text(re.compile(r"Relecture : corrigé par Alice · qualité → Préfet du Nord")).wait_for()
+    page.keyboard.press("Escape")
+
+    epinette = _card(page, "Quartiers", "QN05917M")
+    _correct(page, epinette, "Nom", "L'Épinette – Maubeuge")
+    page.get_by_text(re.compile(r"Relecture : corrigé par Alice · nom → L'Épinette – Maubeuge")).wait_for()
+    page.keyboard.press("Escape")
+    page.screenshot(path=str(tmp_path / "document-review.png"))
+
+    summary = build([corpus], settings, log=lambda m: None)
+    assert summary.review["records"]["signatory"]["corrected"] == 1
+    assert summary.review["records"]["neighbourhood"]["corrected"] == 1
+
+    _document(page, url, "maubeuge-review")
+    prefect = _card(page, "Signataires", "Préfecture du Nord")
+    assert "Relu : corrigé par Alice" in prefect.inner_text()
+    assert "Préfet du Nord, Georges" not in prefect.inner_text()
+    epinette = _card(page, "Quartiers", "QN05917M")
+    assert "L'Épinette – Maubeuge" in epinette.inner_text() and "Relu : corrigé par Alice" in epinette.inner_text()
+
+    # The map, coloured by review: the corrected neighbourhood's one fact is reviewed, the other's is not.
+    page.goto(url + "/carte")
+    page.get_by_text("Carte des quartiers").first.wait_for()
+    page.get_by_text("part des faits relus", exact=True).click()
+    page.get_by_text(re.compile(r"Couleur : part des faits du quartier relus")).wait_for()
+    table = page.get_by_test_id("stTable")
+    table.get_by_text("QN05917M").wait_for()  # the table comes after the caption
+    rows = {row.inner_text().split("\t")[0].strip(): row.inner_text() for row in table.locator("tr").all()}
+    assert "1 / 1" in rows["QN05917M"] and "0 / 1" in rows["QN05915M"], rows
+    page.screenshot(path=str(tmp_path / "map-review.png"))
+    assert page.get_by_text("Traceback").count() == 0
