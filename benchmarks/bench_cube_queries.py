@@ -1,0 +1,124 @@
+"""Every saved query before and after the comparison cube (issue 14), on Oxigraph and Virtuoso, in one run.
+
+    .venv/bin/python benchmarks/bench_cube_queries.py --data /tmp/natdata359 --before 495b1d8 --virtuoso
+
+For the current build in `--data`: each saved query (kg/queries/*.rq, default bindings) as it is
+now and as it was at git revision `--before` (the queries before they read the build's comparison
+counts, kg/cube.py), on the build's own Oxigraph store opened read-only and, with `--virtuoso`, on
+Debian's Virtuoso started on loopback (tests/virtuoso.py) and bulk-loaded with the build's
+graph.nt. Median of `--repeat` runs after one warm-up, each query in a forked child with a time
+budget (bench_scale's helpers), so a slow one is reported as "> budget", not waited for.
+Virtuoso 7 as packaged by Debian caps a result at 10,000 rows (ResultSetMaxRows) and takes no
+polygon literals: geometries are loaded as plain strings, as the SPARQL-server store does.
+Prints a Markdown table for BENCHMARKS.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+from bench_scale import _median_ms, _oxigraph_child, _timed  # noqa: E402
+
+from kg.build import current_build  # noqa: E402
+from kg.queries import saved_queries  # noqa: E402
+from kg.store import DEFAULT_GRAPH, WKT_DATATYPE, open_store  # noqa: E402
+
+
+def _before(revision: str, path: Path) -> str | None:
+    relative = path.relative_to(ROOT)
+    done = subprocess.run(["git", "show", f"{revision}:{relative}"], cwd=ROOT, capture_output=True, text=True)
+    return done.stdout if done.returncode == 0 else None
+
+
+def _virtuoso_child(url: str, text: str, repeat: int, conn) -> None:
+    store = open_store("sparql", url)
+    conn.send(_median_ms(lambda: store.query(text), repeat))
+    conn.close()
+
+
+def _load_virtuoso(folder: Path, graph_nt: Path, isql_port: int) -> float:
+    """Bulk-load graph.nt (WKT as plain strings) into our graph; seconds taken."""
+    plain = folder / "graph.nt"
+    with graph_nt.open(encoding="utf-8") as src, plain.open("w", encoding="utf-8") as out:
+        for line in src:
+            out.write(line.replace(WKT_DATATYPE, ""))
+    isql = shutil.which("isql-vt") or shutil.which("isql")
+    t = time.time()
+    subprocess.run([isql, str(isql_port), "dba", "dba",
+                    f"exec=ld_dir('{folder}', 'graph.nt', '{DEFAULT_GRAPH}'); rdf_loader_run(); checkpoint;"],
+                   check=True, capture_output=True, timeout=3600)
+    return time.time() - t
+
+
+def _cell(result: tuple[float, int] | None, budget: float) -> tuple[str, str]:
+    if result is None:
+        return f"> {budget * 1000:,.0f}", ""
+    ms, rows = result
+    return (f"{ms:,.0f}" if ms >= 10 else f"{ms:.1f}"), f"{rows:,}"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--data", type=Path, required=True)
+    parser.add_argument("--before", default="495b1d8", help="git revision of the queries before the cube")
+    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--budget", type=float, default=120.0, help="seconds per query (all its runs)")
+    parser.add_argument("--virtuoso", action="store_true")
+    parser.add_argument("--queries", nargs="*", default=None)
+    args = parser.parse_args()
+
+    folder = current_build(args.data)
+    print(f"build {folder}, {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, load {os.getloadavg()}",
+          flush=True)
+    queries = [q for q in saved_queries() if args.queries is None or q.name in args.queries]
+    stores: dict[str, tuple] = {"Oxigraph": (_oxigraph_child, str(folder / "store"))}
+    virtuoso_ctx = None
+    if args.virtuoso:
+        from tests import virtuoso
+
+        tmp = Path(tempfile.mkdtemp(prefix="bench-virtuoso-"))
+        isql_port = virtuoso._free_port()
+        original = virtuoso._free_port
+        ports = iter([isql_port])
+        virtuoso._free_port = lambda: next(ports, None) or original()  # learn the isql port it uses
+        virtuoso_ctx = virtuoso.running_virtuoso(tmp)
+        url = virtuoso_ctx.__enter__()
+        seconds = _load_virtuoso(tmp, folder / "graph.nt", isql_port)
+        print(f"Virtuoso loaded graph.nt in {seconds:.0f} s", flush=True)
+        stores["Virtuoso"] = (_virtuoso_child, url)
+    try:
+        header = ["saved query", "rows"] + [f"{s} {w} ms" for s in stores for w in ("before", "after")]
+        print("| " + " | ".join(header) + " |")
+        print("|" + "---|" * len(header))
+        for q in queries:
+            before = _before(args.before, q.path)
+            cells, rows = [], ""
+            for target, where in stores.values():
+                after = _timed(target, (where, q.text, args.repeat), args.budget)
+                after_ms, after_rows = _cell(after, args.budget)
+                if before is not None and before != q.text:
+                    before_ms, _ = _cell(_timed(target, (where, before, args.repeat), args.budget), args.budget)
+                else:
+                    before_ms = "same query"
+                cells += [before_ms, f"**{after_ms}**" if before_ms != "same query" else after_ms]
+                rows = rows or after_rows
+            print(f"| {q.name} | {rows} | " + " | ".join(cells) + " |", flush=True)
+    finally:
+        if virtuoso_ctx is not None:
+            virtuoso_ctx.__exit__(None, None, None)
+    print(f"done {time.strftime('%H:%M UTC', time.gmtime())}, load {os.getloadavg()}")
+
+
+if __name__ == "__main__":
+    main()
