@@ -138,6 +138,76 @@ def test_each_record_takes_its_own_corrections() -> None:
     assert by_record["indicator"].status == "confirmed"
 
 
+def test_a_neighbourhoods_review_share_counts_its_listing_and_the_commitments_naming_it() -> None:
+    from kg.review_shares import neighbourhood_review_shares
+    from kg.reviewing import Fact
+
+    def fact(fact_id: str, record: str, document: str, **data) -> Fact:
+        return Fact(fact_id, record, document, "", "", None, None, None, None, None, (), data)
+
+    facts = [fact("a/n0", "neighbourhood", "a", name="L'Epinette", aliases=["Epinette"], code="QN05917M"),
+             fact("b/n0", "neighbourhood", "b", name="Epinette", code="QN05917M"),
+             fact("a/c1", "commitment", "a", neighbourhoods=["epinette"]),  # by an alias, any case
+             fact("a/c2", "commitment", "a", neighbourhoods=[]),  # the whole contract: not counted
+             fact("b/c1", "commitment", "b", neighbourhoods=["Pont de Pierre"]),  # not a listed name
+             fact("a/n1", "neighbourhood", "a", name="Cité des Jardins", code=None)]  # no code: not drawn
+    status = {"a/n0": "corrected", "a/c1": "rejected"}
+    shares = neighbourhood_review_shares(facts, lambda i: status.get(i, "unreviewed"))
+    assert set(shares) == {"QN05917M"}
+    share = shares["QN05917M"]
+    assert (share.facts, share.reviewed, share.share) == (3, 2, 2 / 3)
+    assert share.statuses == {"corrected": 1, "rejected": 1, "unreviewed": 1}
+
+
+def _tiny_extraction():
+    """One document, one commitment, two indicators (the first measuring the commitment)."""
+    from ingest.model import (
+        BlockKind,
+        Commitment,
+        Document,
+        DocumentMeta,
+        Extraction,
+        Indicator,
+        Organisation,
+        Passage,
+        Provenance,
+        Territory,
+    )
+
+    texts = ["La CAF s'engage à financer.", "Nombre de familles aidées", "Date de signature"]
+    passages = [Passage(f"doc#{n}", "doc", n, t, BlockKind.PARAGRAPH, (), None, n + 1, n + 1, 0, len(t))
+                for n, t in enumerate(texts)]
+    caf = Organisation("caf-nord", "CAF du Nord", "caf")
+    x = Extraction(Document("doc", "doc.txt", "0", "text", DocumentMeta(), ()), Territory("T"),
+                   commitments=(Commitment("doc/c0", caf, texts[0], provenance=Provenance("doc#0", None, 1)),),
+                   indicators=(Indicator(texts[1], commitment="doc/c0", provenance=Provenance("doc#1", None, 2)),
+                               Indicator(texts[2], provenance=Provenance("doc#2", None, 3))),
+                   partners=(caf,))
+    return x, passages
+
+
+def test_indicators_keep_their_ids_and_follow_a_corrected_commitment() -> None:
+    from kg.review import apply_corrections
+
+    x, passages = _tiny_extraction()
+
+    def key(n: int, record: str) -> FactKey:
+        return FactKey("doc", text_hash(passages[n].text), passages[n].text, record)
+
+    out = apply_corrections(x, passages, [
+        new_correction(key(0, "commitment"), "actor", "Alice", {"id": "cpam-nord", "name": "CPAM du Nord", "type": "cpam"}),
+        new_correction(key(1, "indicator"), "reject", "Bruno"),  # the first indicator: the second keeps i1
+        new_correction(key(2, "indicator"), "confirm", "Alice")])
+    (commitment,) = out.extraction.commitments
+    (kept,) = out.extraction.indicators
+    assert commitment.id == "doc/c0-r" and kept.id == "doc/i1" and kept.review_status == "confirmed"
+    assert [(r.id, review.status) for r, review in out.rejected] == [("doc/i0", "rejected")]
+    x2 = replace(x, indicators=x.indicators[:1])
+    out = apply_corrections(x2, passages, [new_correction(key(0, "commitment"), "actor", "Alice",
+                                                          {"id": "cpam-nord", "name": "CPAM du Nord", "type": "cpam"})])
+    assert out.extraction.indicators[0].commitment == "doc/c0-r"  # it measures the corrected commitment
+
+
 # ---------------------------------------------------------------- a build and its rebuilds
 def build_review_corpus(top: Path):
     """Settings of a real build (fast encoder) of the two small contracts of tests/data/review_corpus,
