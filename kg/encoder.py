@@ -220,6 +220,17 @@ class Encoder:
                 memory.popitem(last=False)
         return np.stack([found[t] for t in prepared])
 
+    def encode_terms(self, texts: Sequence[str]) -> np.ndarray:
+        """Question-side vectors of fixed phrases (the thesaurus's terms of art), kept in the
+        embedding cache like passages when one is attached: a rebuild encodes none again."""
+        prepared = self._prepare(texts, self.query_prefix)
+        if not prepared:
+            return np.empty((0, self.dimension), np.float32)
+        encode = self._query_encoder or (lambda missing: self._encode(missing, 64))
+        if self.cache is not None:
+            return self.cache.vectors(prepared, lambda missing: np.asarray(encode(missing), dtype=np.float32))
+        return np.asarray(encode(prepared), dtype=np.float32)
+
     @property
     def _memory(self) -> tuple[OrderedDict, threading.Lock]:
         if "_query_memory" not in self.__dict__:
@@ -289,6 +300,9 @@ class EncoderBlend:
 
     def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
         return self._join([e.encode_queries(texts) for e, _ in self.members])
+
+    def encode_terms(self, texts: Sequence[str]) -> np.ndarray:
+        return self._join([e.encode_terms(texts) for e, _ in self.members])
 
 
 def load_encoder(model_spec: str, models_dir: Path, corpus_texts: Iterable[str] | None = None,

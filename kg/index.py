@@ -1,7 +1,9 @@
 """The search index: records, their dense vectors in FAISS, and BM25 beside them.
 
-The index folder holds `records.jsonl` (what a hit shows), `dense.faiss`, `lexical/` and
-`config.json` (model, dimension, count, corpus hash). `SearchIndex.load` refuses a folder whose
+The index folder holds `records.jsonl` (what a hit shows), `dense.faiss`, `lexical/`,
+`config.json` (model, dimension, count, corpus hash) and `terms.npy` / `terms.json`: the vectors,
+as questions, of every term of art the thesaurus can add to a question (kg.search), so a search
+encodes the question alone (an index without them encodes a term when a question first adds it). `SearchIndex.load` refuses a folder whose
 config does not match its contents or the configured model, rather than return wrong neighbours.
 """
 
@@ -105,14 +107,18 @@ def faiss_index(vectors: np.ndarray):
 
 
 class SearchIndex:
-    def __init__(self, records: list[IndexRecord], dense, lexical: LexicalIndex, config: dict) -> None:
+    def __init__(self, records: list[IndexRecord], dense, lexical: LexicalIndex, config: dict,
+                 terms: dict[str, np.ndarray] | None = None) -> None:
         self.records = records
         self.dense = dense
         self.lexical = lexical
         self.config = config
+        self.terms = dict(terms or {})  # thesaurus term -> its vector as a question
 
     @classmethod
     def build(cls, records: Sequence[IndexRecord], encoder: Encoder) -> SearchIndex:
+        from kg.search import thesaurus_terms
+
         records = list(records)
         vectors = _encode_in_chunks(encoder, [r.text for r in records])
         config = {
@@ -120,7 +126,19 @@ class SearchIndex:
             "count": len(records), "corpus_hash": corpus_hash(records),
             "faiss": "flat" if len(records) < APPROXIMATE_FROM else "ivf",
         }
-        return cls(records, faiss_index(vectors), LexicalIndex.build([r.text for r in records]), config)
+        terms = thesaurus_terms() if len(records) else []
+        encode_terms = getattr(encoder, "encode_terms", None) or encoder.encode_queries
+        term_vectors = encode_terms(terms) if terms else []
+        return cls(records, faiss_index(vectors), LexicalIndex.build([r.text for r in records]), config,
+                   dict(zip(terms, term_vectors, strict=True)))
+
+    def term_vectors(self, terms: Sequence[str], encoder) -> np.ndarray:
+        """The vectors of thesaurus terms as questions: computed with the index, or now (and kept)
+        for a term the index does not have (an index built before, a thesaurus edited since)."""
+        missing = [t for t in dict.fromkeys(terms) if t not in self.terms]
+        if missing:
+            self.terms.update(zip(missing, encoder.encode_queries(missing), strict=True))
+        return np.stack([self.terms[t] for t in terms])
 
     def save(self, folder: Path) -> None:
         import faiss
@@ -129,6 +147,10 @@ class SearchIndex:
         write_jsonl(folder / "records.jsonl", (r.to_json() for r in self.records))
         faiss.write_index(self.dense, str(folder / "dense.faiss"))
         self.lexical.save(folder / "lexical")
+        if self.terms:
+            texts = list(self.terms)
+            np.save(folder / "terms.npy", np.stack([self.terms[t] for t in texts]).astype(np.float32))
+            write_atomic(folder / "terms.json", json.dumps(texts, ensure_ascii=False))
         write_atomic(folder / "config.json", json.dumps(self.config, indent=1))
 
     @classmethod
@@ -149,7 +171,7 @@ class SearchIndex:
         if len(records) != config["count"] or dense.ntotal != config["count"] \
                 or dense.d != config["dimension"] or corpus_hash(records) != config["corpus_hash"]:
             raise IndexMismatch(f"index in {folder} is inconsistent with its config: rebuild it")
-        return cls(records, dense, LexicalIndex.load(folder / "lexical"), config)
+        return cls(records, dense, LexicalIndex.load(folder / "lexical"), config, _load_terms(folder, config))
 
     def dense_scores(self, query_vector: np.ndarray, candidates: np.ndarray | None, k: int) -> dict[int, float]:
         """Cosine similarities of the best `k` records (restricted to `candidates` when given)."""
@@ -166,3 +188,15 @@ class SearchIndex:
         k = min(k, self.dense.ntotal if candidates is None else len(candidates))
         scores, ids = self.dense.search(query_vector.reshape(1, -1), k, params=params)
         return {int(i): float(s) for s, i in zip(scores[0], ids[0], strict=True) if i >= 0}
+
+
+def _load_terms(folder: Path, config: dict) -> dict[str, np.ndarray]:
+    """The thesaurus terms' vectors saved with the index ({} when absent or not of this index)."""
+    try:
+        texts = json.loads((folder / "terms.json").read_text(encoding="utf-8"))
+        vectors = np.load(folder / "terms.npy")
+    except (OSError, ValueError):
+        return {}
+    if vectors.ndim != 2 or len(vectors) != len(texts) or vectors.shape[1] != config["dimension"]:
+        return {}
+    return dict(zip(texts, vectors, strict=True))

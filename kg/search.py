@@ -8,7 +8,8 @@ BENCHMARKS.md).
 Questions are brought to the contracts' vocabulary first: English words are translated by the
 glossary (kg/data/glossary_en_fr.yaml); French everyday wording is expanded with the terms of art
 of the thesaurus (kg/data/thesaurus_fr.yaml). Added terms weigh half as much as typed ones in
-BM25, and their vector pulls the question's vector half-way in the dense part. Reciprocal rank
+BM25, and their vectors (computed once per thesaurus value) pull the question's vector half-way in
+the dense part. Reciprocal rank
 fusion and pseudo-relevance feedback are available but off: neither helped on the gold questions.
 """
 
@@ -99,8 +100,8 @@ def _thesaurus() -> list[tuple[tuple[frozenset[str], ...], str]]:
     return [(forms, value) for forms, value in entries if forms and value]
 
 
-def expand_query(query: str) -> str:
-    """Terms of art the French thesaurus adds to a question ("" when no entry matches).
+def expand_terms(query: str) -> list[str]:
+    """The thesaurus values (terms of art) added to a question, in the thesaurus's order.
 
     An entry matches when all the stems of its key are among the query's stems; an entry whose
     stems are a strict subset of another matching entry's gives way to it (the longer phrase is
@@ -112,7 +113,17 @@ def expand_query(query: str) -> str:
     matched = [(frozenset().union(*key), value) for key, value in _thesaurus()
                if all(form & words for form in key)]
     kept = [value for stems, value in matched if not any(stems < other for other, _ in matched)]
-    return " ; ".join(dict.fromkeys(kept))
+    return list(dict.fromkeys(kept))
+
+
+def expand_query(query: str) -> str:
+    """Terms of art the French thesaurus adds to a question, joined by " ; " ("" when none)."""
+    return " ; ".join(expand_terms(query))
+
+
+def thesaurus_terms() -> list[str]:
+    """Every value the thesaurus can add (their vectors are computed once, kg.index)."""
+    return sorted({value for _, value in _thesaurus()})
 
 
 def detect_language(query: str) -> str:
@@ -222,11 +233,16 @@ class Searcher:
     feedback_weight: float = 0.3
     fusion: str = field(default_factory=lambda: environment.text("CONTRATS_FUSION", DEFAULT_FUSION))
 
-    def _query_vector(self, used: str, added: str) -> np.ndarray:
-        """The question's vector, moved towards the vector of the added terms of art."""
-        if not added or self.dense_expansion_weight <= 0:
-            return self.encoder.encode_queries([used])[0]
-        own, extra = self.encoder.encode_queries([used, added])
+    def _query_vector(self, used: str, terms: list[str]) -> np.ndarray:
+        """The question's vector, moved towards the added terms of art: towards the normalised sum
+        of the terms' own vectors, which the index computed once for every thesaurus value (so a
+        question costs one encoding, its own; the vector of the terms joined into one text cost a
+        second encoding of 25-70 tokens, for the same figures on dev: BENCHMARKS.md)."""
+        own = self.encoder.encode_queries([used])[0]
+        if not terms or self.dense_expansion_weight <= 0:
+            return own
+        extra = self.index.term_vectors(terms, self.encoder).sum(0)
+        extra = extra / (np.linalg.norm(extra) or 1.0)
         vector = own + self.dense_expansion_weight * extra
         return (vector / (np.linalg.norm(vector) or 1.0)).astype(np.float32)
 
@@ -341,12 +357,13 @@ class Searcher:
             if understood.generations and not filters.generations and not filters.documents:
                 filters = replace(filters, generations=understood.generations)
         used = translate_query(query) if language == "en" else query
-        added = expand_query(used) if self.expand and language in self.expand_languages else ""
+        terms = expand_terms(used) if self.expand and language in self.expand_languages else []
+        added = " ; ".join(terms)
         ids = self._candidate_ids(filters)
         if ids is not None and len(ids) == 0:
             return SearchResponse(query, [], understood, used)
         weights = query_term_weights(used, added, self.expansion_weight)
-        vector = self._query_vector(used, added) if method != "bm25" else None
+        vector = self._query_vector(used, terms) if method != "bm25" else None
         lexical, dense, fused = self._rank(method, weights, vector, ids)
         if self.feedback and fused:
             # Pseudo-relevance feedback: the best first results lend their salient terms (BM25) and
