@@ -140,7 +140,7 @@ def cache_key(digest: str, path: Path, version: str) -> str:
 
 
 def _process_document(path: Path, cache_dir: Path, version: str, reference_csv: Path | None,
-                      limits: Limits | None = None) -> tuple[Path, bool]:
+                      limits: Limits | None = None, shapes: Path | None = None) -> tuple[Path, bool]:
     """Ingest and extract one document into its cache folder; True when it was already there.
     Raises IngestError (one line) for anything wrong with this document."""
     from ingest.extract.pipeline import extract
@@ -168,6 +168,10 @@ def _process_document(path: Path, cache_dir: Path, version: str, reference_csv: 
         write_atomic(tmp / "extraction.json", json.dumps(extraction_to_json(extraction), ensure_ascii=False))
         graph = extraction_to_graph(extraction, ingested.passages)
         write_atomic(tmp / "graph.nt", graph.serialize(format="nt"))
+        if shapes is not None:  # validated now, from the graph in hand (kg.validate_document)
+            from kg.validate_document import keep_failures
+
+            keep_failures(tmp, graph, shapes)
         (tmp / "done").write_text(digest)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)  # nothing half-written stays in the cache
@@ -195,7 +199,7 @@ def _document_job(path: Path, cache_dir: Path, version: str, reference_csv: Path
 
     try:
         with one_document(str(path)), time_budget(str(path), limits.document_seconds):
-            folder, reused = _process_document(path, cache_dir, version, reference_csv, limits)
+            folder, reused = _process_document(path, cache_dir, version, reference_csv, limits, shapes)
             failures = tuple(document_failures(folder, shapes)) if shapes is not None else ()
     except IngestError as e:
         return DocumentOutcome(failure=str(e))

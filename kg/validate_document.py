@@ -21,6 +21,8 @@ from rdflib import Graph
 from kg.jsonl import write_atomic
 from kg.validate import ShapeFailure, scoped_shapes, shape_failures, validate_data
 
+XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
+
 
 def shapes_fingerprint(shapes: Path) -> str:
     return hashlib.sha256(Path(shapes).read_bytes()).hexdigest()[:12]
@@ -31,19 +33,55 @@ def _document_shapes(shapes: Path, fingerprint: str) -> Graph:  # the fingerprin
     return scoped_shapes(shapes, "document")
 
 
-def nt_failures(nt: str, shapes: Path) -> list[ShapeFailure]:
-    """The document shapes' failures of one document's N-Triples."""
-    data = Graph().parse(data=nt, format="nt")
+def graph_failures(data: Graph, shapes: Path) -> list[ShapeFailure]:
+    """The document shapes' failures of one document's graph (which gets the vocabulary added)."""
     conforms, report = validate_data(data, inplace=True,
                                      shapes=_document_shapes(Path(shapes), shapes_fingerprint(shapes)))
     return [] if conforms else shape_failures(report)
 
 
+def parse_nt(nt: str) -> Graph:
+    """N-Triples into rdflib through Oxigraph's parser: rdflib's own takes most of a document's
+    validation time."""
+    import pyoxigraph as ox
+    from rdflib import BNode, Literal, URIRef
+
+    def term(t):
+        if isinstance(t, ox.NamedNode):
+            return URIRef(t.value)
+        if isinstance(t, ox.BlankNode):
+            return BNode(t.value)
+        if t.language:
+            return Literal(t.value, lang=t.language)
+        if t.datatype.value == XSD_STRING:  # a plain literal, as rdflib reads it (sh:in compares them)
+            return Literal(t.value)
+        return Literal(t.value, datatype=URIRef(t.datatype.value))
+
+    g = Graph()
+    for t in ox.parse(nt.encode("utf-8"), format=ox.RdfFormat.N_TRIPLES):
+        g.add((term(t.subject), term(t.predicate), term(t.object)))
+    return g
+
+
+def nt_failures(nt: str, shapes: Path) -> list[ShapeFailure]:
+    """The document shapes' failures of one document's N-Triples."""
+    return graph_failures(parse_nt(nt), shapes)
+
+
+def _kept(folder: Path, shapes: Path) -> Path:
+    return folder / f"shacl-{shapes_fingerprint(shapes)}.json"
+
+
+def keep_failures(folder: Path, data: Graph, shapes: Path) -> list[ShapeFailure]:
+    """Validate `data` (the document's graph, in hand) and keep the result in `folder`."""
+    failures = graph_failures(data, shapes)
+    write_atomic(_kept(folder, shapes), json.dumps([f.to_json() for f in failures], ensure_ascii=False))
+    return failures
+
+
 def document_failures(folder: Path, shapes: Path) -> list[ShapeFailure]:
     """The failures of the cached document in `folder` (its graph.nt), validated once per shapes."""
-    kept = folder / f"shacl-{shapes_fingerprint(shapes)}.json"
+    kept = _kept(folder, shapes)
     if kept.exists():
         return [ShapeFailure.from_json(d) for d in json.loads(kept.read_text(encoding="utf-8"))]
-    failures = nt_failures((folder / "graph.nt").read_text(encoding="utf-8"), shapes)
-    write_atomic(kept, json.dumps([f.to_json() for f in failures], ensure_ascii=False))
-    return failures
+    return keep_failures(folder, parse_nt((folder / "graph.nt").read_text(encoding="utf-8")), shapes)
