@@ -823,7 +823,8 @@ def review_list(data_dir, as_json) -> None:
         if as_json:
             click.echo(json.dumps({**c.to_json(), "pending": pending}, ensure_ascii=False))
         else:
-            click.echo(f"{c.at[:19]}  {c.reviewer:15.15}  {c.action:8} {c.key.document}: {c.key.span[:60]!r}"
+            click.echo(f"{c.at[:19]}  {c.reviewer:15.15}  {c.action:8} {c.key.record:13} {c.key.document}: "
+                       f"{c.key.span[:60]!r}"
                        + ("  [pending build]" if pending else ""))
     if not as_json:
         click.echo(f"{len(reading.corrections)} corrections, {max(0, len(reading.corrections) - facts.applied)} "
