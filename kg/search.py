@@ -167,16 +167,87 @@ def translate_query(query: str) -> str:
 
 
 _ASKS_FIGURE = re.compile(
-    r"\b(?:combien|quel(?:le)?s?\s+(?:part|montant|nombre|taux|proportion|pourcentage|budget|enveloppe|"
+    r"\b(?:combien|quel(?:le)?s?\s+(?:(?:est|sont|[ée]tait|seront?)\s+(?:le|la|les|l['’])\s*)?(?:part|montant|nombre|taux|proportion|pourcentage|budget|enveloppe|"
     r"somme|co[uû]t|date|ann[ée]e|d[ée]lai|fr[ée]quence|dur[ée]e)|how\s+(?:many|much|often|long)|"
     r"what\s+(?:share|proportion|percentage|amount|number|rate|budget|sum|date|year)|when|quand|"
     r"en\s+quelle\s+ann[ée]e|[àa]\s+quelle\s+date)\b", re.IGNORECASE)
 _FIGURE = re.compile(r"\d")
 
+# What kind of figure a question asks for, and how the contracts write each kind (genre knowledge:
+# shares as "12 %", amounts as "4 millions d'euros" / "1,6 M€" / "336 164 euros", dates as years,
+# months or "31/03/2024", frequencies in words — "quatre fois par an", "chaque trimestre",
+# "annuellement" —, counts as a number before what is counted, often a table row "Idées : 636").
+_ASKED_KINDS = {
+    "share": re.compile(r"\b(?:part|parts|proportion|pourcentage|taux|share|percentage|rate|ratio)\b", re.I),
+    "money": re.compile(r"\b(?:montant|budget|enveloppe|somme|co[uû]t|financements?|dotations?|cr[ée]dits|"
+                        r"euros?|how\s+much|amount|funding|funds?|cost|grants?|aid)\b", re.I),
+    "date": re.compile(r"\b(?:quand|date|ann[ée]e|when|year|d[ée]lai|[ée]ch[ée]ance|deadline|calendrier|"
+                       r"timetable)\b", re.I),
+    "frequency": re.compile(r"\b(?:fr[ée]quence|rythme|combien\s+de\s+fois|how\s+often|frequency|per\s+year|"
+                            r"par\s+an)\b", re.I),
+    "count": re.compile(r"\b(?:combien|nombre|how\s+many|number)\b", re.I),
+}
+_NUMBER_WORDS = (r"(?:un|une|deux|trois|quatre|cinq|six|sept|huit|neuf|dix|onze|douze|quinze|vingt|trente|"
+                 r"quarante|cinquante|soixante|cent|mille)")
+_WRITTEN_KINDS = {
+    "share": re.compile(r"\d\s*%|\d\s*pour\s*cent|\bla\s+moiti[ée]\b|\bun\s+(?:tiers|quart)\b", re.I),
+    "money": re.compile(r"\d[\d\s.,]*\s*(?:€|k€|m€|euros?\b|millions?\s+d['’]\s*euros?|milliards?)|€\s*\d", re.I),
+    "date": re.compile(r"\b(?:19|20)\d\d\b|\b\d{1,2}/\d{1,2}/\d{2,4}\b|\b(?:janvier|f[ée]vrier|mars|avril|mai|juin|"
+                       r"juillet|ao[uû]t|septembre|octobre|novembre|d[ée]cembre)\b", re.I),
+    "frequency": re.compile(rf"\b(?:{_NUMBER_WORDS}|\d+)\s+fois\s+par\s+(?:an|ann[ée]e|mois|semaine|trimestre|"
+                            r"semestre)\b|\b(?:chaque|tous\s+les|toutes\s+les)\s+(?:ans?|ann[ée]es?|mois|semaines?|"
+                            r"trimestres?|semestres?)\b|\b(?:annuel|semestriel|trimestriel|mensuel|hebdomadaire)"
+                            r"(?:le)?s?(?:ment)?\b", re.I),
+    "count": re.compile(rf"\d|\b{_NUMBER_WORDS}\b\s+\w", re.I),
+}
+_QUESTION_NUMBER = re.compile(r"\d+(?:[.,]\d+)?")
+
 
 def asks_for_figure(query: str) -> bool:
     """The question asks for a count, an amount, a share or a date."""
     return bool(_ASKS_FIGURE.search(query))
+
+
+def asked_kinds(query: str) -> tuple[str, ...]:
+    """The kinds of figure a question asks for (share, money, date, frequency, count), when it asks
+    for one."""
+    if not asks_for_figure(query):
+        return ()
+    return tuple(kind for kind, pattern in _ASKED_KINDS.items() if pattern.search(query))
+
+
+_COUNTED = re.compile(r"\b(?:combien\s+(?:de\s+|d['’]\s*)|nombre\s+(?:de\s+|d['’]\s*)?)([^\W\d_]{3,})", re.I)
+_NUMBER_THEN_WORD = re.compile(r"\d(?:[\d\s.,]*\d)?\s+([^\W\d_]{3,})")
+_ROW_LABEL = re.compile(r"^\W*([^\W\d_]{3,})[^:\n]{0,60}:\s*\d")  # a table row "Idées récoltées : 636"
+
+
+def counted_stem(query: str) -> str | None:
+    """The stem of what a count question counts ("combien d'habitants", "how many ideas" ->
+    "nombre idées"): the contracts write a count as the number before it ("35 888 habitants")."""
+    from kg.lexical import analyse
+
+    match = _COUNTED.search(query)
+    stems = analyse(match.group(1)) if match else []
+    return stems[0] if stems else None
+
+
+def counts(text: str, stem: str) -> bool:
+    """The text writes a number right before a word of stem `stem`, or is a table row whose label
+    starts with one ("Idées récoltées : 636")."""
+    from kg.lexical import analyse
+
+    row = _ROW_LABEL.match(text)
+    return (bool(row) and analyse(row.group(1))[:1] == [stem]) or \
+        any(analyse(m.group(1))[:1] == [stem] for m in _NUMBER_THEN_WORD.finditer(text))
+
+
+def holds_figure(text: str, kinds: tuple[str, ...], echoed: frozenset[str] = frozenset()) -> tuple[bool, bool]:
+    """(the text writes a figure of one of `kinds`, the text holds some other figure): numbers the
+    question itself gives (`echoed`: "2024-2030", "2019") are not figures it asks for."""
+    if echoed:
+        text = _QUESTION_NUMBER.sub(lambda m: " " if m.group() in echoed else m.group(), text)
+    typed = any(_WRITTEN_KINDS[kind].search(text) for kind in kinds)
+    return typed, typed or bool(_FIGURE.search(text))
 
 
 def _normalise(scores: dict[int, float]) -> dict[int, float]:
@@ -220,6 +291,11 @@ class Searcher:
     understand: bool = True  # questions naming a territory/generation/partner/neighbourhood narrow or boost
     mention_boost: float = 0.15  # added to the fused score of a record naming a partner/neighbourhood asked
     figure_boost: float = 0.1  # added to records holding a figure when the question asks for one
+    typed_figure_boost: float = 0.1  # added again when the figure is of the kind asked (a share, an amount...)
+    counted_boost: float = 0.2  # added when the figure is a number of the thing a count question counts
+    label_boost: float = 0.2  # x the BM25 match of the label above a short figure row (a table's line)
+    label_lines: int = 2
+    row_length: int = 80
     dense_weight: float = field(
         default_factory=lambda: environment.number("CONTRATS_HYBRID_WEIGHT", DEFAULT_DENSE_WEIGHT, positive=False)
     )
@@ -245,6 +321,24 @@ class Searcher:
         extra = extra / (np.linalg.norm(extra) or 1.0)
         vector = own + self.dense_expansion_weight * extra
         return (vector / (np.linalg.norm(vector) or 1.0)).astype(np.float32)
+
+    def _label_boost(self, fused: dict[int, float], lexical: np.ndarray, kinds: tuple[str, ...],
+                     echoed: frozenset[str]) -> dict[int, float]:
+        """Figures in these contracts often stand in short table rows ("Arras Ouest : 70 %") whose
+        meaning is in the label or heading a line or two above ("Part de ménages ayant des bas
+        revenus"): a short row holding a figure of the kind asked gains `label_boost` x the best
+        BM25 match (normalised) of the `label_lines` records before it in the same document."""
+        records = self.index.records
+        out = dict(fused)
+        for i in fused:
+            r = records[i]
+            if len(r.text) > self.row_length or not holds_figure(r.text, kinds or ("count",), echoed)[0]:
+                continue
+            above = [j for j in range(max(0, i - self.label_lines), i)
+                     if records[j].document == r.document and records[j].record_type == r.record_type]
+            if above:
+                out[i] += self.label_boost * float(max(lexical[j] for j in above))
+        return out
 
     def _folded(self, i: int) -> str:
         """Record i's text folded (kg.understand.fold), computed once: folding 200 candidates on
@@ -296,12 +390,14 @@ class Searcher:
         return selected
 
     def _rank(self, method: str, weights: dict[str, float], vector: np.ndarray | None,
-              ids: np.ndarray | None) -> tuple[dict[int, float], dict[int, float], dict[int, float]]:
-        """Lexical candidates, dense candidates and their fusion, by the chosen method."""
+              ids: np.ndarray | None, scores: np.ndarray | None = None
+              ) -> tuple[dict[int, float], dict[int, float], dict[int, float]]:
+        """Lexical candidates, dense candidates and their fusion, by the chosen method (`scores`:
+        the BM25 scores of every record, when already computed)."""
         lexical: dict[int, float] = {}
         dense: dict[int, float] = {}
         if method in ("bm25", "hybrid"):
-            scores = self.index.lexical.weighted_scores(weights)
+            scores = self.index.lexical.weighted_scores(weights) if scores is None else scores
             pool = ids if ids is not None else np.arange(len(scores))
             if len(pool):
                 top = pool[np.argsort(-scores[pool])[: self.candidates]]
@@ -364,7 +460,8 @@ class Searcher:
             return SearchResponse(query, [], understood, used)
         weights = query_term_weights(used, added, self.expansion_weight)
         vector = self._query_vector(used, terms) if method != "bm25" else None
-        lexical, dense, fused = self._rank(method, weights, vector, ids)
+        all_lexical = self.index.lexical.weighted_scores(weights) if method != "dense" else None
+        lexical, dense, fused = self._rank(method, weights, vector, ids, all_lexical)
         if self.feedback and fused:
             # Pseudo-relevance feedback: the best first results lend their salient terms (BM25) and
             # their vectors (dense, Rocchio) to a second pass.
@@ -383,9 +480,19 @@ class Searcher:
             if boosts.patterns:
                 fused = {i: s + self.mention_boost * min(1, boosts.matches_folded(self._folded(i)))
                          for i, s in fused.items()}
-        if self.figure_boost > 0 and fused and asks_for_figure(query):
-            fused = {i: s + self.figure_boost * bool(_FIGURE.search(self.index.records[i].text))
-                     for i, s in fused.items()}
+        if (self.figure_boost > 0 or self.typed_figure_boost > 0) and fused and asks_for_figure(query):
+            kinds = asked_kinds(query)
+            echoed = frozenset(_QUESTION_NUMBER.findall(query))
+            counted = counted_stem(used) if self.counted_boost > 0 else None
+            boosted = {}
+            for i, s in fused.items():
+                text = self.index.records[i].text
+                typed, some = holds_figure(text, kinds, echoed)
+                boosted[i] = s + self.figure_boost * some + self.typed_figure_boost * typed \
+                    + (self.counted_boost if counted and some and counts(text, counted) else 0.0)
+            fused = boosted
+            if self.label_boost > 0 and all_lexical is not None and all_lexical.max() > 0:
+                fused = self._label_boost(fused, all_lexical / all_lexical.max(), kinds, echoed)
         if added:
             used = f"{used} [+ {added}]"
         best = sorted(fused.items(), key=lambda kv: (-kv[1], kv[0]))[:k]

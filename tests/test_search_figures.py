@@ -1,0 +1,79 @@
+"""Factual questions: what kind of figure a question asks for, how the contracts write it, and the
+boosts that bring the passage holding it up (kg/search.py). Genre knowledge only: no test names a
+contract's commune, partner or heading."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from kg.lexical import analyse
+from kg.search import (
+    Searcher,
+    asked_kinds,
+    counted_stem,
+    counts,
+    expand_terms,
+    holds_figure,
+    thesaurus_terms,
+    translate_query,
+)
+
+
+def test_the_kind_of_figure_asked() -> None:
+    assert "share" in asked_kinds("Quelle part de la population vit dans les quartiers prioritaires ?")
+    assert "share" in asked_kinds("What share of the organisations lack visibility?")
+    assert "money" in asked_kinds("Quel est le montant de l'enveloppe prévue ?")
+    assert "money" in asked_kinds("How much is the solidarity grant?")
+    assert "date" in asked_kinds("À quelle date est prévue l'actualisation ?")
+    assert "frequency" in asked_kinds("À quelle fréquence se réunit le comité technique ?")
+    assert "count" in asked_kinds("Combien de quartiers prioritaires compte le territoire ?")
+    assert asked_kinds("Comment lutter contre le décrochage scolaire ?") == ()
+
+
+def test_how_figures_are_written() -> None:
+    assert holds_figure("Les habitants représentent environ 12 % de la population", ("share",))[0]
+    assert holds_figure("une enveloppe de 4 millions d'euros", ("money",))[0]
+    assert holds_figure("La dotation s'élève à 1,6 M€", ("money",))[0]
+    assert holds_figure("CDI : jusqu'à 15 000 € répartis sur trois ans", ("money",))[0]
+    assert holds_figure("Il se réunira minimum quatre fois par an.", ("frequency",))[0]
+    assert holds_figure("Le comité se réunit chaque trimestre", ("frequency",))[0]
+    assert holds_figure("signé le 31/03/2024", ("date",))[0]
+    assert not holds_figure("Le comité de pilotage réunit les partenaires", ("frequency", "count"))[1]
+    # a share is not an amount, and the question's own years are not the figure it asks for
+    assert holds_figure("12 % des habitants", ("money",)) == (False, True)
+    assert holds_figure("le contrat de ville 2024-2030", ("date",), frozenset({"2024", "2030"})) == (False, False)
+
+
+def test_what_a_count_counts() -> None:
+    habitants, idees = analyse("habitants")[0], analyse("idées")[0]
+    assert counted_stem("Combien d'habitants vivent dans les quartiers ?") == habitants
+    assert counted_stem(translate_query("How many ideas did the consultation collect?")) == idees
+    assert counts("35 888 habitants soit 20 % de la population totale", habitants)
+    assert counts("Idées récoltées : 636", idees)  # a table row: label, colon, number
+    assert not counts("20 % de la population", habitants)
+
+
+class _Records:
+    def __init__(self, texts: list[str]) -> None:
+        from kg.index import IndexRecord
+
+        self.records = [IndexRecord(id=f"d#{i}", text=t, document="d", territory="T", record_type="passage")
+                        for i, t in enumerate(texts)]
+
+
+def test_a_short_figure_row_gains_the_match_of_its_label() -> None:
+    """A table line cut from its label: the row under the label that matches the question gains."""
+    index = _Records(["Part de ménages ayant des bas revenus (2017)", "Quartier A : 70 %",
+                      "Part de moins de 25 ans (2018)", "Quartier A : 38 %"])
+    searcher = Searcher.__new__(Searcher)
+    searcher.index = index
+    searcher.label_boost, searcher.label_lines, searcher.row_length = 0.2, 2, 80
+    lexical = np.array([1.0, 0.2, 0.1, 0.2])
+    out = searcher._label_boost({1: 0.5, 3: 0.5}, lexical, ("share",), frozenset())
+    assert out[1] > out[3]
+
+
+def test_thesaurus_terms_are_the_values_a_question_can_get() -> None:
+    terms = set(thesaurus_terms())
+    assert set(expand_terms("les jeunes qui lâchent l'école")) <= terms
+    assert "décrochage scolaire" in " ; ".join(expand_terms("les jeunes qui lâchent l'école"))
