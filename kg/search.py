@@ -332,13 +332,41 @@ class Searcher:
         out = dict(fused)
         for i in fused:
             r = records[i]
-            if len(r.text) > self.row_length or not holds_figure(r.text, kinds or ("count",), echoed)[0]:
+            if len(r.text) > self.row_length or not self._figures(i, kinds or ("count",), echoed)[0]:
                 continue
             above = [j for j in range(max(0, i - self.label_lines), i)
                      if records[j].document == r.document and records[j].record_type == r.record_type]
             if above:
                 out[i] += self.label_boost * float(max(lexical[j] for j in above))
         return out
+
+    def _figures(self, i: int, kinds: tuple[str, ...], echoed: frozenset[str]) -> tuple[bool, bool]:
+        """`holds_figure` of record i, from facts computed once per record (the kinds of figure it
+        writes, its numbers); recomputed only when it repeats a number of the question."""
+        cache = self.__dict__.setdefault("_figure_cache", {})
+        facts = cache.get(i)
+        if facts is None:
+            text = self.index.records[i].text
+            facts = cache[i] = (frozenset(k for k, pattern in _WRITTEN_KINDS.items() if pattern.search(text)),
+                                bool(_FIGURE.search(text)), frozenset(_QUESTION_NUMBER.findall(text)))
+        written, digit, numbers = facts
+        if echoed & numbers:
+            return holds_figure(self.index.records[i].text, kinds, echoed)
+        typed = bool(written.intersection(kinds))
+        return typed, typed or digit
+
+    def _counts(self, i: int, stem: str) -> bool:
+        """`counts` of record i, from the stems it writes after a number (computed once)."""
+        cache = self.__dict__.setdefault("_counted_cache", {})
+        stems = cache.get(i)
+        if stems is None:
+            from kg.lexical import analyse
+
+            text = self.index.records[i].text
+            row = _ROW_LABEL.match(text)
+            words = [m.group(1) for m in _NUMBER_THEN_WORD.finditer(text)] + ([row.group(1)] if row else [])
+            stems = cache[i] = frozenset(analyse(w)[0] for w in words if analyse(w))
+        return stem in stems
 
     def _folded(self, i: int) -> str:
         """Record i's text folded (kg.understand.fold), computed once: folding 200 candidates on
@@ -486,10 +514,9 @@ class Searcher:
             counted = counted_stem(used) if self.counted_boost > 0 else None
             boosted = {}
             for i, s in fused.items():
-                text = self.index.records[i].text
-                typed, some = holds_figure(text, kinds, echoed)
+                typed, some = self._figures(i, kinds, echoed)
                 boosted[i] = s + self.figure_boost * some + self.typed_figure_boost * typed \
-                    + (self.counted_boost if counted and some and counts(text, counted) else 0.0)
+                    + (self.counted_boost if counted and some and self._counts(i, counted) else 0.0)
             fused = boosted
             if self.label_boost > 0 and all_lexical is not None and all_lexical.max() > 0:
                 fused = self._label_boost(fused, all_lexical / all_lexical.max(), kinds, echoed)

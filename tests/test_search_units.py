@@ -106,3 +106,13 @@ def test_everyday_words_with_other_senses_are_not_expanded() -> None:
     assert "services de l'État" not in added and "logements" in added
     assert "propreté" not in expand_query("lancer sa propre affaire")
     assert "personnes âgées" not in expand_query("de vieux meubles sur le trottoir")
+
+
+@given(st.text(alphabet=st.sampled_from("aeiouAEIOU éèêëàâçùûüôîïœŒ’'-Ññ\u0301\u0327ﬁ²"), max_size=30))
+def test_fold_through_the_table_is_the_character_filter(text: str) -> None:
+    import unicodedata
+
+    from kg.understand import fold
+
+    decomposed = unicodedata.normalize("NFKD", text.replace("œ", "oe").replace("Œ", "Oe").replace("’", "'"))
+    assert fold(text) == "".join(c for c in decomposed if not unicodedata.combining(c)).lower()
