@@ -109,11 +109,6 @@ def status_line(r) -> str:
     return fact_status_line(r.id, r.extra.get("review_status"), r.extra.get("reviewers"))
 
 
-def is_rejected(r) -> bool:
-    review = pending_review(facts(), waiting(), r.id)
-    return review is not None and (review.status == "rejected" or review.kind == "objective")
-
-
 def _save(fact_id: str, action: str, value: dict | None, why: str) -> None:
     try:
         record(settings().data_dir, facts(), fact_id, action, reviewer(), value, why)
@@ -234,11 +229,6 @@ def shown(results: list) -> list:
         return results
     return [x for x in results if x.record.record_type != "commitment" or x.record.extra.get("review_status")
             or (x.record.extra.get("confidence") is None) or x.record.extra["confidence"] >= floor]
-
-
-def status_of(r) -> str:
-    """unreviewed | confirmed | corrected | added | rejected of a result card's commitment."""
-    return fact_status(r.id)
 
 
 def add_from_passage(r, key: str) -> None:
