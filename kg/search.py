@@ -110,10 +110,24 @@ def expand_terms(query: str) -> list[str]:
     from kg.lexical import word_forms
 
     words = frozenset().union(*word_forms(query, keep_stop_words=True))
-    matched = [(frozenset().union(*key), value) for key, value in _thesaurus()
-               if all(form & words for form in key)]
+    by_form = _thesaurus_by_form()
+    candidates = sorted({n for word in words for n in by_form.get(word, ())})
+    entries = _thesaurus()
+    matched = [(frozenset().union(*entries[n][0]), entries[n][1]) for n in candidates
+               if all(form & words for form in entries[n][0])]
     kept = [value for stems, value in matched if not any(stems < other for other, _ in matched)]
     return list(dict.fromkeys(kept))
+
+
+@cache
+def _thesaurus_by_form() -> dict[str, tuple[int, ...]]:
+    """Word form -> the thesaurus entries whose first word has that form (an entry can match only
+    a question holding one of them): 0.1 ms a question instead of 2.7 for trying all 900."""
+    out: dict[str, list[int]] = {}
+    for n, (key, _) in enumerate(_thesaurus()):
+        for form in key[0]:
+            out.setdefault(form, []).append(n)
+    return {form: tuple(ns) for form, ns in out.items()}
 
 
 def expand_query(query: str) -> str:
