@@ -167,11 +167,12 @@ def _process_document(path: Path, cache_dir: Path, version: str, reference_csv: 
         write_jsonl(tmp / "passages.jsonl", (p.to_json() for p in ingested.passages))
         write_atomic(tmp / "extraction.json", json.dumps(extraction_to_json(extraction), ensure_ascii=False))
         graph = extraction_to_graph(extraction, ingested.passages)
-        write_atomic(tmp / "graph.nt", graph.serialize(format="nt"))
-        if shapes is not None:  # validated now, from the graph in hand (kg.validate_document)
-            from kg.validate_document import keep_failures
+        nt = graph.serialize(format="nt")
+        write_atomic(tmp / "graph.nt", nt)
+        if shapes is not None:  # validated now, as written (kg.validate_document)
+            from kg.validate_document import keep_failures, parse_nt
 
-            keep_failures(tmp, graph, shapes)
+            keep_failures(tmp, parse_nt(nt), shapes)
         (tmp / "done").write_text(digest)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)  # nothing half-written stays in the cache

@@ -128,3 +128,29 @@ def test_cube_counts_equal_the_counts_of_the_raw_graph(built) -> None:
     assert sum(n for k, n in measured.items() if k[0] == "commitmentCount" and k[3] == str(ALL_THEMES)
                and k[4] == str(ALL_PARTNER_TYPES)) == len(typed[str(CKG.Commitment)]) > 100
     assert measured == dict(expected)
+
+
+@pytest.mark.slow
+def test_the_comparison_page_counts_equal_the_extractions(built) -> None:
+    """kg.compare.theme_counts (the comparer's heat map, read from the cube) against the built
+    extractions, territory by territory under the index's names, for every generation and one."""
+    import json
+
+    from kg.build import current_build
+    from kg.compare import theme_counts
+    from kg.jsonl import read_jsonl
+
+    folder = current_build(built.data_dir)
+    documents = list(read_jsonl(folder / "documents.jsonl"))
+    names = {d["territory"]: d.get("territory_short") or d["territory"] for d in documents}
+    expected: Counter = Counter()
+    recent: Counter = Counter()
+    for d in documents:
+        x = json.loads((folder / "extractions" / f"{d['id']}.json").read_text(encoding="utf-8"))
+        for c in x["commitments"]:
+            for theme in c["themes"]:
+                expected[(names[d["territory"]], theme)] += 1
+                recent[(names[d["territory"]], theme)] += d.get("generation") == "2024"
+    store = OxigraphStore(folder / "store", read_only=True)
+    assert theme_counts(store, names) == dict(expected) and sum(expected.values()) > 100
+    assert theme_counts(store, names, generation="2024") == {k: n for k, n in recent.items() if n}
