@@ -77,3 +77,44 @@ def test_thesaurus_terms_are_the_values_a_question_can_get() -> None:
     terms = set(thesaurus_terms())
     assert set(expand_terms("les jeunes qui lâchent l'école")) <= terms
     assert "décrochage scolaire" in " ; ".join(expand_terms("les jeunes qui lâchent l'école"))
+
+
+def test_the_index_keeps_the_thesaurus_terms_vectors(tmp_path) -> None:
+    """Terms' vectors are computed with the index and saved with it: a question then encodes only
+    itself; an index without them (built before) computes a term when a question first adds it."""
+    import zlib
+
+    from kg.index import IndexRecord, SearchIndex
+
+    class Counting:
+        name, floor, dimension = "hash", 0.0, 32
+
+        def __init__(self) -> None:
+            self.encoded: list[str] = []
+
+        def _vectors(self, texts) -> np.ndarray:
+            self.encoded += list(texts)
+            out = np.zeros((len(texts), self.dimension), dtype=np.float32)
+            for n, text in enumerate(texts):
+                for word in text.lower().split():
+                    out[n, zlib.crc32(word.encode()) % self.dimension] += 1
+            return out / np.maximum(np.linalg.norm(out, axis=1, keepdims=True), 1e-9)
+
+        encode_passages = encode_queries = _vectors
+
+    records = [IndexRecord("p1", "passage", "Le décrochage scolaire des jeunes", "d", passage_id="p1"),
+               IndexRecord("p2", "passage", "Les violences conjugales", "d", passage_id="p2")]
+    index = SearchIndex.build(records, Counting())
+    assert set(index.terms) == set(thesaurus_terms())
+    index.save(tmp_path)
+    loaded = SearchIndex.load(tmp_path)
+    assert set(loaded.terms) == set(index.terms)
+    encoder = Counting()
+    searcher = Searcher(loaded, encoder, understand=False)
+    question = "les jeunes qui lâchent l'école"
+    assert expand_terms(question)
+    searcher.run(question)
+    assert encoder.encoded == [question]  # the terms came from the index
+    loaded.terms.clear()  # an index built before the terms were kept
+    searcher.run(question + " ?")
+    assert set(expand_terms(question)) <= set(encoder.encoded)
