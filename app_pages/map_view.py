@@ -118,7 +118,7 @@ def neighbourhood_map(territories: list[str], theme: str | None, key: str) -> No
                    "ceux du contrat qui ne nomment aucun quartier). Cliquez un quartier pour lire ses engagements.")
     table = pd.DataFrame([{"territoire": f["territory"], "quartier": f["name"], "code": f["code"],
                            title: f["commitments"], "propres au quartier": f["specific"],
-                           "faits relus": f"{f['reviewed']} / {f['facts']}",
+                           "faits relus": f"{f['reviewed']}/{f['facts']}",
                            "contour": f"successeurs {f['successors']}" if f["successors"] else "QPV 2024"}
                           for f in features])
     st.table(table.set_index("code"))

@@ -160,6 +160,6 @@ def test_signatories_and_neighbourhoods_are_reviewed_in_the_document_view(review
     table = page.get_by_test_id("stTable")
     table.get_by_text("QN05917M").wait_for()  # the table comes after the caption
     rows = {row.inner_text().split("\t")[0].strip(): row.inner_text() for row in table.locator("tr").all()}
-    assert "1 / 1" in rows["QN05917M"] and "0 / 1" in rows["QN05915M"], rows
+    assert "1/1" in rows["QN05917M"] and "0/1" in rows["QN05915M"], rows
     page.screenshot(path=str(tmp_path / "map-review.png"))
     assert page.get_by_text("Traceback").count() == 0
