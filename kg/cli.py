@@ -839,11 +839,11 @@ def review_list(data_dir, as_json) -> None:
               help="Output file (ttl, jsonld, nt, geojson, gpkg; csv and parquet with --reviewed) or folder "
                    "(csv, parquet: one table per record type).")
 @click.option("--reviewed", is_flag=True,
-              help="csv/parquet: only the reviewed commitments, one table with their provenance, passage, "
-                   "confidence and review, for citation.")
+              help="csv/parquet: only the reviewed facts (commitments, indicators, signatories, neighbourhoods), "
+                   "one table with their provenance, passage, confidence and review, for citation.")
 def export(data_dir, fmt, out, reviewed) -> None:
     """Export the current build: the graph (Turtle, JSON-LD, N-Triples), CSV or Parquet tables, the
-    reviewed commitments for citation, or the neighbourhoods with their geometry and counts for a
+    reviewed facts for citation, or the neighbourhoods with their geometry and counts for a
     GIS (GeoJSON, GeoPackage)."""
     from kg.build import NoBuild, current_build
     from kg.export import export_csv, export_graph, export_parquet, export_reviewed
@@ -856,7 +856,7 @@ def export(data_dir, fmt, out, reviewed) -> None:
         _fail("--reviewed exports a table: use --format csv or parquet")
     if reviewed:
         n = export_reviewed(build_dir, out, fmt)
-        click.echo(f"{n} reviewed commitments -> {out}" + ("" if n else " (nobody reviewed any: see `contrats review`)"))
+        click.echo(f"{n} reviewed facts -> {out}" + ("" if n else " (nobody reviewed any: see `contrats review`)"))
     elif fmt == "parquet":
         counts = export_parquet(build_dir, out)
         click.echo(f"{len(counts)} tables -> {out}: " + ", ".join(f"{k} {n}" for k, n in counts.items()))
