@@ -38,3 +38,15 @@ def heading_level(line: str, bold: bool = False) -> int | None:
     if bold and len(text) <= 120:
         return 2
     return None
+
+
+def is_structural(line: str) -> bool:
+    """Is `line` a heading by the genre's structural words ("Priorité 2 : …", "Axe 3 –", "Objectif
+    opérationnel"), not merely by its capitals or weight? Such a line never continues the sentence
+    above it."""
+    text = line.strip()
+    if not re.match(r"[A-ZÀ-Ý][A-Za-zÀ-ÿ]{2,}\b", text):
+        # "orientations du contrat …" is the end of a sentence, "1 - Nombre de …" an item as often
+        # as a heading: only a capitalised structural word is sure.
+        return False
+    return heading_level(text) is not None and any(p.search(text) for _, p in _patterns())

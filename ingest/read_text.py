@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ingest.errors import IngestError
-from ingest.headings import heading_level
+from ingest.headings import heading_level, is_structural
 from ingest.lines import BULLET, is_open, join_wrapped
 from ingest.model import Block, BlockKind
 from ingest.normalise import (
@@ -139,6 +139,13 @@ def _merge_bold_spans(raw_lines: list[str]) -> list[tuple[str, int, int, bool]]:
     return out
 
 
+# The code of an item in a strategy tree or an action plan, before a word: "1.a", "2.3.b", "3B", "A2".
+# A row of cells between bars: three cells or more, or two framed by bars ("| Action | Pilote |").
+_BAR_ROW = re.compile(r"^\s*(?:[^|]*\S\s+\|\s+[^|]*\S\s+\|\s+\S.*|\|\s*[^|]*\S\s*\|\s*[^|]*\S\s*\|\s*)$")
+# An ordinal ("2e trimestre") is not a code.
+_CODED_ITEM = re.compile(r"^\s*(?:\d{1,2}(?:\.\d{1,2})*\.?[a-df-zA-Z]|[A-Z]\d{1,2}(?:\.\d{1,2})*)[.)]?\s+[A-ZÀ-Ýa-zà-ÿ«\"]")
+
+
 def _classify(raw: list[tuple[str, int, int, bool]], ocr: bool) -> list[_Line]:
     lines: list[_Line] = []
     for text, start, end, bold in raw:
@@ -155,11 +162,21 @@ def _classify(raw: list[tuple[str, int, int, bool]], ocr: bool) -> list[_Line]:
         if not cleaned:
             lines.append(_Line("", start, end, "blank"))
             continue
+        if _BAR_ROW.match(cleaned) and not ocr:
+            # A table exported with bars between its cells (word processors, Markdown). Two cells
+            # only when bars frame the row: a lone bar is as often a rule line read by OCR.
+            cells = [c.strip() for c in cleaned.strip().strip("|").split("|")]
+            lines.append(_Line(" | ".join(cells), start, end, "table"))
+            continue
         m = BULLET.match(cleaned)
         if m and len(cleaned) > m.end() and not re.match(r"^\d{1,2}\)\s*$", cleaned):
             lines.append(_Line(cleaned[m.end():].strip(), start, end, "bullet"))
             continue
         level = heading_level(cleaned, bold=bold)
+        if level is None and _CODED_ITEM.match(cleaned):
+            # "1.a Généraliser …", "3B Accompagner …": an item of a coded list, kept with its code.
+            lines.append(_Line(cleaned.strip(), start, end, "coded"))
+            continue
         kind = "heading" if level is not None else "text"
         lines.append(_Line(cleaned, start, end, kind, level, bold))
     return lines
@@ -249,7 +266,8 @@ def _assemble(lines: list[_Line]) -> list[Block]:
             continue
         joinable = current is not None and current["kind"] in (BlockKind.PARAGRAPH, BlockKind.LIST_ITEM)
         continues = joinable and _continues(current["text"], current["last"], ln.text, gap, wrapped, width)
-        if ln.kind == "heading" and continues and not gap and not ln.bold and is_open(current["text"]):
+        if ln.kind == "heading" and continues and not gap and not ln.bold and is_open(current["text"]) \
+                and not is_structural(ln.text):
             ln = _Line(ln.text, ln.start, ln.end, "text")  # a capitalised word inside a sentence
         if ln.kind == "heading":
             if current is not None and current["kind"] == BlockKind.HEADING and not gap \
@@ -262,7 +280,12 @@ def _assemble(lines: list[_Line]) -> list[Block]:
         elif ln.kind == "table":
             flush()
             blocks.append(Block(ln.text, BlockKind.TABLE_ROW, None, ln.start, ln.end))
-        elif ln.kind == "bullet":
+        elif ln.kind == "text" and current is not None and current["kind"] == BlockKind.HEADING and not gap \
+                and ln.text[:1].islower() and is_structural(current["text"]) and is_open(current["text"]):
+            extend(ln)  # "ORIENTATION 1 : Assurer les effets … / et territoriaux …": a heading wrapped
+        elif ln.kind == "coded" and continues and not gap and is_open(current["text"]):
+            extend(ln)  # "… est clair et / R7 renforce": a code read inside a sentence
+        elif ln.kind in ("bullet", "coded"):
             flush()
             current = {"text": ln.text, "kind": BlockKind.LIST_ITEM, "start": ln.start, "end": ln.end,
                        "last": len(ln.text)}

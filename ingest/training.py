@@ -166,7 +166,8 @@ def prepare(doc: AnnotatedDocument, reference_csv: Path | None = None) -> Annota
         by_text.setdefault(_text_key(lab.text), lab)
     labels, actors, kept = [], [], []
     for v in views:
-        lab = by_id.get(v.unit.id) or by_text.get(_text_key(v.unit.text)) or _contained(v.unit.text, v.unit.line, doc.labels)
+        lab = by_id.get(v.unit.id) or by_text.get(_text_key(v.unit.text)) \
+            or _contained(v.unit.text, v.unit.line, doc.labels) or _piece_of(v.unit, doc.labels)
         if lab is None and not doc.complete:
             continue
         kept.append(v)
@@ -187,6 +188,21 @@ def _contained(text: str, line: int, labels: Sequence[UnitLabel]) -> UnitLabel |
             gold = _text_key(lab.text)
             if key in gold or (gold in key and len(gold) >= 0.6 * len(key)):
                 return lab
+    return None
+
+
+def _piece_of(unit, labels: Sequence[UnitLabel]) -> UnitLabel | None:
+    """The label of an annotated unit that a later reading cut in pieces ("… du territoire" and the
+    heading "ORIENTATION 1 : …" glued together when it was annotated): a piece of its text, not a
+    heading, from its first lines, takes its label."""
+    if unit.kind == "heading":
+        return None
+    key = _text_key(unit.text)
+    if len(key) < 12:
+        return None
+    for lab in labels:
+        if lab.unit_id and 0 <= unit.line - lab.line <= 15 and key in _text_key(lab.text):
+            return lab
     return None
 
 

@@ -176,3 +176,45 @@ def test_symlink_loop_is_reported_not_followed_forever(tmp_path: Path) -> None:
     files, errors = discover([tmp_path])
     assert [f.name for f in files] == ["a.txt"]
     assert any("loop" in str(e) for e in errors)
+
+
+STRATEGY = """4. LES PRIORITÉS POUR 2024-2030
+Priorité 1 : Faire réussir chaque enfant, de la crèche au lycée
+   1.a Généraliser les dispositifs de soutien à la parentalité dans les écoles
+   1.b Lutter contre le décrochage au collège
+Priorité 2 : Réduire de moitié l'écart de taux d'emploi avec l'agglomération
+   2.a Aller au-devant des jeunes qui ne sont suivis par aucune structure
+Les actions de la commune visent le 2e trimestre de chaque année et le comité
+se réunit le 1er lundi du mois pour les examiner et les compléter.
+
+Indicateur | Valeur 2018 | Cible 2022
+Taux d'emploi des 15-64 ans dans les quartiers | 45 % | 51 %
+| Action | Pilote |
+Le tableau ci-dessus est clair | parfois un trait vertical lu par l'OCR
+"""
+
+
+def test_coded_items_bar_tables_and_numbered_headings_are_their_own_blocks() -> None:
+    blocks = text_to_blocks(STRATEGY).blocks
+    kinds = {b.text: b.kind for b in blocks}
+    # A coded item is an item of its own, with its code; the next priority is not glued to it.
+    assert kinds["1.a Généraliser les dispositifs de soutien à la parentalité dans les écoles"] == BlockKind.LIST_ITEM
+    assert kinds["1.b Lutter contre le décrochage au collège"] == BlockKind.LIST_ITEM
+    assert kinds["Priorité 2 : Réduire de moitié l'écart de taux d'emploi avec l'agglomération"] == BlockKind.HEADING
+    # Ordinals are not codes: the sentence stays whole.
+    assert any(b.kind == BlockKind.PARAGRAPH and "2e trimestre" in b.text and "1er lundi" in b.text for b in blocks)
+    # Rows between bars are table rows, cells joined as tab-separated ones are; a lone bar is not.
+    assert kinds["Indicateur | Valeur 2018 | Cible 2022"] == BlockKind.TABLE_ROW
+    assert kinds["Taux d'emploi des 15-64 ans dans les quartiers | 45 % | 51 %"] == BlockKind.TABLE_ROW
+    assert kinds["Action | Pilote"] == BlockKind.TABLE_ROW
+    assert all(b.kind != BlockKind.TABLE_ROW for b in blocks if "trait vertical" in b.text)
+
+
+def test_a_code_read_inside_a_sentence_stays_in_it() -> None:
+    # A wrapped layout (ten lines or more tell the reader the width of the column).
+    text = ("L'évaluation à mi-parcours a relevé plusieurs points forts du contrat dans\n"
+            "les trois quartiers, que les partenaires ont confirmés en comité technique.\n" * 5
+            + "Le maillage des partenaires locaux est clair et\n"
+            "R7 renforce le pilotage local, selon les acteurs interrogés par le cabinet.\n")
+    blocks = text_to_blocks(text).blocks
+    assert any(b.kind == BlockKind.PARAGRAPH and "clair et R7 renforce le pilotage local" in b.text for b in blocks)
