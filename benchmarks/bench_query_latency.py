@@ -1,6 +1,8 @@
 """Query latency of one encoder spec, as a user meets it: warm p50/p95 over the gold questions,
 with 0, 1 or 2 busy loops beside it, with the query-time thread limits (kg.threads) or the
-libraries' defaults; encode cost (passages/s); and the cold start of `contrats search`.
+libraries' defaults; the CPU time of the query's thread (p50/p95: what a query costs whatever else
+runs; with one thread, the wall time on an otherwise idle core); encode cost (passages/s); and the
+cold start of `contrats search`.
 
 Each measurement runs in a fresh process (thread settings are read when native libraries load).
 Busy loops are `python -c 'while True: pass'` processes started here and killed by their pid.
@@ -49,13 +51,17 @@ def child(args) -> None:
     searcher = Searcher(index, encoder, understander=Understander.from_build(build_dir))
     queries = [q.query for q in sg.load_gold()]
     searcher.search(queries[0])
-    lat = []
+    lat, cpu = [], []
     for q in queries * args.rounds:
-        t = time.perf_counter()
+        t, c = time.perf_counter(), time.thread_time()
         searcher.search(q, k=10)
         lat.append((time.perf_counter() - t) * 1000)
+        cpu.append((time.thread_time() - c) * 1000)
     p50, p95 = p50_p95(lat)
-    out = {"p50": round(p50, 1), "p95": round(p95, 1), "n": len(lat)}
+    cpu50, cpu95 = p50_p95(cpu)
+    # CPU time of the query's thread: what the query costs, whatever else runs on the machine
+    out = {"p50": round(p50, 1), "p95": round(p95, 1), "cpu_p50": round(cpu50, 1), "cpu_p95": round(cpu95, 1),
+           "n": len(lat)}
     if args.encode:
         texts = [r.text for r in base.records[:: max(1, len(base.records) // args.encode)]][: args.encode]
         encoder_fresh = load_encoder(args.spec, args.data / "models")  # no cache: really encode
