@@ -433,7 +433,7 @@ def train(gold: Path | None, out: Path | None, with_corrections: bool, data_dir:
         model = train_model(docs)
         target = out or SHIPPED_MODEL
         model.save(target)
-        click.echo(f"trained on {len(docs)} documents (contracts and dev openings), {model.meta['units']} units "
+        click.echo(f"trained on {len(docs)} documents (contracts and dev synthetic documents), {model.meta['units']} units "
                    f"(annotations {model.meta['annotations_sha256']}) -> {target}")
     if signatories:
         from ingest.extract.signatory_reader import SHIPPED_SIGNATORY_MODEL
