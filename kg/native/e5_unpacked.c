@@ -99,12 +99,13 @@ int e5u_register(const uint8_t *W, int nout, int nin) {
         }
     table[ntable].W = W; table[ntable].nout = nout; table[ntable].nin = nin; table[ntable].wide = wide;
     table[ntable].we = we; table[ntable].wd = wd;
-    ntable++;
+    __atomic_store_n(&ntable, ntable + 1, __ATOMIC_RELEASE);  /* the entry is complete before it is seen */
     return 0;
 }
 
 static const unpacked *lookup(const uint8_t *W, int nout, int nin) {
-    for (int i = 0; i < ntable; i++)
+    int n = __atomic_load_n(&ntable, __ATOMIC_ACQUIRE);
+    for (int i = 0; i < n; i++)
         if (table[i].W == W) return (table[i].nout == nout && table[i].nin == nin) ? &table[i] : NULL;
     return NULL;
 }
@@ -195,10 +196,11 @@ static void matmul_unpacked(const unpacked *u, const matmul_args *a) {
 __attribute__((target("avx512f,avx512vnni")))
 static void matmul_wide(const unpacked *u, const matmul_args *a) {
     const int nin = a->nin, nb = a->nb, nout = a->nout;
-    __m512i idx[8];
-    for (int p = 0; p < 8; p++)
-        idx[p] = _mm512_set_epi32(2 * p + 1, 2 * p + 1, 2 * p + 1, 2 * p + 1, 2 * p + 1, 2 * p + 1, 2 * p + 1,
-                                  2 * p + 1, 2 * p, 2 * p, 2 * p, 2 * p, 2 * p, 2 * p, 2 * p, 2 * p);
+#define IDX(p) _mm512_set_epi32(2 * (p) + 1, 2 * (p) + 1, 2 * (p) + 1, 2 * (p) + 1, 2 * (p) + 1, 2 * (p) + 1, \
+                               2 * (p) + 1, 2 * (p) + 1, 2 * (p), 2 * (p), 2 * (p), 2 * (p), 2 * (p), 2 * (p), \
+                               2 * (p), 2 * (p))
+    const __m512i i0 = IDX(0), i1 = IDX(1), i2 = IDX(2), i3 = IDX(3), i4 = IDX(4), i5 = IDX(5), i6 = IDX(6), i7 = IDX(7);
+#undef IDX
     const __m512i zero = _mm512_setzero_si512();
     for (int g = 0; g < nout / 16; g++) {
         const int8_t *wg = u->we + (size_t)g * nb * 16 * QK;
@@ -207,21 +209,24 @@ static void matmul_wide(const unpacked *u, const matmul_args *a) {
             const int8_t *x = a->aq + (size_t)t * nin;
             const float *dT = a->ad + (size_t)t * nb;
             const int32_t *sT = a->as + (size_t)t * nb;
-            __m512 acc[8];
-            for (int p = 0; p < 8; p++) acc[p] = _mm512_setzero_ps();
+            /* eight accumulators, one per pair of rows, kept in registers (an array was spilled
+             * to memory by the compiler, every block waiting on a store) */
+            __m512 a0 = _mm512_setzero_ps(), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0;
             __m512 corr = _mm512_setzero_ps();
             for (int b = 0; b < nb; b++) {
-                __m512i a2 = _mm512_broadcast_i64x4(_mm256_loadu_si256((const __m256i *)(x + b * QK)));
+                __m512i xb = _mm512_broadcast_i64x4(_mm256_loadu_si256((const __m256i *)(x + b * QK)));
                 __m512 scale = _mm512_mul_ps(_mm512_load_ps(dg + (size_t)b * 16), _mm512_set1_ps(dT[b]));
                 __m128 sa1 = _mm_cvtsi32_ss(_mm_setzero_ps(), sT[b]);
                 corr = _mm512_fmadd_ps(scale, _mm512_broadcastss_ps(sa1), corr);
                 const int8_t *wb = wg + (size_t)b * 16 * QK;
-                for (int p = 0; p < 8; p++) {
-                    __m512i w = _mm512_load_si512((const void *)(wb + p * 64));
-                    __m512 f = _mm512_cvtepi32_ps(_mm512_dpbusd_epi32(zero, w, a2));
-                    acc[p] = _mm512_fmadd_ps(f, _mm512_permutexvar_ps(idx[p], scale), acc[p]);
-                }
+#define PAIR(p, acc) { \
+                    __m512i w = _mm512_load_si512((const void *)(wb + (p) * 64)); \
+                    __m512 f = _mm512_cvtepi32_ps(_mm512_dpbusd_epi32(zero, w, xb)); \
+                    acc = _mm512_fmadd_ps(f, _mm512_permutexvar_ps(i##p, scale), acc); }
+                PAIR(0, a0) PAIR(1, a1) PAIR(2, a2) PAIR(3, a3) PAIR(4, a4) PAIR(5, a5) PAIR(6, a6) PAIR(7, a7)
+#undef PAIR
             }
+            __m512 acc[8] = {a0, a1, a2, a3, a4, a5, a6, a7};
             float c[16];
             _mm512_storeu_ps(c, corr);
             float *y = a->Y + (size_t)t * nout + g * 16;
