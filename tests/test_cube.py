@@ -90,9 +90,10 @@ def test_cube_counts_equal_the_counts_of_the_raw_graph(built) -> None:
 
     folder = current_build(built.data_dir)
     by = defaultdict(lambda: defaultdict(set))  # predicate -> subject -> objects
+    wanted = {str(p) for p in (RDF.type, CKG.contract, CKG.territory, CKG.generation, CKG.partner, CKG.partnerType,
+                               CKG.measures, CKG.neighbourhood)} | {"http://purl.org/dc/terms/subject"}
     for t in ox.parse(path=str(folder / "graph.nt"), format=ox.RdfFormat.N_TRIPLES):
-        if t.predicate.value in (RDF.type, CKG.contract, CKG.territory, CKG.generation, CKG.partner, CKG.partnerType,
-                                 "http://purl.org/dc/terms/subject", CKG.measures, CKG.neighbourhood):
+        if t.predicate.value in wanted:
             by[t.predicate.value][t.subject.value].add(t.object.value)
     typed = defaultdict(set)
     for s, classes in by[str(RDF.type)].items():
