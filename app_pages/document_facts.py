@@ -46,27 +46,27 @@ def _card(fact, key: str) -> None:
 
 
 def document_facts(document: str, key: str = "df") -> None:
-    """The document's facts by sort, filtered by review status and the sidebar's confidence floor."""
+    """The document's facts of one sort, filtered by review status and the sidebar's confidence floor."""
     everything = facts().of_document(document)
     st.subheader("Faits extraits")
     which = st.radio("Montrer", ["tous", "non relus", "relus"], horizontal=True, key=f"{key}-which")
     floor = min_confidence()
-    tabs = st.tabs([f"{label} ({sum(f.record == record for f in everything)})" for record, label in RECORDS.items()])
-    for (record, _), tab in zip(RECORDS.items(), tabs, strict=True):
-        with tab:
-            items = [(f, fact_status(f.id)) for f in everything if f.record == record]
-            counts = {s: sum(state == s for _, state in items) for s in STATUS_COUNTS}
-            st.caption(" · ".join(f"{n} {STATUS_COUNTS[s]}" for s, n in counts.items() if n) or "aucun")
-            shown = [(f, state) for f, state in items
-                     if (which == "tous" or (which == "non relus") == (state == "unreviewed"))
-                     and (state != "unreviewed" or f.confidence is None or f.confidence >= floor)]
-            shown.sort(key=lambda fs: (fs[0].confidence if fs[0].confidence is not None else 2.0))
-            if not shown:
-                st.info("Rien à montrer avec ces filtres.")
-                continue
-            pages = (len(shown) + PER_PAGE - 1) // PER_PAGE
-            page = st.number_input("Page", 1, pages, key=f"{key}-{record}-page") if pages > 1 else 1
-            for fact, _ in shown[(page - 1) * PER_PAGE:page * PER_PAGE]:
-                _card(fact, f"{key}-{fact.id}")
-            if pages > 1:
-                st.caption(f"{len(shown)} faits, {PER_PAGE} par page, les moins sûrs d'abord.")
+    # One sort at a time: every card carries a review popover, and a long contract has hundreds.
+    record = st.radio("Faits", list(RECORDS), horizontal=True, key=f"{key}-record",
+                      format_func=lambda r: f"{RECORDS[r]} ({sum(f.record == r for f in everything)})")
+    items = [(f, fact_status(f.id)) for f in everything if f.record == record]
+    counts = {s: sum(state == s for _, state in items) for s in STATUS_COUNTS}
+    st.caption(" · ".join(f"{n} {STATUS_COUNTS[s]}" for s, n in counts.items() if n) or "aucun")
+    shown = [(f, state) for f, state in items
+             if (which == "tous" or (which == "non relus") == (state == "unreviewed"))
+             and (state != "unreviewed" or f.confidence is None or f.confidence >= floor)]
+    shown.sort(key=lambda fs: (fs[0].confidence if fs[0].confidence is not None else 2.0))
+    if not shown:
+        st.info("Rien à montrer avec ces filtres.")
+        return
+    pages = (len(shown) + PER_PAGE - 1) // PER_PAGE
+    page = st.number_input("Page", 1, pages, key=f"{key}-{record}-page") if pages > 1 else 1
+    for fact, _ in shown[(page - 1) * PER_PAGE:page * PER_PAGE]:
+        _card(fact, f"{key}-{fact.id}")
+    if pages > 1:
+        st.caption(f"{len(shown)} faits, {PER_PAGE} par page, les moins sûrs d'abord.")

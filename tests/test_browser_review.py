@@ -103,10 +103,12 @@ def _document(page, url: str, document: str) -> None:
         name.press("Enter")
 
 
-def _card(page, tab: str, text: str):
-    """The fact card holding `text` in the document view's tab `tab` (the innermost container)."""
-    page.get_by_role("tab", name=re.compile(f"^{tab}")).click()
-    card = page.get_by_test_id("stVerticalBlock").filter(has_text=text).last
+def _card(page, sort: str, text: str):
+    """The fact card holding `text` among the document view's facts of one `sort` (the innermost container)."""
+    page.get_by_test_id("stRadio").filter(has_text="Faits").get_by_text(re.compile(f"^{sort} \\(")).click()
+    # In the facts' column only: the source beside it holds the same words.
+    facts = page.get_by_test_id("stColumn").filter(has=page.get_by_text("Faits extraits", exact=True)).first
+    card = facts.get_by_test_id("stVerticalBlock").filter(has_text=text).last
     card.wait_for()
     return card
 
