@@ -99,7 +99,8 @@ def cold_start(args, repeats: int = 3) -> list[float]:
     for _ in range(repeats):
         t = time.perf_counter()
         subprocess.run([sys.executable, "-m", "kg.cli", "search", "soutien à la parentalité à Arras",
-                        "--data", str(args.data), "--k", "5"], capture_output=True, env=env, check=True)
+                        "--data", str(args.data), "--k", "5"], capture_output=True, env=env, check=True,
+                       cwd=ROOT)  # `-m` puts the working folder first: the checkout measured must be it
         out.append(round(time.perf_counter() - t, 2))
     return out
 
