@@ -24,6 +24,7 @@ them use weights unpacked once at load, with the same bits out (about half the t
 
 from __future__ import annotations
 
+import contextlib
 import os
 from functools import cache
 from pathlib import Path
@@ -51,7 +52,10 @@ def _engine(threads: int):
     engine = E5()
     from kg import e5_native
 
-    e5_native.install(engine)  # weights unpacked once: the same vectors, faster (kg/e5_native.py)
+    # weights unpacked once: the same vectors, faster (kg/e5_native.py); should anything unexpected
+    # fail on another platform, the engine stays as shipped (the same vectors)
+    with contextlib.suppress(Exception):
+        e5_native.install(engine)
     return engine
 
 
