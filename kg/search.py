@@ -9,8 +9,14 @@ Questions are brought to the contracts' vocabulary first: English words are tran
 glossary (kg/data/glossary_en_fr.yaml); French everyday wording is expanded with the terms of art
 of the thesaurus (kg/data/thesaurus_fr.yaml). Added terms weigh half as much as typed ones in
 BM25, and their vectors (computed once per thesaurus value) pull the question's vector half-way in
-the dense part. Reciprocal rank
-fusion and pseudo-relevance feedback are available but off: neither helped on the gold questions.
+the dense part. Reciprocal rank fusion and pseudo-relevance feedback are available but off:
+neither helped on the gold questions.
+
+Factual questions: a question asking for a figure ranks higher the passages holding one, more so
+one of the kind asked (share, amount, date, frequency, count) written as the contracts write it,
+and the number of the thing a count counts; a short table row holding such a figure also gains
+from the BM25 match of the label above it (the text export cuts table lines from their labels).
+Weights chosen on dev (BENCHMARKS.md, "Factual questions").
 """
 
 from __future__ import annotations
