@@ -104,18 +104,25 @@ def extract(file: Path, as_json: bool, reference: Path | None, no_link: bool) ->
               help="Documents processed at once, each in a worker process (default: every core; CONTRATS_WORKERS).")
 @click.option("--allow-invalid", is_flag=True,
               help="Publish the build even if the graph fails its SHACL shapes (for debugging; exit status 2).")
+@click.option("--dask", "dask_address", default=None, metavar="ADDRESS",
+              help="Process the documents on a Dask cluster: its scheduler (tcp://host:8786), or `local` "
+                   "(needs the [distributed] extra; the workers share the corpus and data paths).")
 def build(corpus: tuple[Path, ...], data_dir: Path | None, no_wait: bool, workers: int | None,
-          allow_invalid: bool) -> None:
+          allow_invalid: bool, dask_address: str | None) -> None:
     """Ingest, extract, build the graph and the search index (incremental, atomic)."""
+    from contextlib import nullcontext
+
     from kg.build import BuildError
     from kg.build import build as run_build
+    from kg.dask_executor import DaskMissing, dask_executor
 
     settings = load_settings(data_dir).with_workers(workers)
     try:
-        summary = run_build(list(corpus) or [Path("corpus")], settings, progress=_progress,
-                            log=lambda m: tqdm.write(m, file=sys.stderr), wait=not no_wait,
-                            allow_invalid=allow_invalid)
-    except BuildError as e:
+        with dask_executor(dask_address, workers) if dask_address else nullcontext() as executor:
+            summary = run_build(list(corpus) or [Path("corpus")], settings, progress=_progress,
+                                log=lambda m: tqdm.write(m, file=sys.stderr), wait=not no_wait,
+                                allow_invalid=allow_invalid, executor=executor)
+    except (BuildError, DaskMissing) as e:
         _fail(f"{e} (the previous build, if any, is untouched)")
     # Each failure and warning was printed as it happened (`log`), one line each.
     click.echo(f"build {summary.build_id} -> {settings.data_dir / 'current'}")
