@@ -43,7 +43,10 @@ def _before(revision: str, path: Path) -> str | None:
 
 def _virtuoso_child(url: str, text: str, repeat: int, conn) -> None:
     store = open_store("sparql", url)
-    conn.send(_median_ms(lambda: store.query(text), repeat))
+    try:
+        conn.send(_median_ms(lambda: store.query(text), repeat))
+    except Exception as e:  # a refusal of the server is a result of the benchmark
+        conn.send(str(e).splitlines()[0][:80])
     conn.close()
 
 
@@ -61,9 +64,11 @@ def _load_virtuoso(folder: Path, graph_nt: Path, isql_port: int) -> float:
     return time.time() - t
 
 
-def _cell(result: tuple[float, int] | None, budget: float) -> tuple[str, str]:
+def _cell(result: tuple[float, int] | str | None, budget: float) -> tuple[str, str]:
     if result is None:
         return f"> {budget * 1000:,.0f}", ""
+    if isinstance(result, str):
+        return f"error: {result}", ""
     ms, rows = result
     return (f"{ms:,.0f}" if ms >= 10 else f"{ms:.1f}"), f"{rows:,}"
 
