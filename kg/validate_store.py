@@ -7,9 +7,11 @@ sh:maxCount and a sh:uniqueLang on a node several documents describe (an organis
 SIRENs, a territory two labels in French). Each is read from the document shapes and asked of
 the store as one SPARQL query, over every focus node, so nothing is held in memory.
 
-The shapes marked `shapes:scope shapes:build` (geometries, the build activity) are validated with
-pyshacl on what the build adds to the documents, with the types and QPV codes that the store
-holds for the nodes named there: a few thousand triples at the national scale.
+The shapes marked `shapes:scope shapes:build` (geometries, the build activity, the comparison
+counts) are validated with pyshacl on what the build adds to the documents, in parts, with the
+types and QPV codes that the store holds for the nodes named there; their SPARQL-based
+constraints (sh:sparql) are asked of the store once for every focus node, where pyshacl would
+run them node by node.
 """
 
 from __future__ import annotations
