@@ -10,6 +10,10 @@ from kg.session import build_summary
 
 STATUS = {"priority": "prioritaire (QPV)", "veille": "veille active", "vulnerabilite": "vulnérabilité"}
 LEVEL = {"strategic": "stratégique", "operational": "opérationnel"}
+RECORD_FIELDS = {"commitment": "commitments", "indicator": "indicators", "signatory": "signatories",
+                 "neighbourhood": "neighbourhoods"}
+REVIEW_COUNTS = {"confirmed": "confirmés", "corrected": "corrigés", "added": "ajoutés", "rejected": "rejetés",
+                 "orphans": "orphelines (passage disparu)"}
 RECORD_LABELS = {"neighbourhoods": "quartiers", "signatories": "signataires", "partners": "partenaires",
                  "orientations": "orientations", "commitments": "engagements", "indicators": "indicateurs"}
 
@@ -30,6 +34,14 @@ with st.expander("Construction des données", expanded=True):
     st.caption(escape_markdown(f"Construction {summary['build_id']}, commencée le {summary['started'][:10]} à "
                                f"{summary['started'][11:16]} UTC, en {summary.get('seconds', 0):.0f} s · index : "
                                f"{index.get('count', '?')} éléments, modèle {index.get('model', '?')}"))
+    review = summary.get("review") or {}
+    if review.get("corrections"):
+        st.caption(f"{review['corrections']} relecture(s) de chercheurs appliquées par cette construction :")
+        per_record = review.get("records") or {}
+        st.dataframe(pd.DataFrame(
+            [{"fait": RECORD_LABELS.get(RECORD_FIELDS.get(r, r), r), **{REVIEW_COUNTS[k]: n for k, n in counts.items()
+                                                                      if k in REVIEW_COUNTS}}
+             for r, counts in per_record.items() if any(counts.values())]), hide_index=True)
     if conforms is False:
         st.text(summary.get("shacl_report", "")[:3000])
     if summary.get("failures"):
