@@ -20,6 +20,7 @@ Bindings are values, never query text: see kg.sparql_text.
 
 from __future__ import annotations
 
+import errno
 import re
 import uuid
 from collections.abc import Iterable, Mapping
@@ -41,6 +42,21 @@ WKT_DATATYPE = "^^<http://www.opengis.net/ont/geosparql#wktLiteral>"
 
 
 # ---------------------------------------------------------------- results
+
+# RocksDB's messages for a full, over-quota or read-only disk: Oxigraph raises a bare OSError
+# (no errno), which the build must tell apart from any other failure to say it in one line.
+_DISK_MESSAGES = ((errno.ENOSPC, "No space left on device"), (errno.EDQUOT, "Disk quota exceeded"),
+                  (errno.EROFS, "Read-only file system"))
+
+
+def _with_errno(e: OSError) -> OSError:
+    if e.errno is not None:
+        return e
+    for code, message in _DISK_MESSAGES:
+        if message in str(e):
+            return OSError(code, message, str(e))
+    return e
+
 
 class StoreError(RuntimeError):
     """The store (or the SPARQL server behind it) refused a query or an update."""
@@ -161,9 +177,12 @@ class OxigraphStore:
         import pyoxigraph as ox
 
         store = self._writable()
-        store.bulk_load(path=str(path), format=ox.RdfFormat.N_TRIPLES,
-                        to_graph=ox.NamedNode(graph) if graph else None)
-        store.flush()
+        try:
+            store.bulk_load(path=str(path), format=ox.RdfFormat.N_TRIPLES,
+                            to_graph=ox.NamedNode(graph) if graph else None)
+            store.flush()
+        except OSError as e:
+            raise _with_errno(e) from e
 
     def clear(self) -> None:
         self._writable().clear()
