@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
+from decimal import Decimal
 from pathlib import Path
 
 from rdflib import OWL, RDF, RDFS, SKOS, XSD, Graph, Literal, Namespace, URIRef
@@ -340,8 +341,17 @@ class _DocumentGraph:
         self.derive(node, (c.provenance,))
 
     def _confidence(self, node: URIRef, value: float | None) -> None:
-        if value is not None:
-            self.g.add((node, CKG.confidence, Literal(round(value, 3), datatype=XSD.decimal)))
+        if value is None:
+            return
+        # Two records of one document can state the same node (two uncoded neighbourhoods of one
+        # name, "Centre-ville" in two communes): the node keeps one confidence, the higher, as its
+        # shape requires — a second value would refuse the whole build.
+        for old in list(self.g.objects(node, CKG.confidence)):
+            value = max(value, float(old))
+            self.g.remove((node, CKG.confidence, old))
+        # A Decimal, not a float typed xsd:decimal: the same N-Triples, and a value SHACL accepts
+        # in memory too.
+        self.g.add((node, CKG.confidence, Literal(Decimal(str(round(value, 3))), datatype=XSD.decimal)))
 
     def add_indicators(self) -> None:
         for i, ind in enumerate(self.x.indicators):

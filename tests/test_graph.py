@@ -314,3 +314,19 @@ def test_built_corpus_graph_conforms_and_merges_bodies(built):
     valenciennes = uris.territory_uri("245901160", "")
     assert len(set(g.subjects(CKG.territory, valenciennes)) & contracts) == 2  # 2015 contract and 2019 protocol
     assert any(str(n).startswith(uris.BASE + "qpv/QN") for n in g.subjects(RDF.type, CKG.Neighbourhood))
+
+
+def test_two_uncoded_neighbourhoods_of_one_name_give_one_confidence() -> None:
+    """"Centre-ville" in two communes, neither coded: one designation node of the contract, whose
+    shape allows one confidence — two would refuse the whole build."""
+    from dataclasses import replace
+
+    x, ps = _extraction()
+    prov = (Provenance(ps[1].id, None, ps[1].line_start),)
+    twins = (Neighbourhood("Centre-ville", communes=("Maubeuge",), confidence=0.6, provenance=prov),
+             Neighbourhood("Centre-ville", communes=("Jeumont",), confidence=0.9, provenance=prov))
+    g = extraction_to_graph(replace(x, neighbourhoods=(*x.neighbourhoods, *twins)), ps)
+    designation = next(s for s in g.subjects(RDF.type, CKG.Designation) if str(s).endswith("centre-ville"))
+    assert [float(c) for c in g.objects(designation, CKG.confidence)] == [0.9]
+    conforms, report = validate_data(_full(g))
+    assert conforms, report
