@@ -7,6 +7,7 @@ would, and nothing in the job can catch it.
 from __future__ import annotations
 
 import os
+import re
 import signal
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -62,7 +63,10 @@ def test_parallel_build_equals_the_serial_one(tmp_path: Path) -> None:
                             reference_dir=ROOT / "reference", workers=workers)
         summary = build([corpus], settings, log=lambda m: None)
         current = current_build(settings.data_dir)
-        triples = sorted(line for line in (current / "graph.nt").read_text(encoding="utf-8").splitlines()
+        # Blank nodes (the Data Cube's component specifications in the ontology) get new labels in
+        # every build: compared by their content.
+        triples = sorted(re.sub(r"_:\w+", "_:b", line)
+                         for line in (current / "graph.nt").read_text(encoding="utf-8").splitlines()
                          if "/build/" not in line)
         results[workers] = ([d["id"] for d in summary.documents], summary.failures, triples)
     assert results[1][0] == results[2][0] == ["arras-test", "maubeuge-test"]
