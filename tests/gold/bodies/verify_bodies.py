@@ -15,9 +15,9 @@ import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-TYPES = set("state epci commune department region caf cpam france_travail mission_locale "
-            "social_landlord caisse_des_depots bpifrance chamber association other_public "
-            "company other ?".split())
+TYPES = {"state", "epci", "commune", "department", "region", "caf", "cpam", "france_travail", "mission_locale",
+         "social_landlord", "caisse_des_depots", "bpifrance", "chamber", "association", "other_public",
+         "company", "other", "?"}
 KINDS = {"commitment", "proposal"}
 
 
