@@ -208,12 +208,12 @@ class OxigraphStore:
             return QueryResult(boolean=bool(result))
         if isinstance(result, ox.QuerySolutions):
             variables = tuple(v.value for v in result.variables)
-            return QueryResult(variables, tuple(tuple(_from_ox(s[v]) for v in variables) for s in result))
-        return QueryResult(triples=tuple((_from_ox(t.subject), _from_ox(t.predicate), _from_ox(t.object))
+            return QueryResult(variables, tuple(tuple(from_oxigraph(s[v]) for v in variables) for s in result))
+        return QueryResult(triples=tuple((from_oxigraph(t.subject), from_oxigraph(t.predicate), from_oxigraph(t.object))
                                          for t in result))
 
 
-def _from_ox(term) -> Node | None:
+def from_oxigraph(term) -> Node | None:
     import pyoxigraph as ox
 
     if term is None:

@@ -21,8 +21,6 @@ from rdflib import Graph
 from kg.jsonl import write_atomic
 from kg.validate import ShapeFailure, scoped_shapes, shape_failures, validate_data
 
-XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
-
 
 def shapes_fingerprint(shapes: Path) -> str:
     return hashlib.sha256(Path(shapes).read_bytes()).hexdigest()[:12]
@@ -44,18 +42,8 @@ def parse_nt(nt: str) -> Graph:
     """N-Triples into rdflib through Oxigraph's parser: rdflib's own takes most of a document's
     validation time."""
     import pyoxigraph as ox
-    from rdflib import BNode, Literal, URIRef
 
-    def term(t):
-        if isinstance(t, ox.NamedNode):
-            return URIRef(t.value)
-        if isinstance(t, ox.BlankNode):
-            return BNode(t.value)
-        if t.language:
-            return Literal(t.value, lang=t.language)
-        if t.datatype.value == XSD_STRING:  # a plain literal, as rdflib reads it (sh:in compares them)
-            return Literal(t.value)
-        return Literal(t.value, datatype=URIRef(t.datatype.value))
+    from kg.store import from_oxigraph as term
 
     g = Graph()
     for t in ox.parse(nt.encode("utf-8"), format=ox.RdfFormat.N_TRIPLES):
