@@ -79,7 +79,7 @@ def test_the_second_pass_reads_what_the_first_thought_of_the_neighbours(tmp_path
     assert again.unit_probabilities(views) == stacked.unit_probabilities(views)
 
 
-def test_the_shipped_model_has_a_second_pass_trained_out_of_fold() -> None:
+def test_the_shipped_model_has_a_second_pass_over_the_neighbours() -> None:
     model = shipped_model()
     assert model is not None and model.context is not None
     assert any(k.startswith("ctx_") for k in model.context.weights)
