@@ -1,7 +1,7 @@
 """Extraction measured on documents the model did not learn from: the figures this project reports.
 
 `cross_document` trains on every annotated document but one (ingest/training.py) and extracts the
-held-out one (leave-one-document-out); `evaluate_openings` runs the shipped model on the contract
+held-out one (leave-one-document-out); `evaluate_synthetic` runs the shipped model on the contract
 openings of other territories of one split (tests/gold/openings: `test` is never trained on).
 """
 
@@ -102,9 +102,10 @@ def _empty_gold(doc: AnnotatedDocument) -> dict:
             "orientations": [], "commitments": [], "indicators": []}
 
 
-def evaluate_openings(folder: Path, split: str, reference_csv: Path | None,
+def evaluate_synthetic(folder: Path, split: str, reference_csv: Path | None,
                       model: ExtractionModel | None = None) -> dict[str, dict]:
-    """The shipped model (or `model`) on contract openings of other territories it never saw."""
+    """The shipped model (or `model`) on one split of a set of synthetic documents of other
+    territories (tests/gold/openings, tests/gold/bodies): `test` was never trained on."""
     from ingest.evaluate_extraction import evaluate
 
     out = {}

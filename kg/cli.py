@@ -283,7 +283,7 @@ def compare(query, data_dir, theme, partner, commitment, among, k, as_json) -> N
               help="Leave-one-document-out: train on every annotated document but one, extract that one.")
 @click.option("--rules", is_flag=True, help="With --cross-document: also the round-1 rules (in-sample).")
 @click.option("--openings", type=click.Choice(["dev", "test", "all"]), default=None,
-              help="The shipped model on the contract openings of other territories (tests/gold/openings).")
+              help="The shipped model on a split of the synthetic documents of other territories (tests/gold/openings; --gold tests/gold/bodies for the contract bodies).")
 @click.option("--method", "methods", multiple=True, type=click.Choice(["hybrid", "bm25", "dense"]),
               help="With --search: the retrieval method(s) to evaluate (default hybrid).")
 @click.option("--with-corrections", "with_corrections", is_flag=True,
@@ -302,9 +302,9 @@ def evaluate(search_mode: bool, gold: Path | None, data_dir: Path | None, fresh:
 
     if openings:
         from ingest.evaluate_extraction import format_report, overall, scores_to_json
-        from ingest.held_out import evaluate_openings
+        from ingest.held_out import evaluate_synthetic
 
-        results = evaluate_openings(gold or PROJECT_ROOT / "tests/gold/openings", openings,
+        results = evaluate_synthetic(gold or PROJECT_ROOT / "tests/gold/openings", openings,
                                     load_settings(data_dir).qpv_table)
         if len(results) > 1:
             results["ALL (micro)"] = overall(results)

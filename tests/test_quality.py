@@ -65,11 +65,11 @@ def lodo() -> dict:
 @pytest.fixture(scope="module")
 def synthetic() -> dict[str, dict]:
     from ingest.evaluate_extraction import overall
-    from ingest.held_out import evaluate_openings
+    from ingest.held_out import evaluate_synthetic
 
     out = {}
     for name, size in SYNTHETIC_TEST_SIZE.items():
-        per_doc = evaluate_openings(GOLD / name, "test", QPV)
+        per_doc = evaluate_synthetic(GOLD / name, "test", QPV)
         assert len(per_doc) >= size
         out[name] = overall(per_doc)
     return out
