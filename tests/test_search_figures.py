@@ -118,3 +118,33 @@ def test_the_index_keeps_the_thesaurus_terms_vectors(tmp_path) -> None:
     loaded.terms.clear()  # an index built before the terms were kept
     searcher.run(question + " ?")
     assert set(expand_terms(question)) <= set(encoder.encoded)
+
+
+def test_figure_facts_kept_per_record_answer_as_holds_figure() -> None:
+    """The searcher keeps what it learnt of a record's figures (kinds found only when a question
+    asks for them, numbers only when a question gives some): asked in any order, with or without
+    the question's own numbers, it answers exactly as `holds_figure` on the text."""
+    from itertools import permutations
+
+    texts = ["Les habitants représentent environ 12 % de la population", "une enveloppe de 4 millions d'euros",
+             "Il se réunira minimum quatre fois par an.", "le contrat de ville 2024-2030",
+             "signé le 31/03/2024", "Le comité de pilotage réunit les partenaires", "trois ateliers ont eu lieu",
+             "Quartier A : 70 %", "", "la moitié des jeunes, soit 1 200 personnes, chaque année"]
+    asks = [(("count",), frozenset()), (("share", "money"), frozenset()), (("date",), frozenset({"2024", "2030"})),
+            (("frequency", "count"), frozenset({"12"})), ((), frozenset()), (("money", "date", "share"), frozenset())]
+    for order in list(permutations(asks))[::97]:
+        searcher = Searcher.__new__(Searcher)
+        searcher.index = _Records(texts)
+        for kinds, echoed in order:
+            for i, text in enumerate(texts):
+                assert searcher._figures(i, kinds, echoed) == holds_figure(text, kinds, echoed), (text, kinds)
+
+
+def test_sorted_unique_is_numpys_unique() -> None:
+    from kg.search import _sorted_unique
+
+    rng = np.random.default_rng(7)
+    for ids in (np.empty(0, np.int64), np.array([5], np.int64), rng.integers(0, 50, 300), rng.integers(0, 10**6, 9)):
+        ids = ids.astype(np.int64)
+        out = _sorted_unique(ids)
+        assert out.dtype == np.unique(ids).dtype and np.array_equal(out, np.unique(ids))
