@@ -231,6 +231,15 @@ class Encoder:
             return self.cache.vectors(prepared, lambda missing: np.asarray(encode(missing), dtype=np.float32))
         return np.asarray(encode(prepared), dtype=np.float32)
 
+    def forget_queries(self) -> int:
+        """Drop the remembered question vectors (a benchmark that asks its questions again must
+        encode them again); returns how many were dropped."""
+        memory, lock = self._memory
+        with lock:
+            dropped = len(memory)
+            memory.clear()
+        return dropped
+
     @property
     def _memory(self) -> tuple[OrderedDict, threading.Lock]:
         if "_query_memory" not in self.__dict__:
@@ -303,6 +312,9 @@ class EncoderBlend:
 
     def encode_terms(self, texts: Sequence[str]) -> np.ndarray:
         return self._join([e.encode_terms(texts) for e, _ in self.members])
+
+    def forget_queries(self) -> int:
+        return sum(e.forget_queries() for e, _ in self.members)
 
 
 def load_encoder(model_spec: str, models_dir: Path, corpus_texts: Iterable[str] | None = None,

@@ -98,3 +98,22 @@ def test_blend_inner_product_is_the_weighted_sum_of_cosines() -> None:
 def test_every_builtin_has_a_calibrated_floor() -> None:
     assert set(DENSE_FLOORS) == set(BUILTINS)
     assert load_encoder(BUILTIN_USE, Path("unused")).floor == DENSE_FLOORS[BUILTIN_USE]
+
+
+def test_remembered_questions_are_encoded_again_once_forgotten() -> None:
+    """Question vectors are remembered (the app reruns a question on every click); a benchmark
+    asking its questions again forgets them first, or it would time the memory, not the encoder."""
+    asked: list[str] = []
+
+    def encode(texts: list[str]) -> np.ndarray:
+        asked.extend(texts)
+        return np.ones((len(texts), 3), np.float32) / np.sqrt(3)
+
+    one = Encoder("a", query_encoder=encode, dim=3)
+    blend = EncoderBlend("a@0.5+b@0.5", [(one, 0.5), (Encoder("b", query_encoder=encode, dim=3), 0.5)])
+    blend.encode_queries(["q1", "q2"])
+    blend.encode_queries(["q1"])
+    assert asked == ["q1", "q2", "q1", "q2"]  # each member once per question: the second ask was remembered
+    assert blend.forget_queries() == 4
+    blend.encode_queries(["q1"])
+    assert asked[-2:] == ["q1", "q1"] and one.forget_queries() == 1
