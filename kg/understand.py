@@ -11,8 +11,10 @@ Where the names come from, all known to the build: the documents' territories (f
 name or acronym, the name without "Communauté urbaine de"/"Métropole", the parts of a hyphenated
 name), the communes and QPV of those territories in the reference tables (by SIREN) and in the
 extracted neighbourhoods, other names of those places in kg/data/understanding.yaml
-("Valenciennois"), generations by the patterns of the same file, partners by the gazetteer of
-French public bodies (ingest/data/organisations.yaml).
+("Valenciennois"), the contract's own name quoted in its title ("« Cœur de Quartier »"), the
+demonym of a commune of the build ("les quartiers anzinois": a demonym ending whose stem fits one
+commune's name, of one territory), generations by the patterns of the same file, partners by the
+gazetteer of French public bodies (ingest/data/organisations.yaml).
 
 Matching is on accent-folded words. A one-word name must be capitalised as a proper noun in the
 question ("à Marly", not "marly"), and a one-word neighbourhood must not open the question:
@@ -37,6 +39,28 @@ _EPCI_KIND = re.compile(
     r"(?:de\s+la\s+|de\s+l['’]\s*|du\s+|des\s+|de\s+|d['’]\s*)?", re.IGNORECASE)
 _EPCI_TAIL = re.compile(r"\s+(?:m[ée]tropole|agglom[ée]ration|agglo)$", re.IGNORECASE)
 _WORD = re.compile(r"[\w]+(?:['’][\w]+)?", re.UNICODE)
+
+
+_DEMONYM = re.compile(r"(?:oise?|aise?|ienne|ien|eenne|een)s?$")
+
+
+def contract_names(title: str) -> list[str]:
+    """The contract's own name, quoted in its title (« Cœur de Quartier »), unless it is the
+    genre's ("Engagements Quartiers 2030", "contrat de ville"): a question may name a territory's
+    contract by it."""
+    out = []
+    for m in re.finditer(r"[«“\"]\s*([^»”\"]{3,80}?)\s*[»”\"]", title):
+        name = m.group(1)
+        words = set(folded_words(name))
+        if not words or words <= _generic_contract_words() or any(p.search(name) for _, p in _generation_patterns()):
+            continue
+        out.append(name)
+    return out
+
+
+@cache
+def _generic_contract_words() -> frozenset[str]:
+    return frozenset(folded_words(" ".join(map(str, _config().get("generic_contract_name_words") or []))))
 
 
 def fold(text: str) -> str:
@@ -177,8 +201,10 @@ def name_pattern(name: str) -> re.Pattern[str]:
 class Understander:
     """Finds the mentions of a question against the names of one build."""
 
-    def __init__(self, entries: dict[tuple[str, ...], list[_Entry]]) -> None:
+    def __init__(self, entries: dict[tuple[str, ...], list[_Entry]],
+                 communes: dict[str, tuple[str, ...]] | None = None) -> None:
         self._entries = entries
+        self._communes = communes or {}  # one-word commune (folded) -> its territories
 
     @classmethod
     def from_build(cls, build_dir: Path, reference_dir: Path | None = None) -> Understander:
@@ -224,6 +250,8 @@ class Understander:
             for part in re.split(r"\s*[-–]\s*(?=[A-ZÉ])", core):
                 if part != core and len(part) >= 4:
                     add(part, "territory", key, label, "short name", (key,))
+            for name in contract_names(d.get("title") or ""):
+                add(name, "territory", key, label, "contract name", (key,))
         qpv_names: list[tuple[str, str]] = []
         for row in _reference_rows(reference_dir):
             key = by_siren.get(row.get("siren_epci") or row.get("siren_epci_2024") or "")
@@ -246,6 +274,11 @@ class Understander:
                         qpv_names.append((re.sub(r"^Quartier\s+", "", name), key))
         for commune, keys in commune_territories.items():
             add(commune, "territory", ",".join(sorted(keys)), commune, "commune", tuple(sorted(keys)))
+        communes: dict[str, set[str]] = {}
+        for commune, keys in commune_territories.items():
+            words = folded_words(commune)
+            if len(words) == 1:
+                communes.setdefault(words[0], set()).update(keys)
         for place, target in (_config().get("places") or {}).items():
             keys = {e.value for e in entries.get(tuple(folded_words(target)), []) if e.kind == "territory"}
             ts = tuple(sorted({t for e in entries.get(tuple(folded_words(target)), []) for t in e.territories}))
@@ -261,7 +294,7 @@ class Understander:
                 if len(words) == 1 and (len(words[0]) < 5 or tuple(words) in entries):
                     continue  # a short word, or already a commune/territory
                 add(part, "neighbourhood", part, name, "neighbourhood", (key,))
-        return cls(entries)
+        return cls(entries, {c: tuple(sorted(k)) for c, k in communes.items()})
 
     def understand(self, query: str, translated: str | None = None) -> Understanding:
         mentions: list[Mention] = []
@@ -291,7 +324,9 @@ class Understander:
                 if n == 1:
                     word = tokens[i][0]
                     proper = word[:1].isupper() and not (word.isupper() and len(word) <= 2)
-                    entries = [e for e in entries if proper and (e.kind != "neighbourhood" or i > 0)]
+                    # "les quartiers arrageois": a demonym is written in lower case as an adjective
+                    entries = [e for e in entries if (proper or (e.via == "place" and _DEMONYM.search(folded[i])))
+                               and (e.kind != "neighbourhood" or i > 0)]
                     if not entries:
                         continue
                 text = query[tokens[i][1]:tokens[i + n - 1][1] + len(tokens[i + n - 1][0])]
@@ -300,8 +335,32 @@ class Understander:
                 i += n
                 break
             else:
+                keys = self._demonym_territories(folded[i])
+                if keys:
+                    out.append(Mention("territory", tokens[i][0], ",".join(keys), tokens[i][0], "demonym", keys))
                 i += 1
         return _dedupe(out)
+
+    def _demonym_territories(self, word: str) -> tuple[str, ...]:
+        """The territories of the one commune of the build whose inhabitants `word` may name
+        ("arrageois" -> Arras, "valenciennoise" -> Valenciennes, "denaisiens" -> Denain); ()
+        when the word has no demonym ending, or fits no commune, or communes of several
+        territories. Demonyms are irregular, so the rule asks a lot: the commune's name less its
+        last letter opens the word's stem, or the stem opens the commune's name and lacks at most
+        two of its letters."""
+        m = _DEMONYM.search(word)
+        if not m or len(word) < 6:
+            return ()
+        stem = word[:m.start()]
+        if len(stem) < 3:
+            return ()
+        found: set[str] = set()
+        for commune, keys in self._communes.items():
+            if len(commune) < 4 or commune == word:
+                continue
+            if stem.startswith(commune[:-1]) or (commune.startswith(stem) and len(stem) >= len(commune) - 2):
+                found.update(keys)
+        return tuple(sorted(found)) if len(found) == 1 else ()
 
 
 def _dedupe(mentions: list[Mention]) -> list[Mention]:
@@ -335,9 +394,9 @@ def _partners(text: str) -> list[Mention]:
 
 
 def _reference_rows(reference_dir: Path | None) -> list[dict]:
-    from kg.config import PROJECT_ROOT
+    from ingest.resources import REFERENCE_DIR
 
-    folder = reference_dir or PROJECT_ROOT / "reference"
+    folder = reference_dir or REFERENCE_DIR
     rows: list[dict] = []
     for name in ("qpv_2024_communes_full.csv", "qpv_2015_communes.csv"):
         path = folder / name

@@ -86,7 +86,10 @@ def test_ranking_scores() -> None:
 def understander() -> Understander:
     documents = [
         {"id": "arras-2024", "territory": "Communauté Urbaine d'Arras", "territory_short": "CUA",
-         "siren": "200033579", "generation": "2024"},
+         "siren": "200033579", "generation": "2024", "title": "Contrat de ville « Cœur de Quartier » 2024-2030"},
+        {"id": "maubeuge-2024", "territory": "Communauté d'Agglomération Maubeuge Val de Sambre",
+         "territory_short": "CAMVS", "siren": "200043396", "generation": "2024",
+         "title": "Contrat de ville « Engagements Quartiers 2030 »"},
         {"id": "valenciennes-2019", "territory": "Valenciennes Métropole", "territory_short": "CAVM",
          "siren": "245901160", "generation": "2019"},
     ]
@@ -107,6 +110,11 @@ def understander() -> Understander:
     ("la solitude des personnes âgées", ()),  # a common word, not the neighbourhood "La Solitude"
     ("Solitude des aînés dans les quartiers", ()),  # capitalised only because it opens the question
     ("what about arras", ()),  # a one-word name must be written as a proper noun
+    ("Combien de signataires compte le contrat Cœur de Quartier ?", ("CUA",)),  # the contract's own name
+    ("Que prévoient les contrats Engagements Quartiers 2030 ?", ()),  # a name of the genre, not of one
+    ("les quartiers arrageois", ("CUA",)),  # a demonym of the lexicon, in lower case
+    ("Que font les villes anzinoises ?", ("CAVM",)),  # a demonym of a commune of the build (Anzin)
+    ("les jeunes parisiens et les élus européens", ()),  # demonyms of places the build does not hold
 ])
 def test_territories_named_in_a_question(understander: Understander, query: str, territories: tuple) -> None:
     assert understander.understand(query).territories == territories
