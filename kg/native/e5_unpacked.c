@@ -262,8 +262,213 @@ static void matmul_wide(const unpacked *u, const matmul_args *a) {
     }
 }
 
+/* ---- GELU: the engine's `mid[i] = gelu(mid[i])` region, sixteen values at a time ----
+ *
+ * The engine's GELU is y = ((erff(x * 0.70710677f) + 1) * 0.5f) * x, one libm erff call per value
+ * (a fifth of a question's time once the products were fast). Below, glibc 2.36's erff (the Sun
+ * fdlibm float code, as compiled in Debian's libm: the same constants, read from its disassembly,
+ * the same operations in the same order, no fused multiply-add) and the expf it calls (glibc's
+ * FMA variant: double arithmetic, a 32-entry table, fused multiply-adds where it has them) on
+ * sixteen lanes. Every branch is computed for the lanes that take it and blended. Another libm may
+ * round differently: kg/e5_native.py keeps this body only after `e5u_gelu_check` finds the very
+ * same bits as the process's own erff on a spread of inputs (every float was checked once:
+ * BENCHMARKS.md). */
+static float f32(uint32_t u) { float f; memcpy(&f, &u, 4); return f; }
+static double f64(uint64_t u) { double d; memcpy(&d, &u, 8); return d; }
+
+static const uint64_t EXP_TAB[32] = {
+    0x3ff0000000000000, 0x3fefd9b0d3158574, 0x3fefb5586cf9890f, 0x3fef9301d0125b51, 0x3fef72b83c7d517b,
+    0x3fef54873168b9aa, 0x3fef387a6e756238, 0x3fef1e9df51fdee1, 0x3fef06fe0a31b715, 0x3feef1a7373aa9cb,
+    0x3feedea64c123422, 0x3feece086061892d, 0x3feebfdad5362a27, 0x3feeb42b569d4f82, 0x3feeab07dd485429,
+    0x3feea47eb03a5585, 0x3feea09e667f3bcd, 0x3fee9f75e8ec5f74, 0x3feea11473eb0187, 0x3feea589994cce13,
+    0x3feeace5422aa0db, 0x3feeb737b0cdc5e5, 0x3feec49182a3f090, 0x3feed503b23e255d, 0x3feee89f995ad3ad,
+    0x3feeff76f2fb5e47, 0x3fef199bdd85529c, 0x3fef3720dcef9069, 0x3fef5818dcfba487, 0x3fef7c97337b9b5f,
+    0x3fefa4afa2a490da, 0x3fefd0765b6e4540};
+
+/* glibc's expf (FMA variant) on eight floats, for the arguments erff gives it (|x| < 37: never
+ * its overflow or underflow branch). */
+__attribute__((target("avx512f")))
+static __m256 expf8(__m256 x) {
+    const __m512d inv_ln2_n = _mm512_set1_pd(f64(0x40471547652b82feull)), shift = _mm512_set1_pd(f64(0x4338000000000000ull));
+    const __m512d c0 = _mm512_set1_pd(f64(0x3ebc6af84b912394ull)), c1 = _mm512_set1_pd(f64(0x3f2ebfce50fac4f3ull));
+    const __m512d c2 = _mm512_set1_pd(f64(0x3f962e42ff0c52d6ull)), one = _mm512_set1_pd(1.0);
+    const __m512i t0 = _mm512_loadu_si512((const void *)EXP_TAB), t1 = _mm512_loadu_si512((const void *)(EXP_TAB + 8));
+    const __m512i t2 = _mm512_loadu_si512((const void *)(EXP_TAB + 16)), t3 = _mm512_loadu_si512((const void *)(EXP_TAB + 24));
+    __m512d xd = _mm512_cvtps_pd(x);
+    __m512d kd = _mm512_fmadd_pd(inv_ln2_n, xd, shift);
+    __m512i ki = _mm512_castpd_si512(kd);
+    kd = _mm512_sub_pd(kd, shift);
+    __m512d r = _mm512_fmsub_pd(inv_ln2_n, xd, kd);
+    __m512i low = _mm512_permutex2var_epi64(t0, ki, t1), high = _mm512_permutex2var_epi64(t2, ki, t3);
+    __mmask8 upper = _mm512_test_epi64_mask(ki, _mm512_set1_epi64(16));
+    __m512i t = _mm512_add_epi64(_mm512_mask_blend_epi64(upper, low, high), _mm512_slli_epi64(ki, 47));
+    __m512d z = _mm512_fmadd_pd(r, c0, c1);
+    __m512d r2 = _mm512_mul_pd(r, r);
+    __m512d y = _mm512_fmadd_pd(r, c2, one);
+    y = _mm512_fmadd_pd(z, r2, y);
+    return _mm512_cvtpd_ps(_mm512_mul_pd(y, _mm512_castsi512_pd(t)));
+}
+
+__attribute__((target("avx512f")))
+static inline __m512 expf16(__m512 x) {
+    __m256 lo = expf8(_mm512_castps512_ps256(x));
+    __m256 hi = expf8(_mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(x), 1)));
+    return _mm512_castpd_ps(_mm512_insertf64x4(_mm512_castps_pd(_mm512_castps256_ps512(lo)), _mm256_castps_pd(hi), 1));
+}
+
+#define K(u) _mm512_set1_ps(f32(u))
+#define MUL _mm512_mul_ps
+#define ADD _mm512_add_ps
+#define SUB _mm512_sub_ps
+
+__attribute__((target("avx512f")))
+static __m512 erff16(__m512 x) {
+    const __m512 one = K(0x3f800000);
+    __m512i hx = _mm512_castps_si512(x);
+    __m512i ix = _mm512_and_si512(hx, _mm512_set1_epi32(0x7fffffff));
+    __m512 ax = _mm512_castsi512_ps(ix);
+    __mmask16 neg = _mm512_cmplt_epi32_mask(hx, _mm512_setzero_si512());  /* the sign bit */
+#define ABOVE(v) _mm512_cmpgt_epi32_mask(ix, _mm512_set1_epi32(v))
+    __mmask16 not_finite = ABOVE(0x7f7fffff), big = ABOVE(0x3f57ffff), small = ~big & ABOVE(0x317fffff);
+    __mmask16 tiny = ~big & ~small, mid = big & ~ABOVE(0x3f9fffff);
+    __mmask16 far = ABOVE(0x40bfffff) & ~not_finite, tail = ABOVE(0x3f9fffff) & ~ABOVE(0x40bfffff);
+    __m512 out = _mm512_setzero_ps();
+    if (tiny) {  /* |x| < 2^-28 */
+        __m512 least = MUL(ADD(MUL(x, K(0x41800000)), MUL(x, K(0x400375d4))), K(0x3d800000));
+        __m512 some = ADD(MUL(x, K(0x3e0375d4)), x);
+        __mmask16 under = _mm512_cmplt_epi32_mask(ix, _mm512_set1_epi32(0x04000000));
+        out = _mm512_mask_blend_ps(tiny, out, _mm512_mask_blend_ps(under, some, least));
+    }
+    if (small) {  /* |x| < 0.84375 */
+        __m512 z = MUL(x, x);
+        __m512 r = MUL(K(0xb7c756b1), z);
+        r = SUB(r, K(0x3bbd1489)); r = MUL(r, z); r = SUB(r, K(0x3ce9528f)); r = MUL(r, z);
+        r = SUB(r, K(0x3ea66beb)); r = MUL(r, z); r = ADD(r, K(0x3e0375d4));
+        __m512 s = MUL(K(0xb684e21a), z);
+        s = ADD(s, K(0x390aee49)); s = MUL(s, z); s = ADD(s, K(0x3ba68116)); s = MUL(s, z);
+        s = ADD(s, K(0x3d852a63)); s = MUL(s, z); s = ADD(s, K(0x3ecbbbce)); s = MUL(s, z); s = ADD(s, one);
+        out = _mm512_mask_blend_ps(small, out, ADD(MUL(_mm512_div_ps(r, s), x), x));
+    }
+    if (mid) {  /* 0.84375 <= |x| < 1.25 */
+        __m512 s = SUB(ax, one);
+        __m512 q = MUL(K(0x3c445aa3), s), p = MUL(K(0xbb0df9c0), s);
+        q = ADD(q, K(0x3c5f6e13)); p = ADD(p, K(0x3d1151b3));
+        q = MUL(q, s); q = ADD(q, K(0x3e013307)); p = MUL(p, s); p = SUB(p, K(0x3de31cc2));
+        q = MUL(q, s); q = ADD(q, K(0x3d931ae7)); p = MUL(p, s); p = ADD(p, K(0x3ea2fe54));
+        q = MUL(q, s); q = ADD(q, K(0x3f0a5785)); p = MUL(p, s); p = SUB(p, K(0x3ebe9208));
+        q = MUL(q, s); q = ADD(q, K(0x3dd9f331)); p = MUL(p, s); p = ADD(p, K(0x3ed46805));
+        q = MUL(q, s); p = MUL(p, s); p = SUB(p, K(0x3b1acdc6)); q = ADD(q, one);
+        __m512 pq = _mm512_div_ps(p, q);
+        __m512 y = _mm512_mask_blend_ps(neg, ADD(pq, K(0x3f58560b)), SUB(K(0xbf58560b), pq));
+        out = _mm512_mask_blend_ps(mid, out, y);
+    }
+    if (tail) {  /* 1.25 <= |x| < 6 */
+        __m512 s = _mm512_div_ps(one, MUL(x, x));
+        __mmask16 b = _mm512_cmpgt_epi32_mask(ix, _mm512_set1_epi32(0x4036db6d));  /* |x| >= 1/0.35 */
+        __m512 r = MUL(s, K(0xc11d077e)), q = K(0xbd777f97);  /* |x| < 1/0.35 */
+        r = SUB(r, K(0x42a2932b)); q = MUL(q, s); q = ADD(q, K(0x40d23f7c));
+        r = MUL(r, s); r = SUB(r, K(0x43389ae7)); q = MUL(q, s); q = ADD(q, K(0x42d9451f));
+        r = MUL(r, s); r = SUB(r, K(0x4322658c)); q = MUL(q, s); q = ADD(q, K(0x43d6810b));
+        r = MUL(r, s); r = SUB(r, K(0x42798057)); q = MUL(q, s); q = ADD(q, K(0x442158c9));
+        r = MUL(r, s); r = SUB(r, K(0x4128f022)); q = MUL(q, s); q = ADD(q, K(0x43d9486f));
+        r = MUL(r, s); r = SUB(r, K(0x3f31a0b7)); q = MUL(q, s); q = ADD(q, K(0x4309a863));
+        r = MUL(r, s); r = SUB(r, K(0x3c21a093)); q = MUL(q, s); q = ADD(q, K(0x419d35ce));
+        q = MUL(q, s); q = ADD(q, one);
+        if (b & tail) {
+            __m512 rb = MUL(s, K(0xc3f1c275)), sb = K(0xc1b38712);
+            rb = SUB(rb, K(0x4480230b)); sb = MUL(sb, s); sb = ADD(sb, K(0x43ed43a7));
+            rb = MUL(rb, s); rb = SUB(rb, K(0x441f6441)); sb = MUL(sb, s); sb = ADD(sb, K(0x451f90ce));
+            rb = MUL(rb, s); rb = SUB(rb, K(0x4320a2ea)); sb = MUL(sb, s); sb = ADD(sb, K(0x4547fdbb));
+            rb = MUL(rb, s); rb = SUB(rb, K(0x418e104b)); sb = MUL(sb, s); sb = ADD(sb, K(0x44c01759));
+            rb = MUL(rb, s); rb = SUB(rb, K(0x3f4c9dd4)); sb = MUL(sb, s); sb = ADD(sb, K(0x43a2e571));
+            rb = MUL(rb, s); rb = SUB(rb, K(0x3c21a092)); sb = MUL(sb, s); sb = ADD(sb, K(0x41f2b459));
+            sb = MUL(sb, s); sb = ADD(sb, one);
+            r = _mm512_mask_blend_ps(b, r, rb); q = _mm512_mask_blend_ps(b, q, sb);
+        }
+        __m512 z = _mm512_castsi512_ps(_mm512_and_si512(ix, _mm512_set1_epi32((int)0xfffff000u)));
+        __m512 e1 = expf16(SUB(MUL(_mm512_castsi512_ps(_mm512_xor_si512(_mm512_castps_si512(z), _mm512_set1_epi32((int)0x80000000u))), z), K(0x3f100000)));
+        __m512 e2 = expf16(ADD(MUL(SUB(z, ax), ADD(z, ax)), _mm512_div_ps(r, q)));
+        __m512 rr = _mm512_div_ps(MUL(e2, e1), ax);
+        out = _mm512_mask_blend_ps(tail, out, _mm512_mask_blend_ps(neg, SUB(one, rr), SUB(rr, one)));
+    }
+    if (far) {  /* 6 <= |x|: 1 - tiny, tiny - 1 */
+        __m512 t = K(0x0da24260);
+        out = _mm512_mask_blend_ps(far, out, _mm512_mask_blend_ps(neg, SUB(one, t), SUB(t, one)));
+    }
+    if (not_finite) {  /* inf, nan: (1 - 2 sign) + 1/x */
+        __m512 sign = _mm512_mask_blend_ps(neg, one, K(0xbf800000));
+        out = _mm512_mask_blend_ps(not_finite, out, ADD(sign, _mm512_div_ps(one, x)));
+    }
+#undef ABOVE
+    return out;
+}
+
+__attribute__((target("avx512f")))
+static void gelu16(float *v, size_t n) {
+    const __m512 c = K(0x3f3504f3), one = K(0x3f800000), half = K(0x3f000000);
+    size_t i = 0;
+    for (; i + 16 <= n; i += 16) {
+        __m512 x = _mm512_loadu_ps(v + i);
+        _mm512_storeu_ps(v + i, MUL(MUL(ADD(erff16(MUL(x, c)), one), half), x));
+    }
+    if (i < n) {
+        __mmask16 m = (__mmask16)((1u << (n - i)) - 1);
+        __m512 x = _mm512_maskz_loadu_ps(m, v + i);
+        _mm512_mask_storeu_ps(v + i, m, MUL(MUL(ADD(erff16(MUL(x, c)), one), half), x));
+    }
+}
+#undef K
+#undef MUL
+#undef ADD
+#undef SUB
+
+__attribute__((target("avx512f")))
+static void erff16_store(float *v) { _mm512_storeu_ps(v, erff16(_mm512_loadu_ps(v))); }
+
+static omp_fn gelu_body;
+static int gelu_on;
+static long gelu_served;
+
+/* Values (of `n` in `xs`) whose erff16 differs from `erff_ref` (the process's libm erff) in any bit. */
+long e5u_gelu_check(const float *xs, long n, float (*erff_ref)(float)) {
+    if (!wide_cpu()) return -1;
+    long bad = 0;
+    float buf[16];
+    for (long i = 0; i < n; i += 16) {
+        long m = n - i < 16 ? n - i : 16;
+        memset(buf, 0, sizeof buf);
+        memcpy(buf, xs + i, sizeof(float) * (size_t)m);
+        erff16_store(buf);
+        for (long j = 0; j < m; j++) {
+            float want = erff_ref(xs[i + j]);
+            if (memcmp(&want, &buf[j], 4) != 0) bad++;
+        }
+    }
+    return bad;
+}
+
+/* Route the engine's GELU region (`body`, its OpenMP function) to gelu16; 0 turns it off. */
+int e5u_gelu(omp_fn body, int on) {
+    if (on && !wide_cpu()) return 0;
+    gelu_body = body; gelu_on = on;
+    return on;
+}
+
+long e5u_gelu_served(void) { return gelu_served; }
+
 /* What the engine calls instead of GOMP_parallel. */
 void e5u_parallel(omp_fn fn, void *data, unsigned nthreads, unsigned flags) {
+    if (fn == gelu_body && gelu_on) {
+        /* the region's shared variables: the values, then two ints whose product is their count
+         * (tokens x 1536) */
+        struct { float *mid; int a, b; } *g = data;
+        size_t n = (size_t)g->a * (size_t)g->b;
+        if (n <= (size_t)max_tokens * 1536) {
+            gelu16(g->mid, n);
+            __atomic_add_fetch(&gelu_served, 1, __ATOMIC_RELAXED);
+            return;
+        }
+    }
     if (fn == matmul_body) {
         const matmul_args *a = (const matmul_args *)data;
         const unpacked *u = a->L <= max_tokens ? lookup(a->W, a->nout, a->nin) : NULL;
