@@ -1,6 +1,6 @@
 """The build's graph stage in bounded memory: the documents' graphs streamed into graph.nt, the
 graph loaded into an Oxigraph store, checked there (kg.validate_store) and counted into the
-comparison cube (kg.cube).
+comparison cube (kg.cube) and the counts per contract (kg.contract_counts).
 
 Nothing here holds the whole graph: the documents were validated one by one in the workers
 (kg.validate_document), the store answers the cross-document checks and the counts, and only what
@@ -14,6 +14,7 @@ from __future__ import annotations
 import shutil
 import time
 from dataclasses import dataclass, field
+from itertools import chain
 from pathlib import Path
 
 from rdflib import Graph
@@ -64,9 +65,11 @@ class CheckedGraph:
 def load_check_and_count(work: Path, store_kind: str, shapes: Path, additions: Graph,
                          audit: Path | None) -> CheckedGraph:
     """Load work/graph.nt (and the audit graph as `rejected`) into the build's Oxigraph store (a
-    scratch one for other stores), add the comparison cube to both, and check the merged graph."""
+    scratch one for other stores), add the comparison cube and the counts per contract to both,
+    and check the merged graph."""
     from rdflib import RDF
 
+    from kg.contract_counts import contract_parts
     from kg.cube import QB, cube_parts
     from kg.store import OxigraphStore
     from kg.uris import REJECTED_GRAPH
@@ -85,7 +88,8 @@ def load_check_and_count(work: Path, store_kind: str, shapes: Path, additions: G
         t = time.time()
         cube = work / "cube.nt"
         with cube.open("w", encoding="utf-8") as f:
-            for part in cube_parts(store):
+            # Both counted from the documents' graph alone: neither reads observations.
+            for part in chain(cube_parts(store), contract_parts(store)):
                 out.failures += additions_failures(part, store, shapes)
                 out.observations += sum(1 for _ in part.subjects(RDF.type, QB.Observation))
                 f.write(part.serialize(format="nt"))

@@ -93,8 +93,9 @@ r:i3 a ckg:Indicator ; ckg:contract r:k1 ; ckg:text "Part des habitants suivis"@
 
 
 def write_small_graph(path: Path) -> Path:
-    """The small graph with the shipped vocabulary and its comparison counts (kg/cube.py, as a
-    build adds them), as N-Triples."""
+    """The small graph with the shipped vocabulary, its comparison counts and counts per contract
+    (kg/cube.py, kg/contract_counts.py, as a build adds them), as N-Triples."""
+    from kg.contract_counts import contract_parts
     from kg.cube import cube_parts
 
     g = Graph()
@@ -104,7 +105,7 @@ def write_small_graph(path: Path) -> Path:
     g.serialize(path, format="nt", encoding="utf-8")
     scratch = open_store("oxigraph", str(path.with_name(path.stem + "-counted")))
     scratch.load_file(path)
-    for part in cube_parts(scratch):
+    for part in [*cube_parts(scratch), *contract_parts(scratch)]:
         g += part
     scratch.close()
     g.serialize(path, format="nt", encoding="utf-8")
