@@ -14,8 +14,9 @@ where the CPU has it, AVX2 otherwise (the shipped body's own instructions); both
 bits. CONTRATS_E5_KERNEL=avx2 takes the AVX2 body even on a VNNI CPU, and leaves the GELU to the
 engine, as on a CPU without AVX-512 (to test and measure it); `kernel()` says which body runs.
 
-The engine's GELU (one libm `erff` call per value, a fifth of a question once the products were
-fast) runs, with AVX-512, on the same erff sixteen values at a time (the C file says how), after
+The engine's activation quantisation (int8 blocks: exact steps, so any order gives its bytes)
+runs sixteen values at a time with AVX-512. The engine's GELU (one libm `erff` call per value, a
+fifth of a question once the products were fast) runs, with AVX-512, on the same erff sixteen values at a time (the C file says how), after
 a check against this process's libm on `gelu_inputs()` finds the same bits; CONTRATS_E5_GELU=0
 leaves it to the engine.
 
@@ -54,6 +55,7 @@ ENGINE_SHA256 = "7506c516bb973b8a4ae6328f7403147905f5d700c200f68e75b712f2a97d951
 _E5_DIM = 0xF270  # exported e5_dim: gives the library's load address
 _MATMUL_BODY = 0x6390  # matmul_q4q8._omp_fn.0
 _GELU_BODY = 0x3940  # forward_batch._omp_fn.2: mid[i] = gelu(mid[i]), one libm erff a value
+_QUANT_BODY = 0x3b90  # quantize_acts._omp_fn.0: activations to int8 blocks
 _GOT_GOMP_PARALLEL = 0x130E0  # R_X86_64_JUMP_SLOT GOMP_parallel@GOMP_4.0
 _MODEL_LAYERS = 88  # offsetof(e5_model, layers); H, NL, FF are the ints at 0, 4, 12
 _PROBES = ("soutien à la parentalité : 12 %",)  # encoded with and without the hook: the same bits
@@ -168,9 +170,11 @@ def install(engine) -> bool:
         if not _write_slot(slot, ctypes.cast(lib.e5u_parallel, ctypes.c_void_p).value):
             return False
         state["gelu"] = _gelu_matches(lib) and bool(lib.e5u_gelu(ctypes.c_void_p(base + _GELU_BODY), 1))
+        state["quantize"] = kernel_choice() == "auto" and bool(lib.e5u_quantize(ctypes.c_void_p(base + _QUANT_BODY), 1))
         after = [engine.encode(t, is_query=True) for t in _PROBES]
         if lib.e5u_served() == 0 or any((a != b).any() for a, b in zip(after, before, strict=True)):
             lib.e5u_gelu(None, 0)
+            lib.e5u_quantize(None, 0)
             _write_slot(slot, real)  # not the same bits: the engine as shipped
             return False
         _state[path] = state
@@ -256,6 +260,20 @@ def kernel() -> str | None:
 def gelu() -> bool:
     """The engine's GELU runs on the vectorised erff in this process."""
     return any(state is not None and state.get("gelu") for state in _state.values())
+
+
+def quantize() -> bool:
+    """The engine's activation quantisation runs sixteen values at a time in this process."""
+    return any(state is not None and state.get("quantize") for state in _state.values())
+
+
+def quantize_served() -> int:
+    """Quantisation regions computed by the library, this process."""
+    for state in _state.values():
+        if state is not None:
+            state["lib"].e5u_quantize_served.restype = ctypes.c_long
+            return int(state["lib"].e5u_quantize_served())
+    return 0
 
 
 def gelu_served() -> int:

