@@ -18,6 +18,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from kg.config import load_settings  # noqa: E402
+from kg.facade import Build, NoBuild  # noqa: E402
 from kg.textview import escape_markdown, highlight  # noqa: E402
 
 RECORD_TYPES = {"passage": "passage", "commitment": "engagement", "objective": "objectif"}
@@ -29,21 +30,30 @@ def settings():
 
 @st.cache_resource(show_spinner="Chargement de l'index…")
 def _searcher(build_dir: str, model: str, data_dir: str):
-    from kg.session import open_searcher
     from kg.threads import limit_query_threads
 
     limit_query_threads()
 
-    return open_searcher(settings())
+    return Build(Path(build_dir), settings()).searcher()
+
+
+def current() -> Build | None:
+    """The current build (kg.facade: every page opens the store, the index and the extractions
+    through it), or None when nothing is built yet."""
+    try:
+        return Build.current(settings())
+    except NoBuild:
+        return None
 
 
 def build_dir() -> Path | None:
-    from kg.build import NoBuild, current_build
+    build = current()
+    return build.folder if build is not None else None
 
-    try:
-        return current_build(settings().data_dir)
-    except NoBuild:
-        return None
+
+def build() -> Build:
+    """The current build; otherwise the page says which command makes one, and stops."""
+    return Build(require_build(), settings())
 
 
 def require_build() -> Path:
@@ -57,7 +67,7 @@ def require_build() -> Path:
 
 
 def searcher():
-    from kg.index import IndexMismatch
+    from kg.facade import IndexMismatch
 
     folder = require_build()
     s = settings()
@@ -87,9 +97,7 @@ def facets() -> dict[str, list[str]]:
 
 @st.cache_resource(show_spinner=False)
 def _documents(build: str) -> dict[str, dict]:
-    from kg.jsonl import read_jsonl
-
-    return {d["id"]: d for d in read_jsonl(Path(build) / "documents.jsonl")}
+    return Build(Path(build), settings()).documents()
 
 
 def documents() -> dict[str, dict]:
@@ -98,9 +106,7 @@ def documents() -> dict[str, dict]:
 
 @st.cache_resource(show_spinner=False)
 def _extractions(build: str) -> dict[str, dict]:
-    from kg.session import load_extractions
-
-    return load_extractions(Path(build))
+    return Build(Path(build), settings()).extraction_json()
 
 
 def extractions() -> dict[str, dict]:
@@ -122,14 +128,35 @@ def indicators_of(commitment_id: str) -> list[str]:
 
 
 @st.cache_resource(show_spinner=False)
-def _store(build: str):
-    from kg.session import open_graph_store
-
-    return open_graph_store(settings())
+def _store(build: str, store_kind: str):
+    return Build(Path(build), settings()).store()
 
 
 def store():
-    return _store(str(require_build()))
+    """The current build's graph store, as CONTRATS_STORE names it (kg.facade)."""
+    return _store(str(require_build()), settings().store)
+
+
+@st.cache_resource(show_spinner=False, max_entries=1)
+def _query_pool(build: str, store_kind: str, timeout: float, max_rows: int):
+    """One killable worker on the same store as `store()` (a new build replaces it: one entry
+    kept), holding the build so that a rebuild does not delete it under a running query."""
+    opened = Build(Path(build), settings())
+    lease = opened.lease()
+    pool = opened.query_pool(workers=1, timeout=timeout, max_rows=max_rows)  # a missing store is an error
+    pool.lease = lease
+    return pool
+
+
+def query_pool(timeout: float, max_rows: int):
+    """The SPARQL console's query worker (kg.query_worker through kg.facade): SERVICE is refused
+    inside its `run` (kg.sparql_guard)."""
+    return _query_pool(str(require_build()), settings().store, timeout, max_rows)
+
+
+def build_summary() -> dict:
+    """The current build's summary.json."""
+    return build().summary
 
 
 @st.cache_resource(show_spinner=False)

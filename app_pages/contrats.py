@@ -5,8 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from app_pages.common import escape_markdown, extractions, partner_type_label, settings, theme_label
-from kg.session import build_summary
+from app_pages.common import build_summary, escape_markdown, extractions, partner_type_label, theme_label
 
 STATUS = {"priority": "prioritaire (QPV)", "veille": "veille active", "vulnerabilite": "vulnérabilité"}
 LEVEL = {"strategic": "stratégique", "operational": "opérationnel"}
@@ -19,7 +18,7 @@ RECORD_LABELS = {"neighbourhoods": "quartiers", "signatories": "signataires", "p
 
 st.title("Contrats")
 extracted = extractions()
-summary = build_summary(settings())
+summary = build_summary()
 
 with st.expander("Construction des données", expanded=True):
     c1, c2, c3, c4 = st.columns(4)

@@ -49,7 +49,7 @@ with st.expander("Filtres", expanded=False):
     method = c8.radio("Méthode", list(METHODS), format_func=METHODS.get, horizontal=True, key="f_method")
 
 if query.strip():
-    from kg.search import Filters, detect_language, translate_query
+    from kg.facade import Filters
 
     filters = Filters(territories=tuple(territory), generations=tuple(generation), partners=tuple(partner),
                       partner_types=tuple(partner_type), themes=tuple(theme),
@@ -66,8 +66,8 @@ if query.strip():
         ignore = tuple(key for key in labels if key not in kept)
     response = s.run(query, k=2 * k, filters=filters, method=method, ignore=ignore)
     results = shown(without_repeats(response.results))[:k]
-    if detect_language(query) == "en":
-        st.caption(f"Question en anglais, cherchée comme : « {escape_markdown(translate_query(query))} »")
+    if response.translated:
+        st.caption(f"Question en anglais, cherchée comme : « {escape_markdown(response.translated)} »")
     st.subheader(f"{len(results)} résultat(s)")
     if not results:
         st.info("Rien trouvé. Élargissez les filtres ou reformulez la question.")

@@ -16,6 +16,7 @@ import streamlit as st
 
 from app_pages.common import escape_markdown, extractions, partner_type_label, require_build, settings
 from kg.corrections import CorrectionError
+from kg.facade import Build
 from kg.reviewing import BuildFacts, Fact, UnknownFact, pending, pending_review, record, record_added, status
 
 STATUS_FR = {"confirmed": "confirmé", "corrected": "corrigé", "added": "ajouté", "rejected": "rejeté"}
@@ -24,7 +25,7 @@ KINDS_FR = {"commitment": "engagement", "proposal": "proposition", "objective": 
 
 @st.cache_resource(show_spinner=False)
 def _facts(build: str) -> BuildFacts:
-    return BuildFacts.read(Path(build))
+    return Build(Path(build), settings()).facts()
 
 
 def facts() -> BuildFacts:

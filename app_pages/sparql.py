@@ -1,6 +1,6 @@
 """SPARQL: an editor preloaded with the saved queries, their parameters, results as a table,
-CSV and JSON downloads. Queries run in a killable worker (kg.query_worker), so a runaway query
-ends in a plain timeout message and the app stays up."""
+CSV and JSON downloads. Queries run in a killable worker (kg.facade.Build.query_pool, on the same
+store as every other page), so a runaway query ends in a plain timeout message and the app stays up."""
 
 from __future__ import annotations
 
@@ -9,32 +9,13 @@ import json
 import pandas as pd
 import streamlit as st
 
-from app_pages.common import require_build, settings
+from app_pages.common import query_pool, require_build
 
 TIMEOUT_SECONDS = 20
 MAX_ROWS = 20_000
 
 st.title("Console SPARQL")
 build = require_build()
-
-
-@st.cache_resource(show_spinner=False, max_entries=1)
-def _pool(build_dir: str, store_kind: str):
-    """One worker on the current build (a new build replaces it: one entry kept), holding the
-    build so that a rebuild does not delete it under a running query (kg.build_lease). SERVICE
-    is refused inside QueryPool.run (kg.sparql_guard)."""
-    from pathlib import Path
-
-    from kg.build_lease import BuildLease
-    from kg.query_worker import QueryPool
-    from kg.served_build import store_source
-
-    folder = Path(build_dir)
-    lease = BuildLease(folder)
-    store_path, graph_file = store_source(folder, store_kind)  # a missing store is an error, not empty
-    pool = QueryPool(store_path, graph_file, workers=1, timeout=TIMEOUT_SECONDS, max_rows=MAX_ROWS)
-    pool.lease = lease
-    return pool
 
 
 from kg.queries import saved_queries  # noqa: E402
@@ -57,13 +38,13 @@ if choice is not None and saved[choice].params:
 query = st.text_area("Requête", key="s_query", height=300)
 st.caption(f"Lecture seule · délai maximal {TIMEOUT_SECONDS} s · {MAX_ROWS} lignes au plus.")
 if st.button("Exécuter", key="s_run", type="primary"):
-    from kg.query_worker import QueryFailed, QueryTimeout
-    from kg.store import bind_values
+    from kg.facade import QueryFailed, QueryTimeout
+    from kg.sparql_text import bind_values
 
     bindings = {name: value for name, value in values.items() if value}
     try:
         text = bind_values(query, bindings) if bindings else query
-        answer = _pool(str(build), settings().store).run(text, "json")
+        answer = query_pool(TIMEOUT_SECONDS, MAX_ROWS).run(text, "json")
         st.session_state["s_result"] = (json.loads(answer.body) if "json" in answer.media_type
                                         else {"graph": answer.body.decode("utf-8")})
         st.session_state.pop("s_error", None)
@@ -74,7 +55,7 @@ if st.button("Exécuter", key="s_run", type="primary"):
         st.session_state["s_error"] = f"{kind} : {e}"
     except ValueError as e:  # a parameter that cannot be bound, or an answer that is not JSON
         st.session_state["s_error"] = f"Erreur : {e}"
-    except RuntimeError as e:  # kg.served_build.BuildUnavailable: an incomplete build
+    except RuntimeError as e:  # kg.facade.BuildUnavailable: an incomplete build
         st.session_state["s_error"] = f"Données indisponibles : {e}"
     if "s_error" in st.session_state:
         st.session_state.pop("s_result", None)

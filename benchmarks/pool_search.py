@@ -58,10 +58,9 @@ def passage_searcher(base, model: str, data_dir: Path):
 
 def searcher_for(system: str, data_dir: Path):
     from kg.config import load_settings
-    from kg.session import open_searcher
+    from kg.facade import Build
 
-    settings = load_settings(data_dir)
-    base = open_searcher(settings)
+    base = Build.current(load_settings(data_dir)).searcher()
     if system in ("bm25", "hybrid"):
         return base, system
     kind, _, model = system.partition(":")

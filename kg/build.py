@@ -34,6 +34,7 @@ from ingest.corpus import Ingested, discover, ingest_file
 from ingest.errors import DISK_ERRNOS, IngestError, one_document, one_line
 from ingest.limits import Limits, time_budget
 from ingest.model import Passage
+from kg.build_pointer import NoBuild, current_build  # noqa: F401 (NoBuild: kg.build's callers catch it)
 from kg.config import Settings
 from kg.jsonl import read_jsonl, write_atomic, write_jsonl
 from kg.records import index_records, records_from_extraction_json
@@ -44,18 +45,6 @@ logger.addHandler(logging.NullHandler())  # silent unless the application config
 
 KEEP_BUILDS = 2
 CACHE_DAYS = 30  # a cached document unused this long is deleted
-
-
-class NoBuild(FileNotFoundError):
-    """No finished build in the data directory."""
-
-
-def current_build(data_dir: Path) -> Path:
-    """The folder of the last good build, or a NoBuild error that says how to make one."""
-    link = data_dir / "current"
-    if not link.exists():
-        raise NoBuild(f"no build in {data_dir}: run `contrats build corpus --data {data_dir}`")
-    return link.resolve()
 
 
 def pipeline_inputs() -> list[Path]:

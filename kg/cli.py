@@ -141,17 +141,24 @@ def build(corpus: tuple[Path, ...], data_dir: Path | None, no_wait: bool, worker
         sys.exit(2)
 
 
+def _build(data_dir: Path | None):
+    """The current build of the data directory (kg.facade), or exit saying how to make one."""
+    from kg.facade import Build, NoBuild
+
+    try:
+        return Build.current(load_settings(data_dir))
+    except NoBuild as e:
+        _fail(str(e))
+
+
 def _searcher(data_dir: Path | None):
-    from kg.build import NoBuild
-    from kg.index import IndexMismatch
-    from kg.session import open_searcher
+    from kg.facade import IndexMismatch
     from kg.threads import limit_query_threads
 
     limit_query_threads()  # before the native libraries load (kg.threads)
-    settings = load_settings(data_dir)
     try:
-        return open_searcher(settings)
-    except (NoBuild, FileNotFoundError, IndexMismatch) as e:
+        return _build(data_dir).searcher()
+    except (FileNotFoundError, IndexMismatch) as e:
         # IndexMismatch: an index built with another encoder (CONTRATS_MODEL), e.g. before an upgrade.
         _fail(str(e))
 
@@ -206,7 +213,7 @@ def _print_results(results, as_json: bool, response=None, envelope: bool = False
 def search(query, data_dir, k, territory, theme, generation, document, partner, partner_type,
            neighbourhood, record_type, method, literal, as_json, envelope) -> None:
     """Semantic and keyword search over passages, commitments and objectives (French or English)."""
-    from kg.search import Filters
+    from kg.facade import Filters
 
     searcher = _searcher(data_dir)
     filters = Filters(territories=territory, generations=generation, documents=document, partners=partner,
@@ -357,22 +364,20 @@ def evaluate(search_mode: bool, gold: Path | None, data_dir: Path | None, fresh:
         return
     from ingest.evaluate_extraction import evaluate as eval_doc
     from ingest.evaluate_extraction import extract_for_gold, format_report, load_gold, overall, scores_to_json
-    from kg.build import NoBuild, current_build
+    from kg.facade import Build, NoBuild
 
     settings = load_settings(data_dir)
     golds = load_gold(gold or PROJECT_ROOT / "tests/gold/extraction")
-    build_dir = None
+    build = None
     if not fresh:
         try:
-            build_dir = current_build(settings.data_dir)
+            build = Build.current(settings)
         except NoBuild:
             click.echo(f"note: no build in {settings.data_dir}; extracting the gold documents afresh", err=True)
-    from kg.session import load_extractions
-
-    built = load_extractions(build_dir) if build_dir is not None else {}
+    built = build.extraction_json() if build is not None else {}
     results = {}
     for doc_id, g in golds.items():
-        if build_dir is None:
+        if build is None:
             predicted = extract_for_gold(g, PROJECT_ROOT, settings.qpv_table)
         else:
             if doc_id not in built:
@@ -391,14 +396,10 @@ def evaluate(search_mode: bool, gold: Path | None, data_dir: Path | None, fresh:
 def _corrections_for_training(settings, gold_dir: Path):
     """The researchers' corrections of the data directory as training documents (kg.corrections_training)."""
     from ingest.training import annotated_documents
-    from kg.build import NoBuild, current_build
     from kg.config import PROJECT_ROOT
     from kg.corrections_training import corrections_for_training
 
-    try:
-        build_dir = current_build(settings.data_dir)
-    except NoBuild as e:
-        _fail(str(e))
+    build_dir = _build(settings.data_dir).folder
     annotated = [d.document_id for d in annotated_documents(gold_dir, PROJECT_ROOT)]
     more = corrections_for_training(settings.data_dir, build_dir, annotated)
     for line in more.skipped:
@@ -479,25 +480,22 @@ def serve(data_dir, host, port, timeout, max_rows, workers, allow_services, cors
     """SPARQL 1.1 Protocol endpoint at /sparql (read-only), with a query form at /; search as JSON at /search."""
     import uvicorn
 
-    from kg.build import NoBuild, current_build
+    from kg.facade import BuildUnavailable, open_searcher_of
     from kg.serve import create_app
-    from kg.served_build import BuildUnavailable, store_source
 
     settings = load_settings(data_dir)
+    build = _build(data_dir)
     try:
-        build_dir = current_build(settings.data_dir)
-        store_source(build_dir, settings.store)  # an incomplete build: said here, not in a startup traceback
-    except (NoBuild, BuildUnavailable) as e:
+        build.store_source()  # an incomplete build: said here, not in a startup traceback
+    except BuildUnavailable as e:
         _fail(str(e))
-    from kg.session import open_searcher
-
     # The data directory, not the build: the server follows `current` across rebuilds.
-    app = create_app(data_dir=settings.data_dir, store_kind=settings.store, timeout=timeout, max_rows=max_rows,
+    app = create_app(settings=settings, timeout=timeout, max_rows=max_rows,
                      workers=workers, host=host, allowed_hosts=list(allowed_hosts) or None,
                      cors_origins=list(cors_origins) or None, allowed_services=list(allow_services) or None,
-                     per_client=max_per_client, memory_mb=memory_mb, search=lambda: open_searcher(settings))
+                     per_client=max_per_client, memory_mb=memory_mb, search=lambda: open_searcher_of(settings))
     click.echo(f"SPARQL endpoint: http://{host}:{port}/sparql, search: http://{host}:{port}/search?q=… "
-               f"(OpenAPI: /openapi.json; build {build_dir.name})", err=True)
+               f"(OpenAPI: /openapi.json; build {build.name})", err=True)
     uvicorn.run(app, host=host, port=port, log_level="warning")
 
 
@@ -525,12 +523,12 @@ def app(data_dir, port, headless) -> None:
 # ---------------------------------------------------------------- the graph: SPARQL, networks, exports
 
 def _graph_store(data_dir: Path | None):
-    from kg.build import NoBuild
-    from kg.session import open_graph_store
+    from kg.facade import BuildUnavailable
 
+    build = _build(data_dir)
     try:
-        return open_graph_store(load_settings(data_dir))
-    except (NoBuild, FileNotFoundError) as e:
+        return build.store()
+    except (BuildUnavailable, FileNotFoundError) as e:
         _fail(str(e))
 
 
@@ -560,8 +558,8 @@ def _parse_bindings(pairs: tuple[str, ...]) -> dict:
 def sparql(query, data_dir, fmt, binds, list_queries, allow_services) -> None:
     """Run SPARQL on the built graph: QUERY is a query text, a FILE.rq, or a saved query's name
     (see --list)."""
+    from kg.facade import StoreError
     from kg.queries import find_saved_query, saved_queries
-    from kg.store import StoreError
 
     if list_queries or not query:
         for q in saved_queries():
@@ -647,14 +645,8 @@ def review() -> None:
 
 
 def _review_context(data_dir):
-    from kg.build import NoBuild, current_build
-    from kg.reviewing import BuildFacts
-
-    settings = load_settings(data_dir)
-    try:
-        return settings.data_dir, BuildFacts.read(current_build(settings.data_dir))
-    except NoBuild as e:
-        _fail(str(e))
+    build = _build(data_dir)
+    return build.settings.data_dir, build.facts()
 
 
 def _record(data_dir, fact_id: str, action: str, reviewer: str, value: dict | None, why: str) -> None:
@@ -852,13 +844,10 @@ def export(data_dir, fmt, out, reviewed) -> None:
     """Export the current build: the graph (Turtle, JSON-LD, N-Triples), CSV or Parquet tables, the
     reviewed facts for citation, or the neighbourhoods with their geometry and counts for a
     GIS (GeoJSON, GeoPackage)."""
-    from kg.build import NoBuild, current_build
     from kg.export import export_csv, export_graph, export_parquet, export_reviewed
 
-    try:
-        build_dir = current_build(load_settings(data_dir).data_dir)
-    except NoBuild as e:
-        _fail(str(e))
+    build = _build(data_dir)
+    build_dir = build.folder
     if reviewed and fmt not in ("csv", "parquet"):
         _fail("--reviewed exports a table: use --format csv or parquet")
     if reviewed:
@@ -880,7 +869,7 @@ def export(data_dir, fmt, out, reviewed) -> None:
             store.close()
         click.echo(f"{n} neighbourhoods -> {out}" + ("" if n else " (no geometry in this build: see README, Maps)"))
     else:
-        n = export_graph(build_dir / "graph.nt", fmt, out)
+        n = export_graph(build.graph_file, fmt, out)
         click.echo(f"{n} triples -> {out}")
 
 

@@ -144,13 +144,13 @@ def citation_rows(build_dir: Path, reviewed_only: bool = True) -> list[dict]:
     which), each with what a citation needs: the document and its source file, the page or line
     and the passage as written, the model's confidence, and its review (`review_status`
     confirmed | corrected | added; empty: nobody reviewed it)."""
+    from kg.facade import read_extraction_files
     from kg.reviewing import document_facts
-    from kg.session import load_extractions
 
     documents = {d["id"]: d for d in read_jsonl(build_dir / "documents.jsonl")}
     passages = {p["id"]: p["text"] for p in read_jsonl(build_dir / "passages.jsonl")}
     rows = []
-    for doc_id, x in load_extractions(build_dir).items():
+    for doc_id, x in read_extraction_files(build_dir).items():
         doc = documents.get(doc_id, {})
         for f in document_facts(doc_id, x):
             if reviewed_only and not f.review_status:
@@ -180,10 +180,10 @@ def export_parquet(build_dir: Path, out_dir: Path) -> dict[str, int]:
     import pandas as pd
 
     out_dir.mkdir(parents=True, exist_ok=True)
-    from kg.session import load_extractions
+    from kg.facade import read_extraction_files
 
     documents = [{k: _cell(v) for k, v in d.items()} for d in read_jsonl(build_dir / "documents.jsonl")]
-    tables = {"documents": documents, **record_tables(load_extractions(build_dir).values())}
+    tables = {"documents": documents, **record_tables(read_extraction_files(build_dir).values())}
     for name, rows in tables.items():
         frame = pd.DataFrame(rows)
         # Mixed cells (an id that is a number in one row, text in another) are text in Parquet.
@@ -197,9 +197,9 @@ def export_csv(build_dir: Path, out_dir: Path) -> dict[str, int]:
     out_dir.mkdir(parents=True, exist_ok=True)
     documents = [{k: _cell(v) for k, v in d.items()} for d in read_jsonl(build_dir / "documents.jsonl")]
     _write_csv(out_dir / "documents.csv", documents, first=("id",))
-    from kg.session import load_extractions
+    from kg.facade import read_extraction_files
 
-    extractions = list(load_extractions(build_dir).values())
+    extractions = list(read_extraction_files(build_dir).values())
     counts = {"documents": len(documents)}
     for name, rows in record_tables(extractions).items():
         _write_csv(out_dir / f"{name}.csv", rows)

@@ -38,19 +38,58 @@ class QueryAnswer:
     media_type: str
 
 
-def _open_store(store_path: str | None, graph_file: str | None):
+@dataclass(frozen=True)
+class StoreSource:
+    """What a query worker opens, chosen by the build it serves (kg.facade.Build.query_pool):
+    `oxigraph` a store folder (read-only), `graph` an N-Triples file (and its audit graph) loaded
+    into memory, `sparql` a SPARQL 1.1 server's query URL. Plain strings: it crosses to a
+    spawned process."""
+
+    kind: str
+    location: str
+
+    def __post_init__(self) -> None:
+        if self.kind not in ("oxigraph", "graph", "sparql"):
+            raise ValueError(f"unknown store source {self.kind!r}: oxigraph, graph or sparql")
+
+
+def _open_store(source: StoreSource):
+    """pyoxigraph for a folder or a file (its own terms, serialised as they come); for a server,
+    kg.store's connector, whose rdflib terms are turned into pyoxigraph's (kg.store.to_oxigraph)."""
     import pyoxigraph as ox
 
-    if store_path:
-        return ox.Store.read_only(store_path)
+    if source.kind == "sparql":
+        from kg.store import SparqlServerStore
+
+        return SparqlServerStore(source.location)
+    if source.kind == "oxigraph":
+        return ox.Store.read_only(source.location)
     store = ox.Store()
-    with open(graph_file, "rb") as f:
+    with open(source.location, "rb") as f:
         store.bulk_load(f, format=ox.RdfFormat.N_TRIPLES)
-    audit = Path(graph_file).with_name(AUDIT_FILE)  # rejected facts: a named graph, as in the built store
+    audit = Path(source.location).with_name(AUDIT_FILE)  # rejected facts: a named graph, as in the built store
     if audit.is_file():
         with open(audit, "rb") as f:
             store.bulk_load(f, format=ox.RdfFormat.N_TRIPLES, to_graph=ox.NamedNode(REJECTED_GRAPH))
     return store
+
+
+def _server_answer(store, query: str, fmt: str, max_rows: int) -> tuple[bytes, str]:
+    """A SPARQL server's answer, limited and serialised as the embedded store's are."""
+    import pyoxigraph as ox
+
+    from kg.store import to_oxigraph
+
+    result = store.query(query)
+    if result.boolean is not None:
+        return serialize_solutions([], [], fmt, boolean=result.boolean)
+    if result.triples is not None:
+        if len(result.triples) > max_rows:
+            raise QueryFailed(f"more than {max_rows} result triples: add a LIMIT", 413)
+        return serialize_graph([ox.Triple(*(to_oxigraph(t) for t in triple)) for triple in result.triples], fmt)
+    if len(result.rows) > max_rows:
+        raise QueryFailed(f"more than {max_rows} result rows: add a LIMIT", 413)
+    return serialize_solutions(list(result.variables), [[to_oxigraph(t) for t in row] for row in result.rows], fmt)
 
 
 def _limit_memory(megabytes: int | None) -> None:
@@ -67,12 +106,11 @@ def _limit_memory(megabytes: int | None) -> None:
     resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
 
 
-def _worker(conn, store_path: str | None, graph_file: str | None, max_rows: int,
-            memory_mb: int | None = None) -> None:
+def _worker(conn, source: StoreSource, max_rows: int, memory_mb: int | None = None) -> None:
     import pyoxigraph as ox
 
     try:
-        store = _open_store(store_path, graph_file)
+        store = _open_store(source)
         _limit_memory(memory_mb)
     except Exception as e:
         # Say why to every query rather than dying at once: a pool of workers that die on start
@@ -87,6 +125,10 @@ def _worker(conn, store_path: str | None, graph_file: str | None, max_rows: int,
             return
         query, fmt = message
         try:
+            if source.kind == "sparql":
+                body, media = _server_answer(store, query, fmt, max_rows)
+                conn.send(("ok", body, media))
+                continue
             result = store.query(query)
             if isinstance(result, ox.QueryBoolean):
                 body, media = serialize_solutions([], [], fmt, boolean=bool(result))
@@ -117,11 +159,10 @@ def _worker(conn, store_path: str | None, graph_file: str | None, max_rows: int,
 
 
 class _Worker:
-    def __init__(self, store_path: str | None, graph_file: str | None, max_rows: int,
-                 memory_mb: int | None = None) -> None:
+    def __init__(self, source: StoreSource, max_rows: int, memory_mb: int | None = None) -> None:
         ctx = mp.get_context("spawn")
         self.conn, child = ctx.Pipe()
-        self.process = ctx.Process(target=_worker, args=(child, store_path, graph_file, max_rows, memory_mb),
+        self.process = ctx.Process(target=_worker, args=(child, source, max_rows, memory_mb),
                                    daemon=True)
         self.process.start()
         child.close()  # so that a dead worker shows as EOF here, not as a silent wait
@@ -147,13 +188,13 @@ class QueryPool:
     wait), runs for at most `timeout` seconds and `memory_mb` of address space, and is checked
     first (kg.sparql_guard: no SERVICE outside `allowed_services`, bounded nesting)."""
 
-    def __init__(self, store_path: Path | None, graph_file: Path | None, workers: int = 2,
+    def __init__(self, source: StoreSource, workers: int = 2,
                  timeout: float = 10.0, max_rows: int = 10_000, queue_wait: float | None = None,
                  allowed_services: tuple[str, ...] | None = None, memory_mb: int | None = None,
                  surge: int | None = None, surge_after: float = 1.0) -> None:
         self.memory_mb = default_memory_mb() if memory_mb is None else memory_mb
-        self._args = (str(store_path) if store_path else None, str(graph_file) if graph_file else None, max_rows,
-                      self.memory_mb)
+        self.source = source
+        self._args = (source, max_rows, self.memory_mb)
         self.allowed_services = allowed_services
         self.workers = workers
         self.closed = False

@@ -103,10 +103,13 @@ class BuildFacts:
     facts: Mapping[str, Fact] = field(default_factory=dict)
 
     @classmethod
-    def read(cls, build_dir: Path) -> BuildFacts:
-        from kg.session import load_extractions
+    def read(cls, build_dir: Path, extractions: Mapping[str, Mapping[str, Any]] | None = None) -> BuildFacts:
+        """The facts of `build_dir`, from its saved extractions (given by kg.facade.Build.facts,
+        or read here)."""
+        if extractions is None:
+            from kg.facade import read_extraction_files
 
-        extractions = load_extractions(build_dir)
+            extractions = read_extraction_files(build_dir)
         commitments = {c["id"]: {**c, "document": doc} for doc, x in extractions.items()
                        for c in x.get("commitments") or ()}
         facts = {f.id: f for doc, x in extractions.items() for f in document_facts(doc, x)}

@@ -31,6 +31,7 @@ from ingest import environment
 from kg.encoder import Encoder
 from kg.index import IndexRecord, SearchIndex
 from kg.lexical import query_term_weights
+from kg.search_filters import Filters
 
 DEFAULT_DENSE_WEIGHT = 0.5  # chosen with e5 on the blind questions' dev half (BENCHMARKS.md)
 DEFAULT_EXPANSION_WEIGHT = 0.5
@@ -41,21 +42,6 @@ _EN_MARKERS = frozenset(
     ["the", "of", "and", "to", "in", "for", "on", "with", "how", "what", "which", "who", "where", "why", "is", "are", "do", "does", "can", "should", "their", "people", "help", "find", "about", "between", "against", "from"]
 )
 _FR_MARKERS = frozenset(["le", "la", "les", "des", "du", "de", "et", "pour", "dans", "avec", "comment", "quels", "quelles", "est", "sont"])
-
-
-@dataclass(frozen=True)
-class Filters:
-    territories: tuple[str, ...] = ()  # short name or full name, case-insensitive
-    generations: tuple[str, ...] = ()
-    documents: tuple[str, ...] = ()
-    partners: tuple[str, ...] = ()  # substring of the partner's name
-    partner_types: tuple[str, ...] = ()
-    themes: tuple[str, ...] = ()
-    neighbourhoods: tuple[str, ...] = ()
-    record_types: tuple[str, ...] = ()
-
-    def active(self) -> bool:
-        return any(getattr(self, f) for f in self.__dataclass_fields__)
 
 
 @dataclass(frozen=True)
@@ -320,6 +306,7 @@ class SearchResponse:
     results: list[SearchResult]
     understood: object | None = None  # kg.understand.Understanding
     query_used: str = ""
+    translated: str = ""  # an English question as the glossary translated it (not in to_json: the CLI's shape)
 
     def to_json(self) -> dict:
         return {"query": self.query, "query_used": self.query_used,
@@ -529,11 +516,12 @@ class Searcher:
             if understood.generations and not filters.generations and not filters.documents:
                 filters = replace(filters, generations=understood.generations)
         used = translate_query(query) if language == "en" else query
+        translated = used if language == "en" else ""
         terms = expand_terms(used) if self.expand and language in self.expand_languages else []
         added = " ; ".join(terms)
         ids = self._candidate_ids(filters)
         if ids is not None and len(ids) == 0:
-            return SearchResponse(query, [], understood, used)
+            return SearchResponse(query, [], understood, used, translated)
         weights = query_term_weights(used, added, self.expansion_weight)
         vector = self._query_vector(used, terms) if method != "bm25" else None
         all_lexical = self.index.lexical.weighted_scores(weights) if method != "dense" else None
@@ -572,4 +560,4 @@ class Searcher:
             used = f"{used} [+ {added}]"
         best = sorted(fused.items(), key=lambda kv: (-kv[1], kv[0]))[:k]
         return SearchResponse(query, [SearchResult(self.index.records[i], s, lexical.get(i, 0.0), dense.get(i, 0.0),
-                                                   used) for i, s in best], understood, used)
+                                                   used) for i, s in best], understood, used, translated)

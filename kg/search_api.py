@@ -100,7 +100,7 @@ def add_search_routes(app: FastAPI, open_searcher: Callable[[], object]) -> Call
 
     def searcher():
         # Asked on every search: `open_searcher` returns the current build's searcher, opened once
-        # per build (kg.session), so a rebuild is followed as the SPARQL side follows it.
+        # per build (kg.facade), so a rebuild is followed as the SPARQL side follows it.
         with lock:
             if "threads" not in state:
                 from kg.threads import limit_query_threads

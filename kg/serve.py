@@ -27,9 +27,10 @@ from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, Res
 from starlette.concurrency import run_in_threadpool
 
 from ingest import environment
+from kg.config import Settings, load_settings
+from kg.facade import Build, BuildUnavailable, QueryFailed, QueryTimeout
 from kg.http_guard import HostCheck, PerClient, served_names
-from kg.query_worker import QueryFailed, QueryPool, QueryTimeout
-from kg.served_build import BuildUnavailable, ServedBuild
+from kg.served_build import ServedBuild
 from kg.sparql_guard import allowed_services_from_env
 from kg.sparql_results import negotiate
 from kg.sparql_text import is_update
@@ -42,14 +43,20 @@ def _env_list(name: str) -> list[str]:
     return environment.items(name)
 
 
-def create_app(build_dir: Path | None = None, *, data_dir: Path | None = None, store_kind: str = "oxigraph",
+def create_app(build_dir: Path | None = None, *, data_dir: Path | None = None, settings: Settings | None = None,
                timeout: float | None = None, max_rows: int | None = None, workers: int | None = None,
                host: str = "127.0.0.1", allowed_hosts: list[str] | None = None,
                cors_origins: list[str] | None = None, allowed_services: list[str] | None = None,
                per_client: int | None = None, memory_mb: int | None = None, search=None) -> FastAPI:
     """The endpoint over one build folder (`build_dir`), or over a data directory's current
-    build, followed across rebuilds (`data_dir`). `search`: a function opening the build's
-    searcher; when given, /search serves it (kg.search_api)."""
+    build, followed across rebuilds (`data_dir`, else settings.data_dir). The store it queries
+    is the one `settings` names (kg.facade.Build.query_pool: the build's Oxigraph folder, its
+    graph, or the SPARQL server), as for every other front end. `search`: a function opening
+    the build's searcher; when given, /search serves it (kg.search_api)."""
+    settings = settings or load_settings()
+    if data_dir is not None:
+        settings = settings.with_data(data_dir)
+    follow = build_dir is None
     timeout = timeout or environment.number("CONTRATS_SPARQL_TIMEOUT", 10)
     max_rows = max_rows or environment.whole("CONTRATS_SPARQL_MAX_ROWS", 10_000)
     workers = workers or environment.whole("CONTRATS_SPARQL_WORKERS", 2)
@@ -60,17 +67,17 @@ def create_app(build_dir: Path | None = None, *, data_dir: Path | None = None, s
     hosts = served_names(host, allowed_hosts if allowed_hosts is not None else _env_list("CONTRATS_SPARQL_ALLOWED_HOSTS"))
     state: dict = {}
 
-    def make_pool(store_path: Path | None, graph_file: Path | None) -> QueryPool:
-        return QueryPool(store_path, graph_file, workers=workers, timeout=timeout, max_rows=max_rows,
-                         allowed_services=services, memory_mb=memory_mb)
+    def make_pool(build: Build):
+        return build.query_pool(workers=workers, timeout=timeout, max_rows=max_rows,
+                                allowed_services=services, memory_mb=memory_mb)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
-        served = ServedBuild(make_pool, store_kind, data_dir=data_dir, build_dir=build_dir)
+        served = ServedBuild(make_pool, settings, follow=follow, build_dir=build_dir)
         state["served"] = served
         app.state.served = served  # for tests and operators: the build and pool in use
         state["gate"] = PerClient(per_client, served.pool.queue_wait)
-        if data_dir is not None and threading.current_thread() is threading.main_thread():
+        if follow and threading.current_thread() is threading.main_thread():
             # SIGHUP: move to the current build now rather than on the next request.
             signal.signal(signal.SIGHUP, lambda *_: threading.Thread(target=served.refresh, daemon=True).start())
         yield

@@ -15,31 +15,23 @@ from collections.abc import Callable
 from pathlib import Path
 
 from kg.build_lease import BuildLease
+from kg.config import Settings
+from kg.facade import Build, BuildUnavailable, NoBuild
 from kg.query_worker import PoolClosed, QueryAnswer, QueryPool
 
-
-class BuildUnavailable(RuntimeError):
-    pass
-
-
-def store_source(build_dir: Path, store_kind: str) -> tuple[Path | None, Path | None]:
-    """(store folder, graph file) for the query workers. An on-disk store that is missing is
-    an error (an incomplete build), never replaced by an empty one."""
-    if store_kind == "oxigraph":
-        if not (build_dir / "store" / "CURRENT").exists():
-            raise BuildUnavailable(f"build {build_dir.name} has no Oxigraph store: run `contrats build` again")
-        return build_dir / "store", None
-    if not (build_dir / "graph.nt").is_file():
-        raise BuildUnavailable(f"build {build_dir.name} has no graph.nt: run `contrats build` again")
-    return None, build_dir / "graph.nt"
+__all__ = ["BuildUnavailable", "ServedBuild"]
 
 
 class ServedBuild:
-    def __init__(self, make_pool: Callable[[Path | None, Path | None], QueryPool], store_kind: str,
-                 data_dir: Path | None = None, build_dir: Path | None = None, log: Callable[[str], None] = print):
-        if (data_dir is None) == (build_dir is None):
-            raise ValueError("give a data directory (follow its current build) or one build folder")
-        self._make_pool, self.store_kind, self.data_dir, self.log = make_pool, store_kind, data_dir, log
+    """`make_pool` opens the query pool of a build (kg.facade.Build.query_pool with the server's
+    limits): the store it reads is the build's, as settings.store chooses it."""
+
+    def __init__(self, make_pool: Callable[[Build], QueryPool], settings: Settings,
+                 follow: bool = True, build_dir: Path | None = None, log: Callable[[str], None] = print):
+        if follow == (build_dir is not None):
+            raise ValueError("follow the data directory's current build, or serve one build folder")
+        self._make_pool, self.settings, self.log = make_pool, settings, log
+        self.data_dir = settings.data_dir if follow else None
         self._switch = threading.Lock()
         self.build_dir: Path | None = None
         self.pool: QueryPool | None = None
@@ -47,19 +39,21 @@ class ServedBuild:
         self._retiring: list[threading.Thread] = []
         self._open(build_dir if build_dir is not None else self._current())
 
-    def _current(self) -> Path:
-        from kg.build import NoBuild, current_build
+    @property
+    def store_kind(self) -> str:
+        return self.settings.store
 
+    def _current(self) -> Path:
         try:
-            return current_build(self.data_dir)
+            return Build.current(self.settings).folder
         except NoBuild as e:
             raise BuildUnavailable(str(e)) from e
 
     def _open(self, build_dir: Path) -> None:
-        lease = BuildLease(build_dir)  # first, so the build cannot be collected while we open it
+        build = Build(build_dir, self.settings)
+        lease = build.lease()  # first, so the build cannot be collected while we open it
         try:
-            store, graph = store_source(build_dir, self.store_kind)
-            pool = self._make_pool(store, graph)
+            pool = self._make_pool(build)
         except BaseException:
             lease.release()
             raise

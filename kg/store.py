@@ -26,6 +26,7 @@ import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol, runtime_checkable
 
 from rdflib import BNode, Dataset, Literal, URIRef
 from rdflib.namespace import XSD
@@ -213,6 +214,24 @@ class OxigraphStore:
                                          for t in result))
 
 
+def to_oxigraph(term: Node | None):
+    """An rdflib term as pyoxigraph's (the query workers serialise pyoxigraph terms, whatever
+    store answered: kg.query_worker)."""
+    import pyoxigraph as ox
+
+    if term is None:
+        return None
+    if isinstance(term, URIRef):
+        return ox.NamedNode(str(term))
+    if isinstance(term, BNode):
+        return ox.BlankNode(str(term))
+    if term.language:
+        return ox.Literal(str(term), language=term.language)
+    if term.datatype is not None and term.datatype != XSD.string:
+        return ox.Literal(str(term), datatype=ox.NamedNode(str(term.datatype)))
+    return ox.Literal(str(term))
+
+
 def from_oxigraph(term) -> Node | None:
     import pyoxigraph as ox
 
@@ -364,7 +383,23 @@ def _skolemise(line: str, bnode: re.Pattern, genid: str) -> str:
     return "".join(out)
 
 
-Store = MemoryStore | OxigraphStore | SparqlServerStore
+@runtime_checkable
+class Store(Protocol):
+    """What every backend offers (tests/test_store.py holds each to it). Opened for readers by
+    kg.facade.Build.store(), for the build by kg.build_graph."""
+
+    kind: str
+
+    def load_file(self, path: Path | str, graph: str | None = None) -> None: ...
+
+    def clear(self) -> None: ...
+
+    def close(self) -> None: ...
+
+    def triples_count(self) -> int: ...
+
+    def query(self, sparql: str, bindings: Mapping[str, Binding] | None = None,
+              allowed_services: Iterable[str] | None = None) -> QueryResult: ...
 
 
 def open_store(kind: str, location: str | Path | None, update_url: str | None = None, *,

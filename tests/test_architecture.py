@@ -3,6 +3,7 @@ app's pages never import ingest. A broken contract names the import chain that b
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 import sys
@@ -37,3 +38,28 @@ def test_only_the_environment_module_reads_the_environment() -> None:
                   if reads.search(line)]
     assert not offenders, "\n".join(offenders)
 
+
+
+FRONT_ENDS = ("kg/cli.py", "kg/serve.py", "search_app.py", *sorted(
+    str(p.relative_to(ROOT)) for p in (ROOT / "app_pages").glob("*.py")))
+
+
+def test_front_ends_open_the_built_data_through_the_facade_only() -> None:
+    """The import contract (pyproject.toml) forbids the store, index, search and query-worker
+    modules to the front ends; two things it cannot see are checked here: search_app.py, a lone
+    module outside the packages import-linter reads, and the openers kg.build re-exports for
+    its own callers (current_build), which a front end could reach through the builder."""
+    import ast
+
+    openers = re.compile(r"\b(current_build|open_store|SearchIndex|load_extractions|open_graph_store|QueryPool)\b")
+    offenders = []
+    for name in FRONT_ENDS:
+        source = (ROOT / name).read_text(encoding="utf-8")
+        offenders += [f"{name}:{n}: {line.strip()}" for n, line in enumerate(source.splitlines(), 1)
+                      if openers.search(line) and not line.lstrip().startswith("#")]
+    tree = ast.parse((ROOT / "search_app.py").read_text(encoding="utf-8"))
+    imported = {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)} | {
+        alias.name for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names}
+    offenders += [f"search_app.py imports {m}" for m in sorted(imported)
+                  if m and m.startswith("kg") and m not in ("kg.facade", "kg.config", "kg.search_filters")]
+    assert not offenders, "\n".join(offenders)

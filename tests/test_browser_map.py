@@ -16,10 +16,10 @@ pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
 
 def _expected(built, territories: list[str], theme: str) -> dict[str, int]:
+    from kg.facade import Build
     from kg.gis import neighbourhood_features
-    from kg.session import open_graph_store
 
-    store = open_graph_store(built)
+    store = Build.current(built).store()
     try:
         return {f.code: f.commitments for f in neighbourhood_features(store, territories, theme=theme, breakdown=False)}
     finally:

@@ -334,11 +334,11 @@ def test_the_rebuild_applies_corrections_of_indicators_signatories_and_neighbour
 
 @pytest.mark.slow
 def test_corrected_records_have_their_revision_chain_and_rejected_ones_leave_every_view(reviewed) -> None:
+    from kg.facade import Build
     from kg.queries import saved_queries
-    from kg.session import open_graph_store
     from kg.uris import REJECTED_GRAPH, designation_uri, indicator_uri
 
-    store = open_graph_store(reviewed["settings"])
+    store = Build.current(reviewed["settings"]).store()
     prefixes = ("PREFIX prov: <http://www.w3.org/ns/prov#> PREFIX ckg: <https://w3id.org/contrats-kg/ontology#> "
                 "PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#> PREFIX org: <http://www.w3.org/ns/org#> ")
 
@@ -390,10 +390,10 @@ def test_the_shapes_refuse_a_rejected_fact_in_the_published_graph(reviewed) -> N
 
 @pytest.mark.slow
 def test_the_graph_keeps_the_revision_chain_and_rejected_facts_apart(reviewed) -> None:
-    from kg.session import open_graph_store
+    from kg.facade import Build
     from kg.uris import REJECTED_GRAPH, commitment_uri
 
-    store = open_graph_store(reviewed["settings"])
+    store = Build.current(reviewed["settings"]).store()
     prefixes = ("PREFIX prov: <http://www.w3.org/ns/prov#> PREFIX ckg: <https://w3id.org/contrats-kg/ontology#> "
                 "PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#> ")
     chain = store.query(prefixes + f"""SELECT ?new ?who ?partner ?old_partner ?why WHERE {{

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from rdflib import BNode, Literal, URIRef
 
-from kg.store import QueryResult, bind_values, open_store
+from kg.store import QueryResult, Store, bind_values, open_store
 from tests import virtuoso
 
 EX = "https://example.org/"
@@ -67,6 +67,8 @@ def store(request, tmp_path):
 
 
 def test_load_and_count(store) -> None:
+    assert isinstance(store, Store)  # the typing.Protocol of kg.store: every backend implements it
+    assert store.kind in ("memory", "oxigraph", "sparql")
     assert store.triples_count() == TRIPLES
 
 

@@ -65,7 +65,7 @@ def test_allowed_service_is_contacted_so_the_listener_would_see_a_request(graph_
 
 
 def test_cli_and_app_console_and_stores_refuse_service(small_build, listener: Listener) -> None:
-    from kg.query_worker import QueryFailed, QueryPool
+    from kg.query_worker import QueryFailed, QueryPool, StoreSource
     from kg.sparql_guard import QueryRefused
     from kg.store import MemoryStore
 
@@ -74,7 +74,7 @@ def test_cli_and_app_console_and_stores_refuse_service(small_build, listener: Li
         result = cli("sparql", query, "--data", str(small_build.data_dir))
         assert result.returncode == 1 and "SERVICE" in result.stderr and "Traceback" not in result.stderr
     # The app's console runs its queries through QueryPool.run, as here.
-    pool = QueryPool(build_dir / "store", None, workers=1, timeout=5)
+    pool = QueryPool(StoreSource("oxigraph", str(build_dir / "store")), workers=1, timeout=5)
     try:
         with pytest.raises(QueryFailed) as e:
             pool.run(_service_queries(listener.url)[0], "json")
@@ -174,9 +174,9 @@ def test_one_client_cannot_take_every_worker(graph_build: Path) -> None:
 
 
 def test_worker_address_space_is_limited(graph_build: Path) -> None:
-    from kg.query_worker import QueryPool
+    from kg.query_worker import QueryPool, StoreSource
 
-    pool = QueryPool(graph_build / "store", None, workers=1, timeout=5, memory_mb=1500)
+    pool = QueryPool(StoreSource("oxigraph", str(graph_build / "store")), workers=1, timeout=5, memory_mb=1500)
     try:
         pool.run("ASK { ?s ?p ?o }", "json")
         worker = pool._idle.queue[0]

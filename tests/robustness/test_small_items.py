@@ -81,10 +81,10 @@ def test_negative_k_is_refused() -> None:
 
 
 def test_searcher_refuses_a_non_positive_k(small_build) -> None:
-    from kg.session import open_searcher
+    from kg.facade import Build
 
     with pytest.raises(ValueError, match="positive"):
-        open_searcher(small_build).search("emploi", k=-5)
+        Build.current(small_build).searcher().search("emploi", k=-5)
 
 
 def test_xml_results_never_carry_raw_control_characters() -> None:
