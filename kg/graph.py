@@ -40,6 +40,7 @@ from ingest.model import (
     Territory,
 )
 from kg import uris
+from kg.shipped import ONTOLOGY_DIR  # also kg.validate's, through here
 from kg.uris import CKG
 
 ORG = Namespace("http://www.w3.org/ns/org#")
@@ -49,7 +50,6 @@ GEO = Namespace("http://www.opengis.net/ont/geosparql#")
 PDF_FRAGMENT = URIRef("http://tools.ietf.org/rfc/rfc3778")  # page=N
 TEXT_FRAGMENT = URIRef("http://tools.ietf.org/rfc/rfc5147")  # line=a,b (0-based line boundaries)
 
-ONTOLOGY_DIR = Path(__file__).resolve().parent.parent / "ontology"
 ONTOLOGY_FILES = ("contrats.ttl", "themes.ttl", "cube.ttl")
 
 PREFIXES = {"ckg": CKG, "res": Namespace(uris.BASE), "org": ORG, "oa": OA, "geo": GEO, "prov": PROV,

@@ -14,11 +14,12 @@ from pathlib import Path
 
 import yaml
 
+from ingest.resources import DATA_DIR
+from kg.shipped import ONTOLOGY_DIR
 from kg.uris import BASE, ONTOLOGY, THEME_SCHEME, theme_uri
 
-ROOT = Path(__file__).resolve().parent.parent
-THEMES_YAML = ROOT / "ingest" / "data" / "themes.yaml"
-THEMES_TTL = ROOT / "ontology" / "themes.ttl"
+THEMES_YAML = DATA_DIR / "themes.yaml"
+THEMES_TTL = ONTOLOGY_DIR / "themes.ttl"
 
 
 def load_themes(path: Path = THEMES_YAML) -> list[dict]:

@@ -8,9 +8,10 @@ process; an unknown id is shown as itself, readably.
 from __future__ import annotations
 
 from functools import cache
-from pathlib import Path
 
-ONTOLOGY = Path(__file__).resolve().parent.parent / "ontology" / "contrats.ttl"
+from kg.shipped import ONTOLOGY_DIR
+
+ONTOLOGY = ONTOLOGY_DIR / "contrats.ttl"
 
 
 @cache

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-from ingest import environment
+from ingest import environment, resources
 from ingest.manifest import slugify
 from ingest.normalise import fold
 from ingest.reference import qpv_table
@@ -153,9 +153,10 @@ def bounded(pattern: str) -> str:
 
 
 def reference_folder() -> Path:
-    """The reference tables: reference/ of the project, or the folder CONTRATS_REFERENCE names."""
+    """The reference tables: the package's own (ingest/data/reference), or the folder
+    CONTRATS_REFERENCE names."""
     env = environment.text("CONTRATS_REFERENCE")
-    return Path(env) if env else Path(__file__).resolve().parents[2] / "reference"
+    return Path(env) if env else resources.REFERENCE_DIR
 
 
 EPCI_KIND = re.compile(
