@@ -39,19 +39,25 @@ def _env(name: str, default: str | None = None) -> str | None:
     return environment.text(name, default)
 
 
+def _env_or(name: str, default: str) -> str:
+    """A variable that always has a value: its default when unset."""
+    value = environment.text(name, default)
+    return default if value is None else value
+
+
 def _positive_int(name: str) -> int | None:
     return environment.whole(name, None)
 
 
 @dataclass(frozen=True)
 class Settings:
-    data_dir: Path = field(default_factory=lambda: Path(_env("CONTRATS_DATA", "data")))
-    store: str = field(default_factory=lambda: _env("CONTRATS_STORE", "oxigraph"))
+    data_dir: Path = field(default_factory=lambda: Path(_env_or("CONTRATS_DATA", "data")))
+    store: str = field(default_factory=lambda: _env_or("CONTRATS_STORE", "oxigraph"))
     sparql_query_url: str | None = field(default_factory=lambda: _env("CONTRATS_SPARQL_QUERY"))
     sparql_update_url: str | None = field(default_factory=lambda: _env("CONTRATS_SPARQL_UPDATE"))
-    model: str = field(default_factory=lambda: _env("CONTRATS_MODEL", DEFAULT_MODEL))
+    model: str = field(default_factory=lambda: _env_or("CONTRATS_MODEL", DEFAULT_MODEL))
     reference_dir: Path = field(
-        default_factory=lambda: Path(_env("CONTRATS_REFERENCE", str(resources.REFERENCE_DIR)))
+        default_factory=lambda: Path(_env_or("CONTRATS_REFERENCE", str(resources.REFERENCE_DIR)))
     )
     embeddings: Path | None = field(default_factory=lambda: (Path(v) if (v := _env("CONTRATS_EMBEDDINGS")) else None))
     workers: int | None = field(default_factory=lambda: _positive_int("CONTRATS_WORKERS"))  # None: every core

@@ -84,7 +84,7 @@ class ExtrasGroup(click.Group):
             extra = extra_for(e.name)
             if extra is None:
                 raise
-            raise MissingExtra(_command_path(ctx), extra, e.name.partition(".")[0]) from e
+            raise MissingExtra(_command_path(ctx), extra, (e.name or "").partition(".")[0]) from e
 
 
 def _command_path(ctx: click.Context) -> str:

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from kg.encoder import Encoder
+from kg.encoder import Encoder, EncoderBlend
 from kg.jsonl import read_jsonl, write_atomic, write_jsonl
 from kg.lexical import LexicalIndex
 
@@ -116,7 +116,7 @@ class SearchIndex:
         self.terms = dict(terms or {})  # thesaurus term -> its vector as a question
 
     @classmethod
-    def build(cls, records: Sequence[IndexRecord], encoder: Encoder) -> SearchIndex:
+    def build(cls, records: Sequence[IndexRecord], encoder: Encoder | EncoderBlend) -> SearchIndex:
         from kg.search import thesaurus_terms
 
         records = list(records)

@@ -28,7 +28,7 @@ from functools import cache
 import numpy as np
 
 from ingest import environment
-from kg.encoder import Encoder
+from kg.encoder import Encoder, EncoderBlend
 from kg.index import IndexRecord, SearchIndex
 from kg.lexical import query_term_weights
 from kg.search_filters import Filters
@@ -317,7 +317,7 @@ class SearchResponse:
 @dataclass
 class Searcher:
     index: SearchIndex
-    encoder: Encoder
+    encoder: Encoder | EncoderBlend  # a blend is what CONTRATS_MODEL=a+b loads
     understander: object | None = None  # kg.understand.Understander of the build, when known
     understand: bool = True  # questions naming a territory/generation/partner/neighbourhood narrow or boost
     mention_boost: float = 0.15  # added to the fused score of a record naming a partner/neighbourhood asked
