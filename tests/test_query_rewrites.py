@@ -25,8 +25,6 @@ BINDINGS: dict[str, list[dict]] = {
                             {"partner": "state"}, {"partner": "region-hauts-de-france"}, {"partner": "zz} #"}],
     "neighbourhoods-without-theme": [{"theme": "mobility"}, {"theme": "employment"},
                                      {"theme": "https://w3id.org/contrats-kg/theme/health"}],
-    "commitments-with-indicators": [{"partner": "region"}, {"territory": "aa"}, {"partner": "caf"},
-                                    {"territory": "maubeuge", "partner": "etat"}],
     "neighbourhood-map": [{"territory": "aa"}, {"territory": "arras"}],
 }
 
