@@ -18,7 +18,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from kg.config import load_settings  # noqa: E402
-from kg.facade import Build, NoBuild  # noqa: E402
+from kg.facade import Build, Extraction, NoBuild  # noqa: E402
 from kg.textview import escape_markdown, highlight  # noqa: E402
 
 RECORD_TYPES = {"passage": "passage", "commitment": "engagement", "objective": "objectif"}
@@ -105,11 +105,12 @@ def documents() -> dict[str, dict]:
 
 
 @st.cache_resource(show_spinner=False)
-def _extractions(build: str) -> dict[str, dict]:
-    return Build(Path(build), settings()).extraction_json()
+def _extractions(build: str) -> dict[str, Extraction]:
+    return Build(Path(build), settings()).extractions()
 
 
-def extractions() -> dict[str, dict]:
+def extractions() -> dict[str, Extraction]:
+    """Document id -> its extraction, typed (ingest.model.Extraction through kg.facade)."""
     return _extractions(str(require_build()))
 
 
@@ -117,9 +118,9 @@ def extractions() -> dict[str, dict]:
 def _indicators_by_commitment(build: str) -> dict[str, list[str]]:
     out: dict[str, list[str]] = defaultdict(list)
     for x in _extractions(build).values():
-        for indicator in x.get("indicators") or []:
-            if indicator.get("commitment"):
-                out[indicator["commitment"]].append(indicator["text"])
+        for indicator in x.indicators:
+            if indicator.commitment:
+                out[indicator.commitment].append(indicator.text)
     return dict(out)
 
 
@@ -214,14 +215,14 @@ def result_card(result, query: str = "", key: str = "") -> None:
         facts = []
         if r.partner:
             facts.append(f"Partenaire : {escape_markdown(r.partner)} ({escape_markdown(partner_type_label(r.partner_type))})")
-        if r.extra.get("confidence") is not None:
-            facts.append(confidence_text(r.extra["confidence"], r.extra.get("partner_confidence")))
-        if r.extra.get("orientation"):
-            facts.append(f"Orientation : {escape_markdown(r.extra['orientation'])}")
-        if r.extra.get("objective"):
-            facts.append(f"Objectif : {escape_markdown(r.extra['objective'])}")
-        if r.record_type == "objective" and r.extra.get("code"):
-            facts.append(f"Code : {escape_markdown(r.extra['code'])}")
+        if r.confidence is not None:
+            facts.append(confidence_text(r.confidence, r.partner_confidence))
+        if r.orientation:
+            facts.append(f"Orientation : {escape_markdown(r.orientation)}")
+        if r.objective:
+            facts.append(f"Objectif : {escape_markdown(r.objective)}")
+        if r.record_type == "objective" and r.code:
+            facts.append(f"Code : {escape_markdown(r.code)}")
         if r.themes:
             facts.append("Thèmes : " + ", ".join(escape_markdown(theme_label(t)) for t in r.themes))
         if r.neighbourhoods:

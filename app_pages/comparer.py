@@ -141,7 +141,7 @@ STATUSES = {"unreviewed": "non relus", "confirmed": "confirmés", "corrected": "
             "rejected": "rejetés"}
 FACTS_FR = {"commitment": "engagements", "indicator": "indicateurs", "signatory": "signataires",
             "neighbourhood": "quartiers"}
-territory_of = {doc: x["territory"].get("short_name") or x["territory"]["name"] for doc, x in extractions().items()}
+territory_of = {doc: x.territory.short_name or x.territory.name for doc, x in extractions().items()}
 review_counts = pd.DataFrame(
     [{"territoire": territory_of.get(f.document), "fait": FACTS_FR[f.record],
       "statut": STATUSES.get(status, status)}

@@ -53,105 +53,104 @@ if not extracted:
     st.info("Aucun contrat dans cette construction.")
     st.stop()
 doc_id = st.selectbox("Contrat", sorted(extracted), key="k_doc",
-                      format_func=lambda d: f"{extracted[d]['territory']['name']} — {extracted[d]['document']['title']}")
+                      format_func=lambda d: f"{extracted[d].territory.name} — {extracted[d].document.meta.title}")
 x = extracted[doc_id]
-meta = x["document"]
-territory = x["territory"]
-st.subheader(escape_markdown(meta["title"] or doc_id))
-period = meta.get("period") or {}
+meta = x.document.meta
+territory = x.territory
+st.subheader(escape_markdown(meta.title or doc_id))
 st.caption(escape_markdown(
-    f"{territory['name']} ({territory.get('short_name') or '—'}) · SIREN {territory.get('siren') or '—'} · "
-    f"{period.get('start') or '?'}–{period.get('end') or '?'} · génération {meta['generation']}"
-    + (f" · modifie {meta['amends']}" if meta.get("amends") else "")))
+    f"{territory.name} ({territory.short_name or '—'}) · SIREN {territory.siren or '—'} · "
+    f"{meta.period_start or '?'}–{meta.period_end or '?'} · génération {meta.generation}"
+    + (f" · modifie {meta.amends}" if meta.amends else "")))
 st.page_link("app_pages/document.py", label="Ouvrir le document (et relire ses faits)",
              icon=":material/menu_book:", query_params={"doc": doc_id})
-own_warnings = meta.get("warnings") or []  # reading and extraction warnings, kept with the document
+own_warnings = [*x.document.warnings, *x.warnings]  # reading and extraction warnings, kept with the document
 if own_warnings:
     st.warning("Avertissements pour ce document : " + "; ".join(escape_markdown(w) for w in own_warnings))
 
 REVIEW_FR = {"confirmed": "confirmé", "corrected": "corrigé", "added": "ajouté"}
 
 
-def _review(r: dict) -> str:
+def _review(r) -> str:
     """A record's review as the build has it (the document view shows the reviews since, and relit)."""
-    return REVIEW_FR.get(r.get("review_status") or "", "non relu") + (
-        f" ({', '.join(r.get('reviewers') or [])})" if r.get("reviewers") else "")
+    return REVIEW_FR.get(r.review_status or "", "non relu") + (f" ({', '.join(r.reviewers)})" if r.reviewers else "")
 
 
 floor = st.slider("Confiance minimale des engagements", 0.0, 1.0, 0.0, 0.05, key="k_min_confidence",
                   help="Masque les engagements extraits avec une confiance plus basse (les relus restent).")
-tabs = st.tabs([f"Orientations et objectifs ({len(x['orientations'])})", f"Quartiers ({len(x['neighbourhoods'])})",
-                f"Signataires ({len(x['signatories'])})", f"Engagements ({len(x['commitments'])})",
-                f"Indicateurs ({len(x.get('indicators') or [])})"])
+tabs = st.tabs([f"Orientations et objectifs ({len(x.orientations)})", f"Quartiers ({len(x.neighbourhoods)})",
+                f"Signataires ({len(x.signatories)})", f"Engagements ({len(x.commitments)})",
+                f"Indicateurs ({len(x.indicators)})"])
 
 
-def _outline(objectives: list[dict], depth: int = 0) -> list[str]:
+def _outline(objectives, depth: int = 0) -> list[str]:
     lines = []
     for ob in objectives:
-        code = f"{ob['code']} " if ob.get("code") else ""
-        level = LEVEL.get(ob.get("level"), ob.get("level") or "")
-        lines.append("    " * depth + f"- {escape_markdown(code + ob['label'])} *({escape_markdown(level)})*")
-        lines.extend(_outline(ob.get("children") or [], depth + 1))
+        code = f"{ob.code} " if ob.code else ""
+        level = LEVEL.get(ob.level, ob.level or "")
+        lines.append("    " * depth + f"- {escape_markdown(code + ob.label)} *({escape_markdown(level)})*")
+        lines.extend(_outline(ob.children, depth + 1))
     return lines
 
 
 with tabs[0]:
-    if not x["orientations"]:
+    if not x.orientations:
         st.info("Aucune orientation extraite.")
-    for o in x["orientations"]:
-        title = f"{o.get('number') or ''} {o['label']}".strip()
+    for o in x.orientations:
+        title = f"{o.number or ''} {o.label}".strip()
         with st.expander(escape_markdown(title)):
-            if o.get("themes"):
-                st.caption("Thèmes : " + ", ".join(escape_markdown(theme_label(t)) for t in o["themes"]))
-            if o["objectives"]:
-                st.markdown("\n".join(_outline(o["objectives"])))
+            if o.themes:
+                st.caption("Thèmes : " + ", ".join(escape_markdown(theme_label(t)) for t in o.themes))
+            if o.objectives:
+                st.markdown("\n".join(_outline(o.objectives)))
             else:
                 st.caption("Aucun objectif extrait.")
 with tabs[1]:
-    rows = [{"quartier": n["name"], "statut": STATUS.get(n["status"], n["status"]),
-             "communes": ", ".join(n["communes"]), "code QPV": n.get("code") or "",
-             "codes INSEE": ", ".join(n.get("insee_codes") or []), "nom officiel": n.get("official_name") or "",
-             "autres graphies": ", ".join(n["aliases"]), "confiance": n.get("confidence"),
+    rows = [{"quartier": n.name, "statut": STATUS.get(n.status, str(n.status)),
+             "communes": ", ".join(n.communes), "code QPV": n.code or "",
+             "codes INSEE": ", ".join(n.insee_codes), "nom officiel": n.official_name or "",
+             "autres graphies": ", ".join(n.aliases), "confiance": n.confidence,
              "relecture": _review(n)}
-            for n in x["neighbourhoods"]]
+            for n in x.neighbourhoods]
     if rows:
         st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
     else:
         st.info("Aucun quartier extrait.")
 with tabs[2]:
-    rows = [{"signataire": s["name"], "type": partner_type_label(s["type"]), "personne": s.get("person") or "",
-             "qualité": s.get("role") or "", "confiance": s.get("confidence"), "relecture": _review(s),
-             "ligne": (s.get("provenance") or [{}])[0].get("line")}
-            for s in x["signatories"]]
+    rows = [{"signataire": s.organisation.name, "type": partner_type_label(s.organisation.type),
+             "personne": s.person or "", "qualité": s.role or "", "confiance": s.confidence, "relecture": _review(s),
+             "ligne": s.provenance[0].line if s.provenance else None}
+            for s in x.signatories]
     if rows:
         st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
     else:
         st.info("Aucun signataire extrait.")
 with tabs[3]:
-    rows = [{"partenaire": c["partner"], "type": partner_type_label(c["partner_type"]), "engagement": c["text"],
-             "orientation": c.get("orientation") or "", "objectif": c.get("objective") or "",
-             "thèmes": ", ".join(theme_label(t) for t in c["themes"]),
-             "confiance": c.get("confidence"), "confiance partenaire": c.get("partner_confidence"),
+    rows = [{"partenaire": c.partner.name, "type": partner_type_label(c.partner.type), "engagement": c.text,
+             "orientation": c.orientation or "", "objectif": c.objective or "",
+             "thèmes": ", ".join(theme_label(t) for t in c.themes),
+             "confiance": c.confidence, "confiance partenaire": c.partner_confidence,
              "relecture": _review(c),
-             "page": c.get("page"), "ligne": c.get("line")} for c in x["commitments"]
-            if c.get("review_status") or (c.get("confidence") or 1.0) >= floor]
+             "page": c.provenance.page, "ligne": c.provenance.line} for c in x.commitments
+            if c.review_status or (c.confidence or 1.0) >= floor]
     if rows:
         st.caption("Confiance : probabilité estimée par le modèle d'extraction (mesurée sur des contrats "
                    "qu'il n'a pas vus : voir le README). Triez la colonne pour relire d'abord les moins sûrs.")
         st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
     else:
         st.info("Aucun engagement extrait.")
-    uncertain = x.get("uncertain_commitments") or []
+    uncertain = x.uncertain_commitments
     if uncertain:
         with st.expander(f"À vérifier : {len(uncertain)} passages que le modèle hésite à lire comme des engagements"):
-            st.dataframe(pd.DataFrame([{"partenaire probable": c["partner"], "texte": c["text"],
-                                        "confiance": c.get("confidence"), "ligne": c.get("line"), "page": c.get("page")}
+            st.dataframe(pd.DataFrame([{"partenaire probable": c.partner.name, "texte": c.text,
+                                        "confiance": c.confidence, "ligne": c.provenance.line,
+                                        "page": c.provenance.page}
                                        for c in uncertain]), hide_index=True, width="stretch")
 with tabs[4]:
-    rows = [{"indicateur": i["text"], "engagement": i.get("commitment") or "", "orientation": i.get("orientation") or "",
-             "confiance": i.get("confidence"), "relecture": _review(i), "page": i.get("page"),
-             "ligne": i.get("line")}
-            for i in x.get("indicators") or []]
+    rows = [{"indicateur": i.text, "engagement": i.commitment or "", "orientation": i.orientation or "",
+             "confiance": i.confidence, "relecture": _review(i), "page": i.provenance.page,
+             "ligne": i.provenance.line}
+            for i in x.indicators]
     if rows:
         st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
     else:

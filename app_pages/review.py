@@ -49,15 +49,12 @@ def waiting():
 
 
 @st.cache_resource(show_spinner=False)
-def _organisations(build: str, _extractions: dict[str, dict]) -> dict[str, dict[str, str]]:
+def _organisations(build: str, _extractions) -> dict[str, dict[str, str]]:
     out: dict[str, dict[str, str]] = {}
     for x in _extractions.values():
-        for o in x.get("partners") or ():
-            out.setdefault(o["id"], {"id": o["id"], "name": o["name"], "type": o["type"]})
-        for c in x.get("commitments") or ():
-            out.setdefault(c["partner_id"], {"id": c["partner_id"], "name": c["partner"], "type": c["partner_type"]})
-        for sig in x.get("signatories") or ():
-            out.setdefault(sig["organisation"], {"id": sig["organisation"], "name": sig["name"], "type": sig["type"]})
+        organisations = [*x.partners, *(c.partner for c in x.commitments), *(s.organisation for s in x.signatories)]
+        for o in organisations:
+            out.setdefault(o.id, {"id": o.id, "name": o.name, "type": o.type})
     return dict(sorted(out.items(), key=lambda kv: kv[1]["name"].casefold()))
 
 
@@ -107,7 +104,7 @@ def fact_status_line(fact_id: str, review_status: str | None, reviewers) -> str:
 
 def status_line(r) -> str:
     """The status line of a commitment's result card."""
-    return fact_status_line(r.id, r.extra.get("review_status"), r.extra.get("reviewers"))
+    return fact_status_line(r.id, r.review_status, r.reviewers)
 
 
 def _save(fact_id: str, action: str, value: dict | None, why: str) -> None:
@@ -151,7 +148,7 @@ def _field(fact_id: str, action: str, label: str, current: str | None, key: str,
 
 def review_controls(r, key: str) -> None:
     """Confirm, reject, or correct the partner, kind, neighbourhoods or text of a commitment."""
-    commitment_controls(r.id, r.extra.get("partner_id"), r.extra.get("kind"), r.text, list(r.neighbourhoods), key)
+    commitment_controls(r.id, r.partner_id, r.kind, r.text, list(r.neighbourhoods), key)
 
 
 def commitment_controls(fact_id: str, partner_id: str | None, kind: str | None, text: str,
@@ -228,8 +225,8 @@ def shown(results: list) -> list:
     floor = min_confidence()
     if floor <= 0:
         return results
-    return [x for x in results if x.record.record_type != "commitment" or x.record.extra.get("review_status")
-            or (x.record.extra.get("confidence") is None) or x.record.extra["confidence"] >= floor]
+    return [x for x in results if x.record.record_type != "commitment" or x.record.review_status
+            or x.record.confidence is None or x.record.confidence >= floor]
 
 
 def add_from_passage(r, key: str) -> None:

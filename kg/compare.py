@@ -71,7 +71,7 @@ def partner_commitments(records: Sequence[IndexRecord], partner: str, among: Seq
     for r in records:
         if r.record_type != "commitment":
             continue
-        if needle in (r.partner or "").lower() or needle == (r.extra.get("partner_id") or "").lower():
+        if needle in (r.partner or "").lower() or needle == (r.partner_id or "").lower():
             by_territory[r.territory or "?"].append(SearchResult(r, 1.0))
     return [Column(t, tuple(by_territory.get(t, ())), "" if by_territory.get(t) else "rien trouvé / nothing found")
             for t in (among or territories(records))]
@@ -146,7 +146,7 @@ def territory_documents(records: Sequence[IndexRecord], territory: str) -> list[
     """One territory's documents side by side (2015 contract, 2019 protocol, 2024 contract)."""
     docs: dict[str, dict] = {}
     for r in records:
-        if territory.lower() not in {(r.territory or "").lower(), (r.extra.get("territory_name") or "").lower()}:
+        if territory.lower() not in {(r.territory or "").lower(), (r.territory_name or "").lower()}:
             continue
         d = docs.setdefault(r.document, {"document": r.document, "generation": r.generation,
                                          "passages": 0, "commitments": 0, "objectives": 0,

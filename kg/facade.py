@@ -35,7 +35,7 @@ if TYPE_CHECKING:
     from kg.search import Searcher
     from kg.store import Store
 
-# Also IndexMismatch, StoreError, QueryFailed and QueryTimeout, through __getattr__ below.
+# Also Extraction, IndexMismatch, StoreError, QueryFailed and QueryTimeout, through __getattr__ below.
 __all__ = ["Build", "BuildUnavailable", "Filters", "NoBuild", "open_searcher_of", "read_extraction_files"]
 
 
@@ -50,6 +50,10 @@ def __getattr__(name: str):
         from kg.store import StoreError
 
         return StoreError
+    if name == "Extraction":  # the typed record extractions() gives (ingest.model)
+        from ingest.model import Extraction
+
+        return Extraction
     if name in ("QueryFailed", "QueryTimeout"):
         from kg import query_worker
 

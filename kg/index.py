@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
 import numpy as np
@@ -46,21 +46,41 @@ class IndexRecord:
     partner_type: str | None = None
     themes: tuple[str, ...] = ()
     neighbourhoods: tuple[str, ...] = ()
-    extra: dict = field(default_factory=dict)
+    territory_name: str | None = None  # the territory's full name (`territory` is its short one)
+    kind: str | None = None  # a passage's block kind; a commitment's kind (commitment | proposal)
+    orientation: str | None = None  # the label of the orientation a commitment or objective is under
+    objective: str | None = None  # a commitment's objective label
+    partner_id: str | None = None  # a commitment's partner id (`partner` is its name)
+    confidence: float | None = None  # the extraction model's, for a commitment (None: a rule's)
+    partner_confidence: float | None = None
+    review_status: str | None = None  # confirmed | corrected | added; None: nobody reviewed it
+    reviewers: tuple[str, ...] = ()
+    level: str | None = None  # an objective's level (strategic, operational...)
+    code: str | None = None  # an objective's outline code
 
     def to_json(self) -> dict:
         d = asdict(self)
-        d["section_path"] = list(self.section_path)
-        d["themes"] = list(self.themes)
-        d["neighbourhoods"] = list(self.neighbourhoods)
+        for key in _TUPLES:
+            d[key] = list(d[key])
         return d
 
     @classmethod
     def from_json(cls, d: dict) -> IndexRecord:
+        """A record of records.jsonl. An index written before the named fields kept them in an
+        `extra` object: read into the same fields, so an older index loads without a rebuild
+        (its ids and texts, which its corpus hash covers, are unchanged)."""
         d = dict(d)
-        for key in ("section_path", "themes", "neighbourhoods"):
+        extra = d.pop("extra", None) or {}
+        known = {f.name for f in fields(cls)}
+        for key, value in extra.items():
+            if key in known and d.get(key) is None:
+                d[key] = value
+        for key in _TUPLES:
             d[key] = tuple(d.get(key) or ())
-        return cls(**d)
+        return cls(**{k: v for k, v in d.items() if k in known})
+
+
+_TUPLES = ("section_path", "themes", "neighbourhoods", "reviewers")
 
 
 class IndexMismatch(RuntimeError):

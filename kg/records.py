@@ -62,7 +62,7 @@ def _iter_records(passages, documents, extractions) -> Iterator[IndexRecord]:
             id=p.id, record_type="passage", text=p.text, document=p.document_id,
             territory=f.get("territory"), generation=f.get("generation"), page=p.page,
             line=p.line_start, section_path=p.section_path, passage_id=p.id,
-            extra={"territory_name": f.get("territory_name"), "kind": str(p.kind)},
+            territory_name=f.get("territory_name"), kind=str(p.kind),
         )
     for x in extractions:
         f = fields.get(x.document, {})
@@ -73,13 +73,12 @@ def _iter_records(passages, documents, extractions) -> Iterator[IndexRecord]:
                 id=c.id, record_type="commitment", text=c.text, document=x.document,
                 territory=f.get("territory"), generation=f.get("generation"), page=prov.page,
                 line=prov.line, section_path=source.section_path if source else (),
-                passage_id=prov.passage_id or None, node=commitment_uri(x.document, c.id),
+                passage_id=prov.passage_id or None, node=str(commitment_uri(x.document, c.id)),
                 partner=c.partner.name, partner_type=c.partner.type,
                 themes=c.themes, neighbourhoods=c.neighbourhoods,
-                extra={"territory_name": f.get("territory_name"), "orientation": c.orientation,
-                       "objective": c.objective, "kind": str(c.kind), "partner_id": c.partner.id,
-                       "confidence": c.confidence, "partner_confidence": c.partner_confidence,
-                       "review_status": c.review_status, "reviewers": list(c.reviewers)},
+                territory_name=f.get("territory_name"), orientation=c.orientation, objective=c.objective,
+                kind=str(c.kind), partner_id=c.partner.id, confidence=c.confidence,
+                partner_confidence=c.partner_confidence, review_status=c.review_status, reviewers=c.reviewers,
             )
         for n, (o, orientation) in enumerate(x.objectives):
             prov = o.provenance[0] if o.provenance else Provenance("")
@@ -88,8 +87,7 @@ def _iter_records(passages, documents, extractions) -> Iterator[IndexRecord]:
                 id=f"{x.document}/o{n}", record_type="objective", text=o.label, document=x.document,
                 territory=f.get("territory"), generation=f.get("generation"), page=prov.page,
                 line=prov.line, section_path=source.section_path if source else (),
-                passage_id=prov.passage_id or None, node=objective_uri(x.document, o.label, o.code),
+                passage_id=prov.passage_id or None, node=str(objective_uri(x.document, o.label, o.code)),
                 themes=o.themes,
-                extra={"territory_name": f.get("territory_name"), "orientation": orientation,
-                       "level": o.level, "code": o.code},
+                territory_name=f.get("territory_name"), orientation=orientation, level=o.level, code=o.code,
             )

@@ -447,7 +447,7 @@ class Searcher:
             lists: dict[str, dict[str, list[int]]] = {}
             for i, r in enumerate(self.index.records):
                 values = {
-                    "territories": [r.territory, r.extra.get("territory_name")],
+                    "territories": [r.territory, r.territory_name],
                     "generations": [r.generation], "documents": [r.document],
                     "partner_types": [r.partner_type], "record_types": [r.record_type],
                     "themes": list(r.themes), "neighbourhoods": list(r.neighbourhoods),
