@@ -10,6 +10,10 @@ from click.testing import CliRunner
 
 from kg.cli import main
 
+# On the whole shipped corpus (three territories, the CAF du Nord, English questions): the `built`
+# fixture, so out of the fast loop. The missing-extra path is tests/test_extras.py's, on the small build.
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture(scope="module")
 def cli(built):

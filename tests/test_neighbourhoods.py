@@ -452,7 +452,12 @@ def _corpus_neighbourhoods(name: str):
     return extract_neighbourhoods(ingested.document, ingested.passages)
 
 
-@pytest.mark.parametrize("name", sorted(DEVELOPMENT))
+def _slow_2015(name: str):
+    """The 2015 contract is the longest to read: its cases are out of the fast loop."""
+    return pytest.param(name, marks=pytest.mark.slow) if name.startswith("valenciennes_2015") else name
+
+
+@pytest.mark.parametrize("name", [_slow_2015(n) for n in sorted(DEVELOPMENT)])
 def test_corpus_counts_are_plausible(name):
     found = _corpus_neighbourhoods(name)
     low, high = DEVELOPMENT[name]
@@ -462,6 +467,7 @@ def test_corpus_counts_are_plausible(name):
         assert n.provenance and n.name.strip() == n.name and len(n.name) < 120
 
 
+@pytest.mark.slow  # the whole 2015 contract
 def test_valenciennes_2015_keeps_veille_apart():
     found = _corpus_neighbourhoods("valenciennes_2015_contrat-de-ville.txt")
     veille = [n for n in found if n.status == Status.VEILLE]
@@ -478,7 +484,7 @@ def test_every_reference_qpv_of_maubeuge_is_linked():
 
 @pytest.mark.parametrize("name,minimum", [
     ("maubeuge-val-de-sambre_2024_contrat-de-ville.txt", 0.8),
-    ("valenciennes_2015_contrat-de-ville.txt", 0.4),  # the 2015 list was redrawn in 2024
+    pytest.param("valenciennes_2015_contrat-de-ville.txt", 0.4, marks=pytest.mark.slow),  # redrawn in 2024
     ("valenciennes_2019_protocole-engagements.txt", 0.4),
 ])
 def test_linking_rate_per_document(name, minimum):
@@ -490,6 +496,7 @@ def test_linking_rate_per_document(name, minimum):
     assert all(n.code is None for n in linked if n.status != Status.PRIORITY)
 
 
+@pytest.mark.slow  # the whole 2015 contract
 def test_a_2015_contract_links_conservatively_within_the_commune():
     found = _corpus_neighbourhoods("valenciennes_2015_contrat-de-ville.txt")
     linked, report = link_neighbourhoods(found, TERRITORY["valenciennes"], REFERENCE)

@@ -183,6 +183,7 @@ def test_territory_from_the_manifest_then_the_text():
     assert "Maubeuge" in guessed.name
 
 
+@pytest.mark.slow  # reads the whole 2015 contract, the longest: out of the fast loop
 def test_territory_of_a_2015_contract_gets_no_2024_contract_code():
     x = _ingested("valenciennes_2015_contrat-de-ville.txt")
     bare = replace(x.document, meta=DocumentMeta(generation="2015"))
@@ -190,6 +191,7 @@ def test_territory_of_a_2015_contract_gets_no_2024_contract_code():
     assert t.siren == "245901160" and t.contract_code is None
 
 
+@pytest.mark.slow  # reads the whole 2015 contract, the longest: out of the fast loop
 def test_resolver_is_fast_on_the_longest_document():
     x = _ingested("valenciennes_2015_contrat-de-ville.txt")
     resolver = OrganisationResolver(departments=("Nord",), epci=CAVM)

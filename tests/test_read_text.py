@@ -114,6 +114,7 @@ def test_repair_ocr_leaves_clean_lowercase_words_known(s: str) -> None:
     assert len(repair_ocr(s)) <= len(s) + s.count(" ") + 1
 
 
+@pytest.mark.slow  # every shipped contract: out of the fast loop
 def test_whole_corpus_ingests(corpus_dir: Path) -> None:
     results = list(ingest_paths([corpus_dir]))
     assert all(not isinstance(r, IngestError) for r in results)

@@ -41,6 +41,7 @@ def test_gold_loads_and_has_the_planned_mix() -> None:
     assert len({doc for q in questions for doc, _ in q.relevant}) == 4
 
 
+@pytest.mark.slow  # a fresh ingest of every shipped contract: out of the fast loop
 def test_every_quote_matches_an_indexed_passage(indexed_texts: dict[str, list[str]]) -> None:
     missing = []
     for q in load_questions(GOLD):
@@ -128,6 +129,7 @@ def test_questions_naming_a_territory_get_its_passages(blind_test_figures: dict)
     assert blind_test_figures["all"]["in-territory@5"] >= IN_TERRITORY_FLOOR
 
 
+@pytest.mark.slow  # a fresh ingest of every shipped contract: out of the fast loop
 def test_blind_gold_quotes_all_resolve_on_a_fresh_ingest(corpus_dir: Path) -> None:
     """Every blind question has at least one quote found in the passages the index keeps."""
     from kg import search_gold as sg

@@ -1,24 +1,10 @@
+"""The robustness tests' fixtures (small_build, the short contracts' build, is tests/conftest.py's)."""
+
 from __future__ import annotations
 
 from pathlib import Path
 
 import pytest
-
-from tests.robustness.helpers import FAST_MODEL, ROOT, write_good_corpus
-
-
-@pytest.fixture(scope="session")
-def small_build(tmp_path_factory):
-    """Settings of a real build (fast encoder) of the small good corpus, shared read-only."""
-    from kg.build import build
-    from kg.config import Settings
-
-    top = tmp_path_factory.mktemp("small")
-    write_good_corpus(top / "corpus")
-    settings = Settings(data_dir=top / "data", store="oxigraph", model=FAST_MODEL, reference_dir=ROOT / "reference")
-    summary = build([top / "corpus"], settings, log=lambda m: None)
-    assert not summary.failures, summary.failures
-    return settings
 
 
 @pytest.fixture
