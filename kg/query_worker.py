@@ -76,11 +76,20 @@ def _open_store(source: StoreSource):
 
 def _server_answer(store, query: str, fmt: str, max_rows: int) -> tuple[bytes, str]:
     """A SPARQL server's answer, limited and serialised as the embedded store's are."""
+    from urllib.error import HTTPError, URLError
+
     import pyoxigraph as ox
 
     from kg.store import to_oxigraph
 
-    result = store.query(query)
+    try:
+        result = store.query(query)
+    except HTTPError as e:  # the server refused the query: its status, its words
+        detail = e.read().decode("utf-8", errors="replace")[:800]
+        raise QueryFailed(f"the SPARQL server refused the query ({e.code}): {detail}",
+                          e.code if 400 <= e.code < 500 else 502) from e
+    except (URLError, ConnectionError, TimeoutError) as e:  # not the query's fault: say so, as 503
+        raise QueryFailed(f"the SPARQL server cannot be reached: {e}", 503) from e
     if result.boolean is not None:
         return serialize_solutions([], [], fmt, boolean=result.boolean)
     if result.triples is not None:

@@ -126,7 +126,17 @@ def test_with_a_sparql_server_every_front_end_reads_the_server(data_dir: Path, t
         server.load_file(tmp_path / "server.nt")
         server.close()
         answers = _answers("sparql", data_dir, url, monkeypatch)
+        # A wrong query is the query's fault (400), as on the embedded store, never a dead worker.
+        from kg.facade import QueryFailed
+
+        pool = Build.current(Settings()).query_pool(workers=1, timeout=30)
+        try:
+            with pytest.raises(QueryFailed) as e:
+                pool.run(f"SELECT ?x WHERE {{ <{EX}graph> <{EX}says> ?x", "json")
+        finally:
+            pool.close()
     assert answers == dict.fromkeys(answers, "sparql"), answers
+    assert e.value.status == 400, e.value
 
 
 def test_no_build_and_an_incomplete_build_are_said(tmp_path: Path, data_dir: Path) -> None:
@@ -142,3 +152,24 @@ def test_no_build_and_an_incomplete_build_are_said(tmp_path: Path, data_dir: Pat
         build.query_pool(workers=1)
     with pytest.raises(BuildUnavailable, match="CONTRATS_SPARQL_QUERY"):
         Build.current(Settings(data_dir=data_dir, store="sparql", sparql_query_url=None)).store()
+
+
+def test_an_unreachable_sparql_server_is_a_503_not_a_wrong_query(tmp_path: Path) -> None:
+    """The query workers on a SPARQL server that does not answer say so (the endpoint's 503),
+    rather than blaming the query (400)."""
+    import socket
+
+    from kg.facade import QueryFailed
+
+    with socket.socket() as s:  # a port nobody listens on once closed
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    (tmp_path / "current").symlink_to(tmp_path)
+    build = Build.current(Settings(data_dir=tmp_path, store="sparql", sparql_query_url=f"http://127.0.0.1:{port}/sparql"))
+    pool = build.query_pool(workers=1, timeout=30)
+    try:
+        with pytest.raises(QueryFailed) as e:
+            pool.run(QUERY, "json")
+    finally:
+        pool.close()
+    assert e.value.status == 503 and "cannot be reached" in str(e.value)
