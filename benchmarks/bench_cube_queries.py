@@ -11,6 +11,11 @@ budget (bench_scale's helpers), so a slow one is reported as "> budget", not wai
 Virtuoso 7 as packaged by Debian caps a result at 10,000 rows (ResultSetMaxRows) and takes no
 polygon literals: geometries are loaded as plain strings, as the SPARQL-server store does.
 Prints a Markdown table for BENCHMARKS.md.
+
+`--add-contract-counts` measures a build made before the counts per contract existed (the
+359-contract build of a frozen checkout): the counts (kg/contract_counts.py, today's code) are
+made on a copy of its store and added to the copy and to the graph Virtuoso loads, as a build
+adds them; the build itself is not changed.
 """
 
 from __future__ import annotations
@@ -64,6 +69,26 @@ def _load_virtuoso(folder: Path, graph_nt: Path, isql_port: int) -> float:
     return time.time() - t
 
 
+def _with_contract_counts(folder: Path, scratch: Path) -> tuple[Path, Path]:
+    """A copy of the build's store and graph.nt with the counts per contract added; their paths."""
+    from kg.contract_counts import contract_parts
+
+    shutil.copytree(folder / "store", scratch / "store")
+    store = open_store("oxigraph", str(scratch / "store"), read_only=False)
+    counts = scratch / "contract-counts.nt"
+    with counts.open("w", encoding="utf-8") as f:
+        for part in contract_parts(store):
+            f.write(part.serialize(format="nt"))
+    store.load_file(counts)
+    store.close()
+    graph = scratch / "graph.nt"
+    with graph.open("wb") as out:
+        for source in (folder / "graph.nt", counts):
+            with source.open("rb") as f:
+                shutil.copyfileobj(f, out)
+    return scratch / "store", graph
+
+
 def _cell(result: tuple[float, int] | str | None, budget: float) -> tuple[str, str]:
     if result is None:
         return f"> {budget * 1000:,.0f}", ""
@@ -81,13 +106,20 @@ def main() -> None:
     parser.add_argument("--budget", type=float, default=120.0, help="seconds per query (all its runs)")
     parser.add_argument("--virtuoso", action="store_true")
     parser.add_argument("--queries", nargs="*", default=None)
+    parser.add_argument("--add-contract-counts", action="store_true",
+                        help="add the counts per contract to a copy of a build made without them")
     args = parser.parse_args()
 
     folder = current_build(args.data)
     print(f"build {folder}, {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, load {os.getloadavg()}",
           flush=True)
+    store_path, graph_nt = folder / "store", folder / "graph.nt"
+    if args.add_contract_counts:
+        t = time.time()
+        store_path, graph_nt = _with_contract_counts(folder, Path(tempfile.mkdtemp(prefix="bench-counts-")))
+        print(f"counts per contract added to a copy in {time.time() - t:.0f} s", flush=True)
     queries = [q for q in saved_queries() if args.queries is None or q.name in args.queries]
-    stores: dict[str, tuple] = {"Oxigraph": (_oxigraph_child, str(folder / "store"))}
+    stores: dict[str, tuple] = {"Oxigraph": (_oxigraph_child, str(store_path))}
     virtuoso_ctx = None
     if args.virtuoso:
         from tests import virtuoso
@@ -99,7 +131,7 @@ def main() -> None:
         virtuoso._free_port = lambda: next(ports, None) or original()  # learn the isql port it uses
         virtuoso_ctx = virtuoso.running_virtuoso(tmp)
         url = virtuoso_ctx.__enter__()
-        seconds = _load_virtuoso(tmp, folder / "graph.nt", isql_port)
+        seconds = _load_virtuoso(tmp, graph_nt, isql_port)
         print(f"Virtuoso loaded graph.nt in {seconds:.0f} s", flush=True)
         stores["Virtuoso"] = (_virtuoso_child, url)
     try:

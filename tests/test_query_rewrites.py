@@ -33,12 +33,23 @@ def _old(name: str) -> str:
     return next(BEFORE.glob(f"*-{name}.rq")).read_text(encoding="utf-8")
 
 
+def _rows(result, name: str) -> list[tuple]:
+    rows = normalised(result)
+    if name == "partner-commitments":
+        # The one deliberate change: a commitment without a theme has themes "" (an empty list),
+        # where the old text left it unbound (Virtuoso refuses the IF over aggregates that would
+        # keep it unbound).
+        at = result.variables.index("themes")
+        rows = sorted((r[:at] + (r[at] or "",) + r[at + 1:] for r in rows), key=repr)
+    return rows
+
+
 def _same(store, name: str) -> None:
     new = find_saved_query(name)
     for bindings in [{}, *BINDINGS.get(name, [])]:
         before, after = store.query(_old(name), bindings), store.query(new.text, bindings)
         assert after.variables == before.variables, name
-        assert normalised(after) == normalised(before), (name, bindings)
+        assert _rows(after, name) == _rows(before, name), (name, bindings)
 
 
 def test_every_rewritten_query_is_a_saved_query() -> None:
