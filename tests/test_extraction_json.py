@@ -16,9 +16,11 @@ REFERENCE = ROOT / "reference" / "qpv_2024_communes_full.csv"
 
 
 @pytest.mark.parametrize("name", [
-    # The 300-page contract's whole extraction: out of the fast loop (-m "not slow").
+    # Shipped contracts' whole extractions: out of the fast loop (-m "not slow"), which keeps the
+    # round trip on an opening of another territory's contract.
     pytest.param("maubeuge-val-de-sambre_2024_contrat-de-ville.txt", marks=pytest.mark.slow),
-    "valenciennes_2019_protocole-engagements.txt", "../tests/gold/openings/cv2024-tours-metropole.txt"])
+    pytest.param("valenciennes_2019_protocole-engagements.txt", marks=pytest.mark.slow),
+    "../tests/gold/openings/cv2024-tours-metropole.txt"])
 def test_json_round_trip_keeps_every_field(name: str) -> None:
     ingested = ingest_file(ROOT / "corpus" / name)
     x = extract(ingested.document, ingested.passages, reference_csv=REFERENCE)
