@@ -14,12 +14,11 @@ import json
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-from rdflib import BNode, Literal, URIRef
-from rdflib.namespace import XSD
+from rdflib import Literal, URIRef
 
 from kg.jsonl import read_jsonl
 from kg.sparql_results import serialize_solutions
-from kg.store import QueryResult
+from kg.store import QueryResult, to_oxigraph
 
 GRAPH_FORMATS = ("ttl", "jsonld", "nt")
 PREFIXES = {
@@ -209,21 +208,6 @@ def export_csv(build_dir: Path, out_dir: Path) -> dict[str, int]:
 
 # ---------------------------------------------------------------- SPARQL results
 
-def _ox(term):
-    """An rdflib term as a pyoxigraph term, for kg.sparql_results (which the endpoint uses too)."""
-    import pyoxigraph as ox
-
-    if term is None:
-        return None
-    if isinstance(term, URIRef):
-        return ox.NamedNode(str(term))
-    if isinstance(term, BNode):
-        return ox.BlankNode(str(term))
-    if term.language:
-        return ox.Literal(str(term), language=term.language)
-    return ox.Literal(str(term), datatype=ox.NamedNode(str(term.datatype or XSD.string)))
-
-
 def _nt(term) -> str:
     return term.n3() if isinstance(term, URIRef | Literal) else f"_:{term}"
 
@@ -240,7 +224,7 @@ def format_result(result: QueryResult, fmt: str, max_width: int = 60) -> str:
             return g.serialize(format="json-ld")
         return "".join(f"{_nt(s)} {_nt(p)} {_nt(o)} .\n" for s, p, o in result.triples)
     if fmt in ("json", "csv"):
-        rows = [[_ox(t) for t in row] for row in result.rows]
+        rows = [[to_oxigraph(t) for t in row] for row in result.rows]
         body, _media = serialize_solutions(list(result.variables), rows, fmt, boolean=result.boolean)
         return body.decode() + ("\n" if fmt == "json" else "")
     if result.boolean is not None:
