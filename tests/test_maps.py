@@ -180,6 +180,15 @@ def stores(tmp_path_factory, perimeters):
     g += vocabulary_graph()
     nt = folder / "graph.nt"
     g.serialize(nt, format="nt", encoding="utf-8")
+    # The counts per contract, as a build adds them (the neighbourhood map reads them).
+    from kg.contract_counts import contract_parts
+
+    scratch = open_store("oxigraph", str(folder / "counted"))
+    scratch.load_file(nt)
+    for part in contract_parts(scratch):
+        g += part
+    scratch.close()
+    g.serialize(nt, format="nt", encoding="utf-8")
     made = {"memory": open_store("memory", None), "oxigraph": open_store("oxigraph", str(folder / "store"))}
     for store in made.values():
         store.load_file(nt)
