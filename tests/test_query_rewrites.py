@@ -40,7 +40,7 @@ def _rows(result, name: str) -> list[tuple]:
         # where the old text left it unbound (Virtuoso refuses the IF over aggregates that would
         # keep it unbound).
         at = result.variables.index("themes")
-        rows = sorted((r[:at] + (r[at] or "",) + r[at + 1:] for r in rows), key=repr)
+        rows = sorted(((*r[:at], r[at] or "", *r[at + 1:]) for r in rows), key=repr)
     return rows
 
 
