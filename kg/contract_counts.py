@@ -18,9 +18,9 @@ from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from rdflib import RDF, RDFS, XSD, Graph, Literal, URIRef
+from rdflib import RDF, RDFS, Graph, Literal, URIRef
 
-from kg.cube import ALL_THEMES, QB
+from kg.cube import ALL_THEMES, QB, add_observation
 from kg.uris import BASE, CKG
 
 DATASET = URIRef(BASE + "cube/contracts")
@@ -89,14 +89,9 @@ def observations_graph(counts: dict[ContractCell, int]) -> Graph:
     g.add((DATASET, RDFS.label, Literal("Comptes par contrat", lang="fr")))
     g.add((DATASET, RDFS.label, Literal("Counts per contract", lang="en")))
     for cell, n in counts.items():
-        obs = observation_uri(cell)
-        g.add((obs, RDF.type, QB.Observation))
-        g.add((obs, QB.dataSet, DATASET))
-        g.add((obs, CKG.refContract, URIRef(cell.contract)))
-        g.add((obs, CKG.refTheme, URIRef(cell.theme)))
-        g.add((obs, CKG.refScope, URIRef(cell.scope)))
-        g.add((obs, QB.measureType, CKG[cell.measure]))
-        g.add((obs, CKG[cell.measure], Literal(n, datatype=XSD.integer)))
+        add_observation(g, observation_uri(cell), DATASET,
+                        {CKG.refContract: URIRef(cell.contract), CKG.refTheme: URIRef(cell.theme),
+                         CKG.refScope: URIRef(cell.scope)}, cell.measure, n)
     return g
 
 

@@ -90,18 +90,24 @@ def dataset_graph() -> Graph:
     return g
 
 
+def add_observation(g: Graph, obs: URIRef, dataset: URIRef, dimensions: dict, measure: str, n: int) -> None:
+    """One observation of a data set: its dimensions' values, its measure and the count (the
+    comparison counts here and the counts per contract, kg.contract_counts, share it)."""
+    g.add((obs, RDF.type, QB.Observation))
+    g.add((obs, QB.dataSet, dataset))
+    for dimension, value in dimensions.items():
+        g.add((obs, dimension, value))
+    g.add((obs, QB.measureType, CKG[measure]))
+    g.add((obs, CKG[measure], Literal(n, datatype=XSD.integer)))
+
+
 def observations_graph(counts: dict[Cell, int]) -> Graph:
     g = dataset_graph()  # with each batch, so that each validates on its own
     for cell, n in counts.items():
-        obs = observation_uri(cell)
-        g.add((obs, RDF.type, QB.Observation))
-        g.add((obs, QB.dataSet, DATASET))
-        g.add((obs, CKG.refTerritory, URIRef(cell.territory)))
-        g.add((obs, CKG.refGeneration, Literal(cell.generation)))
-        g.add((obs, CKG.refTheme, URIRef(cell.theme)))
-        g.add((obs, CKG.refPartnerType, URIRef(cell.partner_type)))
-        g.add((obs, QB.measureType, CKG[cell.measure]))
-        g.add((obs, CKG[cell.measure], Literal(n, datatype=XSD.integer)))
+        add_observation(g, observation_uri(cell), DATASET,
+                        {CKG.refTerritory: URIRef(cell.territory), CKG.refGeneration: Literal(cell.generation),
+                         CKG.refTheme: URIRef(cell.theme), CKG.refPartnerType: URIRef(cell.partner_type)},
+                        cell.measure, n)
     return g
 
 
