@@ -11,7 +11,7 @@ Where the names come from, all known to the build: the documents' territories (f
 name or acronym, the name without "Communauté urbaine de"/"Métropole", the parts of a hyphenated
 name), the communes and QPV of those territories in the reference tables (by SIREN) and in the
 extracted neighbourhoods, other names of those places in kg/data/understanding.yaml
-("Valenciennois"), the contract's own name quoted in its title ("« Cœur de Quartier »"), the
+("Pays d'Artois"), the contract's own name quoted in its title ("« Cœur de Quartier »"), the
 demonym of a commune of the build ("les quartiers anzinois": a demonym ending whose stem fits one
 commune's name, of one territory), generations by the patterns of the same file, partners by the
 gazetteer of French public bodies (ingest/data/organisations.yaml).
