@@ -191,6 +191,26 @@ def test_partner_commitments(small_stores) -> None:
         assert run(small_stores, "partner-commitments", partner=attack).rows == ()
 
 
+def test_a_commitment_without_theme_lists_none_the_same_on_every_store(tmp_path) -> None:
+    """`themes` of a commitment with no theme is "" on rdflib and on Oxigraph alike (Oxigraph leaves
+    an empty GROUP_CONCAT unbound; rdflib and Virtuoso give "")."""
+    g = Graph()
+    g.parse(data=SMALL, format="turtle")
+    for name in ONTOLOGY_FILES:
+        g.parse(ONTOLOGY_DIR / name, format="turtle")
+    g.remove((URIRef(R + "c5"), URIRef("http://purl.org/dc/terms/subject"), None))
+    nt = tmp_path / "graph.nt"
+    g.serialize(nt, format="nt", encoding="utf-8")
+    stores = {"memory": open_store("memory", None), "oxigraph": open_store("oxigraph", str(tmp_path / "store"))}
+    for store in stores.values():
+        store.load_file(nt)
+    result = run(stores, "partner-commitments")
+    themes = {r["commitment"]: r["themes"] for r in result.dicts()}
+    assert themes[R + "c5"] == "" and themes[R + "c1"] == "health"
+    for store in stores.values():
+        store.close()
+
+
 def test_partners_in_every_territory(small_stores) -> None:
     everywhere = run(small_stores, "partners-in-every-territory").dicts()
     assert sorted(r["name"] for r in everywhere) == ["CAF du Nord", "Région Test"]
