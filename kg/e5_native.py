@@ -267,30 +267,29 @@ def quantize() -> bool:
     return any(state is not None and state.get("quantize") for state in _state.values())
 
 
-def quantize_served() -> int:
-    """Quantisation regions computed by the library, this process."""
+def _counter(name: str) -> int:
+    """A count the library keeps (`e5u_<name>`), this process; 0 when it is not installed."""
     for state in _state.values():
         if state is not None:
-            state["lib"].e5u_quantize_served.restype = ctypes.c_long
-            return int(state["lib"].e5u_quantize_served())
+            function = getattr(state["lib"], f"e5u_{name}")
+            function.restype = ctypes.c_long
+            return int(function())
     return 0
+
+
+def quantize_served() -> int:
+    """Quantisation regions computed by the library, this process."""
+    return _counter("quantize_served")
 
 
 def gelu_served() -> int:
     """GELU regions computed by the vectorised erff, this process."""
-    for state in _state.values():
-        if state is not None:
-            state["lib"].e5u_gelu_served.restype = ctypes.c_long
-            return int(state["lib"].e5u_gelu_served())
-    return 0
+    return _counter("gelu_served")
 
 
 def served() -> tuple[int, int]:
     """(products computed on the unpacked weights, products left to the engine), this process."""
-    for state in _state.values():
-        if state is not None:
-            return int(state["lib"].e5u_served()), int(state["lib"].e5u_passed())
-    return 0, 0
+    return _counter("served"), _counter("passed")
 
 
 if __name__ == "__main__":  # scripts/setup.sh: build the library once
