@@ -24,7 +24,6 @@ question ("à Marly", not "marly"), and a one-word neighbourhood must not open t
 from __future__ import annotations
 
 import csv
-import json
 import re
 import unicodedata
 from collections.abc import Iterable
@@ -208,13 +207,12 @@ class Understander:
 
     @classmethod
     def from_build(cls, build_dir: Path, reference_dir: Path | None = None) -> Understander:
-        documents = [json.loads(line) for line in (build_dir / "documents.jsonl").read_text("utf-8").splitlines()
-                     if line.strip()]
-        extractions = []
-        for path in sorted((build_dir / "extractions").glob("*.json")):
-            x = json.loads(path.read_text(encoding="utf-8"))
-            extractions.append((x["document"]["id"], x.get("neighbourhoods", [])))
-        return cls.from_parts(documents, extractions, reference_dir)
+        from kg.facade import read_extraction_files
+        from kg.jsonl import read_jsonl
+
+        extractions = [(x["document"]["id"], x.get("neighbourhoods", []))
+                       for x in read_extraction_files(build_dir).values()]
+        return cls.from_parts(read_jsonl(build_dir / "documents.jsonl"), extractions, reference_dir)
 
     @classmethod
     def from_parts(cls, documents: list[dict], extractions: Iterable[tuple[str, list[dict]]],
