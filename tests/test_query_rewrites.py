@@ -26,6 +26,8 @@ BINDINGS: dict[str, list[dict]] = {
     "neighbourhoods-without-theme": [{"theme": "mobility"}, {"theme": "employment"},
                                      {"theme": "https://w3id.org/contrats-kg/theme/health"}],
     "neighbourhood-map": [{"territory": "aa"}, {"territory": "arras"}],
+    "generation-changes": [{"territory": "aa"}, {"territory": "valenciennes"}, {"older": "2015"},
+                           {"newer": "2019"}, {"newer": "2024"}, {"territory": "cb"}],
 }
 
 
