@@ -8,7 +8,8 @@ observations instead: one per contract and measure (over every theme and scope),
 commitments one per contract × theme (or every theme) × scope, the scope being a neighbourhood
 the commitments are specific to (ckg:scope), `ckg:contractWide` for those naming none, or
 `ckg:anyScope` for all of them. Counted on the build's store like kg/cube.py, over its default
-graph (the published graph: rejected facts are not counted).
+graph (the published graph: rejected facts are not counted), from the facts kg.cube_facts reads
+once for both data sets.
 """
 
 from __future__ import annotations
@@ -21,25 +22,21 @@ from dataclasses import dataclass
 from rdflib import RDF, RDFS, Graph, Literal, URIRef
 
 from kg.cube import ALL_THEMES, QB, add_observation
+from kg.cube_facts import Facts, read_facts
 from kg.uris import BASE, CKG
 
 DATASET = URIRef(BASE + "cube/contracts")
 ANY_SCOPE, CONTRACT_WIDE = CKG.anyScope, CKG.contractWide
 
-# What each measure counts per contract (?item of ?contract), over every theme and scope.
-KINDS: dict[str, str] = {
-    "neighbourhoodCount": "?contract ckg:neighbourhood ?item .",
-    "signatoryCount": "?contract ckg:signedBy ?item .",
-    "partnerCount": "?contract ckg:hasPartner ?item .",
-    "orientationCount": "?item a ckg:Orientation ; ckg:contract ?contract .",
-    "objectiveCount": "?item a ckg:Objective ; ckg:contract ?contract .",
-    "indicatorCount": "?item a ckg:Indicator ; ckg:contract ?contract .",
-}
-# Commitments with their themes and scopes: counted per theme and per scope too.
-COMMITMENTS = ("?item a ckg:Commitment ; ckg:contract ?contract . "
-               "OPTIONAL { ?item dcterms:subject ?theme } OPTIONAL { ?item ckg:scope ?scope }")
-_PREFIXES = ("PREFIX ckg: <https://w3id.org/contrats-kg/ontology#>\n"
-             "PREFIX dcterms: <http://purl.org/dc/terms/>\n")
+# What each measure counts per contract (?item of ?contract, a ckg:Contract), over every theme and
+# scope, read from the facts of kg.cube_facts. As SPARQL, for the record:
+#   neighbourhoodCount, signatoryCount, partnerCount   ?contract ckg:neighbourhood (signedBy, hasPartner) ?item .
+#   orientationCount, objectiveCount, indicatorCount   ?item a ckg:Orientation (...) ; ckg:contract ?contract .
+# Commitments with their themes and scopes are counted per theme and per scope too:
+#   ?item a ckg:Commitment ; ckg:contract ?contract .
+#   OPTIONAL { ?item dcterms:subject ?theme } OPTIONAL { ?item ckg:scope ?scope }
+OF_CONTRACT = {"neighbourhoodCount": "neighbourhood", "signatoryCount": "signedBy", "partnerCount": "hasPartner"}
+HAVING_CONTRACT = {"orientationCount": "Orientation", "objectiveCount": "Objective", "indicatorCount": "Indicator"}
 
 
 @dataclass(frozen=True)
@@ -50,30 +47,27 @@ class ContractCell:
     scope: str  # a neighbourhood IRI, CONTRACT_WIDE or ANY_SCOPE
 
 
-def _rows(store, pattern: str, extra: str = "") -> Iterator[tuple]:
-    # The contracts first: Oxigraph joins in the written order, and there are few of them.
-    query = (_PREFIXES + f"SELECT DISTINCT ?contract ?item {extra} WHERE {{ ?contract a ckg:Contract . "
-             + pattern + " }")
-    yield from store.query(query).values()
-
-
-def contract_counts(store) -> dict[ContractCell, int]:
-    """Every non-zero cell, counted over the store's default graph."""
+def contract_counts(store, facts: Facts | None = None) -> dict[ContractCell, int]:
+    """Every non-zero cell, counted over the store's default graph (or `facts` read from it, when
+    the comparison counts are made in the same pass)."""
+    facts = facts or read_facts(store)
+    contracts = set(facts.instances["Contract"])
     counts: dict[ContractCell, int] = defaultdict(int)
-    for measure, pattern in KINDS.items():
-        for contract, _item in _rows(store, pattern):
-            counts[ContractCell(measure, contract, str(ALL_THEMES), str(ANY_SCOPE))] += 1
-    facets: dict[tuple[str, str], tuple[set, set]] = defaultdict(lambda: (set(), set()))
-    for contract, item, theme, scope in _rows(store, COMMITMENTS, "?theme ?scope"):
-        themes, scopes = facets[(contract, item)]
-        if theme:
-            themes.add(theme)
-        if scope:
-            scopes.add(scope)
-    for (contract, _item), (themes, scopes) in facets.items():
-        for theme in (*themes, str(ALL_THEMES)):
-            for scope in (*(scopes or {str(CONTRACT_WIDE)}), str(ANY_SCOPE)):
-                counts[ContractCell("commitmentCount", contract, theme, scope)] += 1
+    everything = (str(ALL_THEMES), str(ANY_SCOPE))
+    for measure, table in OF_CONTRACT.items():
+        for contract in contracts:
+            if n := len(set(facts.of(table, contract))):
+                counts[ContractCell(measure, contract, *everything)] += n
+    for measure, kind in HAVING_CONTRACT.items():
+        for item in set(facts.instances[kind]):
+            for contract in set(facts.of("contract", item)) & contracts:
+                counts[ContractCell(measure, contract, *everything)] += 1
+    for item in set(facts.instances["Commitment"]):
+        themes, scopes = set(facts.of("subject", item)), set(facts.of("scope", item))
+        for contract in set(facts.of("contract", item)) & contracts:
+            for theme in (*themes, str(ALL_THEMES)):
+                for scope in (*(scopes or {str(CONTRACT_WIDE)}), str(ANY_SCOPE)):
+                    counts[ContractCell("commitmentCount", contract, theme, scope)] += 1
     return dict(counts)
 
 
@@ -95,8 +89,18 @@ def observations_graph(counts: dict[ContractCell, int]) -> Graph:
     return g
 
 
-def contract_parts(store, batch: int = 5000) -> Iterator[Graph]:
+def contract_parts(store, batch: int = 5000, facts: Facts | None = None) -> Iterator[Graph]:
     """The data set and its observations, in graphs of `batch` observations."""
-    cells = sorted(contract_counts(store).items(), key=lambda kv: observation_uri(kv[0]))
+    cells = sorted(contract_counts(store, facts).items(), key=lambda kv: observation_uri(kv[0]))
     for start in range(0, len(cells), batch):
         yield observations_graph(dict(cells[start:start + batch]))
+
+
+def count_parts(store, batch: int = 5000) -> Iterator[Graph]:
+    """Both data sets of a build, the comparison counts (kg.cube) then the counts per contract,
+    from one reading of the store's facts."""
+    from kg.cube import cube_parts
+
+    facts = read_facts(store)
+    yield from cube_parts(store, batch, facts)
+    yield from contract_parts(store, batch, facts)

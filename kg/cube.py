@@ -1,8 +1,9 @@
 """The comparison counts of a build, as W3C Data Cube observations (ontology/cube.ttl).
 
-Counted on the build's store once the graph is loaded: for each measure, one SPARQL query lists
-the counted items with their contract's territory and generation and their themes and partner
-types, and the counts per cell — every theme and every partner type included — are made here.
+Counted on the build's store once the graph is loaded: the facts each measure needs (the counted
+items with their contract's territory and generation and their themes and partner types) are read
+once (kg.cube_facts), and the counts per cell — every theme and every partner type included — are
+made here.
 The store's default graph is the published graph: facts a reviewer rejected live in the named
 graph `rejected` and are not counted.
 """
@@ -16,6 +17,7 @@ from dataclasses import dataclass
 
 from rdflib import RDF, RDFS, XSD, Graph, Literal, Namespace, URIRef
 
+from kg.cube_facts import Facts, read_facts
 from kg.uris import BASE, CKG
 
 QB = Namespace("http://purl.org/linked-data/cube#")
@@ -23,23 +25,22 @@ DATASET = URIRef(BASE + "cube/comparison")
 ALL_THEMES, ALL_PARTNER_TYPES = CKG.allThemes, CKG.allPartnerTypes
 UNKNOWN_GENERATION = "unknown"
 
-# What each measure counts: a pattern binding ?item and its ?contract, and optionally its ?theme
-# and its partner ?type (measures without them are counted over every theme / partner type only).
-MEASURES: dict[str, str] = {
-    "commitmentCount": "?item a ckg:Commitment ; ckg:contract ?contract . "
-                       "OPTIONAL { ?item dcterms:subject ?theme } OPTIONAL { ?item ckg:partner/ckg:partnerType ?type }",
-    "indicatorCount": "?item a ckg:Indicator ; ckg:contract ?contract . "
-                      "OPTIONAL { ?item ckg:measures/dcterms:subject ?theme } "
-                      "OPTIONAL { ?item ckg:measures/ckg:partner/ckg:partnerType ?type }",
-    "objectiveCount": "?item a ckg:Objective ; ckg:contract ?contract . OPTIONAL { ?item dcterms:subject ?theme }",
-    "orientationCount": "?item a ckg:Orientation ; ckg:contract ?contract . OPTIONAL { ?item dcterms:subject ?theme }",
-    "neighbourhoodCount": "?contract ckg:neighbourhood ?item .",
-    "partnerCount": "?contract ckg:hasPartner ?item . OPTIONAL { ?item ckg:partnerType ?type }",
-    "signatoryCount": "?contract ckg:signedBy ?item . OPTIONAL { ?item ckg:partnerType ?type }",
-    "contractCount": "?contract a ckg:Contract . BIND(?contract AS ?item)",
-}
-_PREFIXES = ("PREFIX ckg: <https://w3id.org/contrats-kg/ontology#>\n"
-             "PREFIX dcterms: <http://purl.org/dc/terms/>\n")
+# What each measure counts (kg.cube_facts reads the facts once): an item of a contract, the
+# contract's territory and generation, and the item's themes and partner types — measures without
+# them are counted over every theme / partner type only. As SPARQL, for the record:
+#   commitmentCount   ?item a ckg:Commitment ; ckg:contract ?contract .
+#                     OPTIONAL { ?item dcterms:subject ?theme } OPTIONAL { ?item ckg:partner/ckg:partnerType ?type }
+#   indicatorCount    ?item a ckg:Indicator ; ckg:contract ?contract .
+#                     OPTIONAL { ?item ckg:measures/dcterms:subject ?theme }
+#                     OPTIONAL { ?item ckg:measures/ckg:partner/ckg:partnerType ?type }
+#   objectiveCount, orientationCount   ?item a ckg:Objective (Orientation) ; ckg:contract ?contract .
+#                     OPTIONAL { ?item dcterms:subject ?theme }
+#   neighbourhoodCount  ?contract ckg:neighbourhood ?item .
+#   partnerCount, signatoryCount   ?contract ckg:hasPartner (ckg:signedBy) ?item . OPTIONAL { ?item ckg:partnerType ?type }
+#   contractCount     ?contract a ckg:Contract . BIND(?contract AS ?item)
+# each with ?contract ckg:territory ?t . OPTIONAL { ?contract ckg:generation ?g }.
+MEASURES = ("commitmentCount", "indicatorCount", "objectiveCount", "orientationCount", "neighbourhoodCount",
+            "partnerCount", "signatoryCount", "contractCount")
 
 
 @dataclass(frozen=True)
@@ -51,23 +52,47 @@ class Cell:
     partner_type: str  # a partner-type IRI, or ALL_PARTNER_TYPES
 
 
-def _items(store, measure: str) -> Iterator[tuple]:
-    query = (_PREFIXES + "SELECT DISTINCT ?item ?t ?g ?theme ?type WHERE { " + MEASURES[measure]
-             + " ?contract ckg:territory ?t . OPTIONAL { ?contract ckg:generation ?g } }")
-    yield from store.query(query).values()
+def _items(facts: Facts, measure: str) -> Iterator[tuple[str, str, set, set]]:
+    """(item, contract, themes, partner types) of each item the measure counts."""
+    def types(orgs) -> set:
+        return {t for org in orgs for t in facts.of("partnerType", org)}
+
+    kind = measure.removesuffix("Count").capitalize()
+    if kind in ("Commitment", "Indicator", "Objective", "Orientation"):
+        for item in facts.instances[kind]:
+            if kind == "Indicator":
+                targets = facts.of("measures", item)
+                themes = {th for target in targets for th in facts.of("subject", target)}
+                partner_types = types(org for target in targets for org in facts.of("partner", target))
+            else:
+                themes = set(facts.of("subject", item))
+                partner_types = types(facts.of("partner", item)) if kind == "Commitment" else set()
+            for contract in facts.of("contract", item):
+                yield item, contract, themes, partner_types
+    elif measure == "contractCount":
+        for contract in facts.instances["Contract"]:
+            yield contract, contract, set(), set()
+    else:
+        table = {"neighbourhoodCount": "neighbourhood", "partnerCount": "hasPartner", "signatoryCount": "signedBy"}[measure]
+        for contract, items in facts.tables[table].items():
+            for item in items:
+                yield item, contract, set(), (set() if table == "neighbourhood" else types([item]))
 
 
-def comparison_counts(store) -> dict[Cell, int]:
-    """Every non-zero cell of the cube, counted over the store's default graph."""
+def comparison_counts(store, facts: Facts | None = None) -> dict[Cell, int]:
+    """Every non-zero cell of the cube, counted over the store's default graph (or `facts` read
+    from it, when the counts per contract are made in the same pass)."""
+    facts = facts or read_facts(store)
     counts: dict[Cell, int] = {}
     for measure in MEASURES:
+        # An item counts once per (territory, generation) whatever its contracts there.
         facets: dict[tuple[str, str, str], tuple[set, set]] = defaultdict(lambda: (set(), set()))
-        for item, territory, generation, theme, partner_type in _items(store, measure):
-            themes, types = facets[(item, territory, str(generation or UNKNOWN_GENERATION))]
-            if theme:
-                themes.add(theme)
-            if partner_type:
-                types.add(partner_type)
+        for item, contract, themes, types in _items(facts, measure):
+            for territory in facts.of("territory", contract):
+                for generation in facts.of("generation", contract) or [None]:
+                    seen_themes, seen_types = facets[(item, territory, str(generation or UNKNOWN_GENERATION))]
+                    seen_themes |= themes
+                    seen_types |= types
         for (_item, territory, generation), (themes, types) in facets.items():
             for theme in (*themes, str(ALL_THEMES)):
                 for partner_type in (*types, str(ALL_PARTNER_TYPES)):
@@ -111,9 +136,9 @@ def observations_graph(counts: dict[Cell, int]) -> Graph:
     return g
 
 
-def cube_parts(store, batch: int = 5000) -> Iterator[Graph]:
+def cube_parts(store, batch: int = 5000, facts: Facts | None = None) -> Iterator[Graph]:
     """The data set and its observations, in graphs of `batch` observations (each validated on its
     own, so the cube of a national build is never held whole)."""
-    cells = sorted(comparison_counts(store).items(), key=lambda kv: observation_uri(kv[0]))
+    cells = sorted(comparison_counts(store, facts).items(), key=lambda kv: observation_uri(kv[0]))
     for start in range(0, len(cells), batch):
         yield observations_graph(dict(cells[start:start + batch]))
