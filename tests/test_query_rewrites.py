@@ -28,6 +28,7 @@ BINDINGS: dict[str, list[dict]] = {
     "neighbourhood-map": [{"territory": "aa"}, {"territory": "arras"}],
     "generation-changes": [{"territory": "aa"}, {"territory": "valenciennes"}, {"older": "2015"},
                            {"newer": "2019"}, {"newer": "2024"}, {"territory": "cb"}],
+    "territory-theme-matrix": [{"generation": "2015"}, {"generation": "2019"}, {"generation": "2024"}],
 }
 
 
