@@ -33,11 +33,9 @@ from ingest import environment
 from ingest.corpus import Ingested, discover, ingest_file
 from ingest.errors import DISK_ERRNOS, IngestError, one_document, one_line
 from ingest.limits import Limits, time_budget
-from ingest.model import Passage
 from kg.build_pointer import NoBuild, current_build  # noqa: F401 (NoBuild: kg.build's callers catch it)
 from kg.config import Settings
 from kg.jsonl import read_jsonl, write_atomic, write_jsonl
-from kg.records import index_records, records_from_extraction_json
 from kg.review_build import BuildCorrections
 from kg.shipped import ONTOLOGY_DIR
 
@@ -115,6 +113,9 @@ class BuildSummary:
     reused: int = 0
     seconds: float = 0.0
     stage_seconds: dict[str, float] = field(default_factory=dict)
+    # The build process's peak resident memory (MB) at the end of each stage, and its workers'
+    # ("workers"): where a build's memory goes, measured by every build.
+    stage_peak_rss_mb: dict[str, int] = field(default_factory=dict)
     review: dict[str, int] = field(default_factory=dict)  # researchers' corrections applied (kg.review)
 
     def to_json(self) -> dict:
@@ -279,10 +280,11 @@ def _build_locked(corpus: Sequence[Path], settings: Settings, progress: Callable
     from rdflib import Graph
 
     from kg.build_graph import GraphFile, load_check_and_count
+    from kg.build_index import DocumentFiles, build_document_index
     from kg.build_lease import create_lease_file
     from kg.encoder import BUILTIN_FR, load_encoder
     from kg.graph import build_activity_graph
-    from kg.index import SearchIndex
+    from kg.index import JsonlFile
     from kg.publish import IncompleteBuild, verify_build
     from kg.uris import AUDIT_FILE
     from kg.validate import SHAPES, describe
@@ -317,10 +319,13 @@ def _build_locked(corpus: Sequence[Path], settings: Settings, progress: Callable
                                     workers=settings.workers, executor=executor, shapes=shapes,
                                     validated=validated)
         summary.stage_seconds["ingest+extract+graph"] = round(time.time() - stage, 2)
+        _note_peak(summary, "ingest+extract+graph", workers=executor is None)
         if not folders:
             raise BuildError("nothing could be built: " + "; ".join(summary.failures or ["no input files"]))
 
-        documents, passages, extractions = [], [], []
+        documents: list[dict] = []
+        index_files: list[DocumentFiles] = []  # the search index reads each document again from these
+        passages_file = JsonlFile(work / "passages.jsonl")
         (work / "extractions").mkdir()
         graph_file = GraphFile(work / "graph.nt")
         shape_failures: list = []  # kg.validate.ShapeFailure of each document's graph
@@ -340,31 +345,33 @@ def _build_locked(corpus: Sequence[Path], settings: Settings, progress: Callable
                 log(f"warning: {warning}")
             documents.append(doc)
             doc_passages = read_jsonl(folder / "passages.jsonl")
-            passages.extend(doc_passages)
+            for p in doc_passages:
+                passages_file.write(p)
+            extraction_file = work / "extractions" / f"{doc['id']}.json"
+            index_files.append(DocumentFiles(folder / "passages.jsonl", extraction_file))
             extraction = json.loads((folder / "extraction.json").read_text(encoding="utf-8"))
             reviewed = review.of(doc["id"])
             if reviewed:
                 extraction, graph_nt, audit_nt = review.apply(extraction, doc_passages, reviewed)
-                write_atomic(work / "extractions" / f"{doc['id']}.json", json.dumps(extraction, ensure_ascii=False))
+                write_atomic(extraction_file, json.dumps(extraction, ensure_ascii=False))
                 graph_file.add(graph_nt)
                 shape_failures += nt_failures(graph_nt, shapes)  # the reviewed graph, not the cached one
                 audit_parts.append(audit_nt)
             else:
-                shutil.copyfile(folder / "extraction.json", work / "extractions" / f"{doc['id']}.json")
+                shutil.copyfile(folder / "extraction.json", extraction_file)
                 graph_file.add_file(folder / "graph.nt")
                 shape_failures += validated.get(folder, ())
-            extractions.append(extraction)
+            # Counted here, a document at a time: nothing of the documents is held after the loop.
+            summary.documents.append({"id": doc["id"], "territory": doc.get("territory"),
+                                      "generation": doc.get("generation"),
+                                      "passages": sum(1 for p in doc_passages if p["document_id"] == doc["id"])})
+            for key in ("neighbourhoods", "signatories", "partners", "orientations", "commitments", "indicators"):
+                summary.records[key] = summary.records.get(key, 0) + len(extraction[key])
+        passages_file.close()
         review.report(seen_ids)
         if audit_parts:
             write_atomic(work / AUDIT_FILE, "".join(audit_parts))
         write_jsonl(work / "documents.jsonl", documents)
-        write_jsonl(work / "passages.jsonl", passages)
-        summary.documents = [{"id": d["id"], "territory": d.get("territory"), "generation": d.get("generation"),
-                              "passages": sum(1 for p in passages if p["document_id"] == d["id"])}
-                             for d in documents]
-        for x in extractions:
-            for key in ("neighbourhoods", "signatories", "partners", "orientations", "commitments", "indicators"):
-                summary.records[key] = summary.records.get(key, 0) + len(x[key])
 
         stage = time.time()
         # Bounded memory: the graph is streamed to graph.nt, checked and counted on the store
@@ -382,6 +389,7 @@ def _build_locked(corpus: Sequence[Path], settings: Settings, progress: Callable
         summary.records["observations"] = checked.observations
         summary.stage_seconds["graph+shacl"] = round(time.time() - stage, 2)
         summary.stage_seconds.update(checked.seconds)
+        _note_peak(summary, "graph+shacl")
         if shape_failures:
             if not allow_invalid:
                 raise BuildError("the graph does not conform to its SHACL shapes, so it was not published:\n"
@@ -397,15 +405,17 @@ def _build_locked(corpus: Sequence[Path], settings: Settings, progress: Callable
             summary.stage_seconds["store"] = round(time.time() - stage, 2)
 
         stage = time.time()
-        records = index_records([Passage.from_json(p) for p in passages], documents,
-                                [records_from_extraction_json(x) for x in extractions])
-        encoder = load_encoder(settings.model, data_dir / "models",
-                               corpus_texts=[r.text for r in records] if BUILTIN_FR in settings.model else None,
-                               cache_dir=settings.embeddings_dir)
-        index = SearchIndex.build(records, encoder)
-        index.save(work / "index")
-        summary.index = index.config
+
+        def encoder_for(texts: list[str]):
+            return load_encoder(settings.model, data_dir / "models",
+                                corpus_texts=texts if BUILTIN_FR in settings.model else None,
+                                cache_dir=settings.embeddings_dir)
+
+        # From the documents' files, a document at a time (kg.build_index): the same index as
+        # SearchIndex.build over every record, without every passage and record in memory.
+        summary.index = build_document_index(documents, index_files, encoder_for, work / "index")
         summary.stage_seconds["index"] = round(time.time() - stage, 2)
+        _note_peak(summary, "index")
 
         summary.seconds = round(time.time() - t0, 2)
         write_atomic(work / "summary.json", json.dumps(summary.to_json(), ensure_ascii=False, indent=1))
@@ -427,6 +437,15 @@ def _build_locked(corpus: Sequence[Path], settings: Settings, progress: Callable
 
 class BuildError(RuntimeError):
     pass
+
+
+def _note_peak(summary: BuildSummary, stage: str, workers: bool = False) -> None:
+    """The peak resident memory so far (it only grows: the stage that raised it is where it was)."""
+    import resource
+
+    summary.stage_peak_rss_mb[stage] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+    if workers:  # the worker processes of the local pool, ended with it
+        summary.stage_peak_rss_mb["workers"] = round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024)
 
 
 def _geometries(nt: str, settings: Settings, summary: BuildSummary, log: Callable[[str], None]) -> str:

@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Sequence
-from dataclasses import asdict, dataclass, fields
+import os
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, fields
+from functools import cache
 from pathlib import Path
 
 import numpy as np
@@ -59,7 +61,9 @@ class IndexRecord:
     code: str | None = None  # an objective's outline code
 
     def to_json(self) -> dict:
-        d = asdict(self)
+        # Not dataclasses.asdict, which deep-copies every value: its fields are strings, numbers
+        # and tuples of strings, and asdict cost more than the rest of writing a national index.
+        d = {name: getattr(self, name) for name in _field_names()}
         for key in _TUPLES:
             d[key] = list(d[key])
         return d
@@ -81,6 +85,11 @@ class IndexRecord:
 
 
 _TUPLES = ("section_path", "themes", "neighbourhoods", "reviewers")
+
+
+@cache
+def _field_names() -> tuple[str, ...]:
+    return tuple(f.name for f in fields(IndexRecord))
 
 
 class IndexMismatch(RuntimeError):
@@ -126,6 +135,98 @@ def faiss_index(vectors: np.ndarray):
     return index
 
 
+def build_index_files(records: Iterable[IndexRecord], encoder_for: Callable[[list[str]], Encoder | EncoderBlend],
+                      folder: Path) -> dict:
+    """The files `SearchIndex.build(records, encoder).save(folder)` writes, without holding the
+    records: each is written to records.jsonl as it comes and only its text is kept (the vectors,
+    BM25 and the built-in encoder's word weights need them all). `encoder_for(texts)` gives the
+    encoder once the texts are known. Returns the index's config."""
+    folder.mkdir(parents=True, exist_ok=True)
+    texts: list[str] = []
+    h = hashlib.sha256()
+    with JsonlFile(folder / "records.jsonl") as out:
+        for r in records:
+            out.write(r.to_json())
+            texts.append(r.text)
+            h.update(r.id.encode())
+            h.update(b"\0")
+            h.update(r.text.encode())
+            h.update(b"\1")
+    encoder = encoder_for(texts)
+    vectors = _encode_in_chunks(encoder, texts)
+    config = _config(encoder, vectors, len(texts), h.hexdigest()[:16])
+    terms = _thesaurus_vectors(encoder, len(texts))
+    _save_dense(folder, faiss_index(vectors))
+    del vectors  # the FAISS index holds its own copy
+    LexicalIndex.build(texts).save(folder / "lexical")
+    _save_terms(folder, terms)
+    write_atomic(folder / "config.json", json.dumps(config, indent=1))
+    return config
+
+
+class JsonlFile:
+    """A JSON-lines file written a line at a time, and renamed into place only when complete."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
+        self._file = self._tmp.open("w", encoding="utf-8")
+        self.count = 0
+
+    def write(self, row: dict) -> None:
+        self._file.write(json.dumps(row, ensure_ascii=False) + "\n")
+        self.count += 1
+
+    def close(self) -> None:
+        """Complete: the file takes its place."""
+        try:
+            self._file.flush()
+            os.fsync(self._file.fileno())
+        finally:
+            self._file.close()
+        os.replace(self._tmp, self.path)
+
+    def __enter__(self) -> JsonlFile:
+        return self
+
+    def __exit__(self, kind, value, traceback) -> None:
+        if kind is None:
+            self.close()
+        else:
+            self._file.close()
+            self._tmp.unlink(missing_ok=True)
+
+
+def _config(encoder, vectors: np.ndarray, count: int, corpus_digest: str) -> dict:
+    return {
+        "format": INDEX_FORMAT, "model": encoder.name, "dimension": int(vectors.shape[1]),
+        "count": count, "corpus_hash": corpus_digest,
+        "faiss": "flat" if count < APPROXIMATE_FROM else "ivf",
+    }
+
+
+def _thesaurus_vectors(encoder, count: int) -> dict[str, np.ndarray]:
+    from kg.search import thesaurus_terms
+
+    terms = thesaurus_terms() if count else []
+    encode_terms = getattr(encoder, "encode_terms", None) or encoder.encode_queries
+    term_vectors = encode_terms(terms) if terms else []
+    return dict(zip(terms, term_vectors, strict=True))
+
+
+def _save_dense(folder: Path, dense) -> None:
+    import faiss
+
+    faiss.write_index(dense, str(folder / "dense.faiss"))
+
+
+def _save_terms(folder: Path, terms: dict[str, np.ndarray]) -> None:
+    if terms:
+        texts = list(terms)
+        np.save(folder / "terms.npy", np.stack([terms[t] for t in texts]).astype(np.float32))
+        write_atomic(folder / "terms.json", json.dumps(texts, ensure_ascii=False))
+
+
 class SearchIndex:
     def __init__(self, records: list[IndexRecord], dense, lexical: LexicalIndex, config: dict,
                  terms: dict[str, np.ndarray] | None = None) -> None:
@@ -137,20 +238,11 @@ class SearchIndex:
 
     @classmethod
     def build(cls, records: Sequence[IndexRecord], encoder: Encoder | EncoderBlend) -> SearchIndex:
-        from kg.search import thesaurus_terms
-
         records = list(records)
         vectors = _encode_in_chunks(encoder, [r.text for r in records])
-        config = {
-            "format": INDEX_FORMAT, "model": encoder.name, "dimension": int(vectors.shape[1]),
-            "count": len(records), "corpus_hash": corpus_hash(records),
-            "faiss": "flat" if len(records) < APPROXIMATE_FROM else "ivf",
-        }
-        terms = thesaurus_terms() if len(records) else []
-        encode_terms = getattr(encoder, "encode_terms", None) or encoder.encode_queries
-        term_vectors = encode_terms(terms) if terms else []
+        config = _config(encoder, vectors, len(records), corpus_hash(records))
         return cls(records, faiss_index(vectors), LexicalIndex.build([r.text for r in records]), config,
-                   dict(zip(terms, term_vectors, strict=True)))
+                   _thesaurus_vectors(encoder, len(records)))
 
     def term_vectors(self, terms: Sequence[str], encoder) -> np.ndarray:
         """The vectors of thesaurus terms as questions: computed with the index, or now (and kept)
@@ -161,16 +253,11 @@ class SearchIndex:
         return np.stack([self.terms[t] for t in terms])
 
     def save(self, folder: Path) -> None:
-        import faiss
-
         folder.mkdir(parents=True, exist_ok=True)
         write_jsonl(folder / "records.jsonl", (r.to_json() for r in self.records))
-        faiss.write_index(self.dense, str(folder / "dense.faiss"))
+        _save_dense(folder, self.dense)
         self.lexical.save(folder / "lexical")
-        if self.terms:
-            texts = list(self.terms)
-            np.save(folder / "terms.npy", np.stack([self.terms[t] for t in texts]).astype(np.float32))
-            write_atomic(folder / "terms.json", json.dumps(texts, ensure_ascii=False))
+        _save_terms(folder, self.terms)
         write_atomic(folder / "config.json", json.dumps(self.config, indent=1))
 
     @classmethod

@@ -50,10 +50,15 @@ def index_records(passages: Sequence[Passage], documents: Sequence[dict],
 
 
 def _iter_records(passages, documents, extractions) -> Iterator[IndexRecord]:
-    from kg.uris import commitment_uri, objective_uri
-
     fields = _doc_fields(documents)
+    yield from passage_records(passages, fields)
     by_passage = {p.id: p for p in passages}
+    for x in extractions:
+        yield from extraction_records(x, fields, by_passage)
+
+
+def passage_records(passages: Sequence[Passage], fields: dict[str, dict]) -> Iterator[IndexRecord]:
+    """The passages worth a search result; `fields`: the documents' filter fields (`_doc_fields`)."""
     for p in passages:
         if p.kind == BlockKind.HEADING and len(p.text.split()) < MIN_HEADING_WORDS:
             continue
@@ -64,30 +69,36 @@ def _iter_records(passages, documents, extractions) -> Iterator[IndexRecord]:
             line=p.line_start, section_path=p.section_path, passage_id=p.id,
             territory_name=f.get("territory_name"), kind=str(p.kind),
         )
-    for x in extractions:
-        f = fields.get(x.document, {})
-        for c in x.commitments:
-            prov = c.provenance
-            source = by_passage.get(prov.passage_id)
-            yield IndexRecord(
-                id=c.id, record_type="commitment", text=c.text, document=x.document,
-                territory=f.get("territory"), generation=f.get("generation"), page=prov.page,
-                line=prov.line, section_path=source.section_path if source else (),
-                passage_id=prov.passage_id or None, node=str(commitment_uri(x.document, c.id)),
-                partner=c.partner.name, partner_type=c.partner.type,
-                themes=c.themes, neighbourhoods=c.neighbourhoods,
-                territory_name=f.get("territory_name"), orientation=c.orientation, objective=c.objective,
-                kind=str(c.kind), partner_id=c.partner.id, confidence=c.confidence,
-                partner_confidence=c.partner_confidence, review_status=c.review_status, reviewers=c.reviewers,
-            )
-        for n, (o, orientation) in enumerate(x.objectives):
-            prov = o.provenance[0] if o.provenance else Provenance("")
-            source = by_passage.get(prov.passage_id)
-            yield IndexRecord(
-                id=f"{x.document}/o{n}", record_type="objective", text=o.label, document=x.document,
-                territory=f.get("territory"), generation=f.get("generation"), page=prov.page,
-                line=prov.line, section_path=source.section_path if source else (),
-                passage_id=prov.passage_id or None, node=str(objective_uri(x.document, o.label, o.code)),
-                themes=o.themes,
-                territory_name=f.get("territory_name"), orientation=orientation, level=o.level, code=o.code,
-            )
+
+
+def extraction_records(x: DocumentRecords, fields: dict[str, dict],
+                       by_passage: dict[str, Passage]) -> Iterator[IndexRecord]:
+    """One document's commitments and objectives; `by_passage` gives their passages' sections."""
+    from kg.uris import commitment_uri, objective_uri
+
+    f = fields.get(x.document, {})
+    for c in x.commitments:
+        prov = c.provenance
+        source = by_passage.get(prov.passage_id)
+        yield IndexRecord(
+            id=c.id, record_type="commitment", text=c.text, document=x.document,
+            territory=f.get("territory"), generation=f.get("generation"), page=prov.page,
+            line=prov.line, section_path=source.section_path if source else (),
+            passage_id=prov.passage_id or None, node=str(commitment_uri(x.document, c.id)),
+            partner=c.partner.name, partner_type=c.partner.type,
+            themes=c.themes, neighbourhoods=c.neighbourhoods,
+            territory_name=f.get("territory_name"), orientation=c.orientation, objective=c.objective,
+            kind=str(c.kind), partner_id=c.partner.id, confidence=c.confidence,
+            partner_confidence=c.partner_confidence, review_status=c.review_status, reviewers=c.reviewers,
+        )
+    for n, (o, orientation) in enumerate(x.objectives):
+        prov = o.provenance[0] if o.provenance else Provenance("")
+        source = by_passage.get(prov.passage_id)
+        yield IndexRecord(
+            id=f"{x.document}/o{n}", record_type="objective", text=o.label, document=x.document,
+            territory=f.get("territory"), generation=f.get("generation"), page=prov.page,
+            line=prov.line, section_path=source.section_path if source else (),
+            passage_id=prov.passage_id or None, node=str(objective_uri(x.document, o.label, o.code)),
+            themes=o.themes,
+            territory_name=f.get("territory_name"), orientation=orientation, level=o.level, code=o.code,
+        )
