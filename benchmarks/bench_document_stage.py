@@ -1,0 +1,99 @@
+"""The per-document stage of a build (ingest, extraction, graph, per-document SHACL), one process:
+CPU seconds per document, where they go, and whether a change kept its output.
+
+    .venv/bin/python benchmarks/bench_document_stage.py --dump /tmp/stage-before corpus/*.txt /tmp/national/synthetic-cn0*.txt
+    .venv/bin/python benchmarks/bench_document_stage.py --check /tmp/stage-before corpus/*.txt ...
+    .venv/bin/python benchmarks/bench_document_stage.py --profile /tmp/stage.prof corpus/arras*.txt
+
+Each document goes through the build's own worker job (`kg.build._document_job`) into a fresh
+cache folder, so what is timed is what a build worker does. The first document is run once
+before the timing (imports, spaCy and the extraction model loading: once per worker in a build).
+`--dump` keeps each document's extraction.json, graph.nt (sorted) and SHACL failures; `--check`
+compares today's with a dump and exits 1 on the first difference. The machine's load is printed:
+CPU time is the figure to compare on a shared machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from ingest.limits import Limits  # noqa: E402
+from kg.build import _document_job  # noqa: E402
+from kg.config import load_settings  # noqa: E402
+from kg.validate import SHAPES  # noqa: E402
+
+
+def outputs(folder: Path, failures: tuple) -> dict[str, str]:
+    """What must not change: the extraction, the graph (as a sorted set of lines) and its failures."""
+    graph = sorted(set((folder / "graph.nt").read_text(encoding="utf-8").splitlines()))
+    return {"extraction.json": json.dumps(json.loads((folder / "extraction.json").read_text(encoding="utf-8")),
+                                          ensure_ascii=False, indent=0, sort_keys=True),
+            "graph.nt": "\n".join(graph) + "\n",
+            "passages.jsonl": (folder / "passages.jsonl").read_text(encoding="utf-8"),
+            "shacl.json": json.dumps(sorted(json.dumps(f.to_json(), sort_keys=True) for f in failures))}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("files", type=Path, nargs="+")
+    parser.add_argument("--dump", type=Path, help="keep each document's outputs in this folder")
+    parser.add_argument("--check", type=Path, help="compare each document's outputs with this dump")
+    parser.add_argument("--profile", type=Path, help="write a cProfile of the timed documents here")
+    args = parser.parse_args()
+    settings = load_settings()
+    cache = Path(tempfile.mkdtemp(prefix="stage-"))
+    differ = 0
+    try:
+        _document_job(args.files[0], cache / "warm", "warm", settings.qpv_table, Limits(), SHAPES)
+        profile = None
+        if args.profile:
+            import cProfile
+            profile = cProfile.Profile()
+        load = os.getloadavg()[0]
+        cpu_total = 0.0
+        for path in args.files:
+            cpu = time.process_time()
+            if profile:
+                profile.enable()
+            outcome = _document_job(path, cache, "v", settings.qpv_table, Limits(), SHAPES)
+            if profile:
+                profile.disable()
+            cpu = time.process_time() - cpu
+            cpu_total += cpu
+            if outcome.failure:
+                print(f"{path.name}: failed: {outcome.failure}")
+                differ += 1
+                continue
+            out = outputs(outcome.folder, outcome.shape_failures)
+            print(f"{path.name}: {cpu:.2f} s CPU", flush=True)
+            if args.dump:
+                (args.dump / path.stem).mkdir(parents=True, exist_ok=True)
+                for name, text in out.items():
+                    (args.dump / path.stem / name).write_text(text, encoding="utf-8")
+            if args.check:
+                for name, text in out.items():
+                    if (args.check / path.stem / name).read_text(encoding="utf-8") != text:
+                        print(f"  DIFFERS: {name}")
+                        differ += 1
+        print(json.dumps({"documents": len(args.files), "cpu_s_per_document": round(cpu_total / len(args.files), 2),
+                          "load_before": round(load, 2), "load_after": round(os.getloadavg()[0], 2),
+                          "differ": differ if args.check else None}))
+        if profile:
+            profile.dump_stats(args.profile)
+    finally:
+        shutil.rmtree(cache, ignore_errors=True)
+    return 1 if differ else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
