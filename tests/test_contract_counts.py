@@ -71,3 +71,37 @@ def test_observations_conform_and_a_broken_one_is_refused(tmp_path: Path) -> Non
     store.load_file(tmp_path / "counts.nt")
     failures = merge_failures(store, SHAPES)
     assert [(f.key, f.nodes) for f in failures] == [("SPARQL on shapes:Observation", (str(first),))]
+
+
+def test_counts_read_in_one_pass_equal_the_graph_counted_by_sparql(tmp_path: Path) -> None:
+    """Both data sets from one reading of the facts (kg.cube_facts), as the SPARQL aggregates of
+    the same graph count them; count_parts gives both data sets' observations."""
+    from kg.contract_counts import count_parts
+    from kg.cube import comparison_counts, cube_parts
+    from kg.cube_facts import read_facts
+
+    store = _store(tmp_path)
+    facts = read_facts(store)
+    per_contract = {(c.contract, c.theme): n for c, n in contract_counts(store, facts).items()
+                    if c.measure == "commitmentCount" and c.scope == str(ANY_SCOPE)}
+    counted = store.query("""PREFIX ckg: <https://w3id.org/contrats-kg/ontology#>
+        PREFIX dcterms: <http://purl.org/dc/terms/>
+        SELECT ?contract ?theme (COUNT(DISTINCT ?c) AS ?n) WHERE {
+          ?c a ckg:Commitment ; ckg:contract ?contract . ?contract a ckg:Contract .
+          { ?c dcterms:subject ?theme } UNION { BIND(ckg:allThemes AS ?theme) } } GROUP BY ?contract ?theme""")
+    assert per_contract == {(contract, theme): n for contract, theme, n in counted.values()}
+    cube = {(c.territory, c.generation, c.theme): n for c, n in comparison_counts(store, facts).items()
+            if c.measure == "objectiveCount" and c.partner_type.endswith("allPartnerTypes")}
+    counted = store.query("""PREFIX ckg: <https://w3id.org/contrats-kg/ontology#>
+        PREFIX dcterms: <http://purl.org/dc/terms/>
+        SELECT ?t ?g ?theme (COUNT(DISTINCT ?o) AS ?n) WHERE {
+          ?o a ckg:Objective ; ckg:contract ?k . ?k ckg:territory ?t ; ckg:generation ?g .
+          { ?o dcterms:subject ?theme } UNION { BIND(ckg:allThemes AS ?theme) } } GROUP BY ?t ?g ?theme""")
+    assert cube == {(t, g, theme): n for t, g, theme, n in counted.values()} and cube
+    both = Graph()
+    for part in count_parts(store):
+        both += part
+    separately = Graph()
+    for part in [*cube_parts(store), *contract_parts(store)]:
+        separately += part
+    assert len(both) == len(separately) > 0 and set(both) == set(separately)
