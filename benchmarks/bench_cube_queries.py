@@ -10,8 +10,13 @@ graph.nt. Median of `--repeat` runs after one warm-up, each query in a forked ch
 budget (bench_scale's helpers), so a slow one is reported as "> budget", not waited for.
 Virtuoso 7 as packaged by Debian caps a result at 10,000 rows (ResultSetMaxRows) and takes no
 polygon literals: geometries are loaded as plain strings, as the SPARQL-server store does.
-Prints a Markdown table for BENCHMARKS.md. With `--cpu` the Oxigraph columns are the query's
-CPU time (median), readable on a loaded machine where wall times measure the wait for a core.
+Prints a Markdown table for BENCHMARKS.md, each cell "CPU ms / wall ms" (medians): on Oxigraph the
+query process's CPU time, on Virtuoso the server process's (virtuoso-t, read from /proc around each
+run) plus the client's (parsing the results), since on a machine shared with other jobs the wall
+time measures the wait for a core too.
+
+`--optimize` compacts a copy of the store first (pyoxigraph's Store.optimize): a store just
+bulk-loaded, as a build leaves it, answers 1.5-3 times slower than the same store compacted.
 
 `--add-contract-counts` measures a build made before the counts per contract existed (the
 359-contract build of a frozen checkout): the counts (kg/contract_counts.py, today's code) are
@@ -35,7 +40,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from bench_scale import _median_ms, _oxigraph_child, _timed  # noqa: E402
+from bench_scale import _timed  # noqa: E402
 
 from kg.build import current_build  # noqa: E402
 from kg.queries import saved_queries  # noqa: E402
@@ -48,32 +53,55 @@ def _before(revision: str, path: Path) -> str | None:
     return done.stdout if done.returncode == 0 else None
 
 
-def _cpu_median_ms(run, repeat: int) -> tuple[float, int]:
-    """Median CPU time of this process over `repeat` runs after a warm-up; (ms, rows). On a
-    machine shared with other jobs the wall time measures the queue for a core, the CPU time the
-    query."""
+def _process_cpu(pid: int | None) -> float:
+    """CPU seconds (user + system) of this process, plus the server process `pid`'s if given (a
+    query to Virtuoso costs its server's time and this client's, which parses the results)."""
+    if pid is None:
+        return time.process_time()
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK") + time.process_time()
+
+
+def _cpu_wall_ms(run, repeat: int, pid: int | None = None) -> tuple[float, float, int]:
+    """Median CPU time (of this process, or of the server `pid`) and wall time over `repeat` runs
+    after a warm-up; (CPU ms, wall ms, rows)."""
     rows = len(run())
-    times = []
+    cpu, wall = [], []
     for _ in range(repeat):
-        t = time.process_time()
+        c, w = _process_cpu(pid), time.perf_counter()
         run()
-        times.append((time.process_time() - t) * 1000)
-    return statistics.median(times), rows
+        wall.append((time.perf_counter() - w) * 1000)
+        cpu.append((_process_cpu(pid) - c) * 1000)
+    return statistics.median(cpu), statistics.median(wall), rows
 
 
 def _oxigraph_cpu_child(store_path: str, text: str, repeat: int, conn) -> None:
     store = open_store("oxigraph", store_path, read_only=True)
-    conn.send(_cpu_median_ms(lambda: store.query(text), repeat))
+    conn.send(_cpu_wall_ms(lambda: store.query(text), repeat))
     conn.close()
 
 
-def _virtuoso_child(url: str, text: str, repeat: int, conn) -> None:
+def _virtuoso_child(where: tuple[str, int], text: str, repeat: int, conn) -> None:
+    url, pid = where
     store = open_store("sparql", url)
     try:
-        conn.send(_median_ms(lambda: store.query(text), repeat))
+        conn.send(_cpu_wall_ms(lambda: store.query(text), repeat, pid))
     except Exception as e:  # a refusal of the server is a result of the benchmark
         conn.send(str(e).splitlines()[0][:80])
     conn.close()
+
+
+def _server_pid(folder: Path) -> int:
+    """The virtuoso-t started on `folder` (its private ini is there)."""
+    for proc in Path("/proc").iterdir():
+        if proc.name.isdigit():
+            try:
+                cmdline = (proc / "cmdline").read_bytes().split(b"\0")
+            except OSError:
+                continue
+            if cmdline and cmdline[0].endswith(b"virtuoso-t") and str(folder).encode() in b" ".join(cmdline):
+                return int(proc.name)
+    raise RuntimeError(f"no virtuoso-t running on {folder}")
 
 
 def _load_virtuoso(folder: Path, graph_nt: Path, isql_port: int) -> float:
@@ -110,13 +138,31 @@ def _with_contract_counts(folder: Path, scratch: Path) -> tuple[Path, Path]:
     return scratch / "store", graph
 
 
-def _cell(result: tuple[float, int] | str | None, budget: float) -> tuple[str, str]:
+def _ms(ms: float) -> str:
+    return f"{ms:,.0f}" if ms >= 10 else f"{ms:.1f}"
+
+
+def _cell(result: tuple[float, float, int] | str | None, budget: float) -> tuple[str, str]:
     if result is None:
-        return f"> {budget * 1000:,.0f}", ""
+        return f"> {budget * 1000:,.0f} (wall)", ""
     if isinstance(result, str):
         return f"error: {result}", ""
-    ms, rows = result
-    return (f"{ms:,.0f}" if ms >= 10 else f"{ms:.1f}"), f"{rows:,}"
+    cpu, wall, rows = result
+    return f"{_ms(cpu)} / {_ms(wall)}", f"{rows:,}"
+
+
+def _compacted(store_path: Path, scratch: Path) -> Path:
+    """A compacted copy of the store (Oxigraph's optimize: one sorted run instead of the files a
+    bulk load leaves); its path."""
+    import pyoxigraph as ox
+
+    copy = scratch / "compacted"
+    shutil.copytree(store_path, copy)
+    store = ox.Store(str(copy))
+    store.optimize()
+    store.flush()
+    del store
+    return copy
 
 
 def main() -> None:
@@ -127,8 +173,8 @@ def main() -> None:
     parser.add_argument("--budget", type=float, default=120.0, help="seconds per query (all its runs)")
     parser.add_argument("--virtuoso", action="store_true")
     parser.add_argument("--queries", nargs="*", default=None)
-    parser.add_argument("--cpu", action="store_true",
-                        help="Oxigraph: the query's CPU time (median) instead of its wall time")
+    parser.add_argument("--cpu", action="store_true", help="no effect: CPU and wall time are both printed now")
+    parser.add_argument("--optimize", action="store_true", help="measure a compacted copy of the Oxigraph store")
     parser.add_argument("--add-contract-counts", action="store_true",
                         help="add the counts per contract to a copy of a build made without them")
     args = parser.parse_args()
@@ -141,8 +187,12 @@ def main() -> None:
         t = time.time()
         store_path, graph_nt = _with_contract_counts(folder, Path(tempfile.mkdtemp(prefix="bench-counts-")))
         print(f"counts per contract added to a copy in {time.time() - t:.0f} s", flush=True)
+    if args.optimize:
+        t = time.time()
+        store_path = _compacted(store_path, Path(tempfile.mkdtemp(prefix="bench-compacted-")))
+        print(f"store compacted (a copy) in {time.time() - t:.0f} s", flush=True)
     queries = [q for q in saved_queries() if args.queries is None or q.name in args.queries]
-    stores: dict[str, tuple] = {"Oxigraph": (_oxigraph_cpu_child if args.cpu else _oxigraph_child, str(store_path))}
+    stores: dict[str, tuple] = {"Oxigraph": (_oxigraph_cpu_child, str(store_path))}
     virtuoso_ctx = None
     if args.virtuoso:
         from tests import virtuoso
@@ -156,10 +206,9 @@ def main() -> None:
         url = virtuoso_ctx.__enter__()
         seconds = _load_virtuoso(tmp, graph_nt, isql_port)
         print(f"Virtuoso loaded graph.nt in {seconds:.0f} s", flush=True)
-        stores["Virtuoso"] = (_virtuoso_child, url)
+        stores["Virtuoso"] = (_virtuoso_child, (url, _server_pid(tmp)))
     try:
-        unit = {"Oxigraph": "CPU ms" if args.cpu else "ms"}
-        header = ["saved query", "rows"] + [f"{s} {w} {unit.get(s, 'ms')}" for s in stores for w in ("before", "after")]
+        header = ["saved query", "rows"] + [f"{s} {w}, CPU / wall ms" for s in stores for w in ("before", "after")]
         print("| " + " | ".join(header) + " |")
         print("|" + "---|" * len(header))
         for q in queries:
