@@ -4,12 +4,14 @@ CPU seconds per document, where they go, and whether a change kept its output.
     .venv/bin/python benchmarks/bench_document_stage.py --dump /tmp/stage-before corpus/*.txt /tmp/national/synthetic-cn0*.txt
     .venv/bin/python benchmarks/bench_document_stage.py --check /tmp/stage-before corpus/*.txt ...
     .venv/bin/python benchmarks/bench_document_stage.py --profile /tmp/stage.prof corpus/arras*.txt
+    .venv/bin/python benchmarks/bench_document_stage.py --stages /tmp/national/synthetic-cn01001m.txt ...
 
 Each document goes through the build's own worker job (`kg.build._document_job`) into a fresh
 cache folder, so what is timed is what a build worker does. The first document is run once
 before the timing (imports, spaCy and the extraction model loading: once per worker in a build).
-`--dump` keeps each document's extraction.json, graph.nt (sorted) and SHACL failures; `--check`
-compares today's with a dump and exits 1 on the first difference. The machine's load is printed:
+`--stages` times each part of the job separately instead (reading, extraction, graph, N-Triples
+out and back, SHACL). `--dump` keeps each document's extraction.json, graph.nt (sorted) and SHACL failures; `--check`
+compares today's with a dump and exits 1 if any differs. The machine's load is printed:
 CPU time is the figure to compare on a shared machine.
 """
 
@@ -43,14 +45,51 @@ def outputs(folder: Path, failures: tuple) -> dict[str, str]:
             "shacl.json": json.dumps(sorted(json.dumps(f.to_json(), sort_keys=True) for f in failures))}
 
 
+def stage_seconds(path: Path, settings) -> dict[str, float]:
+    """CPU seconds of each part of the worker's job on one document, without a profiler (which
+    inflates the Python-heavy parts): reading, extraction, graph, N-Triples out and back, SHACL."""
+    import json as _json
+
+    from ingest.corpus import ingest_file
+    from ingest.extract.pipeline import extract
+    from ingest.extract.to_json import extraction_to_json
+    from kg.graph import extraction_to_graph
+    from kg.validate_document import graph_failures, parse_nt
+
+    seconds: dict[str, float] = {}
+
+    def timed(name, work):
+        cpu = time.process_time()
+        out = work()
+        seconds[name] = round(time.process_time() - cpu, 2)
+        return out
+
+    ingested = timed("ingest", lambda: ingest_file(path, Limits()))
+    x = timed("extract", lambda: extract(ingested.document, ingested.passages, reference_csv=settings.qpv_table))
+    timed("to_json", lambda: _json.dumps(extraction_to_json(x), ensure_ascii=False))
+    graph = timed("graph", lambda: extraction_to_graph(x, ingested.passages))
+    nt = timed("serialize", lambda: graph.serialize(format="nt"))
+    parsed = timed("parse_nt", lambda: parse_nt(nt))
+    timed("shacl", lambda: graph_failures(parsed, SHAPES))
+    seconds["total"] = round(sum(seconds.values()), 2)
+    return seconds
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("files", type=Path, nargs="+")
     parser.add_argument("--dump", type=Path, help="keep each document's outputs in this folder")
     parser.add_argument("--check", type=Path, help="compare each document's outputs with this dump")
     parser.add_argument("--profile", type=Path, help="write a cProfile of the timed documents here")
+    parser.add_argument("--stages", action="store_true", help="CPU seconds of each part, per document")
     args = parser.parse_args()
     settings = load_settings()
+    if args.stages:
+        stage_seconds(args.files[0], settings)  # imports and models, once per worker in a build
+        for path in args.files:
+            print(path.name, json.dumps(stage_seconds(path, settings)), flush=True)
+        print(json.dumps({"load": round(os.getloadavg()[0], 2)}))
+        return 0
     cache = Path(tempfile.mkdtemp(prefix="stage-"))
     differ = 0
     try:
