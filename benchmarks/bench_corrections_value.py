@@ -38,7 +38,7 @@ QPV = ROOT / "reference" / "qpv_2024_communes_full.csv"
 def reviewed(doc, model, k: int, policy: str = "top"):
     """k units of `doc` with their annotated labels: those the model is most sure are commitments
     ("top"), or those closest to its threshold ("uncertain")."""
-    p = [sum(model.units.proba(v.features).get(c, 0.0) for c in ("commitment", "proposal")) for v in doc.views]
+    p = [sum(model.units.proba(v.features, v.vector).get(c, 0.0) for c in ("commitment", "proposal")) for v in doc.views]
     threshold = model.thresholds.get("commitment", 0.5)
     order = (lambda i: -p[i]) if policy == "top" else (lambda i: abs(p[i] - threshold))
     top = sorted(range(len(p)), key=order)[:k]

@@ -18,6 +18,8 @@ from dataclasses import dataclass, replace
 from functools import cache
 from pathlib import Path
 
+import numpy as np
+
 from ingest.extract.gazetteer import reference_folder
 from ingest.extract.linear_model import ExtractionModel, LinearClassifier
 from ingest.extract.unit_features import UnitFeaturizer, UnitView, context_features, words
@@ -229,7 +231,7 @@ def same_actor(org, lab: UnitLabel) -> bool:
 
 
 def _fit(rows: list[dict[str, float]], y: list[str], c: float, weights: list[float] | None = None,
-         min_count: int = 2) -> LinearClassifier:
+         min_count: int = 2, vectors: Sequence[np.ndarray] | None = None) -> LinearClassifier:
     """A logistic regression over named features; classes weighted to balance (commitments are a
     minority in some contracts and the majority in others), features seen fewer than `min_count`
     times dropped (a word met once says more about one document than about the genre)."""
@@ -242,13 +244,20 @@ def _fit(rows: list[dict[str, float]], y: list[str], c: float, weights: list[flo
     rows = [{k: v for k, v in r.items() if counts[k] >= min_count} for r in rows]
     vec = DictVectorizer()
     x = vec.fit_transform(rows)
+    names = vec.get_feature_names_out()
+    if vectors is not None:
+        from scipy.sparse import csr_matrix, hstack
+
+        x = hstack([x, csr_matrix(np.vstack(vectors))], format="csr")
     clf = LogisticRegression(C=c, max_iter=2000, class_weight="balanced")
     clf.fit(x, y, sample_weight=weights)
-    names = vec.get_feature_names_out()
     coef = clf.coef_  # (n_classes, n_features), or (1, n_features) when binary
+    named = len(names)
     weights_out = {str(name): tuple(float(coef[k, j]) for k in range(coef.shape[0]))
                    for j, name in enumerate(names) if any(abs(coef[k, j]) > 1e-4 for k in range(coef.shape[0]))}
-    return LinearClassifier(tuple(str(c) for c in clf.classes_), weights_out, tuple(float(b) for b in clf.intercept_))
+    dense = np.array(coef[:, named:], dtype=np.float64) if vectors is not None else None
+    return LinearClassifier(tuple(str(c) for c in clf.classes_), weights_out, tuple(float(b) for b in clf.intercept_),
+                            dense)
 
 
 def _doc_weights(docs: Sequence[AnnotatedDocument]) -> list[float]:
@@ -283,12 +292,12 @@ def _elided(word: str) -> str:
     return word.rsplit("'", 1)[-1]
 
 
-_WORD_FEATURE = re.compile(r"^(?:w|lw|h0w|hxw|w0)=(.+)$")
+_WORD_FEATURE = re.compile(r"^(?:w|lw|h0w|hxw|w0|t=\w+\|[wh])=(.+)$")
 
 
 def _words_of(feature: str) -> tuple[str, ...]:
     """The words of the text a feature is made of: "w=arras", "lw=arras", "h0w=arras",
-    "w0=arras" -> ("arras",); the bigram "b=ville_arras" -> ("ville", "arras"); others: ()."""
+    "w0=arras", the actor ranker's "t=commune|w=arras" -> ("arras",); the bigram "b=ville_arras" -> ("ville", "arras"); others: ()."""
     if feature.startswith("b="):
         found = feature[2:].split("_")
     elif m := _WORD_FEATURE.match(feature):
@@ -319,7 +328,9 @@ def _fit_units(docs: Sequence[AnnotatedDocument], c: float) -> LinearClassifier:
     local = local_words(docs)
     rows = [{k: x for k, x in v.features.items() if not local.intersection(_words_of(k))}
             for d in docs for v in d.views]
-    return _fit(rows, [lab for d in docs for lab in d.gold_labels], c, _doc_weights(docs))
+    vectors = [v.vector for d in docs for v in d.views]
+    return _fit(rows, [lab for d in docs for lab in d.gold_labels], c, _doc_weights(docs),
+                vectors=vectors if all(x is not None for x in vectors) else None)
 
 
 def _folds(docs: Sequence[AnnotatedDocument]) -> list[list[AnnotatedDocument]]:
@@ -332,7 +343,7 @@ def _folds(docs: Sequence[AnnotatedDocument]) -> list[list[AnnotatedDocument]]:
 
 def _with_context(doc: AnnotatedDocument, probs: Sequence[dict[str, float]]) -> AnnotatedDocument:
     """The document with each unit's features joined by what a first pass thought of its neighbours."""
-    views = [UnitView(v.unit, {**v.features, **c}, v.candidates)
+    views = [UnitView(v.unit, {**v.features, **c}, v.candidates, v.vector)
              for v, c in zip(doc.views, context_features(doc.views, probs), strict=True)]
     return replace(doc, views=views)
 
@@ -348,7 +359,7 @@ def _out_of_fold(docs: Sequence[AnnotatedDocument], targets: Sequence[AnnotatedD
         if rest:
             model = fit(rest)
             for d in part:
-                out[id(d)] = [model.proba(v.features) for v in d.views]
+                out[id(d)] = [model.proba(v.features, v.vector) for v in d.views]
     return out
 
 
@@ -411,14 +422,17 @@ def train(docs: Sequence[AnnotatedDocument], c_units: float = 0.5, c_actors: flo
             hits = [same_actor(c.organisation, actor) for c in v.candidates]
             if not any(hits) or all(hits):
                 continue  # nothing to rank: the right body is not among the candidates, or all are
-            kind = str(v.unit.kind)
             for cand, hit in zip(v.candidates, hits, strict=True):
-                actor_rows.append(cand.features(kind))
+                actor_rows.append(cand.features(v.unit))
                 actor_y.append("actor" if hit else "other")
     units, context, out_of_fold = _fit_stacked(docs, c_units)
     if thresholds is None:
         thresholds = choose_thresholds(docs, out_of_fold)
-    actors = _fit(actor_rows, actor_y, c_actors, min_count=1)
+    # The ranker reads words too (a body's type crossed with the unit's words): the same care as
+    # for the units, place names out and a word met once dropped.
+    local = local_words(docs)
+    actor_rows = [{k: x for k, x in r.items() if not local.intersection(_words_of(k))} for r in actor_rows]
+    actors = _fit(actor_rows, actor_y, c_actors, min_count=2)
     # A binary model's single score is for classes[1]: keep "actor" as that class.
     if actors.classes != ("actor", "other"):
         raise AssertionError(actors.classes)

@@ -30,6 +30,26 @@ def test_linear_classifier_probabilities() -> None:
     assert binary.proba({"x": 1.0})["actor"] > 0.8 > binary.proba({})["actor"]
 
 
+def test_the_meaning_vector_moves_the_scores_and_round_trips() -> None:
+    import numpy as np
+
+    clf = LinearClassifier(("none", "commitment"), {"w=financer": (0.5,)}, (0.0,), np.array([[2.0, -1.0]]))
+    assert clf.scores({"w=financer": 1.0}, np.array([1.0, 0.5])) == [0.5 + 1.5]
+    assert clf.scores({"w=financer": 1.0}) == [0.5]  # a unit without a vector reads the named features only
+    again = LinearClassifier.from_json(json.loads(json.dumps(clf.to_json())))
+    assert again.proba({}, np.array([0.3, 0.1])) == clf.proba({}, np.array([0.3, 0.1]))
+
+
+def test_units_carry_their_meaning_vector_and_the_shipped_model_reads_it() -> None:
+    from ingest.extract.unit_features import VECTOR_DIM, VECTOR_WEIGHT, _morph
+
+    (_, financer), (_, empty) = _morph(["La CAF financera deux postes de référents familles.", "—"])
+    assert financer.shape == (VECTOR_DIM,) and abs(float((financer ** 2).sum()) ** 0.5 - VECTOR_WEIGHT) < 1e-3
+    assert not empty.any()  # no word with a vector: nothing, not noise
+    model = shipped_model()
+    assert model is not None and model.units.dense is not None and model.units.dense.shape[1] == VECTOR_DIM
+
+
 def test_model_round_trips_through_json(tmp_path: Path) -> None:
     model = ExtractionModel(LinearClassifier(("none", "commitment"), {"w=financer": (0.5,)}, (0.1,)),
                             LinearClassifier(("other", "actor"), {"src=subject": (2.0,)}, (0.0,)),
@@ -148,6 +168,9 @@ def test_the_shipped_model_knows_no_territory_by_name() -> None:
     assert model is not None
     words = {w for feature in model.units.weights for w in _words_of(feature)}
     assert {"ville", "communaute", "agglomeration"} <= words  # place words of the genre are kept
+    # The actor ranker reads words too (a body's type crossed with them): no place name there either.
+    actor_words = {w for feature in model.actors.weights for w in _words_of(feature)}
+    assert actor_words and not actor_words & {"valenciennes", "arras", "maubeuge", "denain", "sambre", "anzin"}
     for name in ("valenciennes", "arras", "maubeuge", "denain", "sambre", "escaut", "anzin", "douai"):
         assert name in place_words(str(reference_folder()))
         assert name not in words, name
@@ -169,3 +192,27 @@ def test_local_words_are_the_place_names_written_only_as_names() -> None:
     local = local_words(docs)
     assert {"valenciennes", "arras"} <= local
     assert not {"ville", "centre"} & local
+
+
+def test_a_commune_heading_its_own_part_is_a_candidate_actor_of_the_units_below(tmp_path: Path) -> None:
+    """A commune's part of a contract is often headed by its bare name: the commune is then the
+    chapter's body, though no phrase in the part names it ("la ville", "nous")."""
+    from ingest.corpus import ingest_file
+    from ingest.extract.unit_features import UnitFeaturizer
+    from ingest.training import document_resolver
+    from ingest.units import units_of
+
+    path = tmp_path / "contrat.txt"
+    path.write_text("CONTRAT DE VILLE 2024-2030 DE LA COMMUNAUTÉ D'AGGLOMÉRATION DU GRAND EXEMPLE\n\n"
+                    "Les signataires\n\nLa ville de Feignies et la ville de Jeumont signent le présent contrat.\n\n"
+                    "FEIGNIES\n\nNous ouvrirons une maison France services au cœur du quartier.\n", encoding="utf-8")
+    ingested = ingest_file(path)
+    units = units_of(ingested.passages)
+    views = UnitFeaturizer(document_resolver(ingested.document, ingested.passages)).views(units)
+    under = next(v for v in views if v.unit.text.startswith("Nous ouvrirons"))
+    assert under.unit.passage.section_path[-1] == "FEIGNIES"
+    assert "h0_names_commune" in under.features
+    chapter = [c for c in under.candidates if "chapter" in c.sources]
+    assert [c.organisation.id for c in chapter] == ["commune-feignies"]
+    signing = next(v for v in views if v.unit.text.startswith("La ville de Feignies"))
+    assert "h0_names_commune" not in signing.features  # "Les signataires" names no commune

@@ -34,8 +34,7 @@ def unit_probabilities(model: ExtractionModel, views: Sequence[UnitView]) -> lis
 
 def rank_actors(model: ExtractionModel, view: UnitView) -> list[tuple[float, object]]:
     """Candidates with a probability each (softmax of the ranker's scores), best first."""
-    kind = str(view.unit.kind)
-    scored = [(model.actors.scores(c.features(kind))[0], c.organisation) for c in view.candidates]
+    scored = [(model.actors.scores(c.features(view.unit))[0], c.organisation) for c in view.candidates]
     if not scored:
         return []
     top = max(s for s, _ in scored)

@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from ingest.extract.unit_features import context_features
 
 Features = Mapping[str, float]
@@ -28,18 +30,23 @@ class LinearClassifier:
     classes: tuple[str, ...]
     weights: Mapping[str, Sequence[float]]
     intercept: Sequence[float]
+    # Weights of the unit's meaning vector (UnitView.vector), one row per score; None when the
+    # model reads named features only (the actor ranker, models trained before vectors).
+    dense: np.ndarray | None = None
 
-    def scores(self, features: Features) -> list[float]:
+    def scores(self, features: Features, vector: np.ndarray | None = None) -> list[float]:
         z = list(self.intercept)
         for name, value in features.items():
             w = self.weights.get(name)
             if w is not None:
                 for k, wk in enumerate(w):
                     z[k] += wk * value
+        if self.dense is not None and vector is not None:
+            z = [a + float(b) for a, b in zip(z, self.dense @ vector, strict=True)]
         return z
 
-    def proba(self, features: Features) -> dict[str, float]:
-        z = self.scores(features)
+    def proba(self, features: Features, vector: np.ndarray | None = None) -> dict[str, float]:
+        z = self.scores(features, vector)
         if len(self.classes) == 2 and len(z) == 1:  # binary: one score for classes[1]
             p = 1 / (1 + math.exp(-z[0]))
             return {self.classes[0]: 1 - p, self.classes[1]: p}
@@ -49,12 +56,16 @@ class LinearClassifier:
         return {c: v / s for c, v in zip(self.classes, e, strict=True)}
 
     def to_json(self) -> dict[str, Any]:
-        return {"classes": list(self.classes), "intercept": [round(x, 6) for x in self.intercept],
-                "weights": {k: [round(x, 6) for x in v] for k, v in sorted(self.weights.items())}}
+        out = {"classes": list(self.classes), "intercept": [round(x, 6) for x in self.intercept],
+               "weights": {k: [round(x, 6) for x in v] for k, v in sorted(self.weights.items())}}
+        if self.dense is not None:
+            out["dense"] = [[round(float(x), 6) for x in row] for row in self.dense]
+        return out
 
     @classmethod
     def from_json(cls, d: Mapping[str, Any]) -> LinearClassifier:
-        return cls(tuple(d["classes"]), {k: tuple(v) for k, v in d["weights"].items()}, tuple(d["intercept"]))
+        dense = np.asarray(d["dense"], dtype=np.float64) if "dense" in d else None
+        return cls(tuple(d["classes"]), {k: tuple(v) for k, v in d["weights"].items()}, tuple(d["intercept"]), dense)
 
 
 FORMATS = ("contrats-kg/extraction-model/1", "contrats-kg/extraction-model/2")
@@ -75,11 +86,11 @@ class ExtractionModel:
 
     def unit_probabilities(self, views: Sequence[Any]) -> list[dict[str, float]]:
         """Class probabilities of every unit of one document, in reading order (views: UnitView)."""
-        first = [self.units.proba(v.features) for v in views]
+        first = [self.units.proba(v.features, v.vector) for v in views]
         if self.context is None:
             return first
-        return [self.context.proba({**v.features, **c}) for v, c in zip(views, context_features(views, first),
-                                                                            strict=True)]
+        return [self.context.proba({**v.features, **c}, v.vector)
+                for v, c in zip(views, context_features(views, first), strict=True)]
 
     def to_json(self) -> dict[str, Any]:
         out = {"format": FORMATS[self.context is not None], "meta": dict(self.meta),

@@ -20,6 +20,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cache
 
+import numpy as np
+
 from ingest.extract.commitment_language import any_cue, starts_with_infinitive
 from ingest.model import BlockKind, Organisation
 from ingest.normalise import fold
@@ -56,13 +58,24 @@ class Candidate:
     sources: set[str] = field(default_factory=set)
     distance: int = 0  # units between the proposing context and the unit (lead-in, block)
 
-    def features(self, unit_kind: str) -> dict[str, float]:
-        f: dict[str, float] = {"bias": 1.0, f"type={self.organisation.type}": 1.0}
+    def features(self, unit: Unit) -> dict[str, float]:
+        unit_kind = str(unit.kind)
+        kind = self.organisation.type
+        f: dict[str, float] = {"bias": 1.0, f"type={kind}": 1.0}
         for s in self.sources:
             f[f"src={s}"] = 1.0
             f[f"src={s}|kind={unit_kind}"] = 1.0
         f["n_sources"] = len(self.sources) / 3
         f["dist<=3" if self.distance <= 3 else "dist<=15" if self.distance <= 15 else "dist>15"] = 1.0
+        # Which kind of body does what is knowledge of the genre, learned from every annotated
+        # contract: a CAF commits on parenting, France Travail on employment, a landlord on its
+        # buildings, a commune in its own part. So the body's type is crossed with the unit's words
+        # and with the words of the two headings above it (where "Santé" or "Commune de X" stands).
+        for w in set(words(unit.text)[:30]):
+            f[f"t={kind}|w={w}"] = 1.0
+        for heading in unit.passage.section_path[-2:]:
+            for w in set(words(heading)[:10]):
+                f[f"t={kind}|h={w}"] = 1.0
         return f
 
 
@@ -71,6 +84,9 @@ class UnitView:
     unit: Unit
     features: dict[str, float]
     candidates: list[Candidate]
+    # The mean of the unit's word vectors (spaCy's French static vectors), unit length, times
+    # VECTOR_WEIGHT: what the words mean, where the named features only know which words they are.
+    vector: np.ndarray | None = None
 
 
 class _Context:
@@ -95,7 +111,23 @@ class _Context:
         self.communes: list[tuple[int, str]] = []  # the contract's communes named in the last 60 units
 
 
-def _morph(texts: Sequence[str]) -> list[dict[str, float]]:
+# A unit vector of 300 dimensions spreads its weight thin (~0.06 a dimension) against the named
+# features' 1.0, and the logistic regression's penalty then mutes it; scaled by 3 it counts as much as
+# a few words (chosen on the first pass's leave-one-document-out mean F1, 1 against 3: BENCHMARKS.md).
+VECTOR_WEIGHT = 3.0
+VECTOR_DIM = 300
+
+
+def _meaning(doc) -> np.ndarray:
+    toks = [t.vector for t in doc if t.has_vector and not t.is_stop and not t.is_punct]
+    if not toks:
+        return np.zeros(VECTOR_DIM, dtype=np.float32)
+    x = np.mean(toks, axis=0)
+    norm = float(np.linalg.norm(x))
+    return (x * (VECTOR_WEIGHT / norm)).astype(np.float32) if norm else x.astype(np.float32)
+
+
+def _morph(texts: Sequence[str]) -> list[tuple[dict[str, float], np.ndarray]]:
     out = []
     for doc in _nlp().pipe((t[:MAX_PARSE_CHARS] for t in texts), batch_size=256):
         f: dict[str, float] = {}
@@ -118,7 +150,7 @@ def _morph(texts: Sequence[str]) -> list[dict[str, float]]:
                 f[f"person={person}"] = 1.0
         if verbs and verbs[0].i <= 2 and "Inf" in verbs[0].morph.get("VerbForm"):
             f["early_inf"] = 1.0
-        out.append(f)
+        out.append((f, _meaning(doc)))
     return out
 
 
@@ -216,7 +248,7 @@ class UnitFeaturizer:
         heading_cache: dict[tuple[str, ...], tuple[dict[str, float], list[Organisation]]] = {}
         ctx = _Context()
         views: list[UnitView] = []
-        for n, (u, m) in enumerate(zip(units, morph, strict=True)):
+        for n, (u, (m, vector)) in enumerate(zip(units, morph, strict=True)):
             kind = str(u.kind)
             text = u.text
             f: dict[str, float] = {f"kind={kind}": 1.0, **m, **_shape(text), **_cues("", text, UNIT_CUES)}
@@ -279,7 +311,7 @@ class UnitFeaturizer:
             if u.kind == BlockKind.TABLE_ROW:
                 f.update(self._table(text, ctx, candidates))
             f.update(_conjunctions(f))
-            views.append(UnitView(u, f, candidates))
+            views.append(UnitView(u, f, candidates, vector))
             self._advance(u, n, text, own, subject, section, ctx)
         _runs(views)
         return views
@@ -298,7 +330,20 @@ class UnitFeaturizer:
             if found:
                 f[f"{prefix}_names_body"] = 1.0
                 chapter_orgs.extend(o for o in found if o not in chapter_orgs)
+            elif (commune := self._commune_heading(heading)) is not None:
+                # A commune's part of a contract is headed by its bare name ("QUIÉVRECHAIN",
+                # "3. Louvroil"): the commune is that chapter's body, though no phrase names it.
+                f[f"{prefix}_names_commune"] = 1.0
+                if commune not in chapter_orgs:
+                    chapter_orgs.append(commune)
         return f, chapter_orgs
+
+    def _commune_heading(self, heading: str) -> Organisation | None:
+        bare = re.sub(r"^[\s\d.)IVX–-]*", "", heading).strip(" :-–")
+        if not bare or len(bare.split()) > 6:
+            return None
+        org = self.resolver.resolve(bare)
+        return org if org is not None and org.type == "commune" else None
 
     def _candidates(self, u: Unit, n: int, text: str, subject, own, chapter_orgs, ctx: _Context) -> list[Candidate]:
         by_id: dict[str, Candidate] = {}
