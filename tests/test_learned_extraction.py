@@ -74,8 +74,11 @@ def _views(texts: list[str], kinds: list[str]):
             for t, k in zip(texts, kinds, strict=True)]
 
 
-def test_the_second_pass_reads_what_the_first_thought_of_the_neighbours(tmp_path: Path) -> None:
+def test_the_second_pass_reads_what_the_first_thought_of_the_neighbours(tmp_path: Path, monkeypatch) -> None:
+    from ingest.extract import linear_model
     from ingest.extract.unit_features import context_features
+
+    monkeypatch.setattr(linear_model, "MIN_CONTEXT_UNITS", 0)  # five units: a toy document
 
     views = _views(["lead:", "a", "b", "c", "x"], ["paragraph", "list_item", "list_item", "list_item", "paragraph"])
     first = [{"commitment": p, "none": 1 - p} for p in (0.9, 0.8, 0.1, 0.6, 0.0)]
@@ -216,3 +219,12 @@ def test_a_commune_heading_its_own_part_is_a_candidate_actor_of_the_units_below(
     assert [c.organisation.id for c in chapter] == ["commune-feignies"]
     signing = next(v for v in views if v.unit.text.startswith("La ville de Feignies"))
     assert "h0_names_commune" not in signing.features  # "Les signataires" names no commune
+
+
+@pytest.mark.skipif(shipped_model() is None, reason="no shipped model")
+def test_a_text_of_a_few_units_is_decided_by_the_first_pass(tmp_path: Path) -> None:
+    """The second pass reads a unit's neighbours; a two-line text has none, and an empty context
+    must not read as "nothing is promised around here"."""
+    x = _extract(tmp_path, "Contrat de ville de la Communauté Urbaine d'Arras.\n\n"
+                           "La CAF du Pas-de-Calais s'engage à soutenir la parentalité dans les quartiers.\n")
+    assert [(c["text"][:22], c["partner_type"]) for c in x["commitments"]] == [("La CAF du Pas-de-Calai", "caf")]
