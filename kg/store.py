@@ -188,6 +188,10 @@ class OxigraphStore:
     def clear(self) -> None:
         self._writable().clear()
 
+    def optimize(self) -> None:
+        """Compact the store's files (RocksDB), which bulk loads leave in many levels."""
+        self._writable().optimize()
+
     def close(self) -> None:
         if self._store is not None and not self.read_only:
             self._store.flush()
