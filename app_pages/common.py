@@ -1,6 +1,6 @@
 """What every page shares: the data, loaded once per process, labels, and the result card.
 
-Document text only ever reaches Streamlit escaped (kg.textview.escape_markdown / highlight) or
+Document text only ever reaches Streamlit escaped (kg.views.textview.escape_markdown / highlight) or
 through elements that never interpret it (st.code, st.dataframe, st.text); no page uses
 unsafe_allow_html.
 """
@@ -19,7 +19,7 @@ if str(ROOT) not in sys.path:
 
 from kg.config import load_settings  # noqa: E402
 from kg.facade import Build, Extraction, NoBuild  # noqa: E402
-from kg.textview import escape_markdown, highlight  # noqa: E402
+from kg.views.textview import escape_markdown, highlight  # noqa: E402
 
 RECORD_TYPES = {"passage": "passage", "commitment": "engagement", "objective": "objectif"}
 
@@ -81,7 +81,7 @@ def searcher():
 
 @st.cache_resource(show_spinner=False)
 def _facets(build: str, _records) -> dict[str, list[str]]:
-    from kg.compare import territories
+    from kg.views.compare import territories
 
     return {"territory": territories(_records),
             "generation": sorted({r.generation for r in _records if r.generation}),
@@ -150,8 +150,8 @@ def _query_pool(build: str, store_kind: str, timeout: float, max_rows: int):
 
 
 def query_pool(timeout: float, max_rows: int):
-    """The SPARQL console's query worker (kg.query_worker through kg.facade): SERVICE is refused
-    inside its `run` (kg.sparql_guard)."""
+    """The SPARQL console's query worker (kg.sparql.query_worker through kg.facade): SERVICE is refused
+    inside its `run` (kg.sparql.guard)."""
     return _query_pool(str(require_build()), settings().store, timeout, max_rows)
 
 
@@ -162,13 +162,13 @@ def build_summary() -> dict:
 
 @st.cache_resource(show_spinner=False)
 def themes() -> list[dict]:
-    from kg.themes_scheme import load_themes
+    from kg.graph.themes_scheme import load_themes
 
     return load_themes()
 
 
 def theme_label(theme_id: str) -> str:
-    from kg.vocabulary import theme_label as label
+    from kg.graph.vocabulary import theme_label as label
 
     return label(theme_id, "fr")
 
@@ -183,7 +183,7 @@ def confidence_text(confidence: float, partner_confidence: float | None = None) 
 
 
 def partner_type_label(type_id: str | None) -> str:
-    from kg.vocabulary import partner_type_label as label
+    from kg.graph.vocabulary import partner_type_label as label
 
     return label(type_id, "fr")
 

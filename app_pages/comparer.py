@@ -1,7 +1,7 @@
 """Comparer: territories side by side on a question, a theme or a partner; the theme heatmap.
 
 Every territory chosen gets its column, and an empty column says "rien trouvé" rather than
-disappearing (kg.compare).
+disappearing (kg.views.compare).
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from app_pages.common import (
 from app_pages.map_view import neighbourhood_map
 from app_pages.review import fact_status, shown
 from app_pages.review import facts as review_facts
-from kg import compare as cmp
+from kg.views import compare as cmp
 
 st.title("Comparer les territoires")
 s = searcher()
@@ -116,7 +116,7 @@ if st.session_state.get("similar_to"):
 st.divider()
 st.subheader("Engagements par territoire et par thème")
 theme_ids = [t["id"] for t in themes()]
-# Read from the comparison counts the build made (kg.cube): a few hundred observations, not every record.
+# Read from the comparison counts the build made (kg.graph.cube): a few hundred observations, not every record.
 short_names = {d.get("territory"): d.get("territory_short") or d.get("territory") for d in documents().values()}
 counts = cmp.theme_counts(store(), short_names)
 cells = pd.DataFrame([{"territoire": t, "thème": theme_label(th), "engagements": counts.get((t, th), 0)}

@@ -46,7 +46,7 @@ with source:
         st.error(f"Le fichier source n'est plus à {escape_markdown(str(path))}.")
         st.stop()
 
-    from kg.textview import render_pdf_page, source_context
+    from kg.views.textview import render_pdf_page, source_context
 
     if doc["source_format"] == "pdf":
         pages = doc.get("page_count") or 1

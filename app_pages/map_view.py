@@ -1,8 +1,8 @@
 """The neighbourhoods' map, drawn offline: no tile server, no base map, nothing fetched at runtime.
 
 Vega-Lite (Altair, bundled with Streamlit's frontend) draws the QPV contours of the build's graph
-(kg.gis) in a Mercator projection fitted to them, coloured by a count, with the count written on
-each, or by the share of their facts a researcher has reviewed (kg.review_shares); a click on a neighbourhood (or the list under the map) opens its commitments and the
+(kg.views.gis) in a Mercator projection fitted to them, coloured by a count, with the count written on
+each, or by the share of their facts a researcher has reviewed (kg.review.shares); a click on a neighbourhood (or the list under the map) opens its commitments and the
 passages they were read from. Shared by the map page (app_pages/carte.py) and the comparison page.
 """
 
@@ -21,7 +21,7 @@ SELECTION = "quartier"
 def _features(build: str, territories: tuple[str, ...], theme: str | None) -> list[dict]:
     from shapely.geometry import mapping
 
-    from kg.gis import neighbourhood_features
+    from kg.views.gis import neighbourhood_features
 
     features = []
     for f in neighbourhood_features(store(), territories, theme=theme, breakdown=False):
@@ -35,7 +35,7 @@ def _features(build: str, territories: tuple[str, ...], theme: str | None) -> li
 
 @st.cache_data(show_spinner=False, max_entries=64)
 def _commitments(build: str, neighbourhood: str, theme: str | None) -> list[dict]:
-    from kg.gis import neighbourhood_commitments
+    from kg.views.gis import neighbourhood_commitments
 
     return [{k: (None if v is None else v if isinstance(v, bool | int) else str(v)) for k, v in row.items()}
             for row in neighbourhood_commitments(store(), neighbourhood, theme)]
@@ -78,7 +78,7 @@ def _chart(features: list[dict], title: str, by_review: bool = False) -> alt.Lay
 def _with_review(features: list[dict]) -> list[dict]:
     """The features with their facts' review counts (the reviews since the build included)."""
     from app_pages.review import fact_status, facts
-    from kg.review_shares import neighbourhood_review_shares
+    from kg.review.shares import neighbourhood_review_shares
 
     shares = neighbourhood_review_shares(facts().facts.values(), fact_status)
     out = []

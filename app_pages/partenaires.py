@@ -1,6 +1,6 @@
 """Partenaires et graphe: who commits where, and the partner – territory – theme network.
 
-The networks come from kg.network (read from the graph store through SPARQL); the drawing is an
+The networks come from kg.views.network (read from the graph store through SPARQL); the drawing is an
 Altair chart laid out with networkx, so nothing is fetched at run time. Clicking a node lists its
 connections under the chart.
 """
@@ -23,7 +23,7 @@ build = require_build()
 
 @st.cache_resource(show_spinner="Lecture des réseaux dans le graphe…")
 def _networks(build_dir: str):
-    from kg.network import load_networks
+    from kg.views.network import load_networks
 
     return load_networks(store())
 
@@ -34,7 +34,7 @@ pth: nx.Graph = nets.partner_theme
 
 
 def partner_rows() -> list[dict]:
-    """The table's rows: kg.network's partner summaries, labelled in French."""
+    """The table's rows: kg.views.network's partner summaries, labelled in French."""
     return [{
         "partenaire": p.name, "type": partner_type_label(p.type), "territoires": len(p.places),
         "où (engagements)": "; ".join(f"{t} ({n}" + (", signataire" if signed else "") + ")"

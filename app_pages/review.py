@@ -3,9 +3,9 @@ commitment on a result card; any commitment, indicator, signatory or neighbourho
 in the document view, app_pages/document_facts.py).
 
 A reviewer types their name once per session (sidebar). Each action is one line appended to
-DATA/corrections/corrections.jsonl (kg.corrections: flock, append-only) and shows at once on
-every page, overlaid on the current build (kg.reviewing.pending); the next build writes it into
-the graph with its provenance (kg.review_graph).
+DATA/corrections/corrections.jsonl (kg.review.corrections: flock, append-only) and shows at once on
+every page, overlaid on the current build (kg.review.reviewing.pending); the next build writes it into
+the graph with its provenance (kg.review.reviewed_graph).
 """
 
 from __future__ import annotations
@@ -15,9 +15,18 @@ from pathlib import Path
 import streamlit as st
 
 from app_pages.common import escape_markdown, extractions, partner_type_label, require_build, settings
-from kg.corrections import CorrectionError
 from kg.facade import Build
-from kg.reviewing import BuildFacts, Fact, UnknownFact, pending, pending_review, record, record_added, status
+from kg.review.corrections import CorrectionError
+from kg.review.reviewing import (
+    BuildFacts,
+    Fact,
+    UnknownFact,
+    pending,
+    pending_review,
+    record,
+    record_added,
+    status,
+)
 
 STATUS_FR = {"confirmed": "confirmé", "corrected": "corrigé", "added": "ajouté", "rejected": "rejeté"}
 KINDS_FR = {"commitment": "engagement", "proposal": "proposition", "objective": "objectif (pas un engagement)"}

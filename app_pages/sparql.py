@@ -39,7 +39,7 @@ query = st.text_area("Requête", key="s_query", height=300)
 st.caption(f"Lecture seule · délai maximal {TIMEOUT_SECONDS} s · {MAX_ROWS} lignes au plus.")
 if st.button("Exécuter", key="s_run", type="primary"):
     from kg.facade import QueryFailed, QueryTimeout
-    from kg.sparql_text import bind_values
+    from kg.sparql.text import bind_values
 
     bindings = {name: value for name, value in values.items() if value}
     try:

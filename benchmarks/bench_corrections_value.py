@@ -9,7 +9,7 @@ Each contract is then extracted by a model that never saw it (leave-one-document
 
   openings          the dev openings of other territories only (no contract of this genre's length)
   top-K/uncertain-K the openings + K reviewed units of each other contract (partial labels,
-                    as kg.corrections_training makes them)
+                    as kg.review.training makes them)
   complete          the openings + the other contracts completely annotated (the headline LODO)
 
 Run: .venv/bin/python benchmarks/bench_corrections_value.py [K ...]   (default K = 300)
@@ -27,9 +27,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from ingest.evaluate_extraction import evaluate, load_gold, overall  # noqa: E402
-from ingest.held_out import _empty_gold, extract_document, gold_with_units  # noqa: E402
-from ingest.training import annotated_documents, prepare, synthetic_documents, train  # noqa: E402
+from ingest.training.evaluate import evaluate, load_gold, overall  # noqa: E402
+from ingest.training.extraction import annotated_documents, prepare, synthetic_documents, train  # noqa: E402
+from ingest.training.held_out import _empty_gold, extract_document, gold_with_units  # noqa: E402
 
 GOLD = ROOT / "tests" / "gold"
 QPV = ROOT / "reference" / "qpv_2024_communes_full.csv"

@@ -4,7 +4,7 @@
 
 For the current build in `--data`: each saved query (kg/queries/*.rq, default bindings) as it is
 now and as it was at git revision `--before` (the queries before they read the build's comparison
-counts, kg/cube.py), on the build's own Oxigraph store opened read-only and, with `--virtuoso`, on
+counts, kg/graph/cube.py), on the build's own Oxigraph store opened read-only and, with `--virtuoso`, on
 Debian's Virtuoso started on loopback (tests/virtuoso.py) and bulk-loaded with the build's
 graph.nt. Median of `--repeat` runs after one warm-up, each query in a forked child with a time
 budget (bench_scale's helpers), so a slow one is reported as "> budget", not waited for.
@@ -19,7 +19,7 @@ time measures the wait for a core too.
 bulk-loaded, as a build leaves it, answers 1.5-3 times slower than the same store compacted.
 
 `--add-contract-counts` measures a build made before the counts per contract existed (the
-359-contract build of a frozen checkout): the counts (kg/contract_counts.py, today's code) are
+359-contract build of a frozen checkout): the counts (kg/graph/contract_counts.py, today's code) are
 made on a copy of its store and added to the copy and to the graph Virtuoso loads, as a build
 adds them; the build itself is not changed.
 """
@@ -42,9 +42,9 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from bench_scale import _timed  # noqa: E402
 
-from kg.build import current_build  # noqa: E402
+from kg.build.pipeline import current_build  # noqa: E402
 from kg.queries import saved_queries  # noqa: E402
-from kg.store import DEFAULT_GRAPH, WKT_DATATYPE, open_store  # noqa: E402
+from kg.sparql.store import DEFAULT_GRAPH, WKT_DATATYPE, open_store  # noqa: E402
 
 
 def _before(revision: str, path: Path) -> str | None:
@@ -120,7 +120,7 @@ def _load_virtuoso(folder: Path, graph_nt: Path, isql_port: int) -> float:
 
 def _with_contract_counts(folder: Path, scratch: Path) -> tuple[Path, Path]:
     """A copy of the build's store and graph.nt with the counts per contract added; their paths."""
-    from kg.contract_counts import contract_parts
+    from kg.graph.contract_counts import contract_parts
 
     shutil.copytree(folder / "store", scratch / "store")
     store = open_store("oxigraph", str(scratch / "store"), read_only=False)

@@ -6,7 +6,7 @@ CPU seconds per document, where they go, and whether a change kept its output.
     .venv/bin/python benchmarks/bench_document_stage.py --profile /tmp/stage.prof corpus/arras*.txt
     .venv/bin/python benchmarks/bench_document_stage.py --stages /tmp/national/synthetic-cn01001m.txt ...
 
-Each document goes through the build's own worker job (`kg.build._document_job`) into a fresh
+Each document goes through the build's own worker job (`kg.build.pipeline._document_job`) into a fresh
 cache folder, so what is timed is what a build worker does. The first document is run once
 before the timing (imports, spaCy and the extraction model loading: once per worker in a build).
 `--stages` times each part of the job separately instead (reading, extraction, graph, N-Triples
@@ -30,9 +30,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from ingest.limits import Limits  # noqa: E402
-from kg.build import _document_job  # noqa: E402
+from kg.build.pipeline import _document_job  # noqa: E402
 from kg.config import load_settings  # noqa: E402
-from kg.validate import SHAPES  # noqa: E402
+from kg.graph.validate import SHAPES  # noqa: E402
 
 
 def outputs(folder: Path, failures: tuple) -> dict[str, str]:
@@ -53,8 +53,8 @@ def stage_seconds(path: Path, settings) -> dict[str, float]:
     from ingest.corpus import ingest_file
     from ingest.extract.pipeline import extract
     from ingest.extract.to_json import extraction_to_json
-    from kg.graph import extraction_to_graph
-    from kg.validate_document import graph_failures, parse_nt
+    from kg.build.validate_document import graph_failures, parse_nt
+    from kg.graph.writer import extraction_to_graph
 
     seconds: dict[str, float] = {}
 

@@ -29,7 +29,7 @@ sys.path.insert(0, str(ROOT))
 
 from _timing import p50_p95, run_threads, stop_server  # noqa: E402
 
-from kg.build import current_build  # noqa: E402
+from kg.build.pipeline import current_build  # noqa: E402
 from kg.serve import _examples  # noqa: E402
 
 

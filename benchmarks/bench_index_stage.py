@@ -1,6 +1,6 @@
 """The build's search-index stage on documents already in a build's cache: the whole-corpus way
 (every passage, extraction and record in memory, then `SearchIndex.build`) against the streamed
-one (kg.build_index: a document at a time), in a fresh process each, with their peak memory,
+one (kg.build.index_stage: a document at a time), in a fresh process each, with their peak memory,
 time, and whether the two indexes are the same files.
 
     .venv/bin/python benchmarks/bench_index_stage.py /tmp/natdata359-w2/cache --out /tmp/idx --limit 30
@@ -36,8 +36,8 @@ def _folders(cache: Path, limit: int | None) -> list[Path]:
 
 def run(mode: str, cache: Path, limit: int | None, out: Path) -> dict:
     sys.path.insert(0, str(ROOT))
-    from kg.build_index import DocumentFiles, build_document_index
-    from kg.encoder import load_encoder
+    from kg.build.index_stage import DocumentFiles, build_document_index
+    from kg.search.encoder import load_encoder
 
     folders = _folders(cache, limit)
     documents = [json.loads((f / "document.json").read_text(encoding="utf-8")) for f in folders]
@@ -49,9 +49,9 @@ def run(mode: str, cache: Path, limit: int | None, out: Path) -> dict:
     cpu, wall = time.process_time(), time.perf_counter()
     if mode == "whole":
         from ingest.model import Passage
-        from kg.index import SearchIndex
         from kg.jsonl import read_jsonl
         from kg.records import index_records, records_from_extraction_json
+        from kg.search.index import SearchIndex
 
         passages = [p for f in folders for p in read_jsonl(f / "passages.jsonl")]
         extractions = [json.loads((f / "extraction.json").read_text(encoding="utf-8")) for f in folders]
@@ -82,8 +82,8 @@ def same_files(a: Path, b: Path) -> list[str]:
 
 def same_answers(out: Path) -> bool:
     sys.path.insert(0, str(ROOT))
-    from kg.encoder import load_encoder
-    from kg.index import SearchIndex
+    from kg.search.encoder import load_encoder
+    from kg.search.index import SearchIndex
 
     answers = []
     for mode in ("whole", "streamed"):

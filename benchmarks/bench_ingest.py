@@ -26,7 +26,7 @@ sys.path.insert(0, str(ROOT))
 
 import pymupdf  # noqa: E402
 
-from ingest.read_pdf import OCR_DPI, _tessdata_dir, ocr_unavailable, read_pdf  # noqa: E402
+from ingest.read.pdf import OCR_DPI, _tessdata_dir, ocr_unavailable, read_pdf  # noqa: E402
 from tests.test_read_pdf import corpus_paragraphs, scanned_pdf, two_column_pdf  # noqa: E402
 
 CORPUS_FILES = ("maubeuge-val-de-sambre_2024_contrat-de-ville.txt", "arras_2024_contrat-de-ville.txt")

@@ -20,10 +20,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from kg.build import build, current_build  # noqa: E402
+from kg.build.pipeline import build, current_build  # noqa: E402
 from kg.config import load_settings  # noqa: E402
 from kg.queries import saved_queries  # noqa: E402
-from kg.store import open_store  # noqa: E402
+from kg.sparql.store import open_store  # noqa: E402
 
 
 def _size(path: Path) -> int:

@@ -6,7 +6,7 @@ cold start of `contrats search`.
 
 Each measurement runs in a fresh process (thread settings are read when native libraries load).
 `--rounds N` asks the gold questions N times. The encoder remembers the last questions' vectors
-(kg/encoder.py, QUERY_MEMORY): a second round would time that memory, not the encoder (it once
+(kg/search/encoder.py, QUERY_MEMORY): a second round would time that memory, not the encoder (it once
 gave a false p50 of 10 ms), so the memory is dropped before every round (`forget_queries`) and
 every sample encodes its question. The searcher's own per-record facts (figures, folded texts) are
 not dropped: round 1 is what a fresh process's first questions cost, later rounds what a server
@@ -57,12 +57,12 @@ def child(args) -> None:
         limit_query_threads()
     from _timing import p50_p95
 
-    from kg import search_gold as sg
-    from kg.build import current_build
-    from kg.encoder import load_encoder
-    from kg.index import SearchIndex
-    from kg.search import Searcher
-    from kg.understand import Understander
+    from kg.build.pipeline import current_build
+    from kg.search import gold as sg
+    from kg.search.encoder import load_encoder
+    from kg.search.index import SearchIndex
+    from kg.search.searcher import Searcher
+    from kg.search.understand import Understander
 
     build_dir = current_build(args.data)
     base = SearchIndex.load(build_dir / "index")

@@ -108,10 +108,10 @@ def _drive(args: argparse.Namespace, port: int) -> None:
 
 def _encode_case(args: argparse.Namespace, with_long: bool) -> None:
     """In a child process: encode and print the peak resident memory."""
-    from kg.build import current_build
+    from kg.build.pipeline import current_build
     from kg.config import load_settings
-    from kg.encoder import load_encoder
     from kg.jsonl import read_jsonl
+    from kg.search.encoder import load_encoder
 
     settings = load_settings(args.data)
     texts = [p["text"] for p in read_jsonl(current_build(args.data) / "passages.jsonl")]

@@ -28,9 +28,9 @@ sys.path.insert(0, str(ROOT))
 
 from _timing import p50_p95, search_latencies  # noqa: E402
 
-from kg.build import current_build  # noqa: E402
+from kg.build.pipeline import current_build  # noqa: E402
 from kg.queries import saved_queries  # noqa: E402
-from kg.store import open_store  # noqa: E402
+from kg.sparql.store import open_store  # noqa: E402
 
 SEARCH_QUERIES = [
     "comment attirer des médecins dans les quartiers", "accès aux soins", "décrochage scolaire",
@@ -148,9 +148,9 @@ def main() -> None:
 
 
 def _search(data_dir: Path, folder: Path) -> None:
-    from kg.encoder import load_encoder
-    from kg.index import SearchIndex
-    from kg.search import Filters, Searcher
+    from kg.search.encoder import load_encoder
+    from kg.search.index import SearchIndex
+    from kg.search.searcher import Filters, Searcher
 
     t = time.perf_counter()
     index = SearchIndex.load(folder / "index")

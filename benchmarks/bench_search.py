@@ -32,9 +32,9 @@ from _timing import p50_p95, search_latencies  # noqa: E402
 
 from ingest.corpus import Ingested, ingest_paths  # noqa: E402
 from kg.config import DEFAULT_MODEL  # noqa: E402
-from kg.encoder import load_encoder  # noqa: E402
-from kg.index import IndexRecord, SearchIndex  # noqa: E402
-from kg.search import Filters, Searcher  # noqa: E402
+from kg.search.encoder import load_encoder  # noqa: E402
+from kg.search.index import IndexRecord, SearchIndex  # noqa: E402
+from kg.search.searcher import Filters, Searcher  # noqa: E402
 
 QUERIES = [
     "comment attirer des médecins dans les quartiers", "accès aux soins", "décrochage scolaire",

@@ -1,7 +1,7 @@
 """The comparison's "nothing found" floor of an encoder, recalibrated on the blind gold's dev half.
 
 `contrats compare` keeps a hit that shares no word with the question only when its cosine reaches
-the encoder's floor (kg.encoder.DENSE_FLOORS). Floors live on each encoder's own cosine scale, so
+the encoder's floor (kg.search.encoder.DENSE_FLOORS). Floors live on each encoder's own cosine scale, so
 each is set to keep the same share of relevant (question, passage) pairs: 79 %, the share the word
 vectors' 0.55 kept on the first gold set. Prints the floor per encoder.
 
@@ -32,11 +32,11 @@ def main() -> None:
     parser.add_argument("--sample", type=int, default=0, help="at most this many pairs (0: all)")
     args = parser.parse_args()
 
-    from kg import search_gold as sg
-    from kg.build import current_build
-    from kg.encoder import load_encoder
-    from kg.index import SearchIndex
-    from kg.search import detect_language, translate_query
+    from kg.build.pipeline import current_build
+    from kg.search import gold as sg
+    from kg.search.encoder import load_encoder
+    from kg.search.index import SearchIndex
+    from kg.search.searcher import detect_language, translate_query
 
     records = SearchIndex.load(current_build(args.data) / "index").records
     locator = sg.QuoteLocator(records)

@@ -46,9 +46,9 @@ def load_questions(path: Path) -> list[dict]:
 def passage_searcher(base, model: str, data_dir: Path):
     """A searcher over the passage records of `base` whose dense part is `model` alone."""
     from kg.config import load_settings
-    from kg.encoder import load_encoder
-    from kg.index import SearchIndex
-    from kg.search import Searcher
+    from kg.search.encoder import load_encoder
+    from kg.search.index import SearchIndex
+    from kg.search.searcher import Searcher
 
     records = [r for r in base.index.records if r.record_type == "passage"]
     encoder = load_encoder(model, data_dir / "models", cache_dir=load_settings(data_dir).embeddings_dir)
@@ -70,7 +70,7 @@ def searcher_for(system: str, data_dir: Path):
 
 
 def top_passages(searcher, method: str, query: str, k: int) -> list:
-    from kg.search import Filters
+    from kg.search.searcher import Filters
 
     hits = searcher.search(query, k=k, filters=Filters(record_types=("passage",)), method=method)
     return [h.record for h in hits]

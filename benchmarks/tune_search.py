@@ -2,7 +2,7 @@
 
 Grid: the USE share of the encoder blend (word vectors + multilingual USE) × the dense weight of
 the hybrid fusion. Each member encodes the build's index records once; a blend's vectors are
-the members' vectors scaled and put end to end, exactly as `kg.encoder.EncoderBlend` makes them.
+the members' vectors scaled and put end to end, exactly as `kg.search.encoder.EncoderBlend` makes them.
 Prints hybrid R@5 / MRR per language for every setting, then a leave-one-question-out estimate:
 for each question, the setting best on all the other questions gives that question's rank.
 
@@ -22,11 +22,11 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-import kg.evaluate_search as ev  # noqa: E402
-from kg.build import current_build  # noqa: E402
-from kg.encoder import BUILTIN_FR, BUILTIN_USE, load_encoder  # noqa: E402
-from kg.index import SearchIndex, faiss_index  # noqa: E402
-from kg.search import Searcher  # noqa: E402
+import kg.search.evaluate as ev  # noqa: E402
+from kg.build.pipeline import current_build  # noqa: E402
+from kg.search.encoder import BUILTIN_FR, BUILTIN_USE, load_encoder  # noqa: E402
+from kg.search.index import SearchIndex, faiss_index  # noqa: E402
+from kg.search.searcher import Searcher  # noqa: E402
 
 SHARES = (0.0, 0.3, 0.4, 0.5, 0.6, 0.7, 1.0)
 WEIGHTS = (0.3, 0.4, 0.5, 0.6, 0.7)

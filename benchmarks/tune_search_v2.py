@@ -1,6 +1,6 @@
 """Compare search settings on the blind gold set (tests/gold/search_v2): choose on DEV, report TEST.
 
-Each candidate is an encoder spec (kg.encoder model spec) and Searcher settings; the index of a
+Each candidate is an encoder spec (kg.search.encoder model spec) and Searcher settings; the index of a
 built data directory is re-encoded for the spec (vectors come from, and go to, the embedding
 cache, so only the first run of an encoder pays its encoding). Prints one line per candidate and
 split, and writes every figure as JSON.
@@ -50,12 +50,12 @@ def main() -> None:
                         help="questions to run (figures of the others are not computed)")
     args = parser.parse_args()
 
-    from kg import search_gold as sg
-    from kg.build import current_build
-    from kg.encoder import load_encoder
-    from kg.index import SearchIndex
-    from kg.search import Searcher
-    from kg.understand import Understander
+    from kg.build.pipeline import current_build
+    from kg.search import gold as sg
+    from kg.search.encoder import load_encoder
+    from kg.search.index import SearchIndex
+    from kg.search.searcher import Searcher
+    from kg.search.understand import Understander
 
     build_dir = current_build(args.data)
     base = SearchIndex.load(build_dir / "index")

@@ -9,11 +9,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ingest.errors import IngestError, one_document
-from ingest.files import kind_of, stat_error
 from ingest.limits import Limits, time_budget
 from ingest.manifest import MANIFEST_NAMES, load_manifest
 from ingest.model import Document, DocumentMeta, Passage
-from ingest.read import SUPPORTED_SUFFIXES, read_document, unsupported
+from ingest.read.document import SUPPORTED_SUFFIXES, read_document, unsupported
+from ingest.read.files import kind_of, stat_error
 from ingest.segment import segment
 
 

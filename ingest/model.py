@@ -223,7 +223,7 @@ class Neighbourhood:
     provenance: tuple[Provenance, ...] = ()
     confidence: float | None = None  # how sure extraction is that this is one of the contract's QPV
     code_2015: tuple[str, ...] = ()  # 2015 QPV (QP…) this 2024 QPV continues, from the ANCT correspondence
-    # Set by researchers' review (kg.review), never by extraction: confirmed | corrected, who
+    # Set by researchers' review (kg.review.apply), never by extraction: confirmed | corrected, who
     # reviewed it, and the machine's name (the fact a corrected one revises).
     review_status: str | None = None
     reviewers: tuple[str, ...] = ()
@@ -255,7 +255,7 @@ class Signatory:
     role: str | None = None  # "Le Maire", "Le Préfet", "Le Président"…
     provenance: tuple[Provenance, ...] = ()
     confidence: float | None = None
-    # Set by researchers' review (kg.review), never by extraction: confirmed | corrected, who
+    # Set by researchers' review (kg.review.apply), never by extraction: confirmed | corrected, who
     # reviewed it, and the machine's organisation id (the fact a corrected one revises).
     review_status: str | None = None
     reviewers: tuple[str, ...] = ()
@@ -304,7 +304,7 @@ class Commitment:
     provenance: Provenance = field(default_factory=lambda: Provenance(""))
     confidence: float | None = None  # probability that the unit is a commitment (learned model)
     partner_confidence: float | None = None  # probability that the partner is the right one
-    # Set by researchers' review (kg.review), never by extraction: confirmed | corrected | added,
+    # Set by researchers' review (kg.review.apply), never by extraction: confirmed | corrected | added,
     # who reviewed it, and the machine commitment a corrected one revises.
     review_status: str | None = None
     reviewers: tuple[str, ...] = ()
@@ -318,7 +318,7 @@ class Indicator:
     commitment: str | None = None  # commitment id
     provenance: Provenance = field(default_factory=lambda: Provenance(""))
     confidence: float | None = None
-    # Set by researchers' review (kg.review), never by extraction: confirmed | corrected, who
+    # Set by researchers' review (kg.review.apply), never by extraction: confirmed | corrected, who
     # reviewed it, and the machine's text (the fact a corrected one revises).
     review_status: str | None = None
     reviewers: tuple[str, ...] = ()

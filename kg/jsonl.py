@@ -1,4 +1,4 @@
-"""Atomic file writes: a reader never sees half a file."""
+"""Atomic file writes (a reader never sees half a file), and the JSON files of a build read back."""
 
 from __future__ import annotations
 
@@ -34,3 +34,11 @@ def write_jsonl(path: Path, rows: Iterable[dict[str, Any]]) -> int:
 def read_jsonl(path: Path) -> list[dict[str, Any]]:
     with path.open(encoding="utf-8") as f:
         return [json.loads(line) for line in f if line.strip()]
+
+
+def read_extraction_files(folder: Path) -> dict[str, dict[str, Any]]:
+    """Document id -> its saved extraction JSON (BUILD/extractions/*.json). Here rather than in the
+    facade so that the views, the review and the understanding of names read a build's files
+    without importing the layer above them (kg.facade re-exports it)."""
+    return {p.stem: json.loads(p.read_text(encoding="utf-8"))
+            for p in sorted((folder / "extractions").glob("*.json"))}

@@ -10,7 +10,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 from ingest.model import BlockKind, Commitment, Extraction, Objective, Passage, Provenance
-from kg.index import IndexRecord
+from kg.search.index import IndexRecord
 
 # Headings shorter than this say too little to be a search result on their own.
 MIN_HEADING_WORDS = 4
@@ -74,7 +74,7 @@ def passage_records(passages: Sequence[Passage], fields: dict[str, dict]) -> Ite
 def extraction_records(x: DocumentRecords, fields: dict[str, dict],
                        by_passage: dict[str, Passage]) -> Iterator[IndexRecord]:
     """One document's commitments and objectives; `by_passage` gives their passages' sections."""
-    from kg.uris import commitment_uri, objective_uri
+    from kg.graph.uris import commitment_uri, objective_uri
 
     f = fields.get(x.document, {})
     for c in x.commitments:

@@ -1,15 +1,15 @@
 """`contrats serve`: the SPARQL 1.1 Protocol over the built graph, read-only.
 
-FastAPI around a pool of query workers (kg.query_worker): GET and POST at /sparql (`query`
+FastAPI around a pool of query workers (kg.sparql.query_worker): GET and POST at /sparql (`query`
 parameter, form field or `application/sparql-query` body), results negotiated among SPARQL
 JSON, XML, CSV and TSV (Turtle, JSON-LD or N-Triples for CONSTRUCT and DESCRIBE), every form of
 SPARQL Update refused, a per-query timeout, memory limit and row limit. With a searcher, also
-`GET`/`POST /search` (JSON, kg.search_api); OpenAPI at /openapi.json.
+`GET`/`POST /search` (JSON, kg.endpoint.search_api); OpenAPI at /openapi.json.
 
 It makes no request of its own: SERVICE is refused unless its endpoint is allowed
-(kg.sparql_guard), CORS is off unless origins are named, and the Host header must be a name the
-server is served under (kg.http_guard). Given a data directory it follows its `current` build
-across rebuilds (kg.served_build); /health says which build it serves and fails when it
+(kg.sparql.guard), CORS is off unless origins are named, and the Host header must be a name the
+server is served under (kg.endpoint.http_guard). Given a data directory it follows its `current` build
+across rebuilds (kg.endpoint.served_build); /health says which build it serves and fails when it
 cannot answer a query.
 """
 
@@ -28,12 +28,12 @@ from starlette.concurrency import run_in_threadpool
 
 from ingest import environment
 from kg.config import Settings, load_settings
+from kg.endpoint.http_guard import HostCheck, PerClient, served_names
+from kg.endpoint.served_build import ServedBuild
 from kg.facade import Build, BuildUnavailable, QueryFailed, QueryTimeout
-from kg.http_guard import HostCheck, PerClient, served_names
-from kg.served_build import ServedBuild
-from kg.sparql_guard import allowed_services_from_env
-from kg.sparql_results import negotiate
-from kg.sparql_text import is_update
+from kg.sparql.guard import allowed_services_from_env
+from kg.sparql.results import negotiate
+from kg.sparql.text import is_update
 
 MAX_QUERY_CHARS = 100_000
 HEALTH_QUERY = "ASK { ?s ?p ?o }"
@@ -52,7 +52,7 @@ def create_app(build_dir: Path | None = None, *, data_dir: Path | None = None, s
     build, followed across rebuilds (`data_dir`, else settings.data_dir). The store it queries
     is the one `settings` names (kg.facade.Build.query_pool: the build's Oxigraph folder, its
     graph, or the SPARQL server), as for every other front end. `search`: a function opening
-    the build's searcher; when given, /search serves it (kg.search_api)."""
+    the build's searcher; when given, /search serves it (kg.endpoint.search_api)."""
     settings = settings or load_settings()
     if data_dir is not None:
         settings = settings.with_data(data_dir)
@@ -134,7 +134,7 @@ def create_app(build_dir: Path | None = None, *, data_dir: Path | None = None, s
         return await answer(form.get("query") or request.query_params.get("query"), request, form.get("format"))
 
     if search is not None:
-        from kg.search_api import add_search_routes
+        from kg.endpoint.search_api import add_search_routes
 
         add_search_routes(app, search)
 

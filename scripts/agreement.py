@@ -12,7 +12,7 @@ import csv
 from collections import Counter
 from pathlib import Path
 
-from ingest.training import UnitLabel, same_actor
+from ingest.training.extraction import UnitLabel, same_actor
 
 UNITS = Path(__file__).resolve().parent.parent / "tests" / "gold" / "units"
 

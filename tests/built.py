@@ -13,7 +13,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from kg.build import build
+from kg.build.pipeline import build
 from kg.config import Settings
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -26,7 +26,7 @@ def small_build(tmp_path_factory):
     the fast loop's tests open. The whole shipped corpus is the slow tests' `built`."""
     from concurrent.futures import ThreadPoolExecutor
 
-    from kg.build import build
+    from kg.build.pipeline import build
     from kg.config import Settings
     from tests.robustness.helpers import FAST_MODEL, write_good_corpus
 

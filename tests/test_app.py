@@ -2,7 +2,7 @@
 
 Every page runs on the `built` fixture (the shipped corpus built once per session); the pages
 read it through CONTRATS_DATA, as they do when started by `contrats app`. Those tests are slow;
-the few at the end check how document text is shown (kg.textview) and need no build.
+the few at the end check how document text is shown (kg.views.textview) and need no build.
 """
 
 from __future__ import annotations
@@ -92,7 +92,7 @@ def test_every_filter_narrows_the_results(app: AppTest) -> None:
     app.text_input(key="query").input("quartier").run()
     app.multiselect(key="f_neighbourhood").select(neighbourhoods[0]).run()
     assert not app.exception
-    from kg.textview import escape_markdown
+    from kg.views.textview import escape_markdown
 
     facts = [c.value for c in app.caption if c.value.startswith("Quartiers") or " · Quartiers" in c.value]
     assert _cards(app) and len(facts) == len(_cards(app))
@@ -340,7 +340,7 @@ def test_no_build_says_which_command_on_every_page(tmp_path: Path, monkeypatch) 
 # ------------------------------------------------------------------------------------------ text shown safely (fast)
 
 def test_document_text_is_escaped_before_markdown() -> None:
-    from kg.textview import escape_markdown
+    from kg.views.textview import escape_markdown
 
     shown = escape_markdown("<img src=x onerror=alert(1)> [lien](javascript:alert(1)) **gras** $x$")
     # every character Markdown or HTML would act on is preceded by a backslash
@@ -348,7 +348,7 @@ def test_document_text_is_escaped_before_markdown() -> None:
 
 
 def test_highlight_marks_query_words_not_grammar_words() -> None:
-    from kg.textview import highlight
+    from kg.views.textview import highlight
 
     shown = highlight("La CAF soutient la parentalité pour les familles <b>", "soutien de la CAF pour la parentalité")
     assert ":orange-background[CAF]" in shown
@@ -359,7 +359,7 @@ def test_highlight_marks_query_words_not_grammar_words() -> None:
 
 
 def test_source_context_marks_the_line_asked_for(tmp_path: Path) -> None:
-    from kg.textview import source_context
+    from kg.views.textview import source_context
 
     source = tmp_path / "contrat.txt"
     source.write_text("\n".join(f"ligne {n}" for n in range(1, 101)), encoding="utf-8")

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
-from kg.encoder import Encoder
+from kg.search.encoder import Encoder
 
 BENCH = Path(__file__).resolve().parent.parent / "benchmarks" / "bench_query_latency.py"
 

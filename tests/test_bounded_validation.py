@@ -8,14 +8,14 @@ from pathlib import Path
 import pytest
 from rdflib import Graph, Literal
 
-from kg import uris
-from kg.graph import extraction_to_graph
-from kg.store import OxigraphStore
-from kg.uris import CKG
-from kg.validate import SHAPES, describe, merge_failures
-from kg.validate_document import document_failures, nt_failures
-from kg.validate_store import UncheckedConstraint, merge_checks
-from kg.validate_store import merge_failures as store_failures
+from kg.build.validate_document import document_failures, nt_failures
+from kg.graph import uris
+from kg.graph.uris import CKG
+from kg.graph.validate import SHAPES, describe, merge_failures
+from kg.graph.validate_store import UncheckedConstraint, merge_checks
+from kg.graph.validate_store import merge_failures as store_failures
+from kg.graph.writer import extraction_to_graph
+from kg.sparql.store import OxigraphStore
 from tests.test_graph import DOC, _extraction
 
 TERRITORY = uris.territory_uri("200043396", "")
@@ -78,7 +78,7 @@ def test_every_count_limit_of_the_document_shapes_is_checked_across_documents(tm
 
 
 def test_failures_of_many_documents_make_one_line_per_constraint() -> None:
-    from kg.validate import ShapeFailure
+    from kg.graph.validate import ShapeFailure
 
     merged = merge_failures([ShapeFailure("MinCount on ckg:partner", "m", 2, ("<a>", "<b>")),
                              ShapeFailure("MinCount on ckg:partner", "m", 3, ("<b>", "<c>", "<d>")),
@@ -101,8 +101,8 @@ ONE_CONTRACT = """
 
 @pytest.mark.slow
 def test_a_cross_document_violation_gates_the_build(tmp_path: Path, monkeypatch) -> None:
-    import kg.validate
-    from kg.build import BuildError, build, current_build
+    import kg.graph.validate
+    from kg.build.pipeline import BuildError, build, current_build
     from kg.config import Settings
     from tests.robustness.helpers import FAST_MODEL, ROOT
 
@@ -114,8 +114,8 @@ def test_a_cross_document_violation_gates_the_build(tmp_path: Path, monkeypatch)
     settings = Settings(data_dir=tmp_path / "data", store="oxigraph", model=FAST_MODEL,
                         reference_dir=ROOT / "reference", workers=1)
     shapes = tmp_path / "shapes.ttl"
-    shapes.write_text(kg.validate.SHAPES.read_text(encoding="utf-8") + ONE_CONTRACT, encoding="utf-8")
-    monkeypatch.setattr(kg.validate, "SHAPES", shapes)
+    shapes.write_text(kg.graph.validate.SHAPES.read_text(encoding="utf-8") + ONE_CONTRACT, encoding="utf-8")
+    monkeypatch.setattr(kg.graph.validate, "SHAPES", shapes)
     with pytest.raises(BuildError) as refused:
         build([corpus], settings, log=lambda m: None)
     message = str(refused.value)

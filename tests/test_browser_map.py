@@ -17,7 +17,7 @@ pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
 def _expected(built, territories: list[str], theme: str) -> dict[str, int]:
     from kg.facade import Build
-    from kg.gis import neighbourhood_features
+    from kg.views.gis import neighbourhood_features
 
     store = Build.current(built).store()
     try:
@@ -29,7 +29,7 @@ def _expected(built, territories: list[str], theme: str) -> dict[str, int]:
 def test_map_of_two_territories_on_a_theme_then_a_neighbourhood(app_url: str, page, built, tmp_path: Path) -> None:  # noqa: F811
     from playwright.sync_api import expect
 
-    from kg.vocabulary import theme_label
+    from kg.graph.vocabulary import theme_label
 
     expected = _expected(built, ["CAMVS", "CAVM"], "health")
     assert len(expected) >= 10 and any(expected.values())  # both territories have coded QPV and health commitments

@@ -45,7 +45,7 @@ def _compare_partner(page, url: str, partner: str) -> None:
 
 
 def test_review_on_the_comparison_page_survives_a_rebuild(review_app, page, tmp_path: Path) -> None:
-    from kg.build import build
+    from kg.build.pipeline import build
 
     url, settings, corpus = review_app
     # A wrong partner: three clicks from the card to the corrected fact.
@@ -123,7 +123,7 @@ def _correct(page, card, field: str, value: str) -> None:
 
 
 def test_signatories_and_neighbourhoods_are_reviewed_in_the_document_view(review_app, page, tmp_path: Path) -> None:
-    from kg.build import build
+    from kg.build.pipeline import build
 
     url, settings, corpus = review_app
     _document(page, url, "maubeuge-review")

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from kg.build import BuildError, build, current_build
+from kg.build.pipeline import BuildError, build, current_build
 from kg.config import Settings
 from tests.robustness.helpers import FAST_MODEL, ROOT, write_good_corpus
 
@@ -22,7 +22,7 @@ STRICTER = """
 
 @pytest.mark.slow
 def test_an_invalid_graph_leaves_the_previous_build_current(tmp_path: Path, monkeypatch, caplog) -> None:
-    import kg.validate
+    import kg.graph.validate
 
     corpus = tmp_path / "corpus"
     write_good_corpus(corpus)
@@ -32,8 +32,8 @@ def test_an_invalid_graph_leaves_the_previous_build_current(tmp_path: Path, monk
     good = current_build(settings.data_dir)
 
     shapes = tmp_path / "shapes.ttl"
-    shapes.write_text(kg.validate.SHAPES.read_text(encoding="utf-8") + STRICTER, encoding="utf-8")
-    monkeypatch.setattr(kg.validate, "SHAPES", shapes)
+    shapes.write_text(kg.graph.validate.SHAPES.read_text(encoding="utf-8") + STRICTER, encoding="utf-8")
+    monkeypatch.setattr(kg.graph.validate, "SHAPES", shapes)
     with pytest.raises(BuildError) as refused:
         build([corpus], settings, log=lambda m: None)
     message = str(refused.value)

@@ -1,4 +1,4 @@
-"""The counts per contract (kg/contract_counts.py): equal to the counts of the raw graph, split by
+"""The counts per contract (kg/graph/contract_counts.py): equal to the counts of the raw graph, split by
 theme and scope for commitments, SHACL-shaped, and a broken observation refused."""
 
 from __future__ import annotations
@@ -7,12 +7,12 @@ from pathlib import Path
 
 from rdflib import RDF, Graph, URIRef
 
-from kg.contract_counts import ANY_SCOPE, CONTRACT_WIDE, contract_counts, contract_parts
-from kg.cube import ALL_THEMES, QB
-from kg.store import OxigraphStore
-from kg.uris import CKG
-from kg.validate import SHAPES
-from kg.validate_store import additions_failures, merge_failures
+from kg.graph.contract_counts import ANY_SCOPE, CONTRACT_WIDE, contract_counts, contract_parts
+from kg.graph.cube import ALL_THEMES, QB
+from kg.graph.uris import CKG
+from kg.graph.validate import SHAPES
+from kg.graph.validate_store import additions_failures, merge_failures
+from kg.sparql.store import OxigraphStore
 from tests.test_queries import SMALL
 
 R = "https://w3id.org/contrats-kg/"
@@ -74,11 +74,11 @@ def test_observations_conform_and_a_broken_one_is_refused(tmp_path: Path) -> Non
 
 
 def test_counts_read_in_one_pass_equal_the_graph_counted_by_sparql(tmp_path: Path) -> None:
-    """Both data sets from one reading of the facts (kg.cube_facts), as the SPARQL aggregates of
+    """Both data sets from one reading of the facts (kg.graph.cube_facts), as the SPARQL aggregates of
     the same graph count them; count_parts gives both data sets' observations."""
-    from kg.contract_counts import count_parts
-    from kg.cube import comparison_counts, cube_parts
-    from kg.cube_facts import read_facts
+    from kg.graph.contract_counts import count_parts
+    from kg.graph.cube import comparison_counts, cube_parts
+    from kg.graph.cube_facts import read_facts
 
     store = _store(tmp_path)
     facts = read_facts(store)

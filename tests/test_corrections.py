@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from kg.corrections import (
+from kg.review.corrections import (
     Correction,
     CorrectionError,
     CorrectionLog,
@@ -139,8 +139,8 @@ def test_each_record_takes_its_own_corrections() -> None:
 
 
 def test_a_neighbourhoods_review_share_counts_its_listing_and_the_commitments_naming_it() -> None:
-    from kg.review_shares import neighbourhood_review_shares
-    from kg.reviewing import Fact
+    from kg.review.reviewing import Fact
+    from kg.review.shares import neighbourhood_review_shares
 
     def fact(fact_id: str, record: str, document: str, **data) -> Fact:
         return Fact(fact_id, record, document, "", "", None, None, None, None, None, (), data)
@@ -187,7 +187,7 @@ def _tiny_extraction():
 
 
 def test_indicators_keep_their_ids_and_follow_a_corrected_commitment() -> None:
-    from kg.review import apply_corrections
+    from kg.review.apply import apply_corrections
 
     x, passages = _tiny_extraction()
 
@@ -212,7 +212,7 @@ def test_indicators_keep_their_ids_and_follow_a_corrected_commitment() -> None:
 def build_review_corpus(top: Path):
     """Settings of a real build (fast encoder) of the two small contracts of tests/data/review_corpus,
     copied to `top`/corpus."""
-    from kg.build import build
+    from kg.build.pipeline import build
     from kg.config import Settings
     from tests.robustness.helpers import FAST_MODEL
 
@@ -225,8 +225,8 @@ def build_review_corpus(top: Path):
 @pytest.fixture(scope="module")
 def reviewed(tmp_path_factory):
     """A build of a small corpus, three reviews, and the rebuild that applies them."""
-    from kg.build import build, current_build
-    from kg.reviewing import BuildFacts, pending, record
+    from kg.build.pipeline import build, current_build
+    from kg.review.reviewing import BuildFacts, pending, record
 
     top = tmp_path_factory.mktemp("review")
     settings = build_review_corpus(top)
@@ -264,7 +264,7 @@ def reviewed(tmp_path_factory):
 
 @pytest.mark.slow
 def test_reviews_are_pending_until_the_next_build(reviewed) -> None:
-    from kg.reviewing import pending_review
+    from kg.review.reviewing import pending_review
 
     facts, waiting = reviewed["before"], reviewed["waiting"]
     assert pending_review(facts, waiting, reviewed["work"]["id"]).status == "rejected"
@@ -274,8 +274,8 @@ def test_reviews_are_pending_until_the_next_build(reviewed) -> None:
 
 @pytest.mark.slow
 def test_the_rebuild_applies_every_correction(reviewed) -> None:
-    from kg.build import current_build
-    from kg.reviewing import BuildFacts, pending
+    from kg.build.pipeline import current_build
+    from kg.review.reviewing import BuildFacts, pending
 
     settings, summary = reviewed["settings"], reviewed["summary"]
     assert {k: v for k, v in summary.review.items() if k != "records"} == {
@@ -301,8 +301,8 @@ def test_the_rebuild_applies_every_correction(reviewed) -> None:
 
 @pytest.mark.slow
 def test_the_rebuild_applies_corrections_of_indicators_signatories_and_neighbourhoods(reviewed) -> None:
-    from kg.build import current_build
-    from kg.reviewing import BuildFacts, pending
+    from kg.build.pipeline import current_build
+    from kg.review.reviewing import BuildFacts, pending
 
     settings = reviewed["settings"]
     build_dir = current_build(settings.data_dir)
@@ -335,8 +335,8 @@ def test_the_rebuild_applies_corrections_of_indicators_signatories_and_neighbour
 @pytest.mark.slow
 def test_corrected_records_have_their_revision_chain_and_rejected_ones_leave_every_view(reviewed) -> None:
     from kg.facade import Build
+    from kg.graph.uris import REJECTED_GRAPH, designation_uri, indicator_uri
     from kg.queries import saved_queries
-    from kg.uris import REJECTED_GRAPH, designation_uri, indicator_uri
 
     store = Build.current(reviewed["settings"]).store()
     prefixes = ("PREFIX prov: <http://www.w3.org/ns/prov#> PREFIX ckg: <https://w3id.org/contrats-kg/ontology#> "
@@ -374,9 +374,9 @@ def test_the_shapes_refuse_a_rejected_fact_in_the_published_graph(reviewed) -> N
     import pyshacl
     from rdflib import Graph
 
-    from kg.build import current_build
-    from kg.graph import ONTOLOGY_DIR
-    from kg.uris import CKG, review_status_uri, signature_uri
+    from kg.build.pipeline import current_build
+    from kg.graph.uris import CKG, review_status_uri, signature_uri
+    from kg.graph.writer import ONTOLOGY_DIR
 
     g = Graph().parse(current_build(reviewed["settings"].data_dir) / "graph.nt", format="nt")
     shapes = Graph().parse(ONTOLOGY_DIR / "shapes.ttl", format="turtle")
@@ -391,7 +391,7 @@ def test_the_shapes_refuse_a_rejected_fact_in_the_published_graph(reviewed) -> N
 @pytest.mark.slow
 def test_the_graph_keeps_the_revision_chain_and_rejected_facts_apart(reviewed) -> None:
     from kg.facade import Build
-    from kg.uris import REJECTED_GRAPH, commitment_uri
+    from kg.graph.uris import REJECTED_GRAPH, commitment_uri
 
     store = Build.current(reviewed["settings"]).store()
     prefixes = ("PREFIX prov: <http://www.w3.org/ns/prov#> PREFIX ckg: <https://w3id.org/contrats-kg/ontology#> "
@@ -421,8 +421,8 @@ def test_the_graph_keeps_the_revision_chain_and_rejected_facts_apart(reviewed) -
 
 @pytest.mark.slow
 def test_a_correction_whose_passage_disappeared_is_reported_not_lost(reviewed, tmp_path: Path) -> None:
-    from kg.build import build
-    from kg.corrections import CorrectionLog
+    from kg.build.pipeline import build
+    from kg.review.corrections import CorrectionLog
 
     settings = replace(reviewed["settings"], data_dir=tmp_path / "data")
     shutil.copytree(reviewed["settings"].data_dir / "corrections", settings.data_dir / "corrections")
@@ -451,10 +451,10 @@ def test_a_correction_whose_passage_disappeared_is_reported_not_lost(reviewed, t
 def test_a_reviewed_fact_the_model_no_longer_extracts_is_restored(reviewed) -> None:
     from ingest.extract.from_json import extraction_from_json
     from ingest.model import Passage
-    from kg.build import current_build
-    from kg.corrections import CorrectionLog
+    from kg.build.pipeline import current_build
     from kg.jsonl import read_jsonl
-    from kg.review import apply_corrections
+    from kg.review.apply import apply_corrections
+    from kg.review.corrections import CorrectionLog
 
     settings = reviewed["settings"]
     build_dir = current_build(settings.data_dir)
@@ -489,8 +489,8 @@ def test_a_reviewed_fact_the_model_no_longer_extracts_is_restored(reviewed) -> N
 def test_reviewed_commitments_export_for_citation(reviewed, tmp_path: Path) -> None:
     import pandas as pd
 
-    from kg.build import current_build
-    from kg.export import export_reviewed
+    from kg.build.pipeline import current_build
+    from kg.views.export import export_reviewed
 
     build_dir = current_build(reviewed["settings"].data_dir)
     # 2 commitments, 1 indicator, 2 signatories, 1 neighbourhood (rejected facts are not cited)
@@ -515,9 +515,9 @@ def test_reviewed_commitments_export_for_citation(reviewed, tmp_path: Path) -> N
 
 @pytest.mark.slow
 def test_corrections_become_partially_labelled_training_units(reviewed) -> None:
-    from ingest.training import prepare
-    from kg.build import current_build
-    from kg.corrections_training import corrections_for_training
+    from ingest.training.extraction import prepare
+    from kg.build.pipeline import current_build
+    from kg.review.training import corrections_for_training
 
     settings = reviewed["settings"]
     more = corrections_for_training(settings.data_dir, current_build(settings.data_dir), annotated=["maubeuge-review"])

@@ -1,4 +1,4 @@
-"""The comparison counts (kg/cube.py): W3C Data Cube observations made at build time, equal to the
+"""The comparison counts (kg/graph/cube.py): W3C Data Cube observations made at build time, equal to the
 counts of the raw graph, without the facts a reviewer rejected, and SHACL-shaped."""
 
 from __future__ import annotations
@@ -9,14 +9,14 @@ from pathlib import Path
 import pytest
 from rdflib import RDF, Graph, Literal
 
-from kg import uris
-from kg.cube import ALL_PARTNER_TYPES, ALL_THEMES, QB, comparison_counts, cube_parts
-from kg.graph import build_activity_graph, extraction_to_graph, facts_graph
-from kg.store import OxigraphStore
-from kg.uris import CKG, REJECTED_GRAPH
-from kg.validate import SHAPES
-from kg.validate_store import additions_failures
-from kg.validate_store import merge_failures as store_failures
+from kg.graph import uris
+from kg.graph.cube import ALL_PARTNER_TYPES, ALL_THEMES, QB, comparison_counts, cube_parts
+from kg.graph.uris import CKG, REJECTED_GRAPH
+from kg.graph.validate import SHAPES
+from kg.graph.validate_store import additions_failures
+from kg.graph.validate_store import merge_failures as store_failures
+from kg.graph.writer import build_activity_graph, extraction_to_graph, facts_graph
+from kg.sparql.store import OxigraphStore
 from tests.test_graph import DOC, _extraction
 
 TERRITORY = str(uris.territory_uri("200043396", ""))
@@ -44,7 +44,7 @@ def test_a_rejected_commitment_is_not_counted(tmp_path: Path) -> None:
     counted = _commitments(comparison_counts(_store(tmp_path / "all", whole)))
     assert counted == {("access_to_rights", "caf"): 1, ("access_to_rights", "allPartnerTypes"): 1,
                        ("allThemes", "caf"): 1, ("allThemes", "allPartnerTypes"): 1}
-    # As a build publishes a rejection (kg.review_graph): the commitment leaves the published graph
+    # As a build publishes a rejection (kg.review.reviewed_graph): the commitment leaves the published graph
     # and goes to the named graph `rejected`.
     rejected = facts_graph(x, ps, x.commitments)
     commitment = uris.commitment_uri(DOC, f"{DOC}/c1")
@@ -86,7 +86,7 @@ def test_cube_counts_equal_the_counts_of_the_raw_graph(built) -> None:
     cube, recounted from graph.nt triple by triple (no SPARQL)."""
     import pyoxigraph as ox
 
-    from kg.build import current_build
+    from kg.build.pipeline import current_build
 
     folder = current_build(built.data_dir)
     by = defaultdict(lambda: defaultdict(set))  # predicate -> subject -> objects
@@ -133,13 +133,13 @@ def test_cube_counts_equal_the_counts_of_the_raw_graph(built) -> None:
 
 @pytest.mark.slow
 def test_the_comparison_page_counts_equal_the_extractions(built) -> None:
-    """kg.compare.theme_counts (the comparer's heat map, read from the cube) against the built
+    """kg.views.compare.theme_counts (the comparer's heat map, read from the cube) against the built
     extractions, territory by territory under the index's names, for every generation and one."""
     import json
 
-    from kg.build import current_build
-    from kg.compare import theme_counts
+    from kg.build.pipeline import current_build
     from kg.jsonl import read_jsonl
+    from kg.views.compare import theme_counts
 
     folder = current_build(built.data_dir)
     documents = list(read_jsonl(folder / "documents.jsonl"))

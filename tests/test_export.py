@@ -10,8 +10,8 @@ import pytest
 from rdflib import Graph, Literal, URIRef
 from rdflib.compare import isomorphic
 
-from kg.export import export_csv, export_graph, format_result, record_tables
-from kg.store import QueryResult
+from kg.sparql.store import QueryResult
+from kg.views.export import export_csv, export_graph, format_result, record_tables
 from tests.test_queries import write_small_graph
 
 EXTRACTION = {
@@ -112,7 +112,7 @@ def test_query_result_formats() -> None:
 def test_contrats_export_on_the_build(built, tmp_path: Path) -> None:
     from click.testing import CliRunner
 
-    from kg.build import current_build
+    from kg.build.pipeline import current_build
     from kg.cli import main
 
     runner = CliRunner()

@@ -10,7 +10,7 @@ from ingest.extract.organisations import OrganisationResolver
 from ingest.extract.structure import StructureIndex, extract_orientations, strategy_labels
 from ingest.extract.themes import theme_ids, themes_of
 from ingest.model import Document, DocumentMeta, Territory
-from ingest.read_text import text_to_blocks
+from ingest.read.text import text_to_blocks
 from ingest.segment import segment
 
 TERRITORY = Territory("Communauté d'Agglomération du Val de Lys", "CAVL", "200000172")

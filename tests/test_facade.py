@@ -21,7 +21,7 @@ from click.testing import CliRunner
 
 from kg.config import Settings
 from kg.facade import Build, BuildUnavailable, NoBuild
-from kg.store import Store, open_store
+from kg.sparql.store import Store, open_store
 
 EX = "https://example.org/"
 QUERY = f"SELECT ?where WHERE {{ <{EX}graph> <{EX}says> ?where }}"

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from ingest.training import LABELS, annotations_hash, training_documents
+from ingest.training.extraction import LABELS, annotations_hash, training_documents
 
 ROOT = Path(__file__).resolve().parent.parent
 UNITS = ROOT / "tests" / "gold" / "units"
@@ -52,10 +52,10 @@ def test_labels_and_actors_are_well_formed(doc: str) -> None:
     pytest.param(d, marks=pytest.mark.slow) if d == "valenciennes-2015" else d for d in DOCUMENTS])
 def test_units_still_match_the_segmentation(doc: str) -> None:
     """The labels point at units by id, else by text, else as the pieces a later reading cut an
-    annotated unit into (ingest.training.prepare): a change of segmentation that loses most of
+    annotated unit into (ingest.training.extraction.prepare): a change of segmentation that loses most of
     them would silently turn the gold into 'none' everywhere."""
     from ingest.corpus import ingest_file
-    from ingest.training import _text_key
+    from ingest.training.extraction import _text_key
     from ingest.units import units_of
 
     rows = [json.loads(line) for line in (UNITS / f"{doc}.units.jsonl").read_text(encoding="utf-8").splitlines()

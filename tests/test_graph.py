@@ -28,11 +28,11 @@ from ingest.model import (
     Status,
     Territory,
 )
-from kg import uris
-from kg.graph import OA, build_activity_graph, extraction_to_graph, vocabulary_graph
-from kg.themes_scheme import THEMES_TTL, load_themes, themes_turtle
-from kg.uris import CKG
-from kg.validate import validate_data, validate_graph
+from kg.graph import uris
+from kg.graph.themes_scheme import THEMES_TTL, load_themes, themes_turtle
+from kg.graph.uris import CKG
+from kg.graph.validate import validate_data, validate_graph
+from kg.graph.writer import OA, build_activity_graph, extraction_to_graph, vocabulary_graph
 
 DOC = "maubeuge-val-de-sambre-2024"
 TEXTS = [
@@ -237,7 +237,7 @@ def test_build_activity_has_version_and_time():
 
 def test_theme_scheme_file_is_in_sync_with_yaml():
     assert THEMES_TTL.read_text(encoding="utf-8") == themes_turtle(load_themes()), \
-        "run: python -m kg.themes_scheme"
+        "run: python -m kg.graph.themes_scheme"
 
 
 def test_ontology_covers_partner_types_and_labels_every_term():
@@ -300,7 +300,7 @@ def test_built_corpus_graph_conforms_and_merges_bodies(built):
     """The build validated its graph (summary); shared bodies and places are single nodes."""
     import json
 
-    from kg.build import current_build
+    from kg.build.pipeline import current_build
 
     folder = current_build(built.data_dir)
     summary = json.loads((folder / "summary.json").read_text(encoding="utf-8"))

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from kg.build import build, current_build, pipeline_inputs, pipeline_version
+from kg.build.pipeline import build, current_build, pipeline_inputs, pipeline_version
 from kg.config import Settings
 from tests.robustness.helpers import FAST_MODEL, ROOT, write_good_corpus
 
@@ -66,7 +66,7 @@ def test_the_model_and_the_code_are_in_the_pipeline_version(tmp_path: Path) -> N
     inputs = pipeline_inputs()
     names = {p.relative_to(ROOT).as_posix() for p in inputs}
     assert "ingest/data/extraction_model.json" in names
-    assert "kg/graph.py" in names and any(n.startswith("kg/ontology/") for n in names)
+    assert "kg/graph/writer.py" in names and any(n.startswith("kg/ontology/") for n in names)
     # The reference tables have their own part of the key (reference_fingerprint), also when a
     # wheel holds them as a folder inside ingest/ (the checkout's link is not followed anyway).
     assert not any(n.startswith("ingest/data/reference/") for n in names)
@@ -81,7 +81,7 @@ def test_the_model_and_the_code_are_in_the_pipeline_version(tmp_path: Path) -> N
 
 
 def test_a_missing_reference_table_is_said_not_silently_dropped(tmp_path: Path) -> None:
-    from kg.build import missing_reference
+    from kg.build.pipeline import missing_reference
 
     empty = tmp_path / "empty"
     empty.mkdir()

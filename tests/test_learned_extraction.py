@@ -162,10 +162,10 @@ def test_a_document_without_commitments_gives_none(tmp_path: Path) -> None:
 
 def test_the_shipped_model_knows_no_territory_by_name() -> None:
     """Habit 2: no weight on the name of a commune or an intercommunality that the training
-    documents use only as a name (ingest.training.local_words); the genre's words stay."""
+    documents use only as a name (ingest.training.extraction.local_words); the genre's words stay."""
     from ingest.extract.gazetteer import reference_folder
     from ingest.extract.linear_model import shipped_model
-    from ingest.training import _words_of, place_words
+    from ingest.training.extraction import _words_of, place_words
 
     model = shipped_model()
     assert model is not None
@@ -180,7 +180,7 @@ def test_the_shipped_model_knows_no_territory_by_name() -> None:
 
 
 def test_local_words_are_the_place_names_written_only_as_names() -> None:
-    from ingest.training import AnnotatedDocument, local_words
+    from ingest.training.extraction import AnnotatedDocument, local_words
     from ingest.units import Unit
 
     class View:  # what local_words reads of a featurised unit
@@ -202,7 +202,7 @@ def test_a_commune_heading_its_own_part_is_a_candidate_actor_of_the_units_below(
     chapter's body, though no phrase in the part names it ("la ville", "nous")."""
     from ingest.corpus import ingest_file
     from ingest.extract.unit_features import UnitFeaturizer
-    from ingest.training import document_resolver
+    from ingest.training.extraction import document_resolver
     from ingest.units import units_of
 
     path = tmp_path / "contrat.txt"

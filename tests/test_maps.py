@@ -15,8 +15,7 @@ import pytest
 import shapely
 from rdflib import RDF, Graph, Literal, URIRef
 
-from kg import gis
-from kg.geometry import (
+from kg.graph.geometry import (
     CRS84,
     GEO,
     TOLERANCE,
@@ -25,10 +24,11 @@ from kg.geometry import (
     load_perimeters,
     parse_wkt,
 )
-from kg.graph import vocabulary_graph
-from kg.store import open_store
-from kg.uris import CKG
-from kg.validate import failing_shapes
+from kg.graph.uris import CKG
+from kg.graph.validate import failing_shapes
+from kg.graph.writer import vocabulary_graph
+from kg.sparql.store import open_store
+from kg.views import gis
 
 ROOT = Path(__file__).resolve().parent.parent
 R = "https://w3id.org/contrats-kg/"
@@ -133,7 +133,7 @@ def test_territories_get_the_convex_hull_of_their_neighbourhoods(perimeters) -> 
 
 
 def test_geometry_shapes_accept_the_writer_and_refuse_a_2015_contour_passed_off_as_its_own(perimeters) -> None:
-    from kg.validate import shapes_graph
+    from kg.graph.validate import shapes_graph
 
     g, _ = with_geometries(small_graph(), perimeters)
     geometries = Graph()
@@ -181,7 +181,7 @@ def stores(tmp_path_factory, perimeters):
     nt = folder / "graph.nt"
     g.serialize(nt, format="nt", encoding="utf-8")
     # The counts per contract, as a build adds them (the neighbourhood map reads them).
-    from kg.contract_counts import contract_parts
+    from kg.graph.contract_counts import contract_parts
 
     scratch = open_store("oxigraph", str(folder / "counted"))
     scratch.load_file(nt)

@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 
 from ingest.corpus import ingest_file
-from ingest.extract.neighbourhoods import extract_neighbourhoods
-from ingest.extract.reference_link import link_neighbourhoods
+from ingest.extract.neighbourhoods.find import extract_neighbourhoods
+from ingest.extract.neighbourhoods.reference_link import link_neighbourhoods
 from ingest.model import Status, Territory
-from ingest.read import read_document
+from ingest.read.document import read_document
 from ingest.segment import segment
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -408,8 +408,8 @@ def test_official_names_of_other_territories_are_found_in_each_layout(tmp_path, 
     of the genre: the rules must not depend on the corpus's own names."""
     from collections import defaultdict
 
-    from ingest.evaluate_extraction import name_similarity
-    from ingest.extract.reference_link import load_reference
+    from ingest.extract.neighbourhoods.reference_link import load_reference
+    from ingest.training.evaluate import name_similarity
 
     by_epci = defaultdict(list)
     for row in load_reference(REFERENCE):
@@ -510,7 +510,7 @@ def test_a_2015_contract_links_conservatively_within_the_commune():
 
 
 def test_commune_spellings_of_texts_and_tables_meet():
-    from ingest.extract.reference_link import commune_key
+    from ingest.extract.neighbourhoods.reference_link import commune_key
 
     assert commune_key("St-Saulve") == commune_key("Saint-Saulve")
     assert commune_key("Condé-sur-Escaut") == commune_key("Condé-sur-l'Escaut")
@@ -520,7 +520,7 @@ def test_commune_spellings_of_texts_and_tables_meet():
 def test_official_names_written_in_the_text_are_found(tmp_path):
     """A 2024 contract that names its QPV only in running text: the reference list of its EPCI
     tells which names to look for; a common name counts only beside its commune."""
-    from ingest.extract.reference_link import official_names_in_text
+    from ingest.extract.neighbourhoods.reference_link import official_names_in_text
 
     csv_path = tmp_path / "qpv.csv"
     csv_path.write_text(REFERENCE_ROWS, encoding="utf-8")
@@ -538,7 +538,7 @@ def test_official_names_written_in_the_text_are_found(tmp_path):
 
 
 def test_one_part_of_a_composite_official_name_counts_beside_its_commune(tmp_path):
-    from ingest.extract.reference_link import official_names_in_text
+    from ingest.extract.neighbourhoods.reference_link import official_names_in_text
 
     csv_path = tmp_path / "qpv.csv"
     csv_path.write_text(REFERENCE_ROWS.splitlines()[0] + "\r\n" + (
@@ -558,7 +558,7 @@ FULL_REFERENCE = ROOT / "reference" / "qpv_2024_communes_full.csv"
 
 
 def _extract_linked(tmp_path: Path, text: str, territory: Territory | None = None):
-    from ingest.extract.reference_link import generation_of
+    from ingest.extract.neighbourhoods.reference_link import generation_of
     from ingest.extract.territory import extract_territory
 
     path = tmp_path / "snippet.txt"
@@ -614,8 +614,8 @@ def test_a_2015_contract_gets_the_2015_codes(tmp_path):
 
 
 def test_split_communes_and_tidy_names():
-    from ingest.extract.neighbourhood_text import split_communes
-    from ingest.extract.neighbourhoods import tidy
+    from ingest.extract.neighbourhoods.find import tidy
+    from ingest.extract.neighbourhoods.text import split_communes
     from ingest.model import Neighbourhood
 
     assert split_communes("Villeneuve / Les Prés") == ["Villeneuve", "Les Prés"]
@@ -632,7 +632,7 @@ def test_split_communes_and_tidy_names():
 
 
 def test_mentions_of_one_code_are_merged_and_fragments_dropped():
-    from ingest.extract.reference_link import _without_fragments, merge_by_code
+    from ingest.extract.neighbourhoods.reference_link import _without_fragments, merge_by_code
     from ingest.model import Neighbourhood
 
     merged = merge_by_code([Neighbourhood("Les Tilleuls", code="QN99901M", communes=("Villeneuve",)),

@@ -1,4 +1,4 @@
-"""Partner networks (kg.network) on the small hand-made graph, and `contrats network` on the build."""
+"""Partner networks (kg.views.network) on the small hand-made graph, and `contrats network` on the build."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ import json
 import networkx as nx
 import pytest
 
-from kg.network import load_networks
-from kg.store import open_store
+from kg.sparql.store import open_store
+from kg.views.network import load_networks
 from tests.test_queries import HOSTILE, R, write_small_graph
 
 ALPHA, BETA = "territory:" + R + "epci/111111111", "territory:" + R + "epci/222222222"

@@ -57,8 +57,8 @@ SYNTHETIC_TEST_SIZE = {"openings": 15, "bodies": 16}
 
 @pytest.fixture(scope="module")
 def lodo() -> dict:
-    from ingest.evaluate_extraction import overall
-    from ingest.held_out import cross_document
+    from ingest.training.evaluate import overall
+    from ingest.training.held_out import cross_document
 
     per_doc = cross_document(GOLD, ROOT, QPV)["lodo"]
     assert len(per_doc) >= 4, "leave-one-document-out needs the four annotated contracts"
@@ -67,8 +67,8 @@ def lodo() -> dict:
 
 @pytest.fixture(scope="module")
 def synthetic() -> dict[str, dict]:
-    from ingest.evaluate_extraction import overall
-    from ingest.held_out import evaluate_synthetic
+    from ingest.training.evaluate import overall
+    from ingest.training.held_out import evaluate_synthetic
 
     out = {}
     for name, size in SYNTHETIC_TEST_SIZE.items():

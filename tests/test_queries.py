@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 from rdflib import Graph, URIRef
 
-from kg.graph import ONTOLOGY_DIR, ONTOLOGY_FILES
+from kg.graph.writer import ONTOLOGY_DIR, ONTOLOGY_FILES
 from kg.queries import find_saved_query, saved_queries
-from kg.store import open_store
+from kg.sparql.store import open_store
 from tests.test_store import require_virtuoso
 
 R = "https://w3id.org/contrats-kg/"
@@ -94,9 +94,9 @@ r:i3 a ckg:Indicator ; ckg:contract r:k1 ; ckg:text "Part des habitants suivis"@
 
 def write_small_graph(path: Path) -> Path:
     """The small graph with the shipped vocabulary, its comparison counts and counts per contract
-    (kg/cube.py, kg/contract_counts.py, as a build adds them), as N-Triples."""
-    from kg.contract_counts import contract_parts
-    from kg.cube import cube_parts
+    (kg/graph/cube.py, kg/graph/contract_counts.py, as a build adds them), as N-Triples."""
+    from kg.graph.contract_counts import contract_parts
+    from kg.graph.cube import cube_parts
 
     g = Graph()
     g.parse(data=SMALL, format="turtle")
@@ -266,7 +266,7 @@ def test_signatories(small_stores) -> None:
 
 @pytest.fixture(scope="module")
 def corpus(built):
-    from kg.build import current_build
+    from kg.build.pipeline import current_build
 
     build_dir = current_build(built.data_dir)
     store = open_store("oxigraph", str(build_dir / "store"))
@@ -407,7 +407,7 @@ def test_build_into_virtuoso_gives_the_same_answers_as_oxigraph(built, corpus, t
     """`contrats build` with CONTRATS_STORE=sparql writes into a real server; every saved query
     then answers as it does on the embedded Oxigraph store."""
     require_virtuoso()
-    from kg.build import build
+    from kg.build.pipeline import build
     from kg.config import Settings
     from tests import virtuoso
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from kg.queries import find_saved_query
-from kg.store import open_store
+from kg.sparql.store import open_store
 from tests.test_queries import HOSTILE, normalised, write_small_graph
 
 BEFORE = Path(__file__).parent / "data" / "queries_before"
@@ -77,7 +77,7 @@ def test_same_rows_as_before_on_the_small_graph(small_store, name: str) -> None:
 @pytest.mark.slow
 @pytest.mark.parametrize("name", REWRITTEN)
 def test_same_rows_as_before_on_the_built_corpus(built, name: str) -> None:
-    from kg.build import current_build
+    from kg.build.pipeline import current_build
 
     store = open_store("oxigraph", str(current_build(built.data_dir) / "store"), read_only=True)
     try:

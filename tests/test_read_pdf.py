@@ -23,7 +23,7 @@ from ingest.corpus import Ingested, ingest_paths
 from ingest.errors import IngestError
 from ingest.model import BlockKind
 from ingest.normalise import clean_characters, strip_markup
-from ingest.read_pdf import OCR_PACKAGES, ocr_unavailable, read_pdf
+from ingest.read.pdf import OCR_PACKAGES, ocr_unavailable, read_pdf
 
 CORPUS = Path(__file__).resolve().parent.parent / "corpus"
 HEADER = "Contrat de ville 2024-2030 - Communauté urbaine"

@@ -12,7 +12,7 @@ from ingest.corpus import discover, ingest_file, ingest_paths
 from ingest.errors import IngestError
 from ingest.model import BlockKind
 from ingest.normalise import clean_characters, fold, repair_ocr, strip_markup
-from ingest.read_text import text_to_blocks
+from ingest.read.text import text_to_blocks
 
 NARROW = """Dès sa création en 2001, la Com-
 munauté d’Agglomération de Valen-

@@ -183,7 +183,7 @@ def test_build_killed_with_sigkill_leaves_last_good_build(tmp_path: Path) -> Non
     proc.wait()
     assert (data / "current").resolve() == good
     assert (good / "summary.json").read_text() == good_summary
-    from kg.index import SearchIndex
+    from kg.search.index import SearchIndex
 
     SearchIndex.load(good / "index")  # still loads and is consistent
     again = _build(small, data)

@@ -1,13 +1,13 @@
 """Factual questions: what kind of figure a question asks for, how the contracts write it, and the
-boosts that bring the passage holding it up (kg/search.py). Genre knowledge only: no test names a
+boosts that bring the passage holding it up (kg/search/searcher.py). Genre knowledge only: no test names a
 contract's commune, partner or heading."""
 
 from __future__ import annotations
 
 import numpy as np
 
-from kg.lexical import analyse
-from kg.search import (
+from kg.search.lexical import analyse
+from kg.search.searcher import (
     Searcher,
     asked_kinds,
     counted_stem,
@@ -55,7 +55,7 @@ def test_what_a_count_counts() -> None:
 
 class _Records:
     def __init__(self, texts: list[str]) -> None:
-        from kg.index import IndexRecord
+        from kg.search.index import IndexRecord
 
         self.records = [IndexRecord(id=f"d#{i}", text=t, document="d", territory="T", record_type="passage")
                         for i, t in enumerate(texts)]
@@ -84,7 +84,7 @@ def test_the_index_keeps_the_thesaurus_terms_vectors(tmp_path) -> None:
     itself; an index without them (built before) computes a term when a question first adds it."""
     import zlib
 
-    from kg.index import IndexRecord, SearchIndex
+    from kg.search.index import IndexRecord, SearchIndex
 
     class Counting:
         name, floor, dimension = "hash", 0.0, 32
@@ -147,7 +147,7 @@ def test_figure_facts_kept_per_record_answer_as_holds_figure() -> None:
 
 
 def test_sorted_unique_is_numpys_unique() -> None:
-    from kg.search import _sorted_unique
+    from kg.search.searcher import _sorted_unique
 
     rng = np.random.default_rng(7)
     for ids in (np.empty(0, np.int64), np.array([5], np.int64), rng.integers(0, 50, 300), rng.integers(0, 10**6, 9)):
@@ -163,7 +163,7 @@ def test_the_words_a_figure_kind_needs_are_in_every_text_its_pattern_matches() -
     the synthetic documents of other territories."""
     from pathlib import Path
 
-    from kg.search import _KIND_WORDS, _WRITTEN_KINDS, _has_kind_word
+    from kg.search.searcher import _KIND_WORDS, _WRITTEN_KINDS, _has_kind_word
 
     root = Path(__file__).resolve().parent.parent
     lines = [line for folder in ("corpus", "tests/gold/openings", "tests/gold/bodies")

@@ -1,6 +1,6 @@
 """The search gold set is usable: it loads, and every quote is found in a passage the index keeps.
 
-Quotes are matched the way `contrats eval --search` matches them (kg.evaluate_search), against the
+Quotes are matched the way `contrats eval --search` matches them (kg.search.evaluate), against the
 passages of a fresh ingest of the shipped corpus, so a change of the reader that breaks a quote
 (hyphenation, OCR repair, segmentation) is caught here rather than as a silent drop in the scores.
 """
@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 
 from ingest.corpus import ingest_file
-from kg.evaluate_search import _norm, load_questions
 from kg.records import index_records
+from kg.search.evaluate import _norm, load_questions
 
 ROOT = Path(__file__).resolve().parent.parent
 GOLD = ROOT / "tests" / "gold" / "search.jsonl"
@@ -76,7 +76,7 @@ def test_glossary_entries_can_match_a_query() -> None:
 #
 # The default search (kg.config.DEFAULT_MODEL, understanding on) over the session build's records,
 # scored on the test half of the blind questions with the writer's quotes and the judge's grades
-# (kg.search_gold). Floors are the figures measured when the default was chosen on dev
+# (kg.search.gold). Floors are the figures measured when the default was chosen on dev
 # (BENCHMARKS.md, "Search quality on the blind questions"), a little below. The e5 vectors of the
 # corpus come from a persistent embedding cache (CONTRATS_EMBEDDINGS, else .cache/embeddings):
 # the first run encodes the corpus with e5 (about 10 minutes on 2 cores), later runs nothing.
@@ -95,13 +95,13 @@ IN_TERRITORY_FLOOR = 0.94  # questions naming a territory whose top 5 all come f
 def blind_test_figures(built) -> dict:
     import os
 
-    from kg import search_gold as sg
-    from kg.build import current_build
+    from kg.build.pipeline import current_build
     from kg.config import DEFAULT_MODEL
-    from kg.encoder import load_encoder
-    from kg.index import SearchIndex
-    from kg.search import Searcher
-    from kg.understand import Understander
+    from kg.search import gold as sg
+    from kg.search.encoder import load_encoder
+    from kg.search.index import SearchIndex
+    from kg.search.searcher import Searcher
+    from kg.search.understand import Understander
 
     build_dir = current_build(built.data_dir)
     records = SearchIndex.load(build_dir / "index").records
@@ -132,7 +132,7 @@ def test_questions_naming_a_territory_get_its_passages(blind_test_figures: dict)
 @pytest.mark.slow  # a fresh ingest of every shipped contract: out of the fast loop
 def test_blind_gold_quotes_all_resolve_on_a_fresh_ingest(corpus_dir: Path) -> None:
     """Every blind question has at least one quote found in the passages the index keeps."""
-    from kg import search_gold as sg
+    from kg.search import gold as sg
 
     records = []
     for path in sorted(corpus_dir.glob("*.txt")):

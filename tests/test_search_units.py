@@ -7,9 +7,9 @@ from pathlib import Path
 from hypothesis import given
 from hypothesis import strategies as st
 
-from kg.lexical import LexicalIndex, analyse, query_term_weights, word_forms
-from kg.search import _thesaurus, detect_language, expand_query, translate_query
-from kg.textview import escape_markdown, highlight
+from kg.search.lexical import LexicalIndex, analyse, query_term_weights, word_forms
+from kg.search.searcher import _thesaurus, detect_language, expand_query, translate_query
+from kg.views.textview import escape_markdown, highlight
 
 
 def test_analysis_folds_accents_stems_and_keeps_codes() -> None:
@@ -112,7 +112,7 @@ def test_everyday_words_with_other_senses_are_not_expanded() -> None:
 def test_fold_through_the_table_is_the_character_filter(text: str) -> None:
     import unicodedata
 
-    from kg.understand import fold
+    from kg.search.understand import fold
 
     decomposed = unicodedata.normalize("NFKD", text.replace("œ", "oe").replace("Œ", "Oe").replace("’", "'"))
     assert fold(text) == "".join(c for c in decomposed if not unicodedata.combining(c)).lower()

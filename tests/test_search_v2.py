@@ -11,11 +11,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from kg import search_gold as sg
-from kg.embedding_cache import EmbeddingCache
-from kg.index import IndexRecord, SearchIndex
-from kg.search import Filters, Searcher
-from kg.understand import Understander
+from kg.search import gold as sg
+from kg.search.embedding_cache import EmbeddingCache
+from kg.search.index import IndexRecord, SearchIndex
+from kg.search.searcher import Filters, Searcher
+from kg.search.understand import Understander
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -200,7 +200,7 @@ def test_search_over_http_gives_the_cli_objects(toy_searcher: Searcher) -> None:
     from fastapi import FastAPI
     from fastapi.testclient import TestClient
 
-    from kg.search_api import add_search_routes
+    from kg.endpoint.search_api import add_search_routes
 
     app = FastAPI()
     add_search_routes(app, lambda: toy_searcher)
@@ -240,7 +240,7 @@ def test_embedding_cache_encodes_only_new_text(tmp_path: Path) -> None:
 
 
 def test_embedding_cache_finds_keys_ending_in_zero_bytes(tmp_path: Path) -> None:
-    from kg.embedding_cache import text_key
+    from kg.search.embedding_cache import text_key
 
     texts = [f"passage {n}" for n in range(3000)]
     assert any(text_key(t).endswith(b"\0") for t in texts)  # about 1 in 256 digests
@@ -249,7 +249,7 @@ def test_embedding_cache_finds_keys_ending_in_zero_bytes(tmp_path: Path) -> None
 
 
 def test_encoder_with_cache_gives_the_same_vectors(tmp_path: Path) -> None:
-    from kg.encoder import Encoder
+    from kg.search.encoder import Encoder
 
     class Model:
         calls = 0
@@ -271,8 +271,8 @@ def test_encoder_with_cache_gives_the_same_vectors(tmp_path: Path) -> None:
 # --- e5 ---------------------------------------------------------------------------------------
 
 def test_e5_is_centred_prefixed_and_the_same_with_or_without_torch() -> None:
-    from kg.e5_encoder import MEAN_PATH, centre, encode_light, passage_mean
-    from kg.encoder import BUILTIN_E5, BUILTIN_E5_RAW, load_encoder
+    from kg.search.e5_encoder import MEAN_PATH, centre, encode_light, passage_mean
+    from kg.search.encoder import BUILTIN_E5, BUILTIN_E5_RAW, load_encoder
 
     mean = passage_mean()
     assert MEAN_PATH.exists() and mean.shape == (384,)
@@ -293,8 +293,8 @@ def test_e5_is_centred_prefixed_and_the_same_with_or_without_torch() -> None:
 
 
 def test_centring_text_is_neither_corpus_nor_questions() -> None:
-    from kg.e5_encoder import centring_texts
-    from kg.search_gold import words
+    from kg.search.e5_encoder import centring_texts
+    from kg.search.gold import words
 
     corpus = " ".join(" ".join(words(p.read_text(encoding="utf-8"))) for p in (ROOT / "corpus").glob("*.txt"))
     questions = " ".join(" ".join(words(q.query)) for q in sg.load_gold())

@@ -157,7 +157,7 @@ def test_cors_off_by_default_and_home_page(endpoint: str) -> None:
     ("nonsense", False),
 ])
 def test_update_detection_skips_comments_strings_and_iris(query: str, update: bool) -> None:
-    from kg.sparql_text import is_update, query_form
+    from kg.sparql.text import is_update, query_form
 
     assert is_update(query) is update
     assert (query_form(query) is None) is (update or query == "nonsense")

@@ -15,7 +15,7 @@ from ingest.extract.organisations import OrganisationResolver, departments_of
 from ingest.extract.signatories import extract_signatories
 from ingest.extract.territory import extract_territory
 from ingest.model import PARTNER_TYPES, Territory
-from ingest.read import read_document
+from ingest.read.document import read_document
 from ingest.segment import segment
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -404,14 +404,14 @@ def _learned(tmp_path: Path, text: str):
 def test_the_signatory_model_loads_and_is_made_of_genre_features():
     from ingest.extract.gazetteer import reference_folder
     from ingest.extract.signatory_reader import SHIPPED_SIGNATORY_MODEL, SignatoryModel
-    from ingest.training import place_words
+    from ingest.training.extraction import place_words
 
     model = SignatoryModel.load(SHIPPED_SIGNATORY_MODEL)
     assert model.classifier.classes == ("0", "1")
     assert 0.0 <= model.rule_threshold <= 1.0 and 0.0 < model.threshold < 1.0
     assert len(model.meta["documents"]) >= 20 and model.meta["positives"] > 300
     # Never trained on a test opening.
-    from ingest.training import openings_split
+    from ingest.training.extraction import openings_split
     test = {s for s, split in openings_split(ROOT / "tests/gold/openings").items() if split == "test"}
     assert test and not test & set(model.meta["documents"])
     # No bag of place names: the words around a mention are never a word of the training

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from rdflib import BNode, Literal, URIRef
 
-from kg.store import QueryResult, Store, bind_values, open_store
+from kg.sparql.store import QueryResult, Store, bind_values, open_store
 from tests import virtuoso
 
 EX = "https://example.org/"
@@ -67,7 +67,7 @@ def store(request, tmp_path):
 
 
 def test_load_and_count(store) -> None:
-    assert isinstance(store, Store)  # the typing.Protocol of kg.store: every backend implements it
+    assert isinstance(store, Store)  # the typing.Protocol of kg.sparql.store: every backend implements it
     assert store.kind in ("memory", "oxigraph", "sparql")
     assert store.triples_count() == TRIPLES
 
@@ -186,7 +186,7 @@ def test_oxigraph_store_is_shared_read_only_between_processes(tmp_path) -> None:
     del writer
     first = open_store("oxigraph", str(tmp_path / "store"))
     assert first.read_only
-    code = ("import sys; sys.path.insert(0, sys.argv[2]); from kg.store import open_store; "
+    code = ("import sys; sys.path.insert(0, sys.argv[2]); from kg.sparql.store import open_store; "
             "s = open_store('oxigraph', sys.argv[1]); print(s.read_only, s.triples_count())")
     others = [subprocess.run([sys.executable, "-c", code, str(tmp_path / "store"),
                               str(Path(__file__).resolve().parent.parent)],

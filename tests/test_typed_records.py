@@ -8,8 +8,8 @@ import json
 from pathlib import Path
 
 from ingest.model import Commitment, Document, DocumentMeta, Extraction, Organisation, Provenance, Territory
-from kg.index import IndexRecord
 from kg.records import DocumentRecords, index_records
+from kg.search.index import IndexRecord
 
 DOCUMENTS = [{"id": "arras-2024", "territory": "Communauté urbaine d'Arras", "territory_short": "CUA",
               "generation": "2024"}]

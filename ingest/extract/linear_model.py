@@ -1,6 +1,6 @@
 """Linear models stored as tables of named weights: what `contrats train` writes and extraction reads.
 
-A scikit-learn logistic regression is fitted at training time (ingest/training.py); what ships is
+A scikit-learn logistic regression is fitted at training time (ingest/training/extraction.py); what ships is
 its weights keyed by feature name, in JSON. Reading them needs no scikit-learn, no pickle (no code
 runs when a model is loaded), gives the same answer on every platform, and a researcher can open
 the file and see which words push a unit towards "commitment".

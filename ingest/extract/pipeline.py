@@ -31,7 +31,7 @@ def extract(document: Document, passages: Sequence[Passage],
         model = shipped_model()
     from ingest.extract.commitments import extract_commitments
     from ingest.extract.indicators import extract_indicators
-    from ingest.extract.neighbourhoods import extract_neighbourhoods
+    from ingest.extract.neighbourhoods.find import extract_neighbourhoods
     from ingest.extract.organisations import OrganisationResolver, departments_of
     from ingest.extract.signatories import extract_signatories
     from ingest.extract.structure import StructureIndex, extract_orientations, strategy_labels
@@ -41,7 +41,7 @@ def extract(document: Document, passages: Sequence[Passage],
     territory = extract_territory(document, passages)
     neighbourhoods = extract_neighbourhoods(document, passages, territory, reference_csv)
     if reference_csv is not None and reference_csv.exists():
-        from ingest.extract.reference_link import generation_of, link_neighbourhoods
+        from ingest.extract.neighbourhoods.reference_link import generation_of, link_neighbourhoods
 
         neighbourhoods, unmatched = link_neighbourhoods(neighbourhoods, territory, reference_csv,
                                                         generation=generation_of(document))

@@ -92,7 +92,7 @@ def extract_territory(document: Document, passages: Sequence[Passage]) -> Territ
     if siren is None and name:
         siren = _by_name(name)
     if siren is None:  # the intercommunality whose QPV and communes the text names
-        from ingest.extract.reference_link import guess_epci
+        from ingest.extract.neighbourhoods.reference_link import guess_epci
 
         folder = reference_folder()
         found = guess_epci(passages, (qpv_table_full(folder), qpv_table_2015(folder)))

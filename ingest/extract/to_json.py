@@ -28,7 +28,7 @@ def _objective(o: Objective) -> dict[str, Any]:
 
 
 def _review(record) -> dict[str, Any]:
-    """Researchers' review of a record (kg.review): null and empty on a machine fact."""
+    """Researchers' review of a record (kg.review.apply): null and empty on a machine fact."""
     return {"review_status": record.review_status, "reviewers": list(record.reviewers), "revises": record.revises}
 
 

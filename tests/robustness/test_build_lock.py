@@ -91,7 +91,7 @@ def test_a_reader_never_creates_a_missing_store(small_build, tmp_path: Path) -> 
 
 
 def test_publish_check_refuses_an_incomplete_build(small_build, tmp_path: Path) -> None:
-    from kg.publish import IncompleteBuild, verify_build
+    from kg.build.publish import IncompleteBuild, verify_build
 
     complete = _copy_build(small_build, tmp_path / "a")
     verify_build(complete, "oxigraph", small_build.model)
@@ -102,7 +102,7 @@ def test_publish_check_refuses_an_incomplete_build(small_build, tmp_path: Path) 
 
 
 def test_cache_pruning_keeps_what_is_used_and_recent(tmp_path: Path) -> None:
-    from kg.build import prune_cache
+    from kg.build.pipeline import prune_cache
 
     cache = tmp_path / "cache"
     used, recent, old, tmp = (cache / n for n in ("used", "recent", "old", "abc.tmp123"))

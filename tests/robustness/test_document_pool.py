@@ -1,4 +1,4 @@
-"""Per-document work in worker processes (kg.document_pool): a crash is one document's failure.
+"""Per-document work in worker processes (kg.build.document_pool): a crash is one document's failure.
 
 The crashes here are real: the job sends itself SIGSEGV or SIGKILL, as a reader dying in C code
 would, and nothing in the job can catch it.
@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from kg.document_pool import WorkerCrashed, run_each
+from kg.build.document_pool import WorkerCrashed, run_each
 from tests.robustness.helpers import FAST_MODEL, ROOT, write_good_corpus
 
 
@@ -51,7 +51,7 @@ def test_any_executor_can_take_the_pools_place() -> None:
 @pytest.mark.slow
 def test_parallel_build_equals_the_serial_one(tmp_path: Path) -> None:
     """Two workers and one give the same graph and the same extractions, in the same order."""
-    from kg.build import build, current_build
+    from kg.build.pipeline import build, current_build
     from kg.config import Settings
 
     corpus = tmp_path / "corpus"

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from kg.encode_budget import cut, token_batches, token_count
+from kg.search.encode_budget import cut, token_batches, token_count
 
 
 def test_batches_are_sized_by_tokens() -> None:
@@ -25,7 +25,7 @@ def test_a_long_passage_is_truncated_to_the_bound() -> None:
 
 
 def test_a_million_character_passage_encodes_as_its_first_words(small_build) -> None:
-    from kg.encoder import load_encoder
+    from kg.search.encoder import load_encoder
 
     encoder = load_encoder(small_build.model, small_build.data_dir / "models")
     long = "la caf s'engage pour la parentalité " * 28_000  # about a million characters

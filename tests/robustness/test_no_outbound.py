@@ -65,9 +65,9 @@ def test_allowed_service_is_contacted_so_the_listener_would_see_a_request(graph_
 
 
 def test_cli_and_app_console_and_stores_refuse_service(small_build, listener: Listener) -> None:
-    from kg.query_worker import QueryFailed, QueryPool, StoreSource
-    from kg.sparql_guard import QueryRefused
-    from kg.store import MemoryStore
+    from kg.sparql.guard import QueryRefused
+    from kg.sparql.query_worker import QueryFailed, QueryPool, StoreSource
+    from kg.sparql.store import MemoryStore
 
     build_dir = (small_build.data_dir / "current").resolve()
     for query in _service_queries(listener.url)[:2]:
@@ -174,7 +174,7 @@ def test_one_client_cannot_take_every_worker(graph_build: Path) -> None:
 
 
 def test_worker_address_space_is_limited(graph_build: Path) -> None:
-    from kg.query_worker import QueryPool, StoreSource
+    from kg.sparql.query_worker import QueryPool, StoreSource
 
     pool = QueryPool(StoreSource("oxigraph", str(graph_build / "store")), workers=1, timeout=5, memory_mb=1500)
     try:

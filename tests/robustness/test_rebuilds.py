@@ -31,7 +31,7 @@ def _health(server: Server) -> tuple[int, dict]:
 
 @pytest.mark.slow
 def test_server_survives_three_rebuilds(tmp_path: Path) -> None:
-    from kg.build import build
+    from kg.build.pipeline import build
     from kg.config import Settings
 
     corpus = tmp_path / "corpus"

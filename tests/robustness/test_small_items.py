@@ -90,7 +90,7 @@ def test_searcher_refuses_a_non_positive_k(small_build) -> None:
 def test_xml_results_never_carry_raw_control_characters() -> None:
     import pyoxigraph as ox
 
-    from kg.sparql_results import serialize_solutions
+    from kg.sparql.results import serialize_solutions
 
     body, _ = serialize_solutions(["x"], [[ox.Literal("bell\x07 form\x0c nul\x00 ok\t\n")]], "xml")
     text = minidom.parseString(body).getElementsByTagName("literal")[0].firstChild.data
@@ -98,7 +98,7 @@ def test_xml_results_never_carry_raw_control_characters() -> None:
 
 
 def test_accept_q0_is_honoured() -> None:
-    from kg.sparql_results import negotiate
+    from kg.sparql.results import negotiate
 
     assert negotiate("application/sparql-results+xml;q=0, text/csv") == "csv"
     assert negotiate("text/csv;q=0.2, application/sparql-results+xml;q=0.9") == "xml"

@@ -1,5 +1,5 @@
 """Agreement between the writers' annotations of tests/gold/bodies and the blind second annotations
-in agreement/: units aligned as training aligns them (ingest.training.prepare), Cohen's kappa over
+in agreement/: units aligned as training aligns them (ingest.training.extraction.prepare), Cohen's kappa over
 the five labels and over commitment-or-proposal against the rest, and each disagreement.
 
     .venv/bin/python tests/gold/bodies/agreement_kappa.py
@@ -13,7 +13,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parents[2]))
 
-from ingest.training import AnnotatedDocument, UnitLabel, prepare  # noqa: E402
+from ingest.training.extraction import AnnotatedDocument, UnitLabel, prepare  # noqa: E402
 
 COMMITTING = ("commitment", "proposal")
 
