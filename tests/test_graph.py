@@ -330,3 +330,14 @@ def test_two_uncoded_neighbourhoods_of_one_name_give_one_confidence() -> None:
     assert [float(c) for c in g.objects(designation, CKG.confidence)] == [0.9]
     conforms, report = validate_data(_full(g))
     assert conforms, report
+
+
+def test_confidences_are_valid_decimals_in_the_graph_in_hand():
+    """Checked as written, before any round trip through N-Triples: a float typed xsd:decimal
+    failed sh:datatype in hand, though its serialisation read back conformed."""
+    from dataclasses import replace
+
+    x, ps = _extraction()
+    c = replace(x.commitments[0], confidence=0.912, partner_confidence=0.8765)
+    conforms, report = validate_data(_full(extraction_to_graph(replace(x, commitments=(c,)), ps)))
+    assert conforms, report

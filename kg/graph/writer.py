@@ -337,7 +337,7 @@ class _DocumentGraph:
         self._themes(node, c.themes)
         self._confidence(node, c.confidence)
         if c.partner_confidence is not None:
-            g.add((node, CKG.partnerConfidence, Literal(round(c.partner_confidence, 3), datatype=XSD.decimal)))
+            g.add((node, CKG.partnerConfidence, Literal(Decimal(str(round(c.partner_confidence, 3))), datatype=XSD.decimal)))
         self.derive(node, (c.provenance,))
 
     def _confidence(self, node: URIRef, value: float | None) -> None:
