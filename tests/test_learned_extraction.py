@@ -207,8 +207,9 @@ def test_a_commune_heading_its_own_part_is_a_candidate_actor_of_the_units_below(
 
     path = tmp_path / "contrat.txt"
     path.write_text("CONTRAT DE VILLE 2024-2030 DE LA COMMUNAUTÉ D'AGGLOMÉRATION DU GRAND EXEMPLE\n\n"
-                    "Les signataires\n\nLa ville de Feignies et la ville de Jeumont signent le présent contrat.\n\n"
-                    "FEIGNIES\n\nNous ouvrirons une maison France services au cœur du quartier.\n", encoding="utf-8")
+                    "Les signataires\n\nLa ville de Feignies et la ville de Vieux-Condé signent le présent contrat.\n\n"
+                    "FEIGNIES\n\nNous ouvrirons une maison France services au cœur du quartier.\n\n"
+                    "II. VIEUX-CONDÉ\n\nNous créerons un chantier d'insertion.\n", encoding="utf-8")
     ingested = ingest_file(path)
     units = units_of(ingested.passages)
     views = UnitFeaturizer(document_resolver(ingested.document, ingested.passages)).views(units)
@@ -217,6 +218,9 @@ def test_a_commune_heading_its_own_part_is_a_candidate_actor_of_the_units_below(
     assert "h0_names_commune" in under.features
     chapter = [c for c in under.candidates if "chapter" in c.sources]
     assert [c.organisation.id for c in chapter] == ["commune-feignies"]
+    # The heading's number goes, the commune's first letters stay (VIEUX, not "EUX").
+    second = next(v for v in views if v.unit.text.startswith("Nous créerons"))
+    assert [c.organisation.id for c in second.candidates if "chapter" in c.sources] == ["commune-vieux-conde"]
     signing = next(v for v in views if v.unit.text.startswith("La ville de Feignies"))
     assert "h0_names_commune" not in signing.features  # "Les signataires" names no commune
 

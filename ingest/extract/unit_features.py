@@ -183,6 +183,9 @@ def _shape(text: str) -> dict[str, float]:
     return f
 
 
+# A heading's number ("3.", "2.1 -", "II.", "IV)"): roman numerals only with their punctuation,
+# so that VILLENEUVE, IVRY or VITRY keep their first letters.
+_OUTLINE_NUMBER = re.compile(r"^\s*(?:(?:\d+(?:\.\d+)*|[IVXLC]+)\s*[.)\-–:]|\d+(?:\.\d+)*(?=\s))\s*")
 # "3C Aider à …", "A2 Favoriser …", "4.2.1 Lutter …": the code of an item in a strategy tree.
 _OUTLINE_CODE = re.compile(r"^\s*(?:\d+\s?[A-Za-z]\b|[A-Z]\d+\b|\d+(?:\.\d+)+\.?\s)")
 
@@ -339,7 +342,7 @@ class UnitFeaturizer:
         return f, chapter_orgs
 
     def _commune_heading(self, heading: str) -> Organisation | None:
-        bare = re.sub(r"^[\s\d.)IVX–-]*", "", heading).strip(" :-–")
+        bare = _OUTLINE_NUMBER.sub("", heading).strip(" :-–")
         if not bare or len(bare.split()) > 6:
             return None
         org = self.resolver.resolve(bare)
