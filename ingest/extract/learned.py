@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 from ingest.extract.commitment_language import is_possibility
 from ingest.extract.linear_model import ExtractionModel
 from ingest.extract.themes import themes_of
-from ingest.extract.unit_features import UnitFeaturizer, UnitView
+from ingest.extract.unit_features import ActorContext, UnitFeaturizer, UnitView
 from ingest.model import Commitment, CommitmentKind, Document, Indicator, Passage, Provenance
 from ingest.normalise import fold
 from ingest.units import Unit, units_of
@@ -34,7 +34,8 @@ def unit_probabilities(model: ExtractionModel, views: Sequence[UnitView]) -> lis
 
 def rank_actors(model: ExtractionModel, view: UnitView) -> list[tuple[float, object]]:
     """Candidates with a probability each (softmax of the ranker's scores), best first."""
-    scored = [(model.actors.scores(c.features(view.unit))[0], c.organisation) for c in view.candidates]
+    context = ActorContext.of(view.unit)
+    scored = [(model.actors.scores(c.features(context))[0], c.organisation) for c in view.candidates]
     if not scored:
         return []
     top = max(s for s, _ in scored)

@@ -58,25 +58,38 @@ class Candidate:
     sources: set[str] = field(default_factory=set)
     distance: int = 0  # units between the proposing context and the unit (lead-in, block)
 
-    def features(self, unit: Unit) -> dict[str, float]:
-        unit_kind = str(unit.kind)
+    def features(self, context: ActorContext) -> dict[str, float]:
         kind = self.organisation.type
         f: dict[str, float] = {"bias": 1.0, f"type={kind}": 1.0}
         for s in self.sources:
             f[f"src={s}"] = 1.0
-            f[f"src={s}|kind={unit_kind}"] = 1.0
+            f[f"src={s}|kind={context.unit_kind}"] = 1.0
         f["n_sources"] = len(self.sources) / 3
         f["dist<=3" if self.distance <= 3 else "dist<=15" if self.distance <= 15 else "dist>15"] = 1.0
-        # Which kind of body does what is knowledge of the genre, learned from every annotated
-        # contract: a CAF commits on parenting, France Travail on employment, a landlord on its
-        # buildings, a commune in its own part. So the body's type is crossed with the unit's words
-        # and with the words of the two headings above it (where "Santé" or "Commune de X" stands).
-        for w in set(words(unit.text)[:30]):
+        for w in context.words:
             f[f"t={kind}|w={w}"] = 1.0
-        for heading in unit.passage.section_path[-2:]:
-            for w in set(words(heading)[:10]):
-                f[f"t={kind}|h={w}"] = 1.0
+        for w in context.heading_words:
+            f[f"t={kind}|h={w}"] = 1.0
         return f
+
+
+@dataclass(frozen=True)
+class ActorContext:
+    """What the actor ranker reads of the unit itself, the same for each of its candidates.
+
+    Which kind of body does what is knowledge of the genre, learned from every annotated contract:
+    a CAF commits on parenting, France Travail on employment, a landlord on its buildings, a
+    commune in its own part. So each candidate's type is crossed with the unit's words and with the
+    words of the two headings above it (where "Santé" or "Commune de X" stands)."""
+
+    unit_kind: str
+    words: frozenset[str]
+    heading_words: frozenset[str]
+
+    @classmethod
+    def of(cls, unit: Unit) -> ActorContext:
+        headings = frozenset(w for h in unit.passage.section_path[-2:] for w in words(h)[:10])
+        return cls(str(unit.kind), frozenset(words(unit.text)[:30]), headings)
 
 
 @dataclass

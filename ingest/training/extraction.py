@@ -22,7 +22,7 @@ import numpy as np
 
 from ingest.extract.gazetteer import reference_folder
 from ingest.extract.linear_model import ExtractionModel, LinearClassifier
-from ingest.extract.unit_features import UnitFeaturizer, UnitView, context_features, words
+from ingest.extract.unit_features import ActorContext, UnitFeaturizer, UnitView, context_features, words
 from ingest.normalise import fold
 
 LABELS = ("commitment", "proposal", "objective", "indicator", "none")
@@ -422,8 +422,9 @@ def train(docs: Sequence[AnnotatedDocument], c_units: float = 0.5, c_actors: flo
             hits = [same_actor(c.organisation, actor) for c in v.candidates]
             if not any(hits) or all(hits):
                 continue  # nothing to rank: the right body is not among the candidates, or all are
+            context = ActorContext.of(v.unit)
             for cand, hit in zip(v.candidates, hits, strict=True):
-                actor_rows.append(cand.features(v.unit))
+                actor_rows.append(cand.features(context))
                 actor_y.append("actor" if hit else "other")
     units, context, out_of_fold = _fit_stacked(docs, c_units)
     if thresholds is None:
