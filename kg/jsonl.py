@@ -26,9 +26,47 @@ def write_atomic(path: Path, content: str | bytes) -> None:
 
 
 def write_jsonl(path: Path, rows: Iterable[dict[str, Any]]) -> int:
-    lines = [json.dumps(r, ensure_ascii=False) for r in rows]
-    write_atomic(path, "\n".join(lines) + ("\n" if lines else ""))
-    return len(lines)
+    with JsonlFile(path) as out:
+        for row in rows:
+            out.write(row)
+    return out.count
+
+
+class JsonlFile:
+    """A JSON-lines file written a line at a time, and renamed into place only when complete."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        # A name of its own in the same folder, as write_atomic's: two writers of one path (threads
+        # of one process) never share a temporary file.
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+        self._tmp = Path(tmp)
+        self._file = os.fdopen(fd, "w", encoding="utf-8")
+        self.count = 0
+
+    def write(self, row: dict) -> None:
+        self._file.write(json.dumps(row, ensure_ascii=False) + "\n")
+        self.count += 1
+
+    def close(self) -> None:
+        """Complete: the file takes its place."""
+        try:
+            self._file.flush()
+            os.fsync(self._file.fileno())
+        finally:
+            self._file.close()
+        os.replace(self._tmp, self.path)
+
+    def __enter__(self) -> JsonlFile:
+        return self
+
+    def __exit__(self, kind, value, traceback) -> None:
+        if kind is None:
+            self.close()
+        else:
+            self._file.close()
+            self._tmp.unlink(missing_ok=True)
 
 
 def read_jsonl(path: Path) -> list[dict[str, Any]]:

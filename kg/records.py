@@ -38,7 +38,7 @@ def records_from_extraction_json(x: dict) -> DocumentRecords:
     return records_from_extraction(extraction_from_json(x))
 
 
-def _doc_fields(documents: Sequence[dict]) -> dict[str, dict]:
+def document_fields(documents: Sequence[dict]) -> dict[str, dict]:
     return {d["id"]: {"territory": d.get("territory_short") or d.get("territory"),
                       "territory_name": d.get("territory"), "generation": d.get("generation")}
             for d in documents}
@@ -50,7 +50,7 @@ def index_records(passages: Sequence[Passage], documents: Sequence[dict],
 
 
 def _iter_records(passages, documents, extractions) -> Iterator[IndexRecord]:
-    fields = _doc_fields(documents)
+    fields = document_fields(documents)
     yield from passage_records(passages, fields)
     by_passage = {p.id: p for p in passages}
     for x in extractions:
@@ -58,7 +58,7 @@ def _iter_records(passages, documents, extractions) -> Iterator[IndexRecord]:
 
 
 def passage_records(passages: Sequence[Passage], fields: dict[str, dict]) -> Iterator[IndexRecord]:
-    """The passages worth a search result; `fields`: the documents' filter fields (`_doc_fields`)."""
+    """The passages worth a search result; `fields`: the documents' filter fields (`document_fields`)."""
     for p in passages:
         if p.kind == BlockKind.HEADING and len(p.text.split()) < MIN_HEADING_WORDS:
             continue

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from ingest.model import Passage
 from kg.jsonl import read_jsonl
-from kg.records import _doc_fields, extraction_records, passage_records, records_from_extraction_json
+from kg.records import document_fields, extraction_records, passage_records, records_from_extraction_json
 from kg.search.encoder import Encoder, EncoderBlend
 from kg.search.index import IndexRecord, build_index_files
 
@@ -37,7 +37,7 @@ def _passages(path: Path) -> list[Passage]:
 
 def document_index_records(documents: Sequence[dict], files: Sequence[DocumentFiles]) -> Iterator[IndexRecord]:
     """The index records of the documents (rows of documents.jsonl), read from `files`."""
-    fields = _doc_fields(documents)
+    fields = document_fields(documents)
     for f in files:
         yield from passage_records(_passages(f.passages), fields)
     for f in files:

@@ -36,7 +36,7 @@ from ingest.limits import Limits, time_budget
 from kg.build.corrections import BuildCorrections
 from kg.build.pointer import NoBuild, current_build  # noqa: F401 (NoBuild: kg.build.pipeline's callers catch it)
 from kg.config import Settings
-from kg.jsonl import read_jsonl, write_atomic, write_jsonl
+from kg.jsonl import JsonlFile, read_jsonl, write_atomic, write_jsonl
 from kg.shipped import ONTOLOGY_DIR
 
 logger = logging.getLogger("contrats.build")
@@ -288,7 +288,6 @@ def _build_locked(corpus: Sequence[Path], settings: Settings, progress: Callable
     from kg.graph.validate import SHAPES, describe
     from kg.graph.writer import build_activity_graph
     from kg.search.encoder import BUILTIN_FR, load_encoder
-    from kg.search.index import JsonlFile
 
     t0 = time.time()
     data_dir = settings.data_dir

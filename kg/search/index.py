@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, fields
 from functools import cache
@@ -19,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from kg.jsonl import read_jsonl, write_atomic, write_jsonl
+from kg.jsonl import JsonlFile, read_jsonl, write_atomic, write_jsonl
 from kg.search.encoder import Encoder, EncoderBlend
 from kg.search.lexical import LexicalIndex
 
@@ -96,14 +95,28 @@ class IndexMismatch(RuntimeError):
     """The index on disk does not belong to these records or this model: rebuild it."""
 
 
+class CorpusHash:
+    """The hash of the records' ids and texts, fed a record at a time (the index's config keeps it,
+    and an index whose records do not match it is refused)."""
+
+    def __init__(self) -> None:
+        self._h = hashlib.sha256()
+
+    def add(self, record: IndexRecord) -> None:
+        self._h.update(record.id.encode())
+        self._h.update(b"\0")
+        self._h.update(record.text.encode())
+        self._h.update(b"\1")
+
+    def hexdigest(self) -> str:
+        return self._h.hexdigest()[:16]
+
+
 def corpus_hash(records: Sequence[IndexRecord]) -> str:
-    h = hashlib.sha256()
+    h = CorpusHash()
     for r in records:
-        h.update(r.id.encode())
-        h.update(b"\0")
-        h.update(r.text.encode())
-        h.update(b"\1")
-    return h.hexdigest()[:16]
+        h.add(r)
+    return h.hexdigest()
 
 
 def _encode_in_chunks(encoder: Encoder, texts: list[str]) -> np.ndarray:
@@ -143,18 +156,15 @@ def build_index_files(records: Iterable[IndexRecord], encoder_for: Callable[[lis
     encoder once the texts are known. Returns the index's config."""
     folder.mkdir(parents=True, exist_ok=True)
     texts: list[str] = []
-    h = hashlib.sha256()
+    h = CorpusHash()
     with JsonlFile(folder / "records.jsonl") as out:
         for r in records:
             out.write(r.to_json())
             texts.append(r.text)
-            h.update(r.id.encode())
-            h.update(b"\0")
-            h.update(r.text.encode())
-            h.update(b"\1")
+            h.add(r)
     encoder = encoder_for(texts)
     vectors = _encode_in_chunks(encoder, texts)
-    config = _config(encoder, vectors, len(texts), h.hexdigest()[:16])
+    config = _config(encoder, vectors, len(texts), h.hexdigest())
     terms = _thesaurus_vectors(encoder, len(texts))
     _save_dense(folder, faiss_index(vectors))
     del vectors  # the FAISS index holds its own copy
@@ -162,39 +172,6 @@ def build_index_files(records: Iterable[IndexRecord], encoder_for: Callable[[lis
     _save_terms(folder, terms)
     write_atomic(folder / "config.json", json.dumps(config, indent=1))
     return config
-
-
-class JsonlFile:
-    """A JSON-lines file written a line at a time, and renamed into place only when complete."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self._tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
-        self._file = self._tmp.open("w", encoding="utf-8")
-        self.count = 0
-
-    def write(self, row: dict) -> None:
-        self._file.write(json.dumps(row, ensure_ascii=False) + "\n")
-        self.count += 1
-
-    def close(self) -> None:
-        """Complete: the file takes its place."""
-        try:
-            self._file.flush()
-            os.fsync(self._file.fileno())
-        finally:
-            self._file.close()
-        os.replace(self._tmp, self.path)
-
-    def __enter__(self) -> JsonlFile:
-        return self
-
-    def __exit__(self, kind, value, traceback) -> None:
-        if kind is None:
-            self.close()
-        else:
-            self._file.close()
-            self._tmp.unlink(missing_ok=True)
 
 
 def _config(encoder, vectors: np.ndarray, count: int, corpus_digest: str) -> dict:
