@@ -19,10 +19,10 @@ from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from rdflib import RDF, RDFS, Graph, Literal, URIRef
+from rdflib import Graph, URIRef
 
-from kg.graph.cube import ALL_THEMES, QB, add_observation
-from kg.graph.cube_facts import Facts, read_facts
+from kg.graph.cube import ALL_THEMES, add_observation, cube_parts, dataset_graph
+from kg.graph.cube_facts import CONTRACT_TABLES, Facts, read_facts
 from kg.graph.uris import BASE, CKG
 
 DATASET = URIRef(BASE + "cube/contracts")
@@ -35,7 +35,6 @@ ANY_SCOPE, CONTRACT_WIDE = CKG.anyScope, CKG.contractWide
 # Commitments with their themes and scopes are counted per theme and per scope too:
 #   ?item a ckg:Commitment ; ckg:contract ?contract .
 #   OPTIONAL { ?item dcterms:subject ?theme } OPTIONAL { ?item ckg:scope ?scope }
-OF_CONTRACT = {"neighbourhoodCount": "neighbourhood", "signatoryCount": "signedBy", "partnerCount": "hasPartner"}
 HAVING_CONTRACT = {"orientationCount": "Orientation", "objectiveCount": "Objective", "indicatorCount": "Indicator"}
 
 
@@ -54,7 +53,7 @@ def contract_counts(store, facts: Facts | None = None) -> dict[ContractCell, int
     contracts = set(facts.instances["Contract"])
     counts: dict[ContractCell, int] = defaultdict(int)
     everything = (str(ALL_THEMES), str(ANY_SCOPE))
-    for measure, table in OF_CONTRACT.items():
+    for measure, table in CONTRACT_TABLES.items():
         for contract in contracts:
             if n := len(set(facts.of(table, contract))):
                 counts[ContractCell(measure, contract, *everything)] += n
@@ -77,11 +76,7 @@ def observation_uri(cell: ContractCell) -> URIRef:
 
 
 def observations_graph(counts: dict[ContractCell, int]) -> Graph:
-    g = Graph()  # the data set with each batch, so that each validates on its own
-    g.add((DATASET, RDF.type, QB.DataSet))
-    g.add((DATASET, QB.structure, CKG.contractStructure))
-    g.add((DATASET, RDFS.label, Literal("Comptes par contrat", lang="fr")))
-    g.add((DATASET, RDFS.label, Literal("Counts per contract", lang="en")))
+    g = dataset_graph(DATASET, CKG.contractStructure, ("Comptes par contrat", "Counts per contract"))
     for cell, n in counts.items():
         add_observation(g, observation_uri(cell), DATASET,
                         {CKG.refContract: URIRef(cell.contract), CKG.refTheme: URIRef(cell.theme),
@@ -99,8 +94,6 @@ def contract_parts(store, batch: int = 5000, facts: Facts | None = None) -> Iter
 def count_parts(store, batch: int = 5000) -> Iterator[Graph]:
     """Both data sets of a build, the comparison counts (kg.graph.cube) then the counts per contract,
     from one reading of the store's facts."""
-    from kg.graph.cube import cube_parts
-
     facts = read_facts(store)
     yield from cube_parts(store, batch, facts)
     yield from contract_parts(store, batch, facts)

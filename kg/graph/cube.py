@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from rdflib import RDF, RDFS, XSD, Graph, Literal, Namespace, URIRef
 
-from kg.graph.cube_facts import Facts, read_facts
+from kg.graph.cube_facts import CONTRACT_TABLES, Facts, read_facts
 from kg.graph.uris import BASE, CKG
 
 QB = Namespace("http://purl.org/linked-data/cube#")
@@ -73,7 +73,7 @@ def _items(facts: Facts, measure: str) -> Iterator[tuple[str, str, set, set]]:
         for contract in facts.instances["Contract"]:
             yield contract, contract, set(), set()
     else:
-        table = {"neighbourhoodCount": "neighbourhood", "partnerCount": "hasPartner", "signatoryCount": "signedBy"}[measure]
+        table = CONTRACT_TABLES[measure]
         for contract, items in facts.tables[table].items():
             for item in items:
                 yield item, contract, set(), (set() if table == "neighbourhood" else types([item]))
@@ -106,12 +106,16 @@ def observation_uri(cell: Cell) -> URIRef:
     return URIRef(f"{DATASET}/{hashlib.sha256(key.encode('utf-8')).hexdigest()[:20]}")
 
 
-def dataset_graph() -> Graph:
+def dataset_graph(dataset: URIRef = DATASET, structure: URIRef = CKG.comparisonStructure,
+                  labels: tuple[str, str] = ("Comptes de comparaison des contrats",
+                                             "Comparison counts of the contracts")) -> Graph:
+    """A data set's description (French and English labels), the head of each batch of its
+    observations so that each validates on its own."""
     g = Graph()
-    g.add((DATASET, RDF.type, QB.DataSet))
-    g.add((DATASET, QB.structure, CKG.comparisonStructure))
-    g.add((DATASET, RDFS.label, Literal("Comptes de comparaison des contrats", lang="fr")))
-    g.add((DATASET, RDFS.label, Literal("Comparison counts of the contracts", lang="en")))
+    g.add((dataset, RDF.type, QB.DataSet))
+    g.add((dataset, QB.structure, structure))
+    g.add((dataset, RDFS.label, Literal(labels[0], lang="fr")))
+    g.add((dataset, RDFS.label, Literal(labels[1], lang="en")))
     return g
 
 

@@ -27,6 +27,8 @@ PREDICATES = {
     "hasPartner": CKG.hasPartner, "signedBy": CKG.signedBy,
 }
 Table = dict[str, list]
+# The measures whose items a contract points to, with the table of that link (both data sets).
+CONTRACT_TABLES = {"neighbourhoodCount": "neighbourhood", "partnerCount": "hasPartner", "signatoryCount": "signedBy"}
 
 
 @dataclass(frozen=True)
