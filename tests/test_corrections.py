@@ -242,12 +242,13 @@ def reviewed(tmp_path_factory):
     record(settings.data_dir, facts, region["id"], "confirm", "Alice")
     # The other records of a contract: indicators, signatories, neighbourhoods.
     other = {(f.record, f.span): f for f in facts.of_document("maubeuge-review")}
-    date = other["indicator", "Fait à Maubeuge, le 28 mars 2024"]
+    # The test rejects a real indicator (a researcher's judgement), not a model error it would depend on.
+    date = other["indicator", "Nombre d'habitants accompagnés vers l'emploi"]
     visits = other["indicator", "Nombre de consultations au centre de santé"]
     prefect = next(f for (kind, _), f in other.items() if kind == "signatory" and f.data["organisation"] == "etat-nord")
     mayor = next(f for (kind, _), f in other.items() if kind == "signatory" and f.data["type"] == "commune")
     epinette, pont = other["neighbourhood", "L'Epinette"], other["neighbourhood", "Pont De Pierre"]
-    record(settings.data_dir, facts, date.id, "reject", "Bruno", why="la date de signature")
+    record(settings.data_dir, facts, date.id, "reject", "Bruno", why="mesure l'activité, pas le quartier")
     record(settings.data_dir, facts, visits.id, "span", "Alice",
            {"text": "Nombre de consultations au centre de santé de Sous-le-Bois"})
     record(settings.data_dir, facts, prefect.id, "role", "Alice", {"role": "Préfet du Nord"},
@@ -308,13 +309,13 @@ def test_the_rebuild_applies_corrections_of_indicators_signatories_and_neighbour
     build_dir = current_build(settings.data_dir)
     x = json.loads((build_dir / "extractions" / "maubeuge-review.json").read_text(encoding="utf-8"))
     indicators = {i["text"]: i for i in x["indicators"]}
-    assert "Fait à Maubeuge, le 28 mars 2024" not in indicators
+    assert "Nombre d'habitants accompagnés vers l'emploi" not in indicators
     visits = indicators["Nombre de consultations au centre de santé de Sous-le-Bois"]
     assert visits["review_status"] == "corrected" and visits["reviewers"] == ["Alice"]
     assert visits["id"] == reviewed["visits"].id + "-r" and visits["revises"] == reviewed["visits"].id
-    # Rejecting the last indicator renumbers none: each keeps its machine position as its id.
-    assert indicators["Nombre d'habitants accompagnés vers l'emploi"]["id"] == "maubeuge-review/i1"
-    assert indicators["Nombre d'habitants accompagnés vers l'emploi"]["review_status"] is None
+    # Rejecting an indicator renumbers none: each keeps its machine position as its id.
+    kept = indicators["Part des habitants couverts par une complémentaire santé"]
+    assert kept["id"] == "maubeuge-review/i2" and kept["review_status"] is None
     signatories = {s["organisation"]: s for s in x["signatories"]}
     prefect = signatories["etat-nord"]
     assert prefect["role"] == "Préfet du Nord" and prefect["person"] == "Georges DUPONT"
