@@ -32,6 +32,15 @@ from __future__ import annotations
 
 import os
 import re
+from typing import overload
+
+
+@overload
+def text(name: str, default: str) -> str: ...
+
+
+@overload
+def text(name: str, default: None = None) -> str | None: ...
 
 
 def text(name: str, default: str | None = None) -> str | None:

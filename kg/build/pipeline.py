@@ -233,11 +233,12 @@ def process_documents(files: Sequence[Path], cache_dir: Path, version: str, refe
         outcomes[n] = outcome
     folders = []
     for n in sorted(outcomes):
-        if outcomes[n].folder is not None:
-            folders.append(outcomes[n].folder)
+        folder = outcomes[n].folder
+        if folder is not None:
+            folders.append(folder)
             summary.reused += outcomes[n].reused
             if validated is not None:
-                validated[outcomes[n].folder] = outcomes[n].shape_failures
+                validated[folder] = outcomes[n].shape_failures
     return folders
 
 

@@ -24,6 +24,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from functools import cache
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -32,6 +33,9 @@ from kg.search.encoder import Encoder, EncoderBlend
 from kg.search.filters import Filters
 from kg.search.index import IndexRecord, SearchIndex
 from kg.search.lexical import query_term_weights
+
+if TYPE_CHECKING:
+    from kg.search.understand import Understander, Understanding
 
 DEFAULT_DENSE_WEIGHT = 0.5  # chosen with e5 on the blind questions' dev half (BENCHMARKS.md)
 DEFAULT_EXPANSION_WEIGHT = 0.5
@@ -243,7 +247,7 @@ def counts(text: str, stem: str) -> bool:
     from kg.search.lexical import analyse
 
     row = _ROW_LABEL.match(text)
-    return (bool(row) and analyse(row.group(1))[:1] == [stem]) or \
+    return (row is not None and analyse(row.group(1))[:1] == [stem]) or \
         any(analyse(m.group(1))[:1] == [stem] for m in _NUMBER_THEN_WORD.finditer(text))
 
 
@@ -328,7 +332,7 @@ class SearchResponse:
 
     query: str
     results: list[SearchResult]
-    understood: object | None = None  # kg.search.understand.Understanding
+    understood: Understanding | None = None
     query_used: str = ""
     translated: str = ""  # an English question as the glossary translated it (not in to_json: the CLI's shape)
 
@@ -342,7 +346,7 @@ class SearchResponse:
 class Searcher:
     index: SearchIndex
     encoder: Encoder | EncoderBlend  # a blend is what CONTRATS_MODEL=a+b loads
-    understander: object | None = None  # kg.search.understand.Understander of the build, when known
+    understander: Understander | None = None  # of the build, when known
     understand: bool = True  # questions naming a territory/generation/partner/neighbourhood narrow or boost
     mention_boost: float = 0.15  # added to the fused score of a record naming a partner/neighbourhood asked
     figure_boost: float = 0.1  # added to records holding a figure when the question asks for one
@@ -446,7 +450,7 @@ class Searcher:
         if getattr(self, "_postings_cache", None) is None:
             lists: dict[str, dict[str, list[int]]] = {}
             for i, r in enumerate(self.index.records):
-                values = {
+                values: dict[str, list[str | None]] = {
                     "territories": [r.territory, r.territory_name],
                     "generations": [r.generation], "documents": [r.document],
                     "partner_types": [r.partner_type], "record_types": [r.record_type],

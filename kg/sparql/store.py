@@ -26,10 +26,13 @@ import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Protocol, overload, runtime_checkable
 
 from rdflib import BNode, Dataset, Literal, URIRef
 from rdflib.namespace import XSD
+
+if TYPE_CHECKING:
+    import pyoxigraph as ox
 from rdflib.term import Node
 
 from kg.sparql.guard import check_query
@@ -101,6 +104,14 @@ def python_value(term: Node | None):
     return str(term)
 
 
+@overload
+def _plain(term: Node) -> Node: ...
+
+
+@overload
+def _plain(term: Node | None) -> Node | None: ...
+
+
 def _plain(term: Node | None) -> Node | None:
     """xsd:string literals as plain literals (the same in RDF 1.1), so backends compare equal."""
     if isinstance(term, Literal) and term.datatype == XSD.string:
@@ -141,7 +152,7 @@ def _from_rdflib(result) -> QueryResult:
     if result.type == "ASK":
         return QueryResult(boolean=bool(result.askAnswer))
     if result.type in ("CONSTRUCT", "DESCRIBE"):
-        return QueryResult(triples=tuple(tuple(_plain(t) for t in triple) for triple in result.graph))
+        return QueryResult(triples=tuple((_plain(s), _plain(p), _plain(o)) for s, p, o in result.graph))
     variables = tuple(str(v) for v in result.vars)
     return QueryResult(variables, tuple(tuple(_plain(row[v]) for v in variables) for row in result))
 
@@ -163,16 +174,21 @@ class OxigraphStore:
             raise StoreMissing(f"no Oxigraph store in {self.path}: the build is incomplete; "
                                "run `contrats build` again")
         self.read_only = read_only
-        self._store = ox.Store.read_only(str(self.path)) if read_only else ox.Store(str(self.path))
+        self._store: ox.Store | None = ox.Store.read_only(str(self.path)) if read_only else ox.Store(str(self.path))
 
-    def _writable(self):
+    def _open(self) -> ox.Store:
+        if self._store is None:
+            raise StoreError("the store is closed")
+        return self._store
+
+    def _writable(self) -> ox.Store:
         import pyoxigraph as ox
 
         if self.read_only:
             self._store = None  # drop the read-only handle before taking the write lock
             self._store = ox.Store(str(self.path))
             self.read_only = False
-        return self._store
+        return self._open()
 
     def load_file(self, path: Path | str, graph: str | None = None) -> None:
         import pyoxigraph as ox
@@ -198,9 +214,11 @@ class OxigraphStore:
         self._store = None
 
     def triples_count(self) -> int:
-        if self._store is None:
-            raise StoreError("the store is closed")
-        result = self._store.query("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }")
+        import pyoxigraph as ox
+
+        result = self._open().query("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }")
+        if not isinstance(result, ox.QuerySolutions):
+            raise StoreError("a COUNT query answered no table")
         return int(next(iter(result))["n"].value)
 
     def query(self, sparql: str, bindings: Mapping[str, Binding] | None = None,
@@ -208,14 +226,20 @@ class OxigraphStore:
         import pyoxigraph as ox
 
         check_query(sparql, allowed_services)  # no SERVICE requests, no nesting that crashes the parser
-        result = self._store.query(bind_values(sparql, bindings))
+        result = self._open().query(bind_values(sparql, bindings))
         if isinstance(result, ox.QueryBoolean):
             return QueryResult(boolean=bool(result))
         if isinstance(result, ox.QuerySolutions):
             variables = tuple(v.value for v in result.variables)
             return QueryResult(variables, tuple(tuple(from_oxigraph(s[v]) for v in variables) for s in result))
-        return QueryResult(triples=tuple((from_oxigraph(t.subject), from_oxigraph(t.predicate), from_oxigraph(t.object))
-                                         for t in result))
+        return QueryResult(triples=tuple(_triple_from_oxigraph(t) for t in result))
+
+
+def _triple_from_oxigraph(t) -> tuple[Node, Node, Node]:
+    s, p, o = from_oxigraph(t.subject), from_oxigraph(t.predicate), from_oxigraph(t.object)
+    if s is None or p is None or o is None:
+        raise StoreError("a triple without one of its terms")
+    return s, p, o
 
 
 def to_oxigraph(term: Node | None):
@@ -229,6 +253,8 @@ def to_oxigraph(term: Node | None):
         return ox.NamedNode(str(term))
     if isinstance(term, BNode):
         return ox.BlankNode(str(term))
+    if not isinstance(term, Literal):
+        raise TypeError(f"not an RDF term of a result: {term!r}")
     if term.language:
         return ox.Literal(str(term), language=term.language)
     if term.datatype is not None and term.datatype != XSD.string:
