@@ -225,6 +225,80 @@ def test_a_commune_heading_its_own_part_is_a_candidate_actor_of_the_units_below(
     assert "h0_names_commune" not in signing.features  # "Les signataires" names no commune
 
 
+def test_the_commune_a_part_presents_stays_a_candidate_through_its_long_list_of_actions(tmp_path: Path) -> None:
+    """A commune's part presents the commune by name, then lists "les engagements de la commune"
+    for pages without naming it again: past the window in which it dominates, the commune stays a
+    candidate ("part_commune") until another commune dominates the text."""
+    from ingest.corpus import ingest_file
+    from ingest.extract.unit_features import UnitFeaturizer
+    from ingest.training.extraction import document_resolver
+    from ingest.units import units_of
+
+    actions = "".join(f"- Action numéro {k} menée dans le quartier avec les habitants ;\n" for k in range(80))
+    path = tmp_path / "contrat.txt"
+    path.write_text("CONTRAT DE VILLE 2024-2030 DE LA COMMUNAUTÉ D'AGGLOMÉRATION MAUBEUGE VAL DE SAMBRE\n\n"
+                    "Présentation de la commune et de ses quartiers\n\n"
+                    "Louvroil compte deux quartiers prioritaires. À Louvroil, le centre-ville a été rénové.\n\n"
+                    "Les engagements de la commune pour les quartiers\n\n" + actions +
+                    "\nPrésentation de la commune et de ses quartiers\n\n"
+                    "Hautmont compte un quartier prioritaire. À Hautmont, la gare a été rénovée.\n\n"
+                    "Les engagements de la commune pour les quartiers\n\n" + actions, encoding="utf-8")
+    ingested = ingest_file(path)
+    units = units_of(ingested.passages)
+    places = {"centre ville de louvroil": "Louvroil", "quartier de la gare": "Hautmont"}
+    views = UnitFeaturizer(document_resolver(ingested.document, ingested.passages), place_communes=places).views(units)
+    items = [v for v in views if v.unit.text.startswith("Action numéro 75 ")]
+    assert len(items) == 2
+
+    def commune(view, source):
+        return [c.organisation.id for c in view.candidates if source in c.sources]
+
+    # Far past the window, the commune is no longer dominant, but its part goes on.
+    assert commune(items[0], "dominant_commune") == []
+    assert commune(items[0], "part_commune") == ["commune-louvroil"]
+    assert commune(items[1], "part_commune") == ["commune-hautmont"]  # the next part's commune replaces it
+
+
+def test_the_intercommunality_named_after_its_commune_is_not_the_commune() -> None:
+    """"Valenciennes Métropole", "Maubeuge-Val de Sambre": the intercommunality's name holds its
+    central commune's, and naming the intercommunality must not make the commune dominate the page.
+    A name that is only its commune's once the legal form goes ("Communauté urbaine d'Arras") is
+    masked whole, never as the bare commune."""
+    from ingest.extract.unit_features import _holder_names, _names_re
+    from ingest.model import Organisation
+
+    communes = {"maubeuge", "arras", "valenciennes"}
+    names = _holder_names(Organisation(id="x", name="Communauté d'Agglomération Maubeuge-Val de Sambre",
+                                       type="epci"), communes)
+    masked = _names_re(names).sub(" ", "l'agglomeration maubeuge val de sambre et maubeuge-val de sambre, "
+                                       "avec la ville de maubeuge")
+    assert "sambre" not in masked and masked.count("maubeuge") == 1
+    assert _holder_names(Organisation(id="y", name="Communauté Urbaine d'Arras", type="epci"), communes) == \
+        ["communaute urbaine d'arras"]
+    assert _holder_names(Organisation(id="z", name="Valenciennes Métropole", type="epci"), communes) == \
+        ["valenciennes metropole"]
+
+
+def test_the_actor_ranker_learns_which_candidate_beats_which() -> None:
+    """The ranker is trained on pairs of candidates of one unit: a source that wins against the
+    others (a partner's own line) outweighs one that is present everywhere (the dominant commune),
+    and the scores order the candidates without an intercept."""
+    from ingest.training.extraction import _fit_ranker
+
+    line = {"bias": 1.0, "type=caf": 1.0, "src=partner_line": 1.0}
+    commune = {"bias": 1.0, "type=commune": 1.0, "src=dominant_commune": 1.0}
+    commune_alone = {"bias": 1.0, "type=commune": 1.0, "src=dominant_commune": 1.0, "src=subject": 1.0}
+    holder = {"bias": 1.0, "type=epci": 1.0, "src=holder": 1.0}
+    groups = [([line, commune, holder], [True, False, False])] * 30 + \
+        [([commune_alone, holder], [True, False])] * 30 + [([holder, line], [False, True])] * 10
+    ranker = _fit_ranker(groups, c=1.0)
+    assert ranker.classes == ("other", "actor") and ranker.intercept == (0.0,)
+    score = lambda f: ranker.scores(f)[0]  # noqa: E731
+    assert score(line) > max(score(commune), score(holder))
+    assert score(commune_alone) > score(holder)
+    assert "bias" not in ranker.weights  # the same for every candidate of a unit: it cannot order them
+
+
 @pytest.mark.skipif(shipped_model() is None, reason="no shipped model")
 def test_a_text_of_a_few_units_is_decided_by_the_first_pass(tmp_path: Path) -> None:
     """The second pass reads a unit's neighbours; a two-line text has none, and an empty context

@@ -122,6 +122,10 @@ class _Context:
         self.heading_at = 0
         self.recent: list[tuple[int, Organisation]] = []  # bodies named in the last units, latest last
         self.communes: list[tuple[int, str]] = []  # the contract's communes named in the last 60 units
+        # The commune that last dominated the text (named twice in 60 units), and where: a commune's
+        # part of a contract presents the commune by name, then lists "les engagements de la
+        # commune" for pages without naming it again. It stays until another commune dominates.
+        self.part_commune: tuple[int, str] | None = None
 
 
 # A unit vector of 300 dimensions spreads its weight thin (~0.06 a dimension) against the named
@@ -255,6 +259,9 @@ class UnitFeaturizer:
         self._commune_re = re.compile(r"(?<![a-z])(" + "|".join(re.escape(fold(c)) for c in names) + r")(?![a-z])") \
             if names else None
         self._commune_by_key = {fold(c): c for c in names}
+        # Many intercommunalities are named after their central commune ("Valenciennes Métropole",
+        # "Maubeuge-Val de Sambre", "Grand Poitiers"): their name is not the commune's.
+        self._holder_re = _names_re(_holder_names(self.holder, set(self._commune_by_key)))
 
     def orgs(self, text: str) -> list[Organisation]:
         return [o for _, _, o in self.resolver.find(text) if not o.id.startswith("communes-")]
@@ -393,10 +400,12 @@ class UnitFeaturizer:
             add(org, "recent", n - at)
         for place in self._places(text, u.passage.section_path[-1:]):
             add(self.resolver.resolve(f"Commune de {place}"), "neighbourhood_commune")
-        if ctx.communes:
-            top, count = Counter(c for _, c in ctx.communes).most_common(1)[0]
-            if count >= 2:
-                add(self.resolver.resolve(f"Commune de {self._commune_by_key[top]}"), "dominant_commune")
+        dominant = _dominant(ctx.communes)
+        if dominant is not None:
+            add(self.resolver.resolve(f"Commune de {self._commune_by_key[dominant]}"), "dominant_commune")
+        elif ctx.part_commune is not None:
+            at, commune = ctx.part_commune
+            add(self.resolver.resolve(f"Commune de {self._commune_by_key[commune]}"), "part_commune", n - at)
         if ctx.table_partner is not None and u.kind == BlockKind.TABLE_ROW:
             add(ctx.table_partner, "table_operator")
         add(self.holder, "holder")
@@ -438,8 +447,13 @@ class UnitFeaturizer:
 
     def _advance(self, u: Unit, n: int, text: str, own, subject, section, ctx: _Context) -> None:
         if self._commune_re is not None:
-            ctx.communes = [*ctx.communes, *((n, m.group(1)) for m in self._commune_re.finditer(fold(text)))]
+            folded = fold(text)
+            if self._holder_re is not None:
+                folded = self._holder_re.sub(" ", folded)
+            ctx.communes = [*ctx.communes, *((n, m.group(1)) for m in self._commune_re.finditer(folded))]
             ctx.communes = [(at, c) for at, c in ctx.communes if n - at <= 60]
+            if (dominant := _dominant(ctx.communes)) is not None:
+                ctx.part_commune = (n, dominant)
         if own:
             ctx.recent = [*ctx.recent, *((n, o) for o in own[:2])][-8:]
         ctx.recent = [(at, o) for at, o in ctx.recent if n - at <= 30]
@@ -467,6 +481,39 @@ class UnitFeaturizer:
                     ctx.block, ctx.block_at, ctx.block_section = own[0], n, section
         elif stripped.endswith(":"):
             ctx.lead, ctx.lead_orgs, ctx.lead_at = u, own, n
+
+
+_LEGAL_FORM = re.compile(r"^(?:communaute (?:d'agglomeration|urbaine|de communes)|metropole|agglomeration)"
+                         r"(?: (?:de la|de l'|du|des|de|d')\s*)?")
+
+
+def _holder_names(holder: Organisation, communes: set[str]) -> list[str]:
+    """The intercommunality's name, folded, and its name without the legal form when that is not a
+    commune's name too ("maubeuge-val de sambre", but not "arras" of "Communauté urbaine d'Arras")."""
+    out = set()
+    for name in (holder.name, *holder.aliases):
+        folded = fold(name)
+        if len(folded) >= 5:
+            out.add(folded)
+        bare = _LEGAL_FORM.sub("", folded).strip()
+        if bare != folded and len(bare) >= 5 and bare not in communes:
+            out.add(bare)
+    return sorted(out, key=len, reverse=True)
+
+
+def _names_re(names: Sequence[str]) -> re.Pattern | None:
+    """Any of the names, a hyphen and a space read alike."""
+    if not names:
+        return None
+    return re.compile("|".join(r"[\s-]+".join(re.escape(w) for w in re.split(r"[\s-]+", n)) for n in names))
+
+
+def _dominant(communes: Sequence[tuple[int, str]]) -> str | None:
+    """The commune named most often in the window, when it is named at least twice."""
+    if not communes:
+        return None
+    top, count = Counter(c for _, c in communes).most_common(1)[0]
+    return top if count >= 2 else None
 
 
 # What the second pass of the model sees of a unit's neighbours: the first pass's probabilities

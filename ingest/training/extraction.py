@@ -410,10 +410,49 @@ def choose_thresholds(docs: Sequence[AnnotatedDocument], probs: dict[int, list[d
     return out
 
 
-def train(docs: Sequence[AnnotatedDocument], c_units: float = 0.5, c_actors: float = 1.0,
+def _fit_ranker(groups: Sequence[tuple[list[dict[str, float]], list[bool]]], c: float,
+                min_count: int = 2) -> LinearClassifier:
+    """The actor ranker: a linear score per candidate, learned on pairs (the right body against each
+    wrong candidate of the same unit, logistic loss on the difference of their features).
+
+    A unit's candidates compete with each other, and only their order matters: scored one by one
+    (is this candidate the actor?), a commune that dominates the page learns a high score in the
+    commune parts and keeps it where a partner's own line names another body; on pairs, each
+    weight says what makes one candidate beat another of the same unit. Returns a binary
+    LinearClassifier ("other", "actor") without intercept, which rank_actors reads as before."""
+    from collections import Counter
+
+    from scipy.sparse import vstack
+    from sklearn.feature_extraction import DictVectorizer
+    from sklearn.linear_model import LogisticRegression
+
+    counts = Counter(k for rows, _ in groups for r in rows for k in r)
+    vec = DictVectorizer()
+    x = vec.fit_transform([{k: v for k, v in r.items() if counts[k] >= min_count} for rows, _ in groups for r in rows])
+    diffs, y, start = [], [], 0
+    for rows, hits in groups:
+        right = start + hits.index(True)
+        for k, hit in enumerate(hits):
+            if not hit:
+                # Both orders of a pair, alternating, so that the classes balance without an intercept.
+                sign = 1 if len(y) % 2 == 0 else -1
+                diffs.append((x[right] - x[start + k]) * sign)
+                y.append(int(sign > 0))
+        start += len(rows)
+    clf = LogisticRegression(C=c, max_iter=3000, fit_intercept=False)
+    clf.fit(vstack(diffs).tocsr(), y)
+    names = vec.get_feature_names_out()
+    weights = {str(name): (float(w),) for name, w in zip(names, clf.coef_[0], strict=True) if abs(w) > 1e-4}
+    return LinearClassifier(("other", "actor"), weights, (0.0,))
+
+
+def train(docs: Sequence[AnnotatedDocument], c_units: float = 0.5, c_actors: float = 0.1,
           thresholds: dict[str, float] | None = None) -> ExtractionModel:
     docs = [prepare(d) for d in docs]
-    actor_rows, actor_y = [], []
+    # The ranker reads words too (a body's type crossed with the unit's words): the same care as
+    # for the units, place names out and a word met once dropped.
+    local = local_words(docs)
+    actor_groups: list[tuple[list[dict[str, float]], list[bool]]] = []
     for d in docs:
         assert d.views is not None and d.gold_labels is not None and d.gold_actors is not None
         for v, actor in zip(d.views, d.gold_actors, strict=True):
@@ -423,24 +462,15 @@ def train(docs: Sequence[AnnotatedDocument], c_units: float = 0.5, c_actors: flo
             if not any(hits) or all(hits):
                 continue  # nothing to rank: the right body is not among the candidates, or all are
             context = ActorContext.of(v.unit)
-            for cand, hit in zip(v.candidates, hits, strict=True):
-                actor_rows.append(cand.features(context))
-                actor_y.append("actor" if hit else "other")
+            rows = [{k: x for k, x in c.features(context).items() if not local.intersection(_words_of(k))}
+                    for c in v.candidates]
+            actor_groups.append((rows, hits))
     units, context, out_of_fold = _fit_stacked(docs, c_units)
     if thresholds is None:
         thresholds = choose_thresholds(docs, out_of_fold)
-    # The ranker reads words too (a body's type crossed with the unit's words): the same care as
-    # for the units, place names out and a word met once dropped.
-    local = local_words(docs)
-    actor_rows = [{k: x for k, x in r.items() if not local.intersection(_words_of(k))} for r in actor_rows]
-    actors = _fit(actor_rows, actor_y, c_actors, min_count=2)
-    # A binary model's single score is for classes[1]: keep "actor" as that class.
-    if actors.classes != ("actor", "other"):
-        raise AssertionError(actors.classes)
-    actors = LinearClassifier(("other", "actor"), {k: tuple(-w for w in v) for k, v in actors.weights.items()},
-                              tuple(-b for b in actors.intercept))
+    actors = _fit_ranker(actor_groups, c_actors)
     meta = {"documents": [d.document_id for d in docs], "annotations_sha256": annotations_hash(docs),
-            "units": sum(len(d.views) for d in docs), "actor_examples": len(actor_rows),
+            "units": sum(len(d.views) for d in docs), "actor_examples": sum(len(r) for r, _ in actor_groups),
             "format_version": MODEL_FORMAT_VERSION, "c_units": c_units, "c_actors": c_actors,
             "guide": "tests/gold/GUIDE.md v2"}
     return ExtractionModel(units, actors, thresholds, meta, context)
