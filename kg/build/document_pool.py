@@ -16,6 +16,8 @@ from __future__ import annotations
 import multiprocessing
 import os
 import signal
+import threading
+import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Executor, Future, ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
@@ -66,7 +68,8 @@ def run_each(job: Callable[[Any], T], items: Sequence[Any], workers: int | None 
         return
     workers = max(1, min(workers or default_workers(), len(items)))
     lost: list[tuple[int, Any]] = []
-    with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context(_CONTEXT)) as pool:
+    with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context(_CONTEXT),
+                             initializer=watch_parent, initargs=(os.getpid(),)) as pool:
         for n, outcome in _gather(pool, job, list(enumerate(items))):
             if isinstance(outcome, BrokenProcessPool):
                 lost.append((n, items[n]))
@@ -74,6 +77,26 @@ def run_each(job: Callable[[Any], T], items: Sequence[Any], workers: int | None 
                 yield n, outcome
     for n, item in sorted(lost, key=lambda x: x[0]):
         yield n, _alone(job, item)
+
+
+PARENT_POLL_SECONDS = 1.0
+
+
+def watch_parent(parent: int) -> None:
+    """In a worker: exit as soon as the process that started it is gone.
+
+    A build killed outright (SIGKILL, the kernel's out-of-memory killer) cannot stop its pool, and a
+    pool worker waiting for its next document never learns that nobody will send one: it stayed
+    alive, holding its models (0.7 GB each), until the machine restarted. The worker is
+    re-parented when its parent dies, which a thread of its own notices within a second."""
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(PARENT_POLL_SECONDS)
+        os._exit(1)
+
+    if os.getppid() != parent:  # already gone before the worker started
+        os._exit(1)
+    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
 
 
 def _gather(executor: Executor, job: Callable, numbered: list[tuple[int, Any]]) -> Iterator[tuple[int, Any]]:
@@ -94,7 +117,7 @@ def _alone(job: Callable[[Any], T], item: Any) -> T | BaseException:
     """Run `job(item)` in a process of its own, to learn whether this item is the one that kills."""
     ctx = multiprocessing.get_context(_CONTEXT)
     receive, send = ctx.Pipe(duplex=False)
-    process = ctx.Process(target=_child, args=(job, item, send), daemon=True)
+    process = ctx.Process(target=_child, args=(job, item, send, os.getpid()), daemon=True)
     process.start()
     send.close()
     try:
@@ -108,7 +131,8 @@ def _alone(job: Callable[[Any], T], item: Any) -> T | BaseException:
     return outcome
 
 
-def _child(job: Callable, item: Any, send) -> None:
+def _child(job: Callable, item: Any, send, parent: int) -> None:
+    watch_parent(parent)
     try:
         outcome = job(item)
     except BaseException as e:  # sent back as the outcome

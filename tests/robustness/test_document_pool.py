@@ -42,6 +42,58 @@ def test_a_crashing_item_costs_only_itself() -> None:
     assert "SIGSEGV" in str(outcomes[1]) and "SIGKILL" in str(outcomes[4])
 
 
+def _children(pid: int) -> list[int]:
+    out = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+                out.append(int(entry.name))
+    return out
+
+
+def _alive(pid: int) -> bool:
+    """Running or sleeping: not gone, and not a zombie waiting for a reaper."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads /proc")
+def test_the_workers_of_a_killed_build_do_not_outlive_it(tmp_path: Path) -> None:
+    """A build killed outright cannot stop its pool: its workers, waiting for the next document,
+    must notice that their parent is gone and exit (they used to stay, 0.7 GB each, for good)."""
+    import subprocess
+    import sys
+    import time
+
+    driver = subprocess.Popen([sys.executable, "-c",
+                               "import time; from kg.build.document_pool import run_each\n"
+                               "for _ in run_each(time.sleep, [600, 600, 600], workers=2): pass"],
+                              cwd=ROOT)
+    try:
+        deadline = time.time() + 60
+        workers: list[int] = []
+        while time.time() < deadline and len(workers) < 2:
+            time.sleep(0.2)
+            workers = [p for p in _children(driver.pid)
+                       if "spawn_main" in Path(f"/proc/{p}/cmdline").read_bytes().decode(errors="replace")]
+        assert len(workers) == 2, workers
+        driver.kill()
+        driver.wait()
+        deadline = time.time() + 15
+        while time.time() < deadline and any(_alive(p) for p in workers):
+            time.sleep(0.2)
+        assert not [p for p in workers if _alive(p)]
+    finally:
+        driver.kill()
+
+
 def test_any_executor_can_take_the_pools_place() -> None:
     with ThreadPoolExecutor(2) as executor:
         outcomes = dict(run_each(crashing_job, ["a", "raise-x", "b"], executor=executor))
