@@ -190,6 +190,27 @@ def test_commitment_links(graph):
     assert graph.value(indicator, CKG.measures) == c
 
 
+def test_a_commitment_is_linked_to_the_objective_of_its_own_orientation():
+    """Two orientations each list an objective of the same label (the communes' tables of a 2015
+    contract): a commitment under the second is linked to the second's objective, not the first's."""
+    from dataclasses import replace
+
+    x, ps = _extraction()
+    first, = x.orientations
+    label = first.objectives[0].label
+    second = Orientation("Lutter contre les exclusions", number="2",
+                         objectives=(Objective(label, code="2.1", level="operational"),))
+    commitment = replace(x.commitments[0], orientation=second.label, objective=label)
+    g = extraction_to_graph(replace(x, orientations=(first, second), commitments=(commitment,)), ps)
+    c = uris.commitment_uri(DOC, commitment.id)
+    assert g.value(c, CKG.objective) == uris.objective_uri(DOC, label, "2.1")
+    assert g.value(c, CKG.orientation) == uris.orientation_uri(DOC, second.label)
+    # Without an orientation, the label alone decides (the first objective of that label).
+    alone = replace(commitment, orientation=None)
+    g = extraction_to_graph(replace(x, orientations=(first, second), commitments=(alone,)), ps)
+    assert g.value(c, CKG.objective) == uris.objective_uri(DOC, label, "1.1")
+
+
 def test_objective_hierarchy_in_contract_scheme(graph):
     objective = uris.objective_uri(DOC, "Renforcer l'accès à l'emploi des jeunes", "1.1")
     orientation = uris.orientation_uri(DOC, "Favoriser l'emploi et l'insertion")

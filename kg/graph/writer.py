@@ -91,6 +91,10 @@ class _DocumentGraph:
         self.neighbourhood_by_name: dict[str, URIRef] = {}
         self.orientation_by_label: dict[str, URIRef] = {}
         self.objective_by_label: dict[str, URIRef] = {}
+        # A contract repeats an objective's label under several orientations (the communes' tables
+        # of a 2015 contract each list "Lutter contre l'illettrisme"): a commitment is linked to the
+        # objective of its own orientation, the label alone only when it names no orientation.
+        self.objective_by_place: dict[tuple[str, str], URIRef] = {}
         self.commune_by_slug: dict[str, URIRef] = {}
         self.commitment_ids = {c.id for c in x.commitments}
         # INSEE codes of communes named next to a linked QPV, reused for unlinked neighbourhoods
@@ -298,9 +302,10 @@ class _DocumentGraph:
             for label in (o.label, *o.aliases):
                 self.orientation_by_label.setdefault(_fold(label), node)
             for objective in o.objectives:
-                self._objective(objective, node, node)
+                self._objective(objective, node, node, (o.label, *o.aliases))
 
-    def _objective(self, o: Objective, parent: URIRef, orientation: URIRef) -> None:
+    def _objective(self, o: Objective, parent: URIRef, orientation: URIRef,
+                   orientation_labels: tuple[str, ...] = ()) -> None:
         node = uris.objective_uri(self.doc.id, o.label, o.code)
         self.put(node, (RDF.type, CKG.Objective), (RDF.type, SKOS.Concept), (SKOS.prefLabel, _fr(o.label)),
                  (SKOS.notation, Literal(o.code) if o.code else None), (CKG.level, Literal(o.level)),
@@ -310,8 +315,10 @@ class _DocumentGraph:
         self._themes(node, o.themes)
         self.derive(node, o.provenance)
         self.objective_by_label.setdefault(_fold(o.label), node)
+        for label in orientation_labels:
+            self.objective_by_place.setdefault((_fold(label), _fold(o.label)), node)
         for child in o.children:
-            self._objective(child, node, orientation)
+            self._objective(child, node, orientation, orientation_labels)
 
     def _themes(self, node: URIRef, themes: Iterable[str]) -> None:
         for theme in themes:
@@ -329,7 +336,8 @@ class _DocumentGraph:
         g.add((self.contract, CKG.hasPartner, partner))
         if c.orientation and (o := self.orientation_by_label.get(_fold(c.orientation))):
             g.add((node, CKG.orientation, o))
-        if c.objective and (ob := self.objective_by_label.get(_fold(c.objective))):
+        if c.objective and (ob := self.objective_by_place.get((_fold(c.orientation or ""), _fold(c.objective)))
+                            or self.objective_by_label.get(_fold(c.objective))):
             g.add((node, CKG.objective, ob))
         for name in c.neighbourhoods:
             if n := self.neighbourhood_by_name.get(_fold(name)):
