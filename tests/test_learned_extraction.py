@@ -279,6 +279,33 @@ def test_the_intercommunality_named_after_its_commune_is_not_the_commune() -> No
         ["valenciennes metropole"]
 
 
+def test_a_page_naming_the_intercommunality_is_not_the_communes_part(tmp_path: Path) -> None:
+    """The same through the featuriser: a page that names "Maubeuge-Val de Sambre" again and again
+    proposes no commune of Maubeuge; a page that names the town does."""
+    from ingest.corpus import ingest_file
+    from ingest.extract.unit_features import UnitFeaturizer
+    from ingest.training.extraction import document_resolver
+    from ingest.units import units_of
+
+    agglo = "".join(f"- L'agglomération Maubeuge-Val de Sambre mène l'action {k} avec ses partenaires ;\n"
+                    for k in range(6))
+    town = "".join(f"- La ville de Maubeuge mène l'action {k} au centre social ;\n" for k in range(6))
+    path = tmp_path / "contrat.txt"
+    path.write_text("CONTRAT DE VILLE 2024-2030 DE LA COMMUNAUTÉ D'AGGLOMÉRATION MAUBEUGE-VAL DE SAMBRE\n\n"
+                    "Les actions de l'agglomération\n\n" + agglo + "\nLes actions de la ville\n\n" + town,
+                    encoding="utf-8")
+    ingested = ingest_file(path)
+    resolver = document_resolver(ingested.document, ingested.passages)
+    views = UnitFeaturizer(resolver, place_communes={"sous le bois": "Maubeuge"}).views(units_of(ingested.passages))
+
+    def communes(prefix: str) -> set[str]:
+        return {c.organisation.id for v in views if v.unit.text.startswith(prefix) for c in v.candidates
+                if {"dominant_commune", "part_commune"} & c.sources}
+
+    assert communes("L'agglomération Maubeuge") == set()
+    assert communes("La ville de Maubeuge mène l'action 5") == {"commune-maubeuge"}
+
+
 def test_the_actor_ranker_learns_which_candidate_beats_which() -> None:
     """The ranker is trained on pairs of candidates of one unit: a source that wins against the
     others (a partner's own line) outweighs one that is present everywhere (the dominant commune),

@@ -23,6 +23,7 @@ from functools import cache
 import numpy as np
 
 from ingest.extract.commitment_language import any_cue, starts_with_infinitive
+from ingest.extract.gazetteer import EPCI_KIND
 from ingest.model import BlockKind, Organisation
 from ingest.normalise import fold
 from ingest.units import Unit
@@ -122,6 +123,7 @@ class _Context:
         self.heading_at = 0
         self.recent: list[tuple[int, Organisation]] = []  # bodies named in the last units, latest last
         self.communes: list[tuple[int, str]] = []  # the contract's communes named in the last 60 units
+        self.dominant: str | None = None  # the commune named at least twice among them
         # The commune that last dominated the text (named twice in 60 units), and where: a commune's
         # part of a contract presents the commune by name, then lists "les engagements de la
         # commune" for pages without naming it again. It stays until another commune dominates.
@@ -400,9 +402,8 @@ class UnitFeaturizer:
             add(org, "recent", n - at)
         for place in self._places(text, u.passage.section_path[-1:]):
             add(self.resolver.resolve(f"Commune de {place}"), "neighbourhood_commune")
-        dominant = _dominant(ctx.communes)
-        if dominant is not None:
-            add(self.resolver.resolve(f"Commune de {self._commune_by_key[dominant]}"), "dominant_commune")
+        if ctx.dominant is not None:
+            add(self.resolver.resolve(f"Commune de {self._commune_by_key[ctx.dominant]}"), "dominant_commune")
         elif ctx.part_commune is not None:
             at, commune = ctx.part_commune
             add(self.resolver.resolve(f"Commune de {self._commune_by_key[commune]}"), "part_commune", n - at)
@@ -452,8 +453,9 @@ class UnitFeaturizer:
                 folded = self._holder_re.sub(" ", folded)
             ctx.communes = [*ctx.communes, *((n, m.group(1)) for m in self._commune_re.finditer(folded))]
             ctx.communes = [(at, c) for at, c in ctx.communes if n - at <= 60]
-            if (dominant := _dominant(ctx.communes)) is not None:
-                ctx.part_commune = (n, dominant)
+            ctx.dominant = _dominant(ctx.communes)
+            if ctx.dominant is not None:
+                ctx.part_commune = (n, ctx.dominant)
         if own:
             ctx.recent = [*ctx.recent, *((n, o) for o in own[:2])][-8:]
         ctx.recent = [(at, o) for at, o in ctx.recent if n - at <= 30]
@@ -483,19 +485,16 @@ class UnitFeaturizer:
             ctx.lead, ctx.lead_orgs, ctx.lead_at = u, own, n
 
 
-_LEGAL_FORM = re.compile(r"^(?:communaute (?:d'agglomeration|urbaine|de communes)|metropole|agglomeration)"
-                         r"(?: (?:de la|de l'|du|des|de|d')\s*)?")
-
-
 def _holder_names(holder: Organisation, communes: set[str]) -> list[str]:
-    """The intercommunality's name, folded, and its name without the legal form when that is not a
-    commune's name too ("maubeuge-val de sambre", but not "arras" of "Communauté urbaine d'Arras")."""
+    """The intercommunality's name, folded, and its name without the legal form (the gazetteer's
+    EPCI_KIND) when that is not a commune's name too ("maubeuge-val de sambre", but not "arras" of
+    "Communauté urbaine d'Arras")."""
     out = set()
     for name in (holder.name, *holder.aliases):
         folded = fold(name)
         if len(folded) >= 5:
             out.add(folded)
-        bare = _LEGAL_FORM.sub("", folded).strip()
+        bare = fold(EPCI_KIND.sub("", name).strip())
         if bare != folded and len(bare) >= 5 and bare not in communes:
             out.add(bare)
     return sorted(out, key=len, reverse=True)
