@@ -11,7 +11,7 @@ A screen, not the figure reported: units of kind commitment and proposal count t
 extractor's own filters (possibilities, duplicates) are not applied. Confirm a kept change with
 `contrats eval --cross-document`.
 
-    .venv/bin/python benchmarks/unit_lodo.py [--c 0.5] [--cache /tmp/unit_lodo.pkl] [--json out.json]
+    .venv/bin/python benchmarks/unit_lodo.py [--c 0.5] [--cache FILE] [--json out.json]
 """
 
 from __future__ import annotations
@@ -40,6 +40,21 @@ def _load(cache: Path):
              for d in synthetic_documents(gold / name)]
     cache.write_bytes(pickle.dumps((contracts, extra)))
     return contracts, extra
+
+
+def _key() -> str:
+    """The build's own pipeline version (the code of ingest/, its data files) and the gold files:
+    a cache made by other code or other annotations is never read."""
+    import hashlib
+
+    from kg.build.pipeline import pipeline_version
+
+    h = hashlib.sha256(pipeline_version().encode())
+    for path in sorted((ROOT / "tests" / "gold").rglob("*")):
+        if path.is_file() and path.parent.name in ("units", "openings", "bodies", "extraction"):
+            h.update(path.name.encode())
+            h.update(path.read_bytes())
+    return h.hexdigest()[:12]
 
 
 def _scores(probs, labels, th: float) -> tuple[float, float, float]:
@@ -75,11 +90,13 @@ def main(argv: list[str] | None = None) -> int:
 
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--c", type=float, default=0.5, help="inverse regularisation of the unit classifier")
-    ap.add_argument("--cache", type=Path, default=Path("/tmp/unit_lodo.pkl"))
+    ap.add_argument("--cache", type=Path, default=None,
+                    help="featurised documents (default: /tmp/unit_lodo-<key>.pkl, keyed by the pipeline's code "
+                         "and the gold files, so a change of either featurises again)")
     ap.add_argument("--json", type=Path)
     args = ap.parse_args(argv)
     t0 = time.perf_counter()
-    contracts, extra = _load(args.cache)
+    contracts, extra = _load(args.cache or Path(f"/tmp/unit_lodo-{_key()}.pkl"))
     print(f"featurised documents ready in {time.perf_counter() - t0:.0f} s", flush=True)
     out = {}
     for held in contracts:
