@@ -219,3 +219,55 @@ def test_a_code_read_inside_a_sentence_stays_in_it() -> None:
             "R7 renforce le pilotage local, selon les acteurs interrogés par le cabinet.\n")
     blocks = text_to_blocks(text).blocks
     assert any(b.kind == BlockKind.PARAGRAPH and "clair et R7 renforce le pilotage local" in b.text for b in blocks)
+
+
+SPACED = """\
+3. LE SUIVI DU CONTRAT
+
+Indicateur                                              Source            Valeur 2014
+Part des demandeurs d'emploi de moins de 26 ans         Pôle emploi       24 %
+Nombre de jeunes accompagnés par la Mission locale      Mission locale    410
+
+Contrat de ville 2015-2020 – Agglomération                                        page 4
+
+Agglomération d'Exemple                         Protocole d'engagements renforcés
+Avenant n°1 au contrat de ville 2015-2022                                 Page 8 sur 24
+
+Le comité se réunit deux fois par an. Il examine les indicateurs   et   les bilans.
+"""
+
+
+def test_a_table_laid_out_with_spaces_is_read_as_rows_of_cells() -> None:
+    # A PDF exported with its layout (pdftotext -layout) keeps a table's columns as runs of spaces.
+    blocks = text_to_blocks(SPACED).blocks
+    kinds = {b.text: b.kind for b in blocks}
+    assert kinds["Indicateur | Source | Valeur 2014"] == BlockKind.TABLE_ROW
+    assert kinds["Nombre de jeunes accompagnés par la Mission locale | Mission locale | 410"] == BlockKind.TABLE_ROW
+    # A footer alone, a two-line running header whose columns do not line up, a sentence with a
+    # wide gap: not tables.
+    assert not any(b.kind == BlockKind.TABLE_ROW and ("page 4" in b.text or "Avenant" in b.text
+                                                      or "comité" in b.text) for b in blocks)
+
+
+MARKDOWN = """\
+## Les signataires
+
+| Signataire | Représenté par | Qualité |
+|---|:---:|---|
+| État | M. Alain DURAND | Préfet |
+| Caisse d'allocations familiales de la | Mme Laure MARTIN | Directrice |
+| Vienne | | |
+
+Le texte continue ici.
+"""
+
+
+def test_a_markdown_export_reads_headings_and_framed_rows() -> None:
+    # Converters of PDFs to Markdown write "## " headings and tables framed by bars.
+    blocks = text_to_blocks(MARKDOWN).blocks
+    kinds = {b.text: b.kind for b in blocks}
+    assert kinds["Les signataires"] == BlockKind.HEADING
+    assert kinds["Signataire | Représenté par | Qualité"] == BlockKind.TABLE_ROW
+    assert kinds["État | M. Alain DURAND | Préfet"] == BlockKind.TABLE_ROW
+    assert not any("---" in b.text for b in blocks)  # the rule under the header is layout
+    assert kinds["Le texte continue ici."] == BlockKind.PARAGRAPH

@@ -140,15 +140,50 @@ def _merge_bold_spans(raw_lines: list[str]) -> list[tuple[str, int, int, bool]]:
 
 
 # The code of an item in a strategy tree or an action plan, before a word: "1.a", "2.3.b", "3B", "A2".
-# A row of cells between bars: three cells or more, or two framed by bars ("| Action | Pilote |").
-_BAR_ROW = re.compile(r"^\s*(?:[^|]*\S\s+\|\s+[^|]*\S\s+\|\s+\S.*|\|\s*[^|]*\S\s*\|\s*[^|]*\S\s*\|\s*)$")
+# A row of cells between bars: three cells or more, or two framed by bars ("| Action | Pilote |"),
+# or a Markdown row framed by bars with any number of cells, some of them empty ("| | | suite |").
+_BAR_ROW = re.compile(r"^\s*(?:[^|]*\S\s+\|\s+[^|]*\S\s+\|\s+\S.*|\|\s*[^|]*\S\s*\|\s*[^|]*\S\s*\|\s*"
+                      r"|\|(?:[^|]*\|){2,}\s*)$")
+# The rule under a Markdown table's header ("|---|:---:|"): layout, not text.
+_BAR_RULE = re.compile(r"^\s*\|?\s*:?-{3,}:?\s*(?:\|\s*:?-{3,}:?\s*)+\|?\s*$")
+# A Markdown heading ("## Les signataires"), as converters of PDFs to Markdown write them.
+_MARKDOWN_HEADING = re.compile(r"^\s*(#{1,6})\s+(\S.*?)\s*#*\s*$")
 # An ordinal ("2e trimestre") is not a code.
 _CODED_ITEM = re.compile(r"^\s*(?:\d{1,2}(?:\.\d{1,2})*\.?[a-df-zA-Z]|[A-Z]\d{1,2}(?:\.\d{1,2})*)[.)]?\s+[A-ZÀ-Ýa-zà-ÿ«\"]")
 
 
+# Three spaces or more between two pieces of text: a column gap of a layout-preserving export.
+_SPACE_GAP = re.compile(r"\S( {3,})(?=\S)")
+
+
+def _space_aligned(texts: list[str]) -> set[int]:
+    """The lines that are rows of a table laid out with spaces (a PDF exported with its layout,
+    `pdftotext -layout`): runs of two lines or more, each with a column gap, in which a column
+    starts at the same place (within two characters) on at least two lines, and on most of them.
+    A running header or footer of two lines ("Contrat de ville …      page 4") stands alone or
+    has no shared column, and stays text."""
+    out: set[int] = set()
+    i = 0
+    while i < len(texts):
+        j = i
+        while j < len(texts) and "\t" not in texts[j] and _SPACE_GAP.search(texts[j].rstrip()):
+            j += 1
+        if j - i >= 2:
+            starts = [{m.end(1) for m in _SPACE_GAP.finditer(t.rstrip())} for t in texts[i:j]]
+            shared = [any(abs(a - b) <= 2 for a in mine for m, other in enumerate(starts) if m != k for b in other)
+                      for k, mine in enumerate(starts)]
+            if sum(shared) >= max(2, 0.6 * len(starts)):
+                out.update(range(i, j))
+        i = max(j, i + 1)
+    return out
+
+
 def _classify(raw: list[tuple[str, int, int, bool]], ocr: bool) -> list[_Line]:
     lines: list[_Line] = []
-    for text, start, end, bold in raw:
+    spaced = set() if ocr else _space_aligned([text for text, _, _, _ in raw])
+    for n, (text, start, end, bold) in enumerate(raw):
+        if n in spaced:
+            text = re.sub(r"(?<=\S) {3,}(?=\S)", "\t", text.strip())
         if "\t" in text and text.strip():
             cells = [clean_characters(strip_markup(c)) for c in text.rstrip().split("\t")]
             if ocr:
@@ -162,7 +197,13 @@ def _classify(raw: list[tuple[str, int, int, bool]], ocr: bool) -> list[_Line]:
         if not cleaned:
             lines.append(_Line("", start, end, "blank"))
             continue
-        if _BAR_ROW.match(cleaned) and not ocr:
+        if _BAR_RULE.match(cleaned) and not ocr:
+            lines.append(_Line("", start, end, "blank"))
+            continue
+        if (md := _MARKDOWN_HEADING.match(cleaned)) and not ocr:
+            lines.append(_Line(md.group(2), start, end, "heading", min(len(md.group(1)), 4), bold))
+            continue
+        if _BAR_ROW.match(cleaned) and not ocr and any(c.strip() for c in cleaned.split("|")):
             # A table exported with bars between its cells (word processors, Markdown). Two cells
             # only when bars frame the row: a lone bar is as often a rule line read by OCR.
             cells = [c.strip() for c in cleaned.strip().strip("|").split("|")]
