@@ -79,12 +79,18 @@ def _sig_sim(org_name: str, org_type: str, g: dict) -> float:
 
 
 def label(doc: SignatoryDocument) -> list[int]:
-    """1 when a candidate names a gold signatory's body on the gold line (its passage holds it)."""
+    """1 when a candidate names a gold signatory's body on the gold line (its passage holds it).
+
+    The gold gives one line per body, and a contract often names its parties twice: in the
+    preamble and again in the signature block. A second mention of a gold signatory that the
+    rules also read as a signing party is a signing mention too, not a negative: labelled 0, it
+    would teach the model that a final signature block is not one."""
     out = []
     for c in doc.candidates or []:
         p = c.passage
-        hit = any(p.line_start - 1 <= g["line"] <= p.line_end + 1 and _sig_sim(c.organisation.name, c.organisation.type, g) >= 0.8
-                  for g in doc.gold if g.get("line") is not None)
+        same_body = [g for g in doc.gold if _sig_sim(c.organisation.name, c.organisation.type, g) >= 0.8]
+        hit = any(g.get("line") is not None and p.line_start - 1 <= g["line"] <= p.line_end + 1 for g in same_body) \
+            or (c.rule is not None and bool(same_body))
         out.append(int(hit))
     return out
 
