@@ -469,24 +469,3 @@ def test_without_a_model_the_rules_read_the_signatories(tmp_path, monkeypatch):
     got = signatory_reader.extract_signatories_learned(document, segment(document), resolver)
     assert [s.organisation.id for s in got] == ["etat-nord", "commune-feignies", "sambre-mobilites", "caf-nord"]
 
-
-def test_a_party_named_again_in_the_signature_block_is_not_taught_as_a_negative():
-    from types import SimpleNamespace
-
-    from ingest.model import Organisation
-    from ingest.training.signatories import SignatoryDocument, label
-
-    caf = Organisation(id="caf-var", name="CAF du Var", type="caf")
-    preamble = SimpleNamespace(line_start=5, line_end=5)
-    block = SimpleNamespace(line_start=80, line_end=80)
-    governance = SimpleNamespace(line_start=40, line_end=40)
-
-    def cand(passage, rule):
-        return SimpleNamespace(organisation=caf, passage=passage, rule=rule)
-
-    doc = SignatoryDocument("d", None, [], None, [{"name": "Caisse d'allocations familiales du Var", "type": "caf",
-                                                   "line": 5}])
-    doc.candidates = [cand(preamble, None), cand(block, object()), cand(governance, None)]
-    # The preamble's line (gold), the signature block the rules read as signing: positive; the
-    # governance article naming the CAF: negative.
-    assert label(doc) == [1, 1, 0]
