@@ -11,7 +11,7 @@ A screen, not the figure reported: units of kind commitment and proposal count t
 extractor's own filters (possibilities, duplicates) are not applied. Confirm a kept change with
 `contrats eval --cross-document`.
 
-    .venv/bin/python benchmarks/unit_lodo.py [--c 0.5] [--cache FILE] [--json out.json]
+    .venv/bin/python benchmarks/unit_lodo.py [--c 0.5] [--sentence-weight 3] [--cache FILE] [--json out.json]
 """
 
 from __future__ import annotations
@@ -94,9 +94,17 @@ def main(argv: list[str] | None = None) -> int:
                     help="featurised documents (default: /tmp/unit_lodo-<key>.pkl, keyed by the pipeline's code "
                          "and the gold files, so a change of either featurises again)")
     ap.add_argument("--json", type=Path)
+    ap.add_argument("--sentence-weight", type=float, default=None,
+                    help="the weight of each unit's sentence vector (ingest/extract/sentence_vectors.py) in its "
+                         "vector; default: the shipped setting (unit_features.SENTENCE_WEIGHT)")
     args = ap.parse_args(argv)
+    from ingest.training import extraction
+
+    if args.sentence_weight is not None:
+        extraction.SENTENCE_WEIGHT = args.sentence_weight  # read by prepare() and train()
     t0 = time.perf_counter()
-    contracts, extra = _load(args.cache or Path(f"/tmp/unit_lodo-{_key()}.pkl"))
+    key = f"{_key()}-s{extraction.SENTENCE_WEIGHT:g}"
+    contracts, extra = _load(args.cache or Path(f"/tmp/unit_lodo-{key}.pkl"))
     print(f"featurised documents ready in {time.perf_counter() - t0:.0f} s", flush=True)
     out = {}
     for held in contracts:

@@ -333,3 +333,48 @@ def test_a_text_of_a_few_units_is_decided_by_the_first_pass(tmp_path: Path) -> N
     x = _extract(tmp_path, "Contrat de ville de la Communauté Urbaine d'Arras.\n\n"
                            "La CAF du Pas-de-Calais s'engage à soutenir la parentalité dans les quartiers.\n")
     assert [(c["text"][:22], c["partner_type"]) for c in x["commitments"]] == [("La CAF du Pas-de-Calai", "caf")]
+
+
+def test_measures_listed_in_one_unit_are_one_indicator_each():
+    from ingest.extract.learned import _inline_indicators, _listed_measures
+
+    # A clause that names itself, at the end of an action's sentence or alone.
+    assert _inline_indicators("Accompagner les familles vers leurs droits. Indicateur : nombre de rendez-vous "
+                              "des droits réalisés") == ["nombre de rendez-vous des droits réalisés"]
+    assert _inline_indicators("Indicateurs : nombre d'enfants suivis ; nombre de parcours clôturés ; montant "
+                              "annuel de l'appel à projets.") == [
+        "nombre d'enfants suivis", "nombre de parcours clôturés", "montant annuel de l'appel à projets"]
+    assert _inline_indicators("La CAF s'engage à financer trois ateliers de parents.") == []
+    # A unit the model reads as an indicator, listing measures after a lead-in.
+    assert _listed_measures("Les parties suivent : le nombre de voyageurs de la ligne express, le taux "
+                            "d'emploi des jeunes et la part des logements réhabilités.") == [
+        "le nombre de voyageurs de la ligne express", "le taux d'emploi des jeunes", "la part des logements réhabilités"]
+    # One measure stays one indicator.
+    assert _listed_measures("Taux de réussite au brevet : écart avec la moyenne départementale") == []
+
+
+@pytest.mark.slow  # loads the Universal Sentence Encoder (a few seconds)
+def test_sentence_vectors_read_meaning_not_words():
+    import numpy as np
+
+    from ingest.extract.sentence_vectors import DIMENSION, encode
+
+    v = encode(["La CAF financera les ateliers de parents dans les quartiers.",
+                "Les ateliers parents des quartiers seront financés par la caisse d'allocations familiales.",
+                "Les quartiers comptent 40 % de familles monoparentales.", ""])
+    assert v.shape == (4, DIMENSION) and v.dtype == np.float32
+    assert np.allclose(np.linalg.norm(v[:3], axis=1), 1.0, atol=1e-5) and not v[3].any()
+    # A promise said the other way round is nearer to it than a diagnosis sharing its words.
+    assert float(v[0] @ v[1]) > float(v[0] @ v[2]) + 0.1
+
+
+def test_the_shipped_model_reads_the_sentence_vector_it_was_trained_with():
+    from ingest.extract.linear_model import shipped_model
+    from ingest.extract.sentence_vectors import DIMENSION
+    from ingest.extract.unit_features import VECTOR_DIM
+
+    model = shipped_model()
+    assert model is not None
+    width = VECTOR_DIM + (DIMENSION if model.sentence_weight else 0)
+    assert model.units.dense is not None and model.units.dense.shape[1] == width
+    assert model.context is not None and model.context.dense.shape[1] == width

@@ -13,6 +13,7 @@ import re
 from collections.abc import Callable, Sequence
 
 from ingest.extract.commitment_language import is_possibility
+from ingest.extract.indicators import _INLINE, _split
 from ingest.extract.linear_model import ExtractionModel
 from ingest.extract.themes import themes_of
 from ingest.extract.unit_features import ActorContext, UnitFeaturizer, UnitView
@@ -26,6 +27,12 @@ PROPOSAL_FRAME = ("h0_cue=proposal", "hx_cue=proposal", "lead_cue=proposal")  # 
 DEFAULT_THRESHOLDS = {"commitment": 0.5, "indicator": 0.5}
 # Within this margin below the decision threshold, a unit is reported as uncertain (not dropped).
 UNCERTAIN_MARGIN = 0.1
+# The confidence of an indicator read from a clause that names itself one ("Indicateurs : a ; b"),
+# whatever the model thought of the unit around it (a commitment, most often).
+INLINE_INDICATOR_CONFIDENCE = 0.7
+# "Les indicateurs suivis seront : a ; b ; c", "Les parties suivent : a, b et c": a lead-in, then
+# the measures.
+_LEAD_THEN_ITEMS = re.compile(r"^(?P<lead>[^:]{3,160}):\s*(?P<rest>.+)$", re.DOTALL)
 
 
 def unit_probabilities(model: ExtractionModel, views: Sequence[UnitView]) -> list[dict[str, float]]:
@@ -64,7 +71,8 @@ class LearnedExtractor:
     def run(self) -> tuple[list[Commitment], list[Indicator], list[Commitment]]:
         """(commitments, indicators, uncertain commitments) in reading order."""
         units = units_of(self.passages)
-        views = UnitFeaturizer(self.resolver, place_communes=self.place_communes).views(units)
+        views = UnitFeaturizer(self.resolver, place_communes=self.place_communes,
+                               sentence_weight=self.model.sentence_weight).views(units)
         probs = unit_probabilities(self.model, views)
         commitments: list[Commitment] = []
         uncertain: list[Commitment] = []
@@ -75,9 +83,14 @@ class LearnedExtractor:
             u = view.unit
             p_commit = sum(p.get(k, 0.0) for k in COMMITMENT_LABELS)
             p_indicator = p.get("indicator", 0.0)
+            inline = _inline_indicators(u.text)
             if p_indicator >= self.thresholds["indicator"] and p_indicator > p_commit:
-                indicators.append(self._indicator(u, p_indicator, len(indicators) + 1, last_commitment))
+                items = inline or _listed_measures(u.text)
+                for item in items or [u.text]:
+                    indicators.append(self._indicator(u, p_indicator, len(indicators) + 1, last_commitment, item))
                 continue
+            # A commitment (or any unit) that ends with its own indicators: "…; Indicateur : nombre de …".
+            pending = inline
             if p_commit >= max(0.05, self.thresholds["commitment"] - UNCERTAIN_MARGIN) and len(u.text.split()) >= 2:
                 key = _text_key(u.text)
                 if key in seen:
@@ -94,10 +107,17 @@ class LearnedExtractor:
                     last_commitment = record
                 else:
                     uncertain.append(record)
+                self._inline(u, pending, p_indicator, indicators, last_commitment)
                 continue
-            if p_indicator >= self.thresholds["indicator"]:
+            if p_indicator >= self.thresholds["indicator"] and not pending:
                 indicators.append(self._indicator(u, p_indicator, len(indicators) + 1, last_commitment))
+            self._inline(u, pending, p_indicator, indicators, last_commitment)
         return commitments, indicators, uncertain
+
+    def _inline(self, u: Unit, items: Sequence[str], p: float, out: list[Indicator], last: Commitment | None) -> None:
+        confidence = max(p, INLINE_INDICATOR_CONFIDENCE)
+        for item in items:
+            out.append(self._indicator(u, confidence, len(out) + 1, last, item))
 
     def _commitment(self, view: UnitView, p: dict[str, float], p_commit: float, n: int) -> Commitment | None:
         ranked = rank_actors(self.model, view)
@@ -120,11 +140,11 @@ class LearnedExtractor:
             confidence=round(p_commit, 3), partner_confidence=round(actor_p, 3),
         )
 
-    def _indicator(self, u: Unit, p: float, n: int, last: Commitment | None) -> Indicator:
+    def _indicator(self, u: Unit, p: float, n: int, last: Commitment | None, text: str | None = None) -> Indicator:
         orientation, _ = self.locate(u.passage)
         near = last is not None and last.provenance.line is not None and \
             0 <= u.passage.line_start - last.provenance.line <= 60
-        return Indicator(text=u.text, orientation=orientation, commitment=last.id if near and last else None,
+        return Indicator(text=text or u.text, orientation=orientation, commitment=last.id if near and last else None,
                          provenance=Provenance(u.passage.id, u.passage.page, u.passage.line_start),
                          confidence=round(p, 3))
 
@@ -139,3 +159,25 @@ class LearnedExtractor:
                        if (len(key) >= 8 or len(key.split()) >= 2)
                        and re.search(rf"(?<![a-z]){re.escape(key)}(?![a-z])", folded))
         return tuple(dict.fromkeys(out))
+
+
+def _inline_indicators(text: str) -> list[str]:
+    """The measures of a clause that names itself ("Indicateurs : a ; b", "Indicateur de suivi :
+    …"), one each (the rules' split: semicolons, and commas or "et" before a new measure)."""
+    folded = fold(text)
+    m = _INLINE.search(folded)
+    if not m:
+        return []
+    # Offsets of the folded text are the text's while folding keeps the length ("œ" does not).
+    rest = text[m.start("rest"):] if len(folded) == len(text) else folded[m.start("rest"):]
+    return _split(rest)
+
+
+def _listed_measures(text: str) -> list[str]:
+    """An indicator unit that lists several measures after a lead-in ("Les parties suivent : a ; b ;
+    c"): the measures, when there are two or more; else nothing (the unit is one indicator)."""
+    m = _LEAD_THEN_ITEMS.match(text.strip())
+    if not m:
+        return []
+    items = _split(m.group("rest"))
+    return items if len(items) >= 2 else []

@@ -89,6 +89,12 @@ class ExtractionModel:
     meta: Mapping[str, Any] = field(default_factory=dict)  # annotations hash, documents, versions
     context: LinearClassifier | None = None
 
+    @property
+    def sentence_weight(self) -> float:
+        """The weight of the sentence vector in each unit's vector when trained (0: none, the models
+        trained before it read the word-vector mean alone)."""
+        return float(self.meta.get("sentence_weight", 0.0))
+
     def unit_probabilities(self, views: Sequence[Any]) -> list[dict[str, float]]:
         """Class probabilities of every unit of one document, in reading order (views: UnitView)."""
         first = [self.units.proba(v.features, v.vector) for v in views]

@@ -135,6 +135,12 @@ class _Context:
 # a few words (chosen on the first pass's leave-one-document-out mean F1, 1 against 3: BENCHMARKS.md).
 VECTOR_WEIGHT = 3.0
 VECTOR_DIM = 300
+# The sentence vector (ingest/extract/sentence_vectors.py, 512 dimensions, unit length) would be
+# scaled the same way. Off (0): on the leave-one-document-out screen it raised F1 on all four
+# contracts (mean 0.641 -> 0.660 at weight 3), but the blind test sets did not confirm it and it made
+# the 300-page contract's extraction about seven times slower (BENCHMARKS.md, 2026-12-07). A model
+# trained with it says so (ExtractionModel.sentence_weight) and is read with it.
+SENTENCE_WEIGHT = 0.0
 
 
 def _meaning(doc) -> np.ndarray:
@@ -247,8 +253,12 @@ class UnitFeaturizer:
     """Features and actor candidates for every unit of one document."""
 
     def __init__(self, resolver, contract_holder: Organisation | None = None,
-                 place_communes: dict[str, str] | None = None) -> None:
+                 place_communes: dict[str, str] | None = None, sentence_weight: float = 0.0) -> None:
         self.resolver = resolver
+        # > 0: each unit's vector is its word-vector mean followed by its sentence vector
+        # (ingest/extract/sentence_vectors.py) times this weight; the model says which it was
+        # trained with (ExtractionModel.sentence_weight), so that old models keep their 300 columns.
+        self.sentence_weight = sentence_weight
         self.holder = contract_holder or resolver.epci
         # The signatories together, as one actor of this contract (never one body across contracts).
         self.signatories = Organisation(id=f"signataires-{self.holder.id}", name="Signataires du contrat", type="other")
@@ -270,6 +280,11 @@ class UnitFeaturizer:
 
     def views(self, units: Sequence[Unit]) -> list[UnitView]:
         morph = _morph([u.text for u in units])
+        if self.sentence_weight:
+            from ingest.extract.sentence_vectors import encode
+
+            sentences = encode([u.text for u in units]) * self.sentence_weight
+            morph = [(m, np.concatenate([v, s])) for (m, v), s in zip(morph, sentences, strict=True)]
         heading_cache: dict[tuple[str, ...], tuple[dict[str, float], list[Organisation]]] = {}
         ctx = _Context()
         views: list[UnitView] = []

@@ -22,7 +22,14 @@ import numpy as np
 
 from ingest.extract.gazetteer import reference_folder
 from ingest.extract.linear_model import ExtractionModel, LinearClassifier
-from ingest.extract.unit_features import ActorContext, UnitFeaturizer, UnitView, context_features, words
+from ingest.extract.unit_features import (
+    SENTENCE_WEIGHT,
+    ActorContext,
+    UnitFeaturizer,
+    UnitView,
+    context_features,
+    words,
+)
 from ingest.normalise import fold
 
 LABELS = ("commitment", "proposal", "objective", "indicator", "none")
@@ -161,7 +168,8 @@ def prepare(doc: AnnotatedDocument, reference_csv: Path | None = None) -> Annota
     territory = extract_territory(ingested.document, ingested.passages)
     neighbourhoods = extract_neighbourhoods(ingested.document, ingested.passages, territory, reference_csv)
     units = units_of(ingested.passages)
-    views = UnitFeaturizer(resolver, place_communes=place_communes(neighbourhoods)).views(units)
+    views = UnitFeaturizer(resolver, place_communes=place_communes(neighbourhoods),
+                           sentence_weight=SENTENCE_WEIGHT).views(units)
     by_id = {lab.unit_id: lab for lab in doc.labels}
     by_text: dict[str, UnitLabel] = {}
     for lab in doc.labels:
@@ -472,7 +480,7 @@ def train(docs: Sequence[AnnotatedDocument], c_units: float = 0.5, c_actors: flo
     meta = {"documents": [d.document_id for d in docs], "annotations_sha256": annotations_hash(docs),
             "units": sum(len(d.views) for d in docs), "actor_examples": sum(len(r) for r, _ in actor_groups),
             "format_version": MODEL_FORMAT_VERSION, "c_units": c_units, "c_actors": c_actors,
-            "guide": "tests/gold/GUIDE.md v2"}
+            "guide": "tests/gold/GUIDE.md v2", **({"sentence_weight": SENTENCE_WEIGHT} if SENTENCE_WEIGHT else {})}
     return ExtractionModel(units, actors, thresholds, meta, context)
 
 
