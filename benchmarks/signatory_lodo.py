@@ -25,7 +25,13 @@ sys.path.insert(0, str(ROOT))
 
 
 def main(argv: list[str] | None = None) -> int:
-    from ingest.training.signatories import excluded_words, prepare, score, signatory_documents, train_signatories
+    from ingest.training.signatories import (
+        excluded_words,
+        prepare,
+        score,
+        signatory_documents,
+        train_signatories,
+    )
 
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--json", type=Path)
