@@ -40,15 +40,17 @@ LODO_COMMITMENT_F1 = {"arras-2024": 0.50, "maubeuge-val-de-sambre-2024": 0.65, "
 # openings, and the 16 excerpts of contract bodies (written to be labelled, so easier than a real
 # contract: they guard the shapes, not the forecast). set -> record type -> (P floor, R floor).
 SYNTHETIC_TEST_FLOORS = {
-    "openings": {
-        "neighbourhoods": (0.90, 0.88),
-        "signatories": (0.85, 0.65),
-        "commitments": (0.83, 0.90),  # 0.88 / 0.95 measured 2026-12-06 evening
-        "indicators": (0.90, 0.62),  # 1.00 / 0.68
+    "openings": {  # measured 2026-12-07, after the reader's tables and the retrained models
+        "neighbourhoods": (0.90, 0.88),  # 1.00 / 0.95
+        "signatories": (0.85, 0.78),  # 0.91 / 0.84 (0.90 / 0.70 the day before)
+        # 0.83 / 0.96 (0.88 / 0.95 the day before): the retrained unit classifier's threshold fell
+        # from 0.35 to 0.25 with the twelve new dev openings in training; recall up, precision down.
+        "commitments": (0.78, 0.90),
+        "indicators": (0.90, 0.80),  # 1.00 / 0.87 (1.00 / 0.68): measures listed in one unit, split
     },
-    "bodies": {  # measured 0.78 / 0.74 and 0.89 / 0.81 (16 test bodies, 2026-12-06 evening)
-        "commitments": (0.74, 0.70),
-        "indicators": (0.84, 0.77),
+    "bodies": {  # measured 0.73 / 0.77 and 0.88 / 0.96 (16 test bodies, 2026-12-07; 0.78 / 0.74 and 0.89 / 0.81 before)
+        "commitments": (0.68, 0.72),
+        "indicators": (0.82, 0.90),
     },
 }
 SYNTHETIC_RIGHT_PARTNER_FLOOR = {"openings": 0.84, "bodies": 0.64}  # measured 0.89 and 0.69
