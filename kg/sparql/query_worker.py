@@ -10,8 +10,10 @@ from __future__ import annotations
 import contextlib
 import multiprocessing as mp
 import queue
+import sys
 import threading
 import time
+import types
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -167,13 +169,29 @@ def _worker(conn, source: StoreSource, max_rows: int, memory_mb: int | None = No
             conn.send(("error", f"{type(e).__name__}: {e}", 400))
 
 
+@contextlib.contextmanager
+def _bare_main():
+    """A spawned process first runs its parent's `__main__` file again (as `__mp_main__`). In the
+    app, while a page runs, Streamlit makes that page `__main__`: every query worker would run the
+    SPARQL console's page at start (Streamlit, pandas, the page's own work) before answering, and a
+    query's timeout would count it. The workers need nothing of `__main__`: they start from a bare one."""
+    main = sys.modules.get("__main__")
+    sys.modules["__main__"] = types.ModuleType("__main__")
+    try:
+        yield
+    finally:
+        if main is not None:
+            sys.modules["__main__"] = main
+
+
 class _Worker:
     def __init__(self, source: StoreSource, max_rows: int, memory_mb: int | None = None) -> None:
         ctx = mp.get_context("spawn")
         self.conn, child = ctx.Pipe()
         self.process = ctx.Process(target=_worker, args=(child, source, max_rows, memory_mb),
                                    daemon=True)
-        self.process.start()
+        with _bare_main():
+            self.process.start()
         child.close()  # so that a dead worker shows as EOF here, not as a silent wait
 
     def kill(self) -> None:
