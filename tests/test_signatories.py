@@ -468,4 +468,3 @@ def test_without_a_model_the_rules_read_the_signatories(tmp_path, monkeypatch):
     resolver = OrganisationResolver(departments=("Nord",), epci=CAMVS)
     got = signatory_reader.extract_signatories_learned(document, segment(document), resolver)
     assert [s.organisation.id for s in got] == ["etat-nord", "commune-feignies", "sambre-mobilites", "caf-nord"]
-

@@ -144,8 +144,9 @@ def fit(docs: Sequence[SignatoryDocument], c: float = 0.3, drop: Callable[[str],
 
 # The mentions the rules read as a signing party are kept whatever the model says (a veto
 # threshold of 0). A veto chosen by cross-validation rested on a handful of rules' mistakes and
-# swung whole contracts: between two training sets differing by one opening, Valenciennes 2015's
-# list went from 32 to 16 of its 33 signatories (benchmarks/signatory_lodo.py, BENCHMARKS.md).
+# swung whole contracts: with eight openings read differently in training, Maubeuge-Val de
+# Sambre's signature pages went from 28 to 19 of its 28 signatories (benchmarks/signatory_lodo.py,
+# BENCHMARKS.md).
 RULE_GRID = (0.0,)
 
 
