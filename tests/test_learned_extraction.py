@@ -336,7 +336,8 @@ def test_a_text_of_a_few_units_is_decided_by_the_first_pass(tmp_path: Path) -> N
 
 
 def test_measures_listed_in_one_unit_are_one_indicator_each():
-    from ingest.extract.learned import _inline_indicators, _listed_measures
+    from ingest.extract.indicators import inline_measures as _inline_indicators
+    from ingest.extract.learned import _listed_measures
 
     # A clause that names itself, at the end of an action's sentence or alone.
     assert _inline_indicators("Accompagner les familles vers leurs droits. Indicateur : nombre de rendez-vous "

@@ -31,7 +31,7 @@ MAX_INDICATOR_WORDS = 40
 _DETERMINER = r"(?:le|la|les|l'|un|une|des|du|leur|nombre|taux|part|evolution|niveau|nb|pourcentage|proportion)\b"
 
 
-def _split(text: str) -> list[str]:
+def split_measures(text: str) -> list[str]:
     """One indicator per measure: split on sentences, semicolons, and commas or "et" before a
     new determiner ("le taux de …, le nombre de … et la part de …")."""
     text = text.strip().rstrip(".;")
@@ -41,6 +41,17 @@ def _split(text: str) -> list[str]:
         pieces = [x.strip() for x in re.split(rf"(?:,|\s+et)\s+(?=(?i:{_DETERMINER})|[A-ZÀ-Ý])", part) if x.strip()]
         out.extend(pieces if all(len(x.split()) <= 25 for x in pieces) else [part])
     return [p for p in out if 1 <= len(p.split()) <= MAX_INDICATOR_WORDS]
+
+
+def inline_measures(text: str) -> list[str]:
+    """The measures of a clause that names itself inside a unit ("Indicateurs : a ; b",
+    "Indicateur de suivi : …"), one each; [] when the unit has no such clause."""
+    folded = fold(text)
+    m = _INLINE.search(folded)
+    if not m:
+        return []
+    # Offsets of the folded text are the text's while folding keeps the length ("œ" does not).
+    return split_measures(text[m.start("rest"):] if len(folded) == len(text) else folded[m.start("rest"):])
 
 
 class IndicatorExtractor:
@@ -72,7 +83,7 @@ class IndicatorExtractor:
             # A block's measures come as items, or as paragraphs listing them with commas.
             if in_block and (p.kind == BlockKind.LIST_ITEM or (p.kind == BlockKind.PARAGRAPH
                                                                and len(text.split()) <= 120)):
-                for item in _split(text):
+                for item in split_measures(text):
                     self._add(item, p, None)
                 continue
             in_block = False
@@ -81,14 +92,14 @@ class IndicatorExtractor:
         return self.out
 
     def _inline(self, p: Passage, text: str, folded: str, commitment: str | None) -> None:
-        if m := _INLINE.search(folded):
-            for item in _split(text[m.start("rest"):]):
+        if _INLINE.search(folded):
+            for item in inline_measures(text):
                 self._add(item, p, commitment)
             return
         if m := _EVALUATED_ON.search(folded):
             rest = text[m.end():]
             rest = re.split(r"(?<=[a-zé)»])\.\s", rest, maxsplit=1)[0]
-            for item in _split(rest):
+            for item in split_measures(rest):
                 self._add(item, p, commitment)
 
     def _table_row(self, p: Passage, text: str, folded: str, column: int | None) -> int | None:
@@ -99,7 +110,7 @@ class IndicatorExtractor:
                     return n
             return None
         if column < len(cells) and cells[column]:
-            for item in _split(cells[column]):
+            for item in split_measures(cells[column]):
                 self._add(item, p, self.by_passage.get(p.id))
         return column
 

@@ -13,7 +13,7 @@ import re
 from collections.abc import Callable, Sequence
 
 from ingest.extract.commitment_language import is_possibility
-from ingest.extract.indicators import _INLINE, _split
+from ingest.extract.indicators import inline_measures, split_measures
 from ingest.extract.linear_model import ExtractionModel
 from ingest.extract.themes import themes_of
 from ingest.extract.unit_features import ActorContext, UnitFeaturizer, UnitView
@@ -83,7 +83,7 @@ class LearnedExtractor:
             u = view.unit
             p_commit = sum(p.get(k, 0.0) for k in COMMITMENT_LABELS)
             p_indicator = p.get("indicator", 0.0)
-            inline = _inline_indicators(u.text)
+            inline = inline_measures(u.text)
             if p_indicator >= self.thresholds["indicator"] and p_indicator > p_commit:
                 items = inline or _listed_measures(u.text)
                 for item in items or [u.text]:
@@ -161,23 +161,11 @@ class LearnedExtractor:
         return tuple(dict.fromkeys(out))
 
 
-def _inline_indicators(text: str) -> list[str]:
-    """The measures of a clause that names itself ("Indicateurs : a ; b", "Indicateur de suivi :
-    …"), one each (the rules' split: semicolons, and commas or "et" before a new measure)."""
-    folded = fold(text)
-    m = _INLINE.search(folded)
-    if not m:
-        return []
-    # Offsets of the folded text are the text's while folding keeps the length ("œ" does not).
-    rest = text[m.start("rest"):] if len(folded) == len(text) else folded[m.start("rest"):]
-    return _split(rest)
-
-
 def _listed_measures(text: str) -> list[str]:
     """An indicator unit that lists several measures after a lead-in ("Les parties suivent : a ; b ;
     c"): the measures, when there are two or more; else nothing (the unit is one indicator)."""
     m = _LEAD_THEN_ITEMS.match(text.strip())
     if not m:
         return []
-    items = _split(m.group("rest"))
+    items = split_measures(m.group("rest"))
     return items if len(items) >= 2 else []
