@@ -31,8 +31,8 @@ from ingest.units import Unit
 _WORD = re.compile(r"[a-z0-9]+(?:'[a-z0-9]+)?")
 _STOP = frozenset(["de", "la", "le", "les", "des", "du", "un", "une", "et", "en", "a", "au", "aux", "l", "d", "dans", "pour", "par", "sur", "est", "sont", "ce", "ces", "qui", "que", "ou", "se", "sa", "son", "ses", "leur", "leurs", "avec", "il", "elle", "ils", "elles", "on", "y"])
 UNIT_CUES = ("binding", "binding_in_zone", "possibility", "lead_in", "not_an_action", "goals_lead_in",
-             "proposal", "zone", "not_zone", "commitment_question")
-HEADING_CUES = ("zone", "not_zone", "proposal", "chapter", "goals_lead_in")
+             "proposal", "zone", "not_zone", "commitment_question", "diagnosis")
+HEADING_CUES = ("zone", "not_zone", "proposal", "chapter", "goals_lead_in", "diagnosis")
 _INDICATOR_WORDS = re.compile(r"\b(?:nombre|taux|part|evolution|pourcentage|proportion|nb)\b")
 _INDICATOR_HEAD = re.compile(r"\bindicateurs?\b|\bsuivi\b|\bevaluation\b")
 MAX_PARSE_CHARS = 400  # the verbs that decide are at the start; parse no more than this
