@@ -10,6 +10,7 @@ module, never the CSV files, so the tables' format is known in one place.
 from __future__ import annotations
 
 import csv
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache
@@ -121,6 +122,24 @@ def contract_table(folder: Path | str) -> tuple[ReferenceContract, ...]:
     return contract_rows(Path(folder) / CONTRACT_TABLE)
 
 
+# The legal kinds of an intercommunality as they open its name, with the article after them:
+# "Communauté d'agglomération de la Porte du Hainaut", "Métropole européenne de Lille", "EPT Plaine
+# Commune". Removed, they leave the body's own name: the short forms of the gazetteer and of the
+# organisations (ingest.extract), the short names a question may give a territory
+# (kg.search.understand). Here, beside the tables that write these names, because the search may
+# read this module and not the extraction's. The abbreviations the tables also use ("CA du
+# Douaisis", "CC Bugey Sud") only the search removes: in the gazetteer they would add phrases, and
+# change what extraction finds.
+_EPCI_KINDS = (r"communaut[ée]\s+(?:d['’]\s*agglom[ée]ration|urbaine|de\s+communes)|m[ée]tropole|ept|"
+               r"[ée]tablissement\s+public\s+territorial")
+_EPCI_ABBREVIATIONS = r"ca|cu|cc"
+_EPCI_ARTICLE = r"(?:de\s+la\s+|de\s+l['’]\s*|du\s+|des\s+|de\s+|d['’]\s*)?"
+# A kind is a word of its own, followed by a space: "Cambrai" is not "CA mbrai", "Métropolitain"
+# not a métropole, nor "Métropole-Nice" one.
+EPCI_KIND = re.compile(rf"^(?:{_EPCI_KINDS})(?:\s+|$){_EPCI_ARTICLE}", re.IGNORECASE)
+EPCI_KIND_OR_ABBREVIATION = re.compile(rf"^(?:{_EPCI_KINDS}|{_EPCI_ABBREVIATIONS})(?:\s+|$){_EPCI_ARTICLE}",
+                                       re.IGNORECASE)
+
 # Words that say what kind of intercommunality a name is, not which one: "Communauté
 # d'agglomération Maubeuge-Val de Sambre" and "CA Maubeuge Val de Sambre" are the same body.
 _EPCI_FILLER = frozenset({
@@ -131,8 +150,6 @@ _EPCI_FILLER = frozenset({
 
 def epci_key(name: str) -> str:
     """The identifying words of an intercommunality's name, folded ("maubeuge val sambre")."""
-    import re
-
     from ingest.normalise import fold
 
     return " ".join(w for w in re.split(r"[^a-z0-9]+", fold(name)) if w and w not in _EPCI_FILLER)

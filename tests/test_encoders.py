@@ -60,6 +60,26 @@ def test_use_matches_paraphrases_across_french_and_english(use: Encoder) -> None
     assert query @ on_topic > query @ off_topic + 0.1
 
 
+def test_the_search_and_the_unit_classifier_encode_with_one_use_model(use: Encoder) -> None:
+    """One USE-m3 per process (ingest/sentence_encoder.py): the search's sentence-transformers
+    module, its numpy path for questions and the unit classifier's vectors hold the same model
+    and give the same vectors."""
+    from ingest import sentence_encoder
+    from ingest.extract.sentence_vectors import encode as unit_vectors
+    from kg.search.use_encoder import encode_light
+
+    texts = ["La CAF financera les ateliers de parents dans les quartiers.",
+             "Les bailleurs s'engagent à réhabiliter 300 logements d'ici 2030.",
+             "Lutter contre le décrochage scolaire",
+             "La Région soutient la mobilité des jeunes vers l'emploi."]
+    assert use.model[0]._use is sentence_encoder.model()
+    questions = encode_light(texts)
+    assert questions.shape == (4, 512) and np.allclose(np.linalg.norm(questions, axis=1), 1.0, atol=1e-6)
+    assert np.array_equal(unit_vectors(texts), questions)
+    # The module encodes in its own batches (sorted by length): equal to float32's last digits.
+    assert np.allclose(use.encode_passages(texts), questions, rtol=0, atol=1e-6)
+
+
 def test_use_encodes_an_empty_batch(use: Encoder) -> None:
     assert use.encode_passages([]).shape[0] == 0
 

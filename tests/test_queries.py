@@ -6,7 +6,9 @@ real SPARQL server (Virtuoso) built through the sparql store, with the same resu
 from __future__ import annotations
 
 import json
+import tempfile
 from collections import Counter
+from functools import cache
 from pathlib import Path
 
 import pytest
@@ -95,6 +97,13 @@ r:i3 a ckg:Indicator ; ckg:contract r:k1 ; ckg:text "Part des habitants suivis"@
 def write_small_graph(path: Path) -> Path:
     """The small graph with the shipped vocabulary, its comparison counts and counts per contract
     (kg/graph/cube.py, kg/graph/contract_counts.py, as a build adds them), as N-Triples."""
+    path.write_text(_small_graph_nt(), encoding="utf-8")
+    return path
+
+
+@cache
+def _small_graph_nt() -> str:
+    # Made once per session: five test modules write it, a third of a second each time.
     from kg.graph.contract_counts import contract_parts
     from kg.graph.cube import cube_parts
 
@@ -102,14 +111,15 @@ def write_small_graph(path: Path) -> Path:
     g.parse(data=SMALL, format="turtle")
     for name in ONTOLOGY_FILES:
         g.parse(ONTOLOGY_DIR / name, format="turtle")
-    g.serialize(path, format="nt", encoding="utf-8")
-    scratch = open_store("oxigraph", str(path.with_name(path.stem + "-counted")))
-    scratch.load_file(path)
-    for part in [*cube_parts(scratch), *contract_parts(scratch)]:
-        g += part
-    scratch.close()
-    g.serialize(path, format="nt", encoding="utf-8")
-    return path
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "graph.nt"
+        g.serialize(path, format="nt", encoding="utf-8")
+        scratch = open_store("oxigraph", str(Path(folder) / "counted"))
+        scratch.load_file(path)
+        for part in [*cube_parts(scratch), *contract_parts(scratch)]:
+            g += part
+        scratch.close()
+    return g.serialize(format="nt")
 
 
 def normalised(result) -> list[tuple]:

@@ -120,6 +120,23 @@ def test_territories_named_in_a_question(understander: Understander, query: str,
     assert understander.understand(query).territories == territories
 
 
+def test_a_territory_is_named_without_its_legal_kind_as_the_tables_write_it() -> None:
+    """The kinds are ingest.reference's, which the extraction strips too: abbreviated as in the
+    reference tables ("CA du Douaisis") or spelled out, an EPT's among them."""
+    from ingest.reference import EPCI_KIND
+
+    documents = [{"id": "douai", "territory": "CA du Douaisis", "siren": "200044691"},
+                 {"id": "plaine", "territory": "EPT Plaine Commune", "siren": "200057867"},
+                 {"id": "cambrai", "territory": "Cambrai Métropole Sud", "siren": "200000001"}]
+    understander = Understander.from_parts(documents, [], ROOT / "reference")
+    assert understander.understand("Que fait le Douaisis pour l'emploi ?").territories == ("CA du Douaisis",)
+    assert understander.understand("Que prévoit Plaine Commune ?").territories == ("EPT Plaine Commune",)
+    assert understander.understand("Que prévoit Mbrai ?").territories == ()  # "Cambrai" is not "CA mbrai"
+    # The extraction's gazetteer keeps the abbreviations: stripping them would add phrases to it.
+    assert EPCI_KIND.sub("", "CA du Douaisis") == "CA du Douaisis"
+    assert EPCI_KIND.sub("", "EPT Plaine Commune") == "Plaine Commune"
+
+
 @pytest.mark.parametrize(("query", "generations"), [
     ("Que prévoit le protocole de 2019 ?", ("2019",)),
     ("What did the 2019 update add?", ("2019",)),

@@ -2,22 +2,27 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
+import signal
 import socket
-import threading
+import subprocess
+import sys
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
+from typing import NoReturn
 
 import pyoxigraph as ox
 import pytest
-import uvicorn
 from SPARQLWrapper import CSV, JSON, TSV, TURTLE, XML, SPARQLWrapper
 from SPARQLWrapper.SPARQLExceptions import QueryBadFormed, SPARQLWrapperException
 
-from kg.serve import create_app
-
+ROOT = Path(__file__).resolve().parent.parent
 EX = "https://example.org/"
 
 
@@ -35,28 +40,100 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+# The endpoint runs in its own process, in its own process group: when it does not come up, what
+# it wrote says why, and it is killed with its query workers instead of being polled for minutes
+# (the thread it once ran in left a silent loop and 220 s waits: BENCHMARKS, the fast test loop).
+SERVER = """
+import sys
+from pathlib import Path
+
+import uvicorn
+
+from kg.serve import create_app
+
+uvicorn.run(create_app(Path(sys.argv[1]), timeout=3, max_rows=400, workers=2),
+            host="127.0.0.1", port=int(sys.argv[2]), log_level="warning")
+"""
+# Generous for a loaded machine (two query workers spawned), short of a hang.
+HEALTH_BUDGET = 90.0
+
+
+def _stop(proc: subprocess.Popen) -> None:
+    """The process and what it spawned (its group: the query workers), politely first."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(proc.pid, signal.SIGTERM)
+    with contextlib.suppress(subprocess.TimeoutExpired):
+        proc.wait(10)
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait(10)
+
+
+def _fail(proc: subprocess.Popen, why: str, log: Path) -> NoReturn:
+    _stop(proc)
+    tail = log.read_text(encoding="utf-8", errors="replace").splitlines()[-40:]
+    pytest.fail(f"{why}; the endpoint's stderr ends with:\n" + ("\n".join(tail) or "(nothing)"), pytrace=False)
+
+
+def wait_for_health(proc: subprocess.Popen, url: str, log: Path, budget: float = HEALTH_BUDGET) -> None:
+    """Return once `url` answers 200; else kill `proc` and fail with the end of `log`."""
+    deadline = time.monotonic() + budget
+    last = "no answer"
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            _fail(proc, f"the endpoint exited with code {proc.returncode} before {url} answered", log)
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:
+                if response.status == 200:
+                    return
+                last = f"HTTP {response.status}"
+        except urllib.error.HTTPError as e:
+            last = f"HTTP {e.code} {e.read()[:300].decode('utf-8', 'replace')}"
+        except OSError as e:
+            last = f"{type(e).__name__}: {e}"
+        time.sleep(0.1)
+    _fail(proc, f"{url} did not answer 200 within {budget:.0f} s (last: {last})", log)
+
+
 @pytest.fixture(scope="module")
-def endpoint(tmp_path_factory) -> str:
+def endpoint(tmp_path_factory) -> Iterator[str]:
     build = tmp_path_factory.mktemp("build")
     _graph(build / "graph.nt")
     store = ox.Store(str(build / "store"))
     store.bulk_load(path=str(build / "graph.nt"), format=ox.RdfFormat.N_TRIPLES)
     del store
-    app = create_app(build, timeout=3, max_rows=400, workers=2)
     port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
+    log = build.parent / "endpoint.log"
+    with log.open("wb") as out:
+        proc = subprocess.Popen([sys.executable, "-c", SERVER, str(build), str(port)], cwd=ROOT,
+                                stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
+                                start_new_session=True)
     url = f"http://127.0.0.1:{port}"
-    for _ in range(200):
-        try:
-            urllib.request.urlopen(url + "/health", timeout=1)
-            break
-        except OSError:
-            time.sleep(0.1)
-    yield url + "/sparql"
-    server.should_exit = True
-    thread.join(10)
+    try:
+        wait_for_health(proc, url + "/health", log)
+        yield url + "/sparql"
+    finally:
+        _stop(proc)
+
+
+def test_a_server_that_never_answers_fails_the_wait_with_its_stderr(tmp_path: Path) -> None:
+    """The endpoint fixture's wait cannot pass silently: a process that never answers is killed
+    and named with the end of what it wrote; one that exits is reported at once."""
+    log = tmp_path / "log"
+    url = f"http://127.0.0.1:{_free_port()}/health"
+    hanging = ("import sys, time; print('stuck loading the store', file=sys.stderr, flush=True); time.sleep(120)",
+               "did not answer 200 within 1 s", "stuck loading the store")
+    exiting = ("import sys; print('Traceback: no store here', file=sys.stderr); sys.exit(3)",
+               "exited with code 3", "Traceback: no store here")
+    for code, reason, stderr in (hanging, exiting):
+        with log.open("wb") as out:
+            proc = subprocess.Popen([sys.executable, "-c", code], stdout=out, stderr=subprocess.STDOUT,
+                                    start_new_session=True)
+        started = time.monotonic()
+        with pytest.raises(pytest.fail.Exception) as failed:
+            wait_for_health(proc, url, log, budget=1.0)
+        assert reason in str(failed.value) and stderr in str(failed.value), str(failed.value)
+        assert proc.poll() is not None and time.monotonic() - started < 20
 
 
 def _client(url: str, query: str, fmt=JSON, method: str = "GET") -> SPARQLWrapper:

@@ -15,7 +15,7 @@ from pathlib import Path
 from ingest import environment, resources
 from ingest.manifest import slugify
 from ingest.normalise import fold
-from ingest.reference import qpv_table
+from ingest.reference import EPCI_KIND, qpv_table
 from ingest.resources import load_yaml
 
 _ACCENTS = {
@@ -157,11 +157,6 @@ def reference_folder() -> Path:
     CONTRATS_REFERENCE names."""
     env = environment.text("CONTRATS_REFERENCE")
     return Path(env) if env else resources.REFERENCE_DIR
-
-
-EPCI_KIND = re.compile(
-    r"^(?i:communaut[ée]\s+(?:d['’]\s*agglom[ée]ration|urbaine|de\s+communes)|m[ée]tropole|ept|"
-    r"[ée]tablissement\s+public\s+territorial)\s*(?i:de\s+la\s+|de\s+l['’]\s*|du\s+|des\s+|de\s+|d['’]\s*)?")
 
 
 @cache

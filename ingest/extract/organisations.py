@@ -18,7 +18,6 @@ from collections.abc import Sequence
 from dataclasses import replace
 
 from ingest.extract.gazetteer import (
-    EPCI_KIND,
     BodyKind,
     Department,
     bounded,
@@ -30,6 +29,7 @@ from ingest.extract.gazetteer import (
 from ingest.extract.territory import departments_of
 from ingest.model import Organisation, Passage, Territory
 from ingest.normalise import fold
+from ingest.reference import EPCI_KIND
 
 __all__ = ["OrganisationResolver", "departments_of"]  # departments_of: the pipeline imports it from here
 

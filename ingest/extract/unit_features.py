@@ -23,9 +23,9 @@ from functools import cache
 import numpy as np
 
 from ingest.extract.commitment_language import any_cue, starts_with_infinitive
-from ingest.extract.gazetteer import EPCI_KIND
 from ingest.model import BlockKind, Organisation
 from ingest.normalise import fold
+from ingest.reference import EPCI_KIND
 from ingest.units import Unit
 
 _WORD = re.compile(r"[a-z0-9]+(?:'[a-z0-9]+)?")
@@ -501,7 +501,7 @@ class UnitFeaturizer:
 
 
 def _holder_names(holder: Organisation, communes: set[str]) -> list[str]:
-    """The intercommunality's name, folded, and its name without the legal form (the gazetteer's
+    """The intercommunality's name, folded, and its name without the legal form (ingest.reference's
     EPCI_KIND) when that is not a commune's name too ("maubeuge-val de sambre", but not "arras" of
     "Communauté urbaine d'Arras")."""
     out = set()

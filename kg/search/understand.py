@@ -31,11 +31,10 @@ from dataclasses import dataclass, field, replace
 from functools import cache
 from pathlib import Path
 
+from ingest.reference import EPCI_KIND_OR_ABBREVIATION
+
 DATA = Path(__file__).parent.parent / "data"
 MAX_WORDS = 8
-_EPCI_KIND = re.compile(
-    r"^(?:communaut[ée]\s+(?:d['’]\s*agglom[ée]ration|urbaine|de\s+communes)|m[ée]tropole|ca|cu|cc)\s+"
-    r"(?:de\s+la\s+|de\s+l['’]\s*|du\s+|des\s+|de\s+|d['’]\s*)?", re.IGNORECASE)
 _EPCI_TAIL = re.compile(r"\s+(?:m[ée]tropole|agglom[ée]ration|agglo)$", re.IGNORECASE)
 _WORD = re.compile(r"[\w]+(?:['’][\w]+)?", re.UNICODE)
 
@@ -241,7 +240,7 @@ class Understander:
             add(full, "territory", key, label, "name", (key,))
             if d.get("territory_short"):
                 add(d["territory_short"], "territory", key, label, "acronym", (key,))
-            core = _EPCI_TAIL.sub("", _EPCI_KIND.sub("", full)).strip()
+            core = _EPCI_TAIL.sub("", EPCI_KIND_OR_ABBREVIATION.sub("", full)).strip()
             if core and core != full:
                 add(core, "territory", key, label, "short name", (key,))
             for part in re.split(r"\s*[-–]\s*(?=[A-ZÉ])", core):

