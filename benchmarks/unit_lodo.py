@@ -11,7 +11,8 @@ A screen, not the figure reported: units of kind commitment and proposal count t
 extractor's own filters (possibilities, duplicates) are not applied. Confirm a kept change with
 `contrats eval --cross-document`.
 
-    .venv/bin/python benchmarks/unit_lodo.py [--c 0.5] [--sentence-weight 3] [--cache FILE] [--json out.json]
+    .venv/bin/python benchmarks/unit_lodo.py [--c 0.5] [--sentence-weight 3] [--class-weight balanced]
+        [--cache FILE] [--json out.json]
 """
 
 from __future__ import annotations
@@ -97,8 +98,14 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--sentence-weight", type=float, default=None,
                     help="the weight of each unit's sentence vector (ingest/extract/sentence_vectors.py) in its "
                          "vector; default: the shipped setting (unit_features.SENTENCE_WEIGHT)")
+    ap.add_argument("--class-weight", choices=("none", "balanced"), default=None,
+                    help="the unit classifier's class weights; default: the shipped setting "
+                         "(ingest/training/extraction.py CLASS_WEIGHT)")
     args = ap.parse_args(argv)
     from ingest.training import extraction
+
+    if args.class_weight is not None:
+        extraction.CLASS_WEIGHT = None if args.class_weight == "none" else "balanced"  # read by _fit()
 
     if args.sentence_weight is not None:
         extraction.SENTENCE_WEIGHT = args.sentence_weight  # read by prepare() and train()
