@@ -643,3 +643,41 @@ def test_mentions_of_one_code_are_merged_and_fragments_dropped():
         Neighbourhood("1er et 2e Secteur", code="QN99902M", official_name="1er et 2e Secteur"),
         Neighbourhood("1er"), Neighbourhood("Les Aulnes")])
     assert [n.name for n in kept] == ["1er et 2e Secteur", "Les Aulnes"]
+
+
+# A listing without a header, code first, then the name, then the communes (a pdftotext -layout
+# export of a decree's table): the columns are told by what the cells hold, so the code is never
+# read as a commune, and each QPV comes out once with its code.
+CODE_FIRST = """Le décret fixe trois quartiers prioritaires dans l'agglomération :
+
+  QN04901M   Les Hauts-de-Loire                      Angers
+  QN04902M   Verneau – Capucins                      Angers, Avrillé
+  QN04903M   Grand Bellevue                          Trélazé
+
+Ces trois quartiers regroupent environ 21 000 habitants.
+"""
+
+NAME_FIRST = """La ville d'Angers et la commune de Trélazé comptent deux quartiers prioritaires :
+
+Les Hauts-de-Loire\tAngers
+Grand Bellevue\tTrélazé
+
+Ils regroupent environ 15 000 habitants.
+"""
+
+
+def test_a_code_first_listing_without_header_gives_one_qpv_each_with_its_code_and_communes(tmp_path):
+    found = _extract(tmp_path, CODE_FIRST)
+    assert len(found) == 3, [(n.name, n.code, n.communes) for n in found]
+    assert _by_name(found, "Hauts-de-Loire").code == "QN04901M"
+    assert _by_name(found, "Hauts-de-Loire").communes == ("Angers",)
+    assert set(_by_name(found, "Capucins").communes) == {"Angers", "Avrillé"}
+    assert _by_name(found, "Bellevue").communes == ("Trélazé",)
+    assert not any(c.upper().startswith("QN") for n in found for c in n.communes)
+
+
+def test_a_name_first_table_without_header_reads_the_commune_column(tmp_path):
+    found = _extract(tmp_path, NAME_FIRST)
+    assert len(found) == 2, [(n.name, n.communes) for n in found]
+    assert _by_name(found, "Hauts-de-Loire").communes == ("Angers",)
+    assert _by_name(found, "Bellevue").communes == ("Trélazé",)

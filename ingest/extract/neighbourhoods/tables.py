@@ -55,7 +55,7 @@ def _read_table(passages, start, end, lexicon, consumed) -> list[Mention]:
     if "neighbourhood" not in roles:  # no header: trusted only right after a lead-in
         if any(roles) or not (start > 0 and is_lead_in(passages[start - 1].text)):
             return []
-        roles, header = (["commune", "neighbourhood"] if len(header) > 1 else ["neighbourhood"]), []
+        roles, header = _headerless_roles([_cells(passages[k].text) for k in range(start, end)], lexicon), []
         body = range(start, end)
     context = _context_status(passages, start)
     column = {role: roles.index(role) for role in ("commune", "code", "status") if role in roles}
@@ -91,6 +91,34 @@ def _read_table(passages, start, end, lexicon, consumed) -> list[Mention]:
                                 code_in(_cell(cells, column, "code")) or code_in(cells[n_col])))
         out += _merge_intercommunal(rows)
     return out
+
+
+def _headerless_roles(rows: list[list[str]], lexicon: CommuneLexicon) -> list[str | None]:
+    """The columns of a table without a header, read from what its cells hold: a column of QPV codes
+    is the code ("QN07202I | Chaoué | Allonnes", a code-first listing), a column of names the
+    lexicon knows as communes (one or several per cell) is the commune, and the first other column
+    with text is the neighbourhood. Two columns of neither kind read as the usual "Commune |
+    Quartier" (the communes of a territory are not all in the lexicon)."""
+    width = max(len(r) for r in rows)
+    filled = [[r[k] for r in rows if k < len(r) and r[k]] for k in range(width)]
+    roles: list[str | None] = [None] * width
+    for k, cells in enumerate(filled):
+        if cells and all(QPV_CODE.fullmatch(c.strip()) for c in cells):
+            roles[k] = "code"
+        elif cells and all(split_communes(c) and all(lexicon.knows(x) for x in split_communes(c)) for c in cells):
+            roles[k] = "commune"
+    rest = [k for k in range(width) if roles[k] is None and filled[k]]
+    if not rest:
+        return ["neighbourhood"] if width == 1 else ["commune", "neighbourhood"]
+    if "code" not in roles and "commune" not in roles and len(rest) >= 2:
+        roles[rest[0]], roles[rest[1]] = "commune", "neighbourhood"
+        return roles
+    roles[rest[0]] = "neighbourhood"
+    # After a code and a name, a column written like communes is theirs, known to the lexicon or not.
+    if "code" in roles and "commune" not in roles and len(rest) >= 2 and \
+            all(split_communes(c) for c in filled[rest[1]]):
+        roles[rest[1]] = "commune"
+    return roles
 
 
 def _cells(row: str) -> list[str]:
