@@ -336,16 +336,16 @@ def test_a_text_of_a_few_units_is_decided_by_the_first_pass(tmp_path: Path) -> N
 
 
 def test_measures_listed_in_one_unit_are_one_indicator_each():
-    from ingest.extract.indicators import inline_measures as _inline_indicators
+    from ingest.extract.indicators import inline_measures
     from ingest.extract.learned import _listed_measures
 
     # A clause that names itself, at the end of an action's sentence or alone.
-    assert _inline_indicators("Accompagner les familles vers leurs droits. Indicateur : nombre de rendez-vous "
+    assert inline_measures("Accompagner les familles vers leurs droits. Indicateur : nombre de rendez-vous "
                               "des droits réalisés") == ["nombre de rendez-vous des droits réalisés"]
-    assert _inline_indicators("Indicateurs : nombre d'enfants suivis ; nombre de parcours clôturés ; montant "
+    assert inline_measures("Indicateurs : nombre d'enfants suivis ; nombre de parcours clôturés ; montant "
                               "annuel de l'appel à projets.") == [
         "nombre d'enfants suivis", "nombre de parcours clôturés", "montant annuel de l'appel à projets"]
-    assert _inline_indicators("La CAF s'engage à financer trois ateliers de parents.") == []
+    assert inline_measures("La CAF s'engage à financer trois ateliers de parents.") == []
     # A unit the model reads as an indicator, listing measures after a lead-in.
     assert _listed_measures("Les parties suivent : le nombre de voyageurs de la ligne express, le taux "
                             "d'emploi des jeunes et la part des logements réhabilités.") == [
