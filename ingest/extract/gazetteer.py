@@ -28,7 +28,7 @@ _LOWER_LETTERS = "a-zàâäçéèêëîïôöùûüÿœ"
 # "Aulnoy-lez-Valenciennes", "Petite Forêt". Tokens start with a capital; linking words
 # (sur, lez, de, la...) are allowed between tokens; at most five tokens.
 _TOKEN = rf"[{_UPPER_LETTERS}][{_UPPER_LETTERS}{_LOWER_LETTERS}0-9&]*"
-_LINK = r"(?:sur|sous|lès|lez|les|le|la|en|de|du|des|aux|au|SUR|SOUS|LES|LEZ|LE|LA|EN|DE|DU|DES|AUX|AU)"
+_LINK = r"(?:sur|sous|lès|lez|près|les|le|la|en|de|du|des|aux|au|SUR|SOUS|LES|LEZ|PRÈS|LE|LA|EN|DE|DU|DES|AUX|AU)"
 _SEP = r"(?:\s*[-–]\s*|[ \t]+)"
 _ELIDE = r"(?:[dlDL]['’]\s?)"
 # A commune's name: hyphens join freely; spaces only through a linking word ("Fresnes sur Escaut")
@@ -36,7 +36,7 @@ _ELIDE = r"(?:[dlDL]['’]\s?)"
 # name, since headings run on in capitals ("COMMUNE DE MARLY ATOUTS POINTS DE VIGILANCE").
 _TITLE = rf"[{_UPPER_LETTERS}][{_LOWER_LETTERS}]+"
 _CAPS = rf"[{_UPPER_LETTERS}][{_UPPER_LETTERS}]+"
-_CAPS_LINK = r"(?:SUR|SOUS|LES|LEZ|LÈS|LE|LA|EN|DE|DU|DES|AUX|AU)"
+_CAPS_LINK = r"(?:SUR|SOUS|LES|LEZ|LÈS|PRÈS|LE|LA|EN|DE|DU|DES|AUX|AU)"
 COMMUNE_NAME = (
     # Up to two link words in a row: "Saint-Jean-de-la-Ruelle", "Villeneuve-de-la-Raho".
     rf"(?:(?-i:{_TITLE}(?:(?:\s*-\s*|[ \t]+)(?:(?:{_LINK}(?:\s*-\s*|[ \t]+)){{1,2}}|(?<=-)à-)?{_ELIDE}?{_TITLE}){{0,4}})(?![\w-])"
