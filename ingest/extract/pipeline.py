@@ -73,6 +73,10 @@ def extract(document: Document, passages: Sequence[Passage],
             strategy_labels=strategy_labels(orientations),
         )
         indicators = extract_indicators(document, passages, commitments, locate=structure.locate)
+    # The extractors say where a record sits by label; the ids say it without the ambiguity of a
+    # label repeated under several orientations (StructureIndex.with_ids).
+    commitments, indicators = structure.with_ids(commitments), structure.with_ids(indicators)
+    uncertain = structure.with_ids(uncertain)
     if not commitments:
         # Said, not left to be guessed from an empty list: a contract without any commitment is
         # rare enough that a researcher should check the document (a scan, an annex, a diagnosis).
