@@ -11,7 +11,8 @@ from ingest.extract.commitments import extract_commitments
 from ingest.extract.from_json import extraction_from_json
 from ingest.extract.indicators import extract_indicators
 from ingest.extract.organisations import OrganisationResolver
-from ingest.extract.structure import StructureIndex, extract_orientations, strategy_labels
+from ingest.extract.strategy_index import StructureIndex, strategy_labels
+from ingest.extract.structure import extract_orientations
 from ingest.extract.to_json import extraction_to_json
 from ingest.model import Extraction, Objective, Orientation, Territory, walk_strategy
 from ingest.read.text import text_to_blocks

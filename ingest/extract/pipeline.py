@@ -34,7 +34,8 @@ def extract(document: Document, passages: Sequence[Passage],
     from ingest.extract.neighbourhoods.find import extract_neighbourhoods
     from ingest.extract.organisations import OrganisationResolver, departments_of
     from ingest.extract.signatories import extract_signatories
-    from ingest.extract.structure import StructureIndex, extract_orientations, strategy_labels
+    from ingest.extract.strategy_index import StructureIndex, strategy_labels
+    from ingest.extract.structure import extract_orientations
     from ingest.extract.territory import extract_territory
 
     warnings: list[str] = []

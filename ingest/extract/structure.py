@@ -4,37 +4,26 @@ Contracts repeat their orientations many times (in the summary, in each partner'
 each commune's chapter), sometimes with a shortened or reworded label. All mentions that carry
 the same number are one orientation; the longest label is kept and the others become aliases.
 Objectives hang under an orientation by position in the text and, when coded ("1.1.2", "1A",
-"O.G.1.1"), by their code: a code's parent is the objective whose code is its prefix.
+"O.G.1.1"), by their code: a code's parent is the objective whose code is its prefix. Each gets an
+id by its place in the finished tree ("o2", "o2.1.3"), which records use to name it
+(ingest.extract.strategy_index), since labels and codes repeat across orientations.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field, replace
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from functools import cache
-from typing import TypeVar
 
 from ingest.extract.themes import themes_of
-from ingest.model import (
-    BlockKind,
-    Commitment,
-    Document,
-    Indicator,
-    Objective,
-    Orientation,
-    Passage,
-    Provenance,
-    StrategyStep,
-    walk_strategy,
-)
+from ingest.model import BlockKind, Document, Objective, Orientation, Passage, Provenance
 from ingest.normalise import fold
 from ingest.resources import load_yaml
 
 TRANSVERSAL = "T"
 # A passage longer than this is prose that mentions an orientation, not its heading.
 MAX_STRUCTURAL_WORDS = 45
-R = TypeVar("R", Commitment, Indicator)
 _ROMAN = {"I": 1, "II": 2, "III": 3, "IV": 4, "V": 5, "VI": 6, "VII": 7, "VIII": 8, "IX": 9, "X": 10}
 
 
@@ -349,95 +338,8 @@ def extract_orientations(document: Document, passages: Sequence[Passage]) -> lis
     return _Walker(passages).run()
 
 
-@dataclass(frozen=True)
-class Place:
-    """Where a passage sits in the strategy: the orientation and objective in force there, by
-    label (as records have always said it) and by id (Orientation.id, Objective.id)."""
-
-    orientation: str | None = None
-    objective: str | None = None
-    orientation_id: str | None = None
-    objective_id: str | None = None
-
-
-def _orientation_key(o: Orientation) -> str:
-    return o.number or f"{TRANSVERSAL}:{fold(o.label)[:30]}"
-
-
-class StructureIndex:
-    """Where a passage sits in the strategy (`place`, `locate`), and records given the ids of
-    the orientation and objective they name (`with_ids`)."""
-
-    def __init__(self, orientations: Sequence[Orientation], passages: Sequence[Passage]) -> None:
-        self._by_number = {_orientation_key(o): o for o in orientations}
-        self._passages = {p.id: p for p in passages}
-        # Several objectives per label or code: a contract repeats them under several orientations.
-        self._by_label: dict[str, list[StrategyStep]] = {}
-        self._by_code: dict[str, list[StrategyStep]] = {}
-        for step in walk_strategy(orientations):
-            self._by_label.setdefault(fold(step.objective.label), []).append(step)
-            if step.objective.code:
-                self._by_code.setdefault(step.objective.code, []).append(step)
-        # Reading-order fallback: the orientation in force at each passage.
-        self._running: dict[str, Orientation | None] = {}
-        current: Orientation | None = None
-        for p in passages:
-            if len(p.text.split()) <= MAX_STRUCTURAL_WORDS and (found := match_orientation(p.text)):
-                current = self._by_number.get(found[0])
-            self._running[p.id] = current
-
-    def place(self, passage: Passage) -> Place:
-        orientation: Orientation | None = None
-        named: list[StrategyStep] | None = None
-        for heading in reversed(passage.section_path):
-            if named is None:
-                named = self._objectives_named(heading)
-            if orientation is None and (found := match_orientation(heading)):
-                orientation = self._by_number.get(found[0])
-            if orientation:
-                break
-        if orientation is None:
-            orientation = self._running.get(passage.id)
-        # The objective of that name under the passage's own orientation; else the first of
-        # that name in the tree (a heading the tree hung elsewhere still names it).
-        step = next((s for s in named or () if s.orientation is orientation), (named or [None])[0])
-        objective = step.objective if step else None
-        return Place(orientation.label if orientation else None, objective.label if objective else None,
-                     orientation.id if orientation else None, objective.id if objective else None)
-
-    def locate(self, passage: Passage) -> tuple[str | None, str | None]:
-        """(orientation label, objective label) of `passage`."""
-        place = self.place(passage)
-        return place.orientation, place.objective
-
-    def with_ids(self, records: Iterable[R]) -> list[R]:
-        """Commitments or indicators given the ids of the orientation and objective of their
-        passage; a label that is not its passage's keeps no id (the graph joins it by label)."""
-        out = []
-        for r in records:
-            passage = self._passages.get(r.provenance.passage_id)
-            if passage is None:
-                out.append(r)
-                continue
-            place = self.place(passage)
-            orientation_id = place.orientation_id if r.orientation == place.orientation else None
-            if isinstance(r, Commitment):
-                objective_id = place.objective_id if r.objective == place.objective else None
-            else:  # an indicator names no objective: the one it sits under
-                objective_id = place.objective_id
-            out.append(replace(r, orientation_id=orientation_id, objective_id=objective_id))
-        return out
-
-    def _objectives_named(self, heading: str) -> list[StrategyStep] | None:
-        if steps := self._by_label.get(fold(clean_label(heading))):
-            return steps
-        m = _first_match("coded_objective", heading.strip()) or _first_match("strategic_objective", heading.strip())
-        if m and m.groupdict().get("code"):
-            return self._by_code.get(re.sub(r"\s", "", m.group("code")))
-        return None
-
-
-def strategy_labels(orientations: Sequence[Orientation]) -> list[str]:
-    """Every orientation and objective label, aliases included."""
-    return [*(lab for o in orientations for lab in (o.label, *o.aliases)),
-            *(step.objective.label for step in walk_strategy(orientations))]
+def objective_code(heading: str) -> str | None:
+    """The code a heading gives the objective it names ("Objectif stratégique 1 : …" -> "1")."""
+    heading = heading.strip()
+    m = _first_match("coded_objective", heading) or _first_match("strategic_objective", heading)
+    return re.sub(r"\s", "", m.group("code")) if m and m.groupdict().get("code") else None
