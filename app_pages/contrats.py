@@ -83,13 +83,13 @@ tabs = st.tabs([f"Orientations et objectifs ({len(x.orientations)})", f"Quartier
                 f"Indicateurs ({len(x.indicators)})"])
 
 
-def _outline(objectives, depth: int = 0) -> list[str]:
+def _outline(orientation) -> list[str]:
     lines = []
-    for ob in objectives:
+    for step in orientation.walk():
+        ob = step.objective
         code = f"{ob.code} " if ob.code else ""
         level = LEVEL.get(ob.level, ob.level or "")
-        lines.append("    " * depth + f"- {escape_markdown(code + ob.label)} *({escape_markdown(level)})*")
-        lines.extend(_outline(ob.children, depth + 1))
+        lines.append("    " * step.depth + f"- {escape_markdown(code + ob.label)} *({escape_markdown(level)})*")
     return lines
 
 
@@ -102,7 +102,7 @@ with tabs[0]:
             if o.themes:
                 st.caption("Thèmes : " + ", ".join(escape_markdown(theme_label(t)) for t in o.themes))
             if o.objectives:
-                st.markdown("\n".join(_outline(o.objectives)))
+                st.markdown("\n".join(_outline(o)))
             else:
                 st.caption("Aucun objectif extrait.")
 with tabs[1]:

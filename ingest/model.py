@@ -9,7 +9,7 @@ page, source line) so that every fact in the graph leads back to the text it cam
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -270,6 +270,10 @@ class Objective:
     children: tuple[Objective, ...] = ()
     themes: tuple[str, ...] = ()  # theme ids (ingest/data/themes.yaml)
     provenance: tuple[Provenance, ...] = ()
+    # "o2.1.3": its place in the extraction's tree (orientation 2, its first objective, that one's
+    # third), unique within a document, so that a record names it without its label, which a
+    # contract repeats under several orientations. None in extractions made before ids existed.
+    id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -280,15 +284,34 @@ class Orientation:
     objectives: tuple[Objective, ...] = ()
     themes: tuple[str, ...] = ()
     provenance: tuple[Provenance, ...] = ()
+    id: str | None = None  # "o2": the orientation's place in the extraction (see Objective.id)
 
-    def walk(self) -> Iterator[Objective]:
-        """Every objective under this orientation, depth first, each before its children: the one
-        walk of the objective tree."""
-        stack = list(reversed(self.objectives))
+    def walk(self) -> Iterator[StrategyStep]:
+        """Every objective under this orientation, depth first, each before its children, with
+        where it hangs: the one walk of the objective tree (`walk_strategy` walks several)."""
+        stack: list[tuple[Objective, Objective | None, int]] = [(ob, None, 0) for ob in reversed(self.objectives)]
         while stack:
-            objective = stack.pop()
-            yield objective
-            stack.extend(reversed(objective.children))
+            objective, parent, depth = stack.pop()
+            yield StrategyStep(objective, self, parent, depth)
+            stack.extend((child, objective, depth + 1) for child in reversed(objective.children))
+
+
+@dataclass(frozen=True)
+class StrategyStep:
+    """One objective met by `walk_strategy`, with where it hangs."""
+
+    objective: Objective
+    orientation: Orientation
+    parent: Objective | None  # None: directly under the orientation
+    depth: int  # 0 under the orientation
+
+
+def walk_strategy(orientations: Iterable[Orientation]) -> Iterator[StrategyStep]:
+    """Every objective of `orientations`, in their order, each orientation's walked by
+    `Orientation.walk`: the extractor's index, the graph, the search records and the app all
+    take it, so that they meet the objectives in the same order."""
+    for orientation in orientations:
+        yield from orientation.walk()
 
 
 @dataclass(frozen=True)
@@ -309,6 +332,11 @@ class Commitment:
     review_status: str | None = None
     reviewers: tuple[str, ...] = ()
     revises: str | None = None
+    # The ids (Orientation.id, Objective.id) of the orientation and objective its labels name;
+    # None when it names none, or when the record comes from before ids (or from a review that
+    # restores it without its extraction's tree): the graph then joins by label.
+    orientation_id: str | None = None
+    objective_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -326,6 +354,9 @@ class Indicator:
     # "<document id>/i<n>": given by the JSON writer (the indicator's position) and kept by
     # review, so that rejecting one indicator does not renumber the others' graph nodes.
     id: str | None = None
+    # As Commitment's: the orientation its `orientation` label names, and the objective it sits under.
+    orientation_id: str | None = None
+    objective_id: str | None = None
 
 
 @dataclass(frozen=True)

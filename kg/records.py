@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
-from ingest.model import BlockKind, Commitment, Extraction, Objective, Passage, Provenance
+from ingest.model import BlockKind, Commitment, Extraction, Objective, Passage, Provenance, walk_strategy
 from kg.search.index import IndexRecord
 
 # Headings shorter than this say too little to be a search result on their own.
@@ -28,7 +28,7 @@ class DocumentRecords:
 
 def records_from_extraction(x: Extraction) -> DocumentRecords:
     return DocumentRecords(x.document.id, x.territory.short_name or x.territory.name, x.commitments,
-                           tuple((ob, o.label) for o in x.orientations for ob in o.walk()))
+                           tuple((step.objective, step.orientation.label) for step in walk_strategy(x.orientations)))
 
 
 def records_from_extraction_json(x: dict) -> DocumentRecords:

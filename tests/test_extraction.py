@@ -7,7 +7,8 @@ from ingest.extract.commitment_language import is_binding, is_possibility
 from ingest.extract.commitments import extract_commitments
 from ingest.extract.indicators import extract_indicators
 from ingest.extract.organisations import OrganisationResolver
-from ingest.extract.structure import StructureIndex, extract_orientations, strategy_labels
+from ingest.extract.strategy_index import StructureIndex, strategy_labels
+from ingest.extract.structure import extract_orientations
 from ingest.extract.themes import theme_ids, themes_of
 from ingest.model import Document, DocumentMeta, Territory
 from ingest.read.text import text_to_blocks

@@ -52,7 +52,8 @@ def test_a_record_keeps_its_own_partner_name_beside_the_partner_list() -> None:
                          "partner_type": "social_landlord", "text": "Elle réhabilitera 40 logements.",
                          "kind": "commitment", "orientation": None, "objective": None, "neighbourhoods": [],
                          "themes": [], "page": None, "line": 3, "passage_id": "d#1", "confidence": 0.7,
-                         "partner_confidence": 0.6, "review_status": None, "reviewers": [], "revises": None}],
+                         "partner_confidence": 0.6, "review_status": None, "reviewers": [], "revises": None,
+                         "orientation_id": None, "objective_id": None}],
     }
     x = extraction_from_json(data)
     assert x.commitments[0].partner.name == "Sa du Hainaut"

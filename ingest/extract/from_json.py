@@ -9,6 +9,9 @@ contract codes). `extraction_to_json(extraction_from_json(j)) == j` for every ex
 The JSON does not hold the document's blocks: give the `Document` (documents.jsonl has its
 record, passages.jsonl its text) when the caller has it; without it, a `Document` with the JSON's
 identity and metadata and no blocks stands in.
+
+JSON written before the strategy had ids reads back without them (None): the graph then joins a
+record to its orientation and objective by label, as it did when that JSON was written.
 """
 
 from __future__ import annotations
@@ -63,7 +66,7 @@ def _org(o: dict[str, Any]) -> Organisation:
 def _objective(o: dict[str, Any]) -> Objective:
     return Objective(label=o["label"], code=o.get("code"), level=o.get("level") or "strategic",
                      children=tuple(_objective(c) for c in o.get("children") or ()),
-                     themes=tuple(o.get("themes") or ()), provenance=_provs(o.get("provenance")))
+                     themes=tuple(o.get("themes") or ()), provenance=_provs(o.get("provenance")), id=o.get("id"))
 
 
 def _document(d: dict[str, Any], territory: dict[str, Any]) -> Document:
@@ -92,6 +95,7 @@ def extraction_from_json(data: dict[str, Any], document: Document | None = None)
             id=c["id"], partner=organisation(c["partner_id"], c["partner"], c["partner_type"]), text=c["text"],
             kind=CommitmentKind(c.get("kind") or "commitment"), orientation=c.get("orientation"),
             objective=c.get("objective"), neighbourhoods=tuple(c.get("neighbourhoods") or ()),
+            orientation_id=c.get("orientation_id"), objective_id=c.get("objective_id"),
             themes=tuple(c.get("themes") or ()),
             provenance=Provenance(c.get("passage_id") or "", c.get("page"), c.get("line")),
             confidence=c.get("confidence"), partner_confidence=c.get("partner_confidence"),
@@ -121,12 +125,14 @@ def extraction_from_json(data: dict[str, Any], document: Document | None = None)
         orientations=tuple(
             Orientation(label=o["label"], number=o.get("number"), aliases=tuple(o.get("aliases") or ()),
                         objectives=tuple(_objective(ob) for ob in o.get("objectives") or ()),
-                        themes=tuple(o.get("themes") or ()), provenance=_provs(o.get("provenance")))
+                        themes=tuple(o.get("themes") or ()), provenance=_provs(o.get("provenance")),
+                        id=o.get("id"))
             for o in data.get("orientations") or ()),
         commitments=tuple(commitment(c) for c in data.get("commitments") or ()),
         indicators=tuple(
             Indicator(text=i["text"], id=_indicator_id(i, doc.id, n), orientation=i.get("orientation"),
-                      commitment=i.get("commitment"),
+                      commitment=i.get("commitment"), orientation_id=i.get("orientation_id"),
+                      objective_id=i.get("objective_id"),
                       provenance=Provenance(i.get("passage_id") or "", i.get("page"), i.get("line")),
                       confidence=i.get("confidence"), **_review(i))
             for n, i in enumerate(data.get("indicators") or ())),

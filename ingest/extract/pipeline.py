@@ -34,7 +34,8 @@ def extract(document: Document, passages: Sequence[Passage],
     from ingest.extract.neighbourhoods.find import extract_neighbourhoods
     from ingest.extract.organisations import OrganisationResolver, departments_of
     from ingest.extract.signatories import extract_signatories
-    from ingest.extract.structure import StructureIndex, extract_orientations, strategy_labels
+    from ingest.extract.strategy_index import StructureIndex, strategy_labels
+    from ingest.extract.structure import extract_orientations
     from ingest.extract.territory import extract_territory
 
     warnings: list[str] = []
@@ -73,6 +74,10 @@ def extract(document: Document, passages: Sequence[Passage],
             strategy_labels=strategy_labels(orientations),
         )
         indicators = extract_indicators(document, passages, commitments, locate=structure.locate)
+    # The extractors say where a record sits by label; the ids say it without the ambiguity of a
+    # label repeated under several orientations (StructureIndex.with_ids).
+    commitments, indicators = structure.with_ids(commitments), structure.with_ids(indicators)
+    uncertain = structure.with_ids(uncertain)
     if not commitments:
         # Said, not left to be guessed from an empty list: a contract without any commitment is
         # rare enough that a researcher should check the document (a scan, an annex, a diagnosis).

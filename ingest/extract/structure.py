@@ -4,7 +4,9 @@ Contracts repeat their orientations many times (in the summary, in each partner'
 each commune's chapter), sometimes with a shortened or reworded label. All mentions that carry
 the same number are one orientation; the longest label is kept and the others become aliases.
 Objectives hang under an orientation by position in the text and, when coded ("1.1.2", "1A",
-"O.G.1.1"), by their code: a code's parent is the objective whose code is its prefix.
+"O.G.1.1"), by their code: a code's parent is the objective whose code is its prefix. Each gets an
+id by its place in the finished tree ("o2", "o2.1.3"), which records use to name it
+(ingest.extract.strategy_index), since labels and codes repeat across orientations.
 """
 
 from __future__ import annotations
@@ -73,11 +75,11 @@ class _ObjectiveNode:
     parent_hint: _ObjectiveNode | None = None  # the strategic objective above an uncoded item
     children: list[_ObjectiveNode] = field(default_factory=list)
 
-    def freeze(self, depth: int) -> Objective:
+    def freeze(self, depth: int, id_: str) -> Objective:
         level = self.level or ("strategic", "operational", "other")[min(depth, 2)]
         return Objective(label=self.label, code=self.code, level=level,
-                         children=tuple(c.freeze(depth + 1) for c in self.children),
-                         themes=themes_of(self.label), provenance=tuple(self.provenance[:5]))
+                         children=tuple(c.freeze(depth + 1, f"{id_}.{n}") for n, c in enumerate(self.children, 1)),
+                         themes=themes_of(self.label), provenance=tuple(self.provenance[:5]), id=id_)
 
 
 def _code_parent(code: str, by_code: dict[str, _ObjectiveNode]) -> _ObjectiveNode | None:
@@ -137,14 +139,15 @@ class _OrientationNode:
             node.children.sort(key=lambda n: _sort_key(n.code))
         return sorted(roots, key=lambda n: _sort_key(n.code))
 
-    def freeze(self) -> Orientation:
+    def freeze(self, id_: str) -> Orientation:
         label = self.label
         aliases = tuple(dict.fromkeys(lab for lab in self.labels if lab and fold(lab) != fold(label)))
         number = None if (self.number or "").startswith((TRANSVERSAL, "H:")) else self.number
-        return Orientation(label=label, number=number,
-                           aliases=aliases, objectives=tuple(o.freeze(0) for o in self.tree() if o.label),
+        roots = [o for o in self.tree() if o.label]
+        return Orientation(label=label, number=number, aliases=aliases,
+                           objectives=tuple(o.freeze(0, f"{id_}.{n}") for n, o in enumerate(roots, 1)),
                            themes=themes_of(" ".join([label, *aliases])),
-                           provenance=tuple(self.provenance[:10]))
+                           provenance=tuple(self.provenance[:10]), id=id_)
 
 
 def _sort_key(code: str | None) -> tuple:
@@ -194,7 +197,8 @@ class _Walker:
             self.step(i, p)
         ordered = sorted(self.orientations.values(),
                          key=lambda o: (o.number.startswith(TRANSVERSAL), o.sort_rank, len(o.number), o.number))
-        return [o.freeze() for o in ordered]
+        # Ids by position in the finished tree: the same extraction always numbers it the same way.
+        return [o.freeze(f"o{n}") for n, o in enumerate(ordered, 1)]
 
     def step(self, i: int, p: Passage) -> None:
         text = p.text.strip()
@@ -334,63 +338,8 @@ def extract_orientations(document: Document, passages: Sequence[Passage]) -> lis
     return _Walker(passages).run()
 
 
-class StructureIndex:
-    """Where a passage sits in the strategy: (orientation label, objective label)."""
-
-    def __init__(self, orientations: Sequence[Orientation], passages: Sequence[Passage]) -> None:
-        self._by_number = {o.number or f"{TRANSVERSAL}:{fold(o.label)[:30]}": o.label for o in orientations}
-        self._objectives: dict[str, str] = {}
-        self._objective_by_code: dict[str, str] = {}
-
-        def walk(items: Sequence[Objective]) -> None:
-            for ob in items:
-                self._objectives[fold(ob.label)] = ob.label
-                if ob.code:
-                    self._objective_by_code[ob.code] = ob.label
-                walk(ob.children)
-
-        for o in orientations:
-            walk(o.objectives)
-        # Reading-order fallback: the orientation in force at each passage.
-        self._running: dict[str, str | None] = {}
-        current: str | None = None
-        for p in passages:
-            if len(p.text.split()) <= MAX_STRUCTURAL_WORDS and (found := match_orientation(p.text)):
-                current = self._by_number.get(found[0])
-            self._running[p.id] = current
-
-    def locate(self, passage: Passage) -> tuple[str | None, str | None]:
-        orientation = objective = None
-        for heading in reversed(passage.section_path):
-            if objective is None:
-                objective = self._objective_of(heading)
-            if orientation is None and (found := match_orientation(heading)):
-                orientation = self._by_number.get(found[0])
-            if orientation:
-                break
-        if orientation is None:
-            orientation = self._running.get(passage.id)
-        return orientation, objective
-
-    def _objective_of(self, heading: str) -> str | None:
-        if label := self._objectives.get(fold(clean_label(heading))):
-            return label
-        m = _first_match("coded_objective", heading.strip()) or _first_match("strategic_objective", heading.strip())
-        if m and m.groupdict().get("code"):
-            return self._objective_by_code.get(re.sub(r"\s", "", m.group("code")))
-        return None
-
-
-def strategy_labels(orientations: Sequence[Orientation]) -> list[str]:
-    """Every orientation and objective label, aliases included."""
-    out: list[str] = []
-
-    def walk(items: Sequence[Objective]) -> None:
-        for ob in items:
-            out.append(ob.label)
-            walk(ob.children)
-
-    for o in orientations:
-        out.extend([o.label, *o.aliases])
-        walk(o.objectives)
-    return out
+def objective_code(heading: str) -> str | None:
+    """The code a heading gives the objective it names ("Objectif stratégique 1 : …" -> "1")."""
+    heading = heading.strip()
+    m = _first_match("coded_objective", heading) or _first_match("strategic_objective", heading)
+    return re.sub(r"\s", "", m.group("code")) if m and m.groupdict().get("code") else None

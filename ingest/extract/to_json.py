@@ -1,7 +1,9 @@
 """The JSON shape of `contrats extract` (documented in the README; a contract with users' scripts).
 
 Top-level keys are fixed: document, territory, neighbourhoods, signatories, partners,
-orientations, commitments, indicators. Fields may be added inside them, never removed.
+orientations, commitments, indicators. Fields may be added inside them, never removed: the
+orientations' and objectives' `id` and the records' `orientation_id` / `objective_id` came after
+the labels, which stay.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ def _objective(o: Objective) -> dict[str, Any]:
     return {
         "label": o.label, "code": o.code, "level": o.level, "themes": list(o.themes),
         "children": [_objective(c) for c in o.children],
-        "provenance": [_prov(p) for p in o.provenance],
+        "provenance": [_prov(p) for p in o.provenance], "id": o.id,
     }
 
 
@@ -36,6 +38,7 @@ def _commitment(c) -> dict[str, Any]:
     return {"id": c.id, "partner": c.partner.name, "partner_id": c.partner.id,
             "partner_type": c.partner.type, "text": c.text, "kind": str(c.kind),
             "orientation": c.orientation, "objective": c.objective,
+            "orientation_id": c.orientation_id, "objective_id": c.objective_id,
             "neighbourhoods": list(c.neighbourhoods), "themes": list(c.themes),
             "page": c.provenance.page, "line": c.provenance.line, "passage_id": c.provenance.passage_id,
             "confidence": c.confidence, "partner_confidence": c.partner_confidence,
@@ -72,7 +75,7 @@ def extraction_to_json(x: Extraction) -> dict[str, Any]:
         "orientations": [
             {"label": o.label, "number": o.number, "aliases": list(o.aliases), "themes": list(o.themes),
              "objectives": [_objective(ob) for ob in o.objectives],
-             "provenance": [_prov(p) for p in o.provenance]}
+             "provenance": [_prov(p) for p in o.provenance], "id": o.id}
             for o in x.orientations
         ],
         "commitments": [_commitment(c) for c in x.commitments],
@@ -80,7 +83,8 @@ def extraction_to_json(x: Extraction) -> dict[str, Any]:
         "indicators": [
             {"id": i.id or f"{d.id}/i{n}", "text": i.text, "orientation": i.orientation, "commitment": i.commitment,
              "page": i.provenance.page, "line": i.provenance.line, "passage_id": i.provenance.passage_id,
-             "confidence": i.confidence, **_review(i)}
+             "confidence": i.confidence, **_review(i),
+             "orientation_id": i.orientation_id, "objective_id": i.objective_id}
             for n, i in enumerate(x.indicators)
         ],
     }

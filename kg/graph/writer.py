@@ -32,12 +32,13 @@ from ingest.model import (
     Extraction,
     Indicator,
     Neighbourhood,
-    Objective,
     Organisation,
     Passage,
     Provenance,
     Signatory,
+    StrategyStep,
     Territory,
+    walk_strategy,
 )
 from kg.graph import uris
 from kg.graph.uris import CKG
@@ -89,6 +90,10 @@ class _DocumentGraph:
         self.amended = uris.contract_uri(t.contract_code, amends) if amends else None
         self.scheme = uris.scheme_uri(self.doc.id)
         self.neighbourhood_by_name: dict[str, URIRef] = {}
+        # Records name their orientation and objective by id (Orientation.id, Objective.id); the
+        # label maps serve records without ids (JSON from before them, facts a review restored).
+        self.orientation_by_id: dict[str, URIRef] = {}
+        self.objective_by_id: dict[str, URIRef] = {}
         self.orientation_by_label: dict[str, URIRef] = {}
         self.objective_by_label: dict[str, URIRef] = {}
         # A contract repeats an objective's label under several orientations (the communes' tables
@@ -299,13 +304,16 @@ class _DocumentGraph:
             g.add((s, SKOS.hasTopConcept, node))
             self._themes(node, o.themes)
             self.derive(node, o.provenance)
+            if o.id:
+                self.orientation_by_id[o.id] = node
             for label in (o.label, *o.aliases):
                 self.orientation_by_label.setdefault(_fold(label), node)
-            for objective in o.objectives:
-                self._objective(objective, node, node, (o.label, *o.aliases))
+        for step in walk_strategy(self.x.orientations):
+            self._objective(step)
 
-    def _objective(self, o: Objective, parent: URIRef, orientation: URIRef,
-                   orientation_labels: tuple[str, ...] = ()) -> None:
+    def _objective(self, step: StrategyStep) -> None:
+        o, orientation = step.objective, uris.orientation_uri(self.doc.id, step.orientation.label)
+        parent = uris.objective_uri(self.doc.id, step.parent.label, step.parent.code) if step.parent else orientation
         node = uris.objective_uri(self.doc.id, o.label, o.code)
         self.put(node, (RDF.type, CKG.Objective), (RDF.type, SKOS.Concept), (SKOS.prefLabel, _fr(o.label)),
                  (SKOS.notation, Literal(o.code) if o.code else None), (CKG.level, Literal(o.level)),
@@ -314,11 +322,24 @@ class _DocumentGraph:
         self.g.add((parent, SKOS.narrower, node))
         self._themes(node, o.themes)
         self.derive(node, o.provenance)
+        if o.id:
+            self.objective_by_id[o.id] = node
         self.objective_by_label.setdefault(_fold(o.label), node)
-        for label in orientation_labels:
+        for label in (step.orientation.label, *step.orientation.aliases):
             self.objective_by_place.setdefault((_fold(label), _fold(o.label)), node)
-        for child in o.children:
-            self._objective(child, node, orientation, orientation_labels)
+
+    def _orientation_of(self, record: Commitment | Indicator) -> URIRef | None:
+        if record.orientation_id is not None:
+            return self.orientation_by_id.get(record.orientation_id)
+        return self.orientation_by_label.get(_fold(record.orientation)) if record.orientation else None
+
+    def _objective_of(self, c: Commitment) -> URIRef | None:
+        if c.objective_id is not None:
+            return self.objective_by_id.get(c.objective_id)
+        if not c.objective:
+            return None
+        return self.objective_by_place.get((_fold(c.orientation or ""), _fold(c.objective))) \
+            or self.objective_by_label.get(_fold(c.objective))
 
     def _themes(self, node: URIRef, themes: Iterable[str]) -> None:
         for theme in themes:
@@ -334,10 +355,9 @@ class _DocumentGraph:
                  (CKG.text, _fr(c.text)), (CKG.kind, uris.commitment_kind_uri(str(c.kind))),
                  (CKG.contract, self.contract))
         g.add((self.contract, CKG.hasPartner, partner))
-        if c.orientation and (o := self.orientation_by_label.get(_fold(c.orientation))):
+        if o := self._orientation_of(c):
             g.add((node, CKG.orientation, o))
-        if c.objective and (ob := self.objective_by_place.get((_fold(c.orientation or ""), _fold(c.objective)))
-                            or self.objective_by_label.get(_fold(c.objective))):
+        if ob := self._objective_of(c):
             g.add((node, CKG.objective, ob))
         for name in c.neighbourhoods:
             if n := self.neighbourhood_by_name.get(_fold(name)):
@@ -371,10 +391,11 @@ class _DocumentGraph:
         g.add((node, RDF.type, CKG.Indicator))
         g.add((node, CKG.text, _fr(ind.text)))
         g.add((node, CKG.contract, self.contract))
-        label = _fold(ind.orientation or "")
-        orientation = self.orientation_by_label.get(label)
-        # The structure index may name the nearest objective rather than the orientation.
-        objective = None if orientation else self.objective_by_label.get(label)
+        orientation = self._orientation_of(ind)
+        if ind.orientation_id is not None or ind.objective_id is not None:
+            objective = self.objective_by_id.get(ind.objective_id or "")
+        else:  # an old label may name an objective rather than the orientation
+            objective = None if orientation else self.objective_by_label.get(_fold(ind.orientation or ""))
         if orientation:
             g.add((node, CKG.orientation, orientation))
         if ind.commitment in self.commitment_ids:  # never point at a commitment the graph lacks

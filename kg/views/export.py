@@ -88,11 +88,14 @@ def _flat(document_id: str, record: dict, skip: tuple[str, ...] = ()) -> dict:
 
 
 def _objectives(document_id: str, orientation: dict) -> Iterator[dict]:
-    def walk(items: list[dict], parent: str | None) -> Iterator[dict]:
+    # The JSON's tree, not the typed one (ingest.model.walk_strategy): the tables are the JSON's
+    # columns. The ids (absent from JSON written before them) join the commitments' objective_id.
+    def walk(items: list[dict], parent: dict | None) -> Iterator[dict]:
         for o in items:
             yield {**_flat(document_id, o, skip=("children",)), "orientation": orientation["label"],
-                   "parent": parent}
-            yield from walk(o.get("children") or [], o["label"])
+                   "parent": parent["label"] if parent else None,
+                   "orientation_id": orientation.get("id"), "parent_id": parent.get("id") if parent else None}
+            yield from walk(o.get("children") or [], o)
 
     yield from walk(orientation.get("objectives") or [], None)
 
