@@ -271,3 +271,15 @@ def test_a_markdown_export_reads_headings_and_framed_rows() -> None:
     assert kinds["État | M. Alain DURAND | Préfet"] == BlockKind.TABLE_ROW
     assert not any("---" in b.text for b in blocks)  # the rule under the header is layout
     assert kinds["Le texte continue ici."] == BlockKind.PARAGRAPH
+
+
+def test_a_long_title_in_capitals_is_a_heading_a_long_row_of_figures_is_not() -> None:
+    # A section's whole title set in capitals runs past 100 characters; a table row that lost its
+    # cells is capitals and figures.
+    title = "QUARTIER DES TILLEULS PROPOSITIONS DE PISTES D'ACTIONS CONCRÈTES ISSUES DES ATELIERS DE CONCERTATION 2024"
+    row = "COLLEGE JEAN MOULIN 20151 39217 11008 5,04 % 3,29 % 8,32 % 10,91 % 5,32 % 16,23 % 6,89 % 5,56 % 12,45 %"
+    assert len(title) > 100 and len(row) > 100
+    content = text_to_blocks(f"{title}\n\n- Créer un jardin partagé\n\n{row}\n", "t.txt")
+    kinds = {b.text: b.kind for b in content.blocks}
+    assert kinds[title] == BlockKind.HEADING
+    assert kinds[row] != BlockKind.HEADING
