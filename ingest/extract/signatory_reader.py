@@ -65,8 +65,17 @@ _HEADING_CUES = {
     "preamble": re.compile(r"(?i:pr[ée]ambule|entre\b)"),
     "commit": re.compile(r"(?i:engagement)"),
     "gov": re.compile(r"(?i:gouvernance|pilotage|comit[ée]|instance)"),
+    "attend": re.compile(r"(?i:particip|remerci|[ée]laboration|m[ée]thod|concertation|s[ée]minaire|atelier|"
+                         r"contribut|pr[ée]sence|associ[ée]s)"),
 }
 _LEAD_SIG = re.compile(r"(?i:signat|soussign|\bparties\b|\bentre\b|conclu|repr[ée]sent|sign[ée])")
+# Lists of bodies that took part without signing: who attended a seminar, who wrote the contract,
+# who sits on a committee, who is thanked, who is present. "représentées lors des ateliers" also
+# sets `lead=sig` (through "représent"); the model weighs the two together.
+_LEAD_ATTEND = re.compile(r"(?i:particip|(?<![a-zé])pr[ée]sente?s\b|(?<![a-zé])pr[ée]sence\b|excus[ée]|assist|"
+                          r"associ[ée]e?s\b|consult[ée]|contribu|s[ée]minaire|atelier|r[ée]union|invit[ée]|"
+                          r"concertation|remerci|[ée]labor|r[ée]dact|r[ée]dig|compos[ée]|r[ée]uni|membres?\b|"
+                          r"soutien|concours|non[\s-]signataire)")
 _UPPER_LINE = re.compile(r"^[^a-zà-ÿ]*$")
 
 
@@ -207,7 +216,22 @@ def candidates(document: Document, passages: Sequence[Passage], resolver: Organi
         while j >= 0 and i - j < 40 and passages[j].kind in (BlockKind.LIST_ITEM, BlockKind.TABLE_ROW):
             j -= 1
         if p.kind in (BlockKind.LIST_ITEM, BlockKind.TABLE_ROW) and j >= 0:
-            base["lead=" + ("sig" if _LEAD_SIG.search(passages[j].text[-200:]) else "other")] = 1.0
+            lead_text = passages[j].text[-200:]
+            base["lead=" + ("sig" if _LEAD_SIG.search(lead_text) else "other")] = 1.0
+            if _LEAD_ATTEND.search(lead_text):
+                base["lead_attend"] = 1.0
+        # The nearest short line above that ends with a colon: the lead-in of what follows, when
+        # the items are paragraphs rather than a list ("Étaient présents :" then one body a line).
+        for k in range(i - 1, max(-1, i - 12), -1):
+            above = passages[k].text.strip()
+            if above.endswith(":") and len(above) < 200:
+                if _LEAD_ATTEND.search(above):
+                    base["colon_attend"] = 1.0
+                break
+        # "Ont participé : la CAF, …" on one line.
+        head = text[:160].split(":", 1)
+        if len(head) == 2 and _LEAD_ATTEND.search(head[0]):
+            base["opens_attend"] = 1.0
         run = 0
         for j in range(i - 1, max(-1, i - 15), -1):
             if not mentions[j]:
