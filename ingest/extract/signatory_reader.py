@@ -76,6 +76,7 @@ _LEAD_ATTEND = re.compile(r"(?i:particip|(?<![a-zé])pr[ée]sente?s\b|(?<![a-zé
                           r"associ[ée]e?s\b|consult[ée]|contribu|s[ée]minaire|atelier|r[ée]union|invit[ée]|"
                           r"concertation|remerci|[ée]labor|r[ée]dact|r[ée]dig|compos[ée]|r[ée]uni|membres?\b|"
                           r"soutien|concours|non[\s-]signataire)")
+NEAR_PASSAGES = 40  # a signatory list or signature block spans fewer passages than this
 _UPPER_LINE = re.compile(r"^[^a-zà-ÿ]*$")
 
 
@@ -388,7 +389,7 @@ def read_signatories(document: Document, passages: Sequence[Passage], resolver: 
         if model.accepts(c, p) and (c.organisation.id not in best or p > best[c.organisation.id][0]):
             best[c.organisation.id] = (p, c)
     chosen = sorted(best.values(), key=lambda x: (x[1].passage.index, x[1].pos))
-    single_types = {c.organisation.type for _, c in chosen if not collective_of(c.organisation, resolver)}
+    singles = [(c.organisation.type, c.passage.index) for _, c in chosen if not collective_of(c.organisation, resolver)]
     out: list[Signatory] = []
     seen: set[str] = set()
     bodies = {} if bodies is None else bodies  # members' type -> the bodies the text names
@@ -400,7 +401,10 @@ def read_signatories(document: Document, passages: Sequence[Passage], resolver: 
         provenance = (Provenance(c.passage.id, c.passage.page, c.line),)
         kind = collective_of(c.organisation, resolver)
         if kind is not None:
-            if kind in single_types:
+            # Bodies of the group's type signing on their own in the same list or block: the group
+            # is their collective line, not more bodies. A commune read as a signatory a hundred
+            # pages away does not stand for the group.
+            if any(t == kind and abs(at - c.passage.index) <= NEAR_PASSAGES for t, at in singles):
                 continue
             if kind not in bodies:
                 bodies[kind] = resolver.named_bodies(passages, kind)
