@@ -14,7 +14,7 @@ from ingest.corpus import ingest_file
 from ingest.extract.organisations import OrganisationResolver, departments_of
 from ingest.extract.signatories import extract_signatories
 from ingest.extract.territory import extract_territory
-from ingest.model import PARTNER_TYPES, Territory
+from ingest.model import PARTNER_TYPES, Organisation, Territory
 from ingest.read.document import read_document
 from ingest.segment import segment
 
@@ -418,7 +418,8 @@ def test_the_signatory_model_loads_and_is_made_of_genre_features():
     # documents' territories (commune and intercommunality names of the reference tables).
     places = place_words(str(reference_folder()))
     generic = {"metropole", "agglo", "agglomeration", "pays", "grand", "val", "saint", "sur", "de", "du", "la",
-               "le", "les", "en", "ville", "port", "terre", "centre", "ouest", "excellence", "coeur"}
+               "le", "les", "en", "ville", "port", "terre", "centre", "ouest", "excellence", "coeur",
+               "communaute"}
     territory_words = {w for doc in model.meta["documents"] for w in re.split(r"[-\d]+", doc)
                        if len(w) > 2} & places - generic
     words = {k.split("=", 1)[1] for k in model.classifier.weights if re.match(r"^[lr]\d=", k)}
@@ -468,3 +469,79 @@ def test_without_a_model_the_rules_read_the_signatories(tmp_path, monkeypatch):
     resolver = OrganisationResolver(departments=("Nord",), epci=CAMVS)
     got = signatory_reader.extract_signatories_learned(document, segment(document), resolver)
     assert [s.organisation.id for s in got] == ["etat-nord", "commune-feignies", "sambre-mobilites", "caf-nord"]
+
+
+ATTENDANCE_THEN_PARTIES = """\
+Contrat de ville 2024-2030
+
+Méthode d'élaboration
+
+Les institutions suivantes étaient représentées lors des ateliers d'écriture :
+
+- la CPAM du Hainaut ;
+- France Travail ;
+- la Mission locale.
+
+Entre :
+
+la Ville de Feignies, représentée par son maire, M. Patrick LEDUC,
+
+la Caisse d'allocations familiales du Nord, représentée par sa directrice, Mme Audrey MARTIN,
+
+la Région Hauts-de-France, représentée par son président,
+
+il est convenu ce qui suit.
+"""
+
+
+def test_an_attendance_list_is_described_as_one(tmp_path):
+    """The items under a lead-in that says who took part carry that cue; the parties do not."""
+    from ingest.extract.signatory_reader import candidates
+
+    path = tmp_path / "snippet.txt"
+    path.write_text(ATTENDANCE_THEN_PARTIES, encoding="utf-8")
+    document = read_document(path, document_id="snippet")
+    resolver = OrganisationResolver(departments=("Nord",), epci=CAMVS)
+    by_type = {c.organisation.type: c.features for c in candidates(document, segment(document), resolver)}
+    assert by_type["cpam"].get("lead_attend") and by_type["france_travail"].get("lead_attend")
+    assert not by_type["caf"].get("lead_attend") and not by_type["caf"].get("colon_attend")
+
+
+def test_the_learned_reader_leaves_out_who_only_attended(tmp_path):
+    found = {s.organisation.type for s in _learned(tmp_path, ATTENDANCE_THEN_PARTIES)}
+    assert {"commune", "caf", "region"} <= found
+    assert not {"cpam", "france_travail", "mission_locale"} & found
+
+
+def test_a_group_stands_for_its_members_unless_they_sign_beside_it(tmp_path):
+    """"les communes concernées" in the list of parties gives the communes the contract names; one
+    of them read as a signatory a hundred passages away does not cancel the group."""
+    from ingest.extract.linear_model import LinearClassifier
+    from ingest.extract.signatory_reader import (
+        NEAR_PASSAGES,
+        SignatoryCandidate,
+        SignatoryModel,
+        read_signatories,
+    )
+
+    filler = "\n\n".join(f"Le diagnostic du quartier décrit la situation numéro {k}." for k in range(NEAR_PASSAGES + 20))
+    text = ("Signataires : l'État, les communes concernées et la CAF du Nord.\n\n"
+            "La commune de Feignies et la ville de Jeumont comptent chacune un quartier prioritaire.\n\n"
+            f"{filler}\n\nCOMMUNE DE JEUMONT\n")
+    path = tmp_path / "snippet.txt"
+    path.write_text(text, encoding="utf-8")
+    document = read_document(path, document_id="snippet")
+    passages = segment(document)
+    resolver = OrganisationResolver(departments=("Nord",), epci=CAMVS)
+    group = Organisation(id="communes-concernees", name="Communes concernées", type="commune")
+    jeumont = next(o for _, _, o in resolver.find("COMMUNE DE JEUMONT"))
+    far = SignatoryCandidate(jeumont, passages[-1], 0)
+    cands = [SignatoryCandidate(group, passages[0], text.index("les communes")), far]
+    model = SignatoryModel(LinearClassifier(("0", "1"), {}, (0.0,)), threshold=0.5, rule_threshold=0.5)
+    got = {s.organisation.name for s in read_signatories(document, passages, resolver, model, cands, [0.9, 0.9])}
+    assert {"Feignies", "Jeumont"} <= got
+    # The same commune signing in the group's own list: the group is its collective line.
+    near = SignatoryCandidate(jeumont, passages[0], text.index("CAF"))
+    got = {s.organisation.name for s in read_signatories(document, passages, resolver, model, [cands[0], near],
+                                                           [0.9, 0.9])}
+    assert got == {"Jeumont"}
