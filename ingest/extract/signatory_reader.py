@@ -76,6 +76,7 @@ _LEAD_ATTEND = re.compile(r"(?i:particip|(?<![a-zé])pr[ée]sente?s\b|(?<![a-zé
                           r"associ[ée]e?s\b|consult[ée]|contribu|s[ée]minaire|atelier|r[ée]union|invit[ée]|"
                           r"concertation|remerci|[ée]labor|r[ée]dact|r[ée]dig|compos[ée]|r[ée]uni|membres?\b|"
                           r"soutien|concours|non[\s-]signataire)")
+LONG_DOCUMENT = 400  # passages: a whole contract, not an opening or an excerpt
 NEAR_PASSAGES = 40  # a signatory list or signature block spans fewer passages than this
 _UPPER_LINE = re.compile(r"^[^a-zà-ÿ]*$")
 
@@ -177,13 +178,16 @@ def candidates(document: Document, passages: Sequence[Passage], resolver: Organi
         text = p.text
         t = text.strip()
         base: dict[str, float] = {"bias_kind=" + str(p.kind): 1.0}
-        base["rel=" + _bucket(i / n, (0.05, 0.15, 0.5, 0.85, 0.95, 1.0))] = 1.0
+        # Where a mention stands in the document means one thing in a ten-page opening and another
+        # in a three-hundred-page contract, whose signatories sit in a few pages at either end.
+        size = "long_" if n > LONG_DOCUMENT else ""
+        base[f"{size}rel=" + _bucket(i / n, (0.05, 0.15, 0.5, 0.85, 0.95, 1.0))] = 1.0
         base["len=" + _bucket(len(t), (40, 80, 160, 300, 600))] = 1.0
         distinct = len({o.id for _, _, o in mentions[i]})
         base["norgs=" + _bucket(distinct, (0, 1, 2, 4, 8))] = 1.0
         d_prev, d_next = since(i, markers, -1), since(i, markers, 1)
-        base["mk_prev=" + ("none" if d_prev is None else _bucket(d_prev, (0, 1, 3, 8, 20, 60)))] = 1.0
-        base["mk_next=" + ("none" if d_next is None else _bucket(d_next, (0, 1, 3, 8, 20, 60)))] = 1.0
+        base[f"{size}mk_prev=" + ("none" if d_prev is None else _bucket(d_prev, (0, 1, 3, 8, 20, 60)))] = 1.0
+        base[f"{size}mk_next=" + ("none" if d_next is None else _bucket(d_next, (0, 1, 3, 8, 20, 60)))] = 1.0
         lp = since(i, long_par, -1)
         base["long_prev=" + ("none" if lp is None else _bucket(lp, (0, 1, 3, 8, 20, 60)))] = 1.0
         ep = since(i, ends, -1)
