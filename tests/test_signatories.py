@@ -545,3 +545,20 @@ def test_a_group_stands_for_its_members_unless_they_sign_beside_it(tmp_path):
     got = {s.organisation.name for s in read_signatories(document, passages, resolver, model, [cands[0], near],
                                                            [0.9, 0.9])}
     assert got == {"Jeumont"}
+
+
+def test_in_a_whole_contract_a_body_named_once_mid_document_is_not_a_signatory(tmp_path):
+    """Signatories of a long contract sit in its first or last pages; a body that a chapter in the
+    middle names once, alone on its line, is a subject of the text (as in an opening it might not be)."""
+    chapters = []
+    for k in range(1, 260):
+        chapters.append(f"Chapitre {k}\n\nLe diagnostic partagé décrit la situation du quartier au point {k}, "
+                        "les besoins des habitants et les actions déjà conduites dans ce domaine.")
+        if k == 130:
+            chapters.append("COMMUNE DE JEUMONT")
+    text = ("Contrat de ville 2024-2030\n\nEntre :\n\nla Ville de Feignies, représentée par son maire, "
+            "M. Patrick LEDUC,\n\nla Caisse d'allocations familiales du Nord, représentée par sa directrice, "
+            "Mme Audrey MARTIN,\n\nil est convenu ce qui suit.\n\n" + "\n\n".join(chapters) + "\n")
+    found = {s.organisation.name for s in _learned(tmp_path, text)}
+    assert {"Feignies", "CAF du Nord"} <= found
+    assert "Jeumont" not in found
