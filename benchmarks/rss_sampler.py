@@ -6,7 +6,8 @@
 `/usr/bin/time` and `ru_maxrss` give one number, the largest process's peak; this says which
 process made it and when, so that the peak can be put against the build's stages. The CSV has
 one row per process per sample (elapsed seconds, pid, parent, RSS and the kernel's own peak
-VmHWM in MB, the command line's start); the log has the command's output, each line stamped
+VmHWM in MB, CPU seconds used so far, the command line's start: a stage slow in wall time but
+not in CPU was waiting for a core); the log has the command's output, each line stamped
 with the elapsed seconds at which it came.
 """
 
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import os
 import subprocess
 import sys
 import threading
@@ -46,8 +48,9 @@ def _descendants(root: int) -> list[int]:
     return found
 
 
-def _memory(pid: int) -> tuple[int, float, float, str] | None:
+def _memory(pid: int) -> tuple[int, float, float, float, str] | None:
     try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
         status = Path(f"/proc/{pid}/status").read_text()
         cmd = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
     except OSError:
@@ -56,7 +59,9 @@ def _memory(pid: int) -> tuple[int, float, float, str] | None:
     if "VmRSS" not in fields:  # a zombie
         return None
     parent = int(fields["PPid"])
-    return parent, int(fields["VmRSS"].split()[0]) / 1024, int(fields["VmHWM"].split()[0]) / 1024, cmd[:160]
+    utime, stime = stat.rsplit(")", 1)[1].split()[11:13]
+    cpu = (int(utime) + int(stime)) / os.sysconf("SC_CLK_TCK")
+    return parent, int(fields["VmRSS"].split()[0]) / 1024, int(fields["VmHWM"].split()[0]) / 1024, cpu, cmd[:160]
 
 
 def main() -> int:
@@ -82,7 +87,7 @@ def main() -> int:
     peak: dict[int, tuple[float, str]] = {}
     with args.csv.open("w", encoding="utf-8", newline="") as f:
         out = csv.writer(f)
-        out.writerow(["seconds", "pid", "ppid", "rss_mb", "hwm_mb", "command"])
+        out.writerow(["seconds", "pid", "ppid", "rss_mb", "hwm_mb", "cpu_s", "command"])
         while proc.poll() is None:
             now = round(time.time() - t0, 1)
             total = 0.0
@@ -90,12 +95,12 @@ def main() -> int:
                 row = _memory(pid)
                 if row is None:
                     continue
-                parent, rss, hwm, cmd = row
+                parent, rss, hwm, cpu, cmd = row
                 total += rss
-                out.writerow([now, pid, parent, round(rss), round(hwm), cmd])
+                out.writerow([now, pid, parent, round(rss), round(hwm), round(cpu, 1), cmd])
                 if hwm > peak.get(pid, (0.0, ""))[0]:
                     peak[pid] = (hwm, cmd)
-            out.writerow([now, 0, 0, round(total), "", "(all)"])
+            out.writerow([now, 0, 0, round(total), "", "", "(all)"])
             f.flush()
             time.sleep(args.every)
     reader.join(timeout=5)
