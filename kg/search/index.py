@@ -257,9 +257,11 @@ class SearchIndex:
 
         config = _checked_config(folder, expected_model)
         h, count = CorpusHash(), 0
-        for d in read_jsonl(folder / "records.jsonl"):
-            h.add(IndexRecord.from_json(d))
-            count += 1
+        with (folder / "records.jsonl").open(encoding="utf-8") as f:  # a line at a time: read_jsonl makes a list
+            for line in f:
+                if line.strip():
+                    h.add(IndexRecord.from_json(json.loads(line)))
+                    count += 1
         # Mapped, not read: the IVF lists or the flat codes stay in the file (each kind has its
         # own flag; faiss refuses the two together).
         flag = faiss.IO_FLAG_MMAP if config.get("faiss") == "ivf" else faiss.IO_FLAG_MMAP_IFC
