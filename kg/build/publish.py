@@ -1,7 +1,7 @@
 """What a finished build promises, checked before it is published as `current`.
 
 A build is linked as `current` only when every artefact its readers open exists and opens: the
-JSON lines, one extraction per document, the graph, the summary, the search index (loaded) and,
+JSON lines, one extraction per document, the graph, the summary, the search index (read through: what loading it checks) and,
 for the on-disk store, the Oxigraph store (opened read-only and holding the graph's triples).
 A build that fails this check is not published and the previous one stays current.
 """
@@ -32,10 +32,10 @@ def verify_build(folder: Path, store_kind: str, expected_model: str | None = Non
     try:
         from kg.search.index import SearchIndex
 
-        index = SearchIndex.load(folder / "index", expected_model=expected_model)
+        records = SearchIndex.verify(folder / "index", expected_model=expected_model)
     except Exception as e:
         raise IncompleteBuild(f"the search index does not load ({type(e).__name__}: {e})") from e
-    if len(index.records) == 0:
+    if records == 0:
         raise IncompleteBuild("the search index is empty")
     if store_kind == "oxigraph":
         from kg.sparql.store import open_store

@@ -241,21 +241,36 @@ class SearchIndex:
     def load(cls, folder: Path, expected_model: str | None = None) -> SearchIndex:
         import faiss
 
-        config_path = folder / "config.json"
-        if not config_path.exists():
-            raise FileNotFoundError(f"no search index in {folder}: run `contrats build`")
-        config = json.loads(config_path.read_text(encoding="utf-8"))
-        if config.get("format") != INDEX_FORMAT:
-            raise IndexMismatch(f"index format {config.get('format')} in {folder}, expected {INDEX_FORMAT}")
-        if expected_model and config["model"] != expected_model:
-            raise IndexMismatch(f"index in {folder} was built with {config['model']!r}, "
-                                f"configured model is {expected_model!r}: run `contrats build`")
+        config = _checked_config(folder, expected_model)
         records = [IndexRecord.from_json(d) for d in read_jsonl(folder / "records.jsonl")]
         dense = faiss.read_index(str(folder / "dense.faiss"))
-        if len(records) != config["count"] or dense.ntotal != config["count"] \
-                or dense.d != config["dimension"] or corpus_hash(records) != config["corpus_hash"]:
-            raise IndexMismatch(f"index in {folder} is inconsistent with its config: rebuild it")
+        _check_consistent(folder, config, len(records), corpus_hash(records), dense)
         return cls(records, dense, LexicalIndex.load(folder / "lexical"), config, _load_terms(folder, config))
+
+    @staticmethod
+    def verify(folder: Path, expected_model: str | None = None) -> int:
+        """What `load` checks and reads, without holding the index: the number of records. The
+        build checks its index before publishing it, in the process that made it; loading it
+        whole there (every record as an object, the vectors, BM25's matrices) put 2 GB on top of
+        what the index stage had left, and made the 5 GB peak of the 359-contract build."""
+        import faiss
+
+        config = _checked_config(folder, expected_model)
+        h, count = CorpusHash(), 0
+        with (folder / "records.jsonl").open(encoding="utf-8") as f:  # a line at a time: read_jsonl makes a list
+            for line in f:
+                if line.strip():
+                    h.add(IndexRecord.from_json(json.loads(line)))
+                    count += 1
+        # Mapped, not read: the IVF lists or the flat codes stay in the file (each kind has its
+        # own flag; faiss refuses the two together).
+        flag = faiss.IO_FLAG_MMAP if config.get("faiss") == "ivf" else faiss.IO_FLAG_MMAP_IFC
+        dense = faiss.read_index(str(folder / "dense.faiss"), flag)
+        _check_consistent(folder, config, count, h.hexdigest(), dense)
+        del dense
+        LexicalIndex.load(folder / "lexical", mmap=True)
+        _load_terms(folder, config)
+        return count
 
     def dense_scores(self, query_vector: np.ndarray, candidates: np.ndarray | None, k: int) -> dict[int, float]:
         """Cosine similarities of the best `k` records (restricted to `candidates` when given)."""
@@ -272,6 +287,25 @@ class SearchIndex:
         k = min(k, self.dense.ntotal if candidates is None else len(candidates))
         scores, ids = self.dense.search(query_vector.reshape(1, -1), k, params=params)
         return {int(i): float(s) for s, i in zip(scores[0], ids[0], strict=True) if i >= 0}
+
+
+def _checked_config(folder: Path, expected_model: str | None) -> dict:
+    config_path = folder / "config.json"
+    if not config_path.exists():
+        raise FileNotFoundError(f"no search index in {folder}: run `contrats build`")
+    config = json.loads(config_path.read_text(encoding="utf-8"))
+    if config.get("format") != INDEX_FORMAT:
+        raise IndexMismatch(f"index format {config.get('format')} in {folder}, expected {INDEX_FORMAT}")
+    if expected_model and config["model"] != expected_model:
+        raise IndexMismatch(f"index in {folder} was built with {config['model']!r}, "
+                            f"configured model is {expected_model!r}: run `contrats build`")
+    return config
+
+
+def _check_consistent(folder: Path, config: dict, count: int, digest: str, dense) -> None:
+    if count != config["count"] or dense.ntotal != config["count"] \
+            or dense.d != config["dimension"] or digest != config["corpus_hash"]:
+        raise IndexMismatch(f"index in {folder} is inconsistent with its config: rebuild it")
 
 
 def _load_terms(folder: Path, config: dict) -> dict[str, np.ndarray]:

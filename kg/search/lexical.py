@@ -131,7 +131,7 @@ class LexicalIndex:
         self._retriever.save(str(path), show_progress=False)
 
     @classmethod
-    def load(cls, path: Path) -> LexicalIndex:
+    def load(cls, path: Path, mmap: bool = False) -> LexicalIndex:
         import bm25s
 
-        return cls(bm25s.BM25.load(str(path), show_progress=False))
+        return cls(bm25s.BM25.load(str(path), show_progress=False, mmap=mmap))

@@ -101,6 +101,28 @@ def test_publish_check_refuses_an_incomplete_build(small_build, tmp_path: Path) 
             verify_build(folder, "oxigraph", small_build.model)
 
 
+def test_publish_check_reads_the_index_through(small_build, tmp_path: Path) -> None:
+    """The check streams the index instead of loading it, and still refuses what loading it would."""
+    from kg.build.publish import IncompleteBuild, verify_build
+    from kg.search.index import SearchIndex
+
+    complete = _copy_build(small_build, tmp_path / "a")
+    assert SearchIndex.verify(complete / "index") == len(SearchIndex.load(complete / "index").records)
+    changed = _copy_build(small_build, tmp_path / "changed")
+    records = changed / "index" / "records.jsonl"
+    records.write_text(records.read_text(encoding="utf-8").replace('"text": "', '"text": "x', 1), encoding="utf-8")
+    truncated = _copy_build(small_build, tmp_path / "truncated")
+    dense = truncated / "index" / "dense.faiss"
+    dense.write_bytes(dense.read_bytes()[:100])
+    unlexed = _copy_build(small_build, tmp_path / "unlexed")
+    shutil.rmtree(unlexed / "index" / "lexical")
+    for folder in (changed, truncated, unlexed):
+        with pytest.raises(IncompleteBuild, match="search index"):
+            verify_build(folder, "oxigraph", small_build.model)
+    with pytest.raises(IncompleteBuild, match="search index"):
+        verify_build(complete, "oxigraph", "another-model")
+
+
 def test_cache_pruning_keeps_what_is_used_and_recent(tmp_path: Path) -> None:
     from kg.build.pipeline import prune_cache
 
