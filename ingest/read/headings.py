@@ -35,8 +35,8 @@ def heading_level(line: str, bold: bool = False) -> int | None:
     letters = [c for c in text if c.isalpha()]
     # A line set in capitals, standing alone, is a heading up to the general limit: a section's
     # full title runs long ("PROPOSITIONS DE PISTES D'ACTIONS ISSUES DES ATELIERS …"), and body text
-    # is never set in capitals for a whole line.
-    # A long line of capitals and figures is a table row that lost its cells.
+    # is never set in capitals for a whole line; but a long line of capitals and figures is a table
+    # row that lost its cells.
     if len(letters) >= 4 and sum(c.isupper() for c in letters) / len(letters) > 0.9 \
             and (len(text) <= 100 or sum(c.isdigit() for c in text) < 0.1 * len(text)):
         return 1

@@ -23,6 +23,7 @@ from pathlib import Path
 from rdflib import RDF, RDFS, BNode, Graph, Literal, Namespace, URIRef
 from rdflib.collection import Collection
 
+from kg.graph.uris import CKG
 from kg.graph.validate import (
     EXAMPLE_NODES,
     SH,
@@ -168,7 +169,7 @@ def additions_failures(additions: Graph, store, shapes_file: Path, batch: int = 
     with the types and QPV codes the store holds for the nodes it names."""
     data = Graph() + additions
     named = sorted(set(_iris(additions)) - set(additions.subjects(RDF.type, None)) - set(_vocabulary().subjects()))
-    qpv = "https://w3id.org/contrats-kg/ontology#qpvCode"
+    qpv = CKG.qpvCode
     for start in range(0, len(named), batch):
         values = " ".join(f"<{iri}>" for iri in named[start:start + batch])
         # One pattern per predicate, each looked up for the named nodes: with the predicate a

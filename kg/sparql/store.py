@@ -21,9 +21,10 @@ Bindings are values, never query text: see kg.sparql.text.
 from __future__ import annotations
 
 import errno
+import functools
 import re
 import uuid
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol, overload, runtime_checkable
@@ -231,28 +232,12 @@ class OxigraphStore:
             return QueryResult(boolean=bool(result))
         if isinstance(result, ox.QuerySolutions):
             variables = tuple(v.value for v in result.variables)
-            term = _memoised_from_oxigraph()
+            # Each distinct term converted once per result: a listing repeats its territories,
+            # generations and partners on every row, and an rdflib typed literal costs 20-30 µs to
+            # make (at 359 contracts the conversion took longer than the query; BENCHMARKS.md).
+            term = functools.cache(from_oxigraph)
             return QueryResult(variables, tuple(tuple(map(term, solution)) for solution in result))
         return QueryResult(triples=tuple(_triple_from_oxigraph(t) for t in result))
-
-
-def _memoised_from_oxigraph() -> Callable[[object], Node | None]:
-    """from_oxigraph for the terms of one result, each distinct term made once. A listing repeats
-    its territories, generations and partners on every row, and an rdflib typed literal costs
-    20-30 µs to make (it parses its value): at 359 contracts the conversion of the 12,672 rows of
-    commitments-with-indicators took longer than the query (BENCHMARKS.md, National scale)."""
-    made: dict = {}
-
-    def term(value) -> Node | None:
-        if value is None:  # unbound
-            return None
-        try:
-            return made[value]
-        except KeyError:
-            made[value] = converted = from_oxigraph(value)
-            return converted
-
-    return term
 
 
 def _triple_from_oxigraph(t) -> tuple[Node, Node, Node]:
