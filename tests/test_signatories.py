@@ -549,7 +549,8 @@ def test_a_group_stands_for_its_members_unless_they_sign_beside_it(tmp_path):
 
 def test_in_a_whole_contract_a_body_named_once_mid_document_is_not_a_signatory(tmp_path):
     """Signatories of a long contract sit in its first or last pages; a body that a chapter in the
-    middle names once, alone on its line, is a subject of the text (as in an opening it might not be)."""
+    middle names once, alone on its line, is a subject of the text (as in an opening it might not be).
+    A guard: the reader before position was read apart in whole contracts passes it too."""
     chapters = []
     for k in range(1, 260):
         chapters.append(f"Chapitre {k}\n\nLe diagnostic partagé décrit la situation du quartier au point {k}, "
