@@ -379,3 +379,30 @@ def test_the_shipped_model_reads_the_sentence_vector_it_was_trained_with():
     width = VECTOR_DIM + (DIMENSION if model.sentence_weight else 0)
     assert model.units.dense is not None and model.units.dense.shape[1] == width
     assert model.context is not None and model.context.dense.shape[1] == width
+
+
+def test_a_goal_heading_and_a_preface_heading_are_read_as_such(tmp_path: Path) -> None:
+    """Items under a heading that is itself a coded goal ("2.1. Favoriser …") are its sub-goals more
+    often than actions, and the paragraphs of an elected official's word commit no one: the
+    featurizer says where a unit stands, whatever words the heading uses."""
+    from ingest.corpus import ingest_file
+    from ingest.extract.unit_features import UnitFeaturizer
+    from ingest.training.extraction import document_resolver
+    from ingest.units import units_of
+
+    path = tmp_path / "contrat.txt"
+    path.write_text("CONTRAT DE VILLE 2024-2030 DE LA COMMUNAUTÉ D'AGGLOMÉRATION DU GRAND EXEMPLE\n\n"
+                    "LE MOT DU PRÉSIDENT\n\nNotre territoire porte une ambition forte pour ses quartiers.\n\n"
+                    "Axe 2 : Favoriser l'accès à l'emploi\n\n2.1. Lever les freins à la mobilité\n\n"
+                    "- développer l'apprentissage du code de la route ;\n- soutenir les garages solidaires ;\n\n"
+                    "LES ACTIONS DE LA COMMUNE\n\nLa commune ouvrira un atelier vélo en 2025.\n", encoding="utf-8")
+    ingested = ingest_file(path)
+    views = UnitFeaturizer(document_resolver(ingested.document, ingested.passages)).views(units_of(ingested.passages))
+    by_start = {v.unit.text.split()[0]: v for v in views}
+    preface = by_start["Notre"]
+    assert "h0_cue=preface" in preface.features
+    goal = by_start["développer"]
+    assert goal.unit.passage.section_path[-1].startswith("2.1.")
+    assert {"h0_inf", "h0_code", "hx_inf", "inf&h0goal"} <= goal.features.keys()
+    action = by_start["La"]
+    assert not {"h0_inf", "h0_code", "h0_cue=preface"} & action.features.keys()

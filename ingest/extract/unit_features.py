@@ -32,7 +32,7 @@ _WORD = re.compile(r"[a-z0-9]+(?:'[a-z0-9]+)?")
 _STOP = frozenset(["de", "la", "le", "les", "des", "du", "un", "une", "et", "en", "a", "au", "aux", "l", "d", "dans", "pour", "par", "sur", "est", "sont", "ce", "ces", "qui", "que", "ou", "se", "sa", "son", "ses", "leur", "leurs", "avec", "il", "elle", "ils", "elles", "on", "y"])
 UNIT_CUES = ("binding", "binding_in_zone", "possibility", "lead_in", "not_an_action", "goals_lead_in",
              "proposal", "zone", "not_zone", "commitment_question", "diagnosis")
-HEADING_CUES = ("zone", "not_zone", "proposal", "chapter", "goals_lead_in", "diagnosis")
+HEADING_CUES = ("zone", "not_zone", "proposal", "chapter", "goals_lead_in", "diagnosis", "preface")
 _INDICATOR_WORDS = re.compile(r"\b(?:nombre|taux|part|evolution|pourcentage|proportion|nb)\b")
 _INDICATOR_HEAD = re.compile(r"\bindicateurs?\b|\bsuivi\b|\bevaluation\b")
 MAX_PARSE_CHARS = 400  # the verbs that decide are at the start; parse no more than this
@@ -212,6 +212,12 @@ def _shape(text: str) -> dict[str, float]:
 # so that VILLENEUVE, IVRY or VITRY keep their first letters.
 _OUTLINE_NUMBER = re.compile(r"^\s*(?:(?:\d+(?:\.\d+)*|[IVXLC]+)\s*[.)\-–:]|\d+(?:\.\d+)*(?=\s))\s*")
 # "3C Aider à …", "A2 Favoriser …", "4.2.1 Lutter …": the code of an item in a strategy tree.
+# "1.2.", "4.1.3 ", "2.1 -": the code of a goal at the second level or deeper of a strategy tree.
+_DEEP_CODE = re.compile(r"^\s*\d+(?:\.\d+)+\.?(?:\s|$)")
+# The label a goal heading puts before its text: "4.1.", "II.", "A)", "Axe 2 :", "Objectif 1.3 -".
+_GOAL_CODE = re.compile(r"^\s*(?:(?:axe|orientation|objectif|priorit[ée]|enjeu|d[ée]fi|pilier|ambition)s?"
+                        r"(?:\s+(?:strat[ée]gique|op[ée]rationnel)(?:le)?s?)?\s*(?:n°\s*)?[\dA-Z]*(?:\.\d+)*\s*[:.)\-–]\s*"
+                        r"|(?:\d+(?:\.\d+)*\.?|[IVXLC]+\.|[A-Z]\d*[.)])\s*[)\-–:]?\s*)", re.IGNORECASE)
 _OUTLINE_CODE = re.compile(r"^\s*(?:\d+\s?[A-Za-z]\b|[A-Z]\d+\b|\d+(?:\.\d+)+\.?\s)")
 
 
@@ -236,7 +242,8 @@ _VERB_FORMS = {"bind": ("cue=binding",), "fut": ("tense=Fut",), "inf": ("infinit
 _PLACES = {"subject_body": "subj", "has_lead": "lead", "under_partner_line": "partner", "lead_cue=binding": "leadbind",
            "lead_cue=lead_in": "leadin", "lead_cue=goals_lead_in": "leadgoals", "hx_names_body": "hbody",
            "h0_names_body": "h0body", "list_rank<=3": "list", "kind=table_row": "table", "cue=possibility": "poss",
-           "h0_cue=proposal": "h0prop", "hx_cue=proposal": "hxprop"}
+           "h0_cue=proposal": "h0prop", "hx_cue=proposal": "hxprop",
+           "h0_inf": "h0goal", "h0_code": "h0code", "h0_cue=preface": "h0pref"}
 
 
 def _conjunctions(f: dict[str, float]) -> dict[str, float]:
@@ -364,6 +371,12 @@ class UnitFeaturizer:
             for w in words(heading)[:12]:
                 f[f"{prefix}w={w}"] = 1.0
             f.update(_cues(f"{prefix}_", heading, HEADING_CUES))
+            # A heading that is itself a goal ("4.1. Repérer et traiter le décrochage", "Favoriser
+            # l'emploi"): under it, infinitive items are its sub-goals more often than actions.
+            if starts_with_infinitive(_GOAL_CODE.sub("", heading)):
+                f[f"{prefix}_inf"] = 1.0
+            if _DEEP_CODE.match(heading):
+                f[f"{prefix}_code"] = 1.0
             if _INDICATOR_HEAD.search(fold(heading)):
                 f[f"{prefix}_indicator"] = 1.0
             found = self.orgs(heading)
