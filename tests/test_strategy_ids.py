@@ -36,7 +36,7 @@ TWO_ORIENTATIONS = (
 def _extraction(text: str = TWO_ORIENTATIONS) -> tuple[Extraction, list]:
     from ingest.model import Document, DocumentMeta
 
-    doc = Document(id="test-doc", path="<test>", sha256="0", source_format="text",
+    doc = Document(id="test-doc", path="<test>", sha256="0" * 64, source_format="text",
                    meta=DocumentMeta(territory=TERRITORY.name, territory_short="CAVL"),
                    blocks=text_to_blocks(text).blocks)
     passages = segment(doc)
@@ -79,6 +79,25 @@ def test_a_code_repeated_under_two_orientations_names_each_its_own_objective() -
         node = uris.commitment_uri(x.document.id, c.id)
         assert g.value(node, CKG.objective) == _objective_node(x, c.objective_id or "")
         assert g.value(node, CKG.orientation) == uris.orientation_uri(x.document.id, c.orientation or "")
+
+
+def test_an_indicator_is_linked_to_the_objective_it_sits_under_and_the_shapes_hold() -> None:
+    """As a commitment is: `ckg:objective`, declared in the shapes (at most one, an Objective)."""
+    from kg.graph.validate import validate_data
+    from kg.graph.writer import build_activity_graph
+
+    x, passages = _extraction()
+    (indicator,) = x.indicators
+    g = extraction_to_graph(x, passages)
+    node = uris.indicator_uri(x.document.id, 0)
+    assert g.value(node, CKG.objective) == _objective_node(x, "o1.1")
+    assert g.value(node, CKG.orientation) == uris.orientation_uri(x.document.id, indicator.orientation or "")
+    g += build_activity_graph("20250101T000000-1", "2025-01-01T00:00:00+00:00", [x.document.id])
+    conforms, report = validate_data(g)
+    assert conforms, report
+    g.add((node, CKG.objective, _objective_node(x, "o2.1")))
+    conforms, report = validate_data(g)
+    assert not conforms and str(node) in report
 
 
 def test_the_graph_joins_by_id_where_the_label_would_pick_another_objective() -> None:
