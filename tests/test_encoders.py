@@ -137,3 +137,26 @@ def test_remembered_questions_are_encoded_again_once_forgotten() -> None:
     assert blend.forget_queries() == 4
     blend.encode_queries(["q1"])
     assert asked[-2:] == ["q1", "q1"] and one.forget_queries() == 1
+
+
+def test_the_word_vector_model_keeps_one_weight_for_the_words_no_passage_has(small_build) -> None:
+    """Its corpus's words weigh their IDF, stop words nothing, and the rest of the vocabulary the
+    unknown word's weight, which the model gives them itself: its config lists only the first two
+    (it listed every word, 12 MB of indented JSON written at each build), and no model card."""
+    import json
+
+    from safetensors.numpy import load_file
+
+    from kg.search.encoder import french_stop_words
+
+    folder = small_build.data_dir / "models" / "fr-word-vectors"
+    config = json.loads((folder / "1_WordWeights" / "config.json").read_text(encoding="utf-8"))
+    (weights,) = load_file(str(folder / "1_WordWeights" / "model.safetensors")).values()
+    weight = dict(zip(config["vocab"], weights[:, 0].tolist(), strict=True))
+    unknown = config["unknown_word_weight"]
+    assert len(config["vocab"]) > 100_000 and len(config["word_weights"]) < len(french_stop_words()) + 100
+    assert weight["parentalité"] == pytest.approx(config["word_weights"]["parentalité"])
+    assert 0 < weight["parentalité"] < unknown
+    assert weight["girafe"] == pytest.approx(unknown) and "girafe" not in config["word_weights"]
+    assert weight["les"] == 0.0 and "les" in french_stop_words()
+    assert not (folder / "README.md").exists()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+import pytest
 from rdflib import URIRef
 
 from ingest.extract.commitments import extract_commitments
@@ -36,7 +37,7 @@ TWO_ORIENTATIONS = (
 def _extraction(text: str = TWO_ORIENTATIONS) -> tuple[Extraction, list]:
     from ingest.model import Document, DocumentMeta
 
-    doc = Document(id="test-doc", path="<test>", sha256="0", source_format="text",
+    doc = Document(id="test-doc", path="<test>", sha256="0" * 64, source_format="text",
                    meta=DocumentMeta(territory=TERRITORY.name, territory_short="CAVL"),
                    blocks=text_to_blocks(text).blocks)
     passages = segment(doc)
@@ -79,6 +80,71 @@ def test_a_code_repeated_under_two_orientations_names_each_its_own_objective() -
         node = uris.commitment_uri(x.document.id, c.id)
         assert g.value(node, CKG.objective) == _objective_node(x, c.objective_id or "")
         assert g.value(node, CKG.orientation) == uris.orientation_uri(x.document.id, c.orientation or "")
+
+
+def test_an_indicator_is_linked_to_the_objective_it_sits_under_and_the_shapes_hold() -> None:
+    """As a commitment is: `ckg:objective`, declared in the shapes (at most one, an Objective)."""
+    from kg.graph.validate import validate_data
+    from kg.graph.writer import build_activity_graph
+
+    x, passages = _extraction()
+    (indicator,) = x.indicators
+    g = extraction_to_graph(x, passages)
+    node = uris.indicator_uri(x.document.id, 0)
+    assert g.value(node, CKG.objective) == _objective_node(x, "o1.1")
+    assert g.value(node, CKG.orientation) == uris.orientation_uri(x.document.id, indicator.orientation or "")
+    g += build_activity_graph("20250101T000000-1", "2025-01-01T00:00:00+00:00", [x.document.id])
+    conforms, report = validate_data(g)
+    assert conforms, report
+    g.add((node, CKG.objective, _objective_node(x, "o2.1")))
+    conforms, report = validate_data(g)
+    assert not conforms and str(node) in report
+
+
+# The shape of a 2015 contract's strategy tables: each orientation's table opens with column
+# headers (one set in capitals, so read as a heading) above "Objectif N.M :" and its label; a later
+# chapter's table, under orientation 2, numbers its row "1.1." though its words are objective 2.1.1's.
+TABLES = (
+    "Orientation 1 : Favoriser l'emploi des habitants\n\n"
+    "PRIORITÉS D'INTERVENTION\n\n"
+    "Objectif 1.1 :\n\nLutter contre l'illettrisme.\n\n"
+    "1.1.1 Ouvrir des ateliers de lecture.\n\n"
+    "Orientation 2 : Améliorer le cadre de vie des habitants\n\n"
+    "PRIORITÉS D'INTERVENTION\n\n"
+    "Objectif 2.1 :\n\nRénover les logements anciens.\n\n"
+    "2.1.1 Repérer les logements indignes.\n\n"
+    "ACTIONS DES COMMUNES\n\n"
+    "Orientation 2 : Améliorer le cadre de vie des habitants\n\n"
+    "1.1. Repérer les logements indignes\n\n"
+    "La Caf du Nord s'engage à financer des diagnostics de logement pour les familles.\n")
+
+
+def test_an_objective_after_a_column_header_keeps_its_own_label() -> None:
+    """"Objectif 1.1 :" under a heading that is a table's column header is still objective 1.1 of
+    orientation 1; missed, the tree took 1.1's label from the later "1.1." row of orientation 2."""
+    x, _ = _extraction(TABLES)
+    assert [(s.objective.id, s.objective.code, s.objective.label) for s in walk_strategy(x.orientations)] == [
+        ("o1.1", "1.1", "Lutter contre l'illettrisme"), ("o1.1.1", "1.1.1", "Ouvrir des ateliers de lecture"),
+        ("o2.1", "2.1", "Rénover les logements anciens"), ("o2.1.1", "2.1.1", "Repérer les logements indignes")]
+
+
+@pytest.mark.parametrize("row", ["1.1. Repérer les logements indignes", "1.1. Repérer les logements\n\nindignes"],
+                         ids=["whole", "cut by the layout"])
+def test_a_row_coded_as_another_orientations_objective_is_placed_by_its_words(row: str) -> None:
+    x, _ = _extraction(TABLES.replace("1.1. Repérer les logements indignes", row))
+    (c,) = x.commitments
+    assert (c.orientation_id, c.objective_id, c.objective) == ("o2", "o2.1.1", "Repérer les logements indignes")
+
+
+def test_code_and_words_together_name_their_objective_in_another_orientation() -> None:
+    """Orientation 2 repeats 1.1.1's words as its own 2.1.2; a row "1.1.1 <those words>" under
+    orientation 2 names 1.1.1 by code and words both (a table whose orientation heading the reader
+    missed), which the words alone would not decide."""
+    text = TABLES.replace("2.1.1 Repérer les logements indignes.\n\n",
+                          "2.1.1 Repérer les logements indignes.\n\n2.1.2 Ouvrir des ateliers de lecture.\n\n")
+    x, _ = _extraction(text.replace("1.1. Repérer les logements indignes", "1.1.1 Ouvrir des ateliers de lecture"))
+    (c,) = x.commitments
+    assert (c.orientation_id, c.objective_id, c.objective) == ("o2", "o1.1.1", "Ouvrir des ateliers de lecture")
 
 
 def test_the_graph_joins_by_id_where_the_label_would_pick_another_objective() -> None:

@@ -69,6 +69,14 @@ def _objective(o: dict[str, Any]) -> Objective:
                      themes=tuple(o.get("themes") or ()), provenance=_provs(o.get("provenance")), id=o.get("id"))
 
 
+def orientation_from_json(o: dict[str, Any]) -> Orientation:
+    """One orientation with its objective tree, from an extraction's JSON or a gold file's (whose
+    objectives carry a `line` instead of a provenance)."""
+    return Orientation(label=o["label"], number=o.get("number"), aliases=tuple(o.get("aliases") or ()),
+                       objectives=tuple(_objective(ob) for ob in o.get("objectives") or ()),
+                       themes=tuple(o.get("themes") or ()), provenance=_provs(o.get("provenance")), id=o.get("id"))
+
+
 def _document(d: dict[str, Any], territory: dict[str, Any]) -> Document:
     period = d.get("period") or {}
     meta = DocumentMeta(territory=d.get("territory"), territory_short=territory.get("short_name"),
@@ -122,12 +130,7 @@ def extraction_from_json(data: dict[str, Any], document: Document | None = None)
                       **_review(s))
             for s in data.get("signatories") or ()),
         partners=tuple(partners.values()),
-        orientations=tuple(
-            Orientation(label=o["label"], number=o.get("number"), aliases=tuple(o.get("aliases") or ()),
-                        objectives=tuple(_objective(ob) for ob in o.get("objectives") or ()),
-                        themes=tuple(o.get("themes") or ()), provenance=_provs(o.get("provenance")),
-                        id=o.get("id"))
-            for o in data.get("orientations") or ()),
+        orientations=tuple(orientation_from_json(o) for o in data.get("orientations") or ()),
         commitments=tuple(commitment(c) for c in data.get("commitments") or ()),
         indicators=tuple(
             Indicator(text=i["text"], id=_indicator_id(i, doc.id, n), orientation=i.get("orientation"),

@@ -4,8 +4,9 @@ objective in force there, by label and by id, and the records given those ids.
 A passage's orientation is the orientation heading above it (else the one in force in reading
 order); its objective, the nearest heading that names one by label or code. Codes and labels
 repeat across orientations (each numbers its objectives from 1; a 2015 contract's communes'
-tables list the same objectives): of the objectives a heading names, the one under the passage's
-own orientation is taken, else the first in the tree.
+tables list the same objectives): of the objectives a heading names, the one its code and its
+words both name is taken, else its code's, the one under the passage's own orientation first
+(`_choose`), else the first in the tree.
 """
 
 from __future__ import annotations
@@ -18,10 +19,11 @@ from ingest.extract.structure import (
     MAX_STRUCTURAL_WORDS,
     TRANSVERSAL,
     clean_label,
+    complete_label,
     match_orientation,
-    objective_code,
+    objective_heading,
 )
-from ingest.model import Commitment, Indicator, Orientation, Passage, StrategyStep, walk_strategy
+from ingest.model import BlockKind, Commitment, Indicator, Orientation, Passage, StrategyStep, walk_strategy
 from ingest.normalise import fold
 
 R = TypeVar("R", Commitment, Indicator)
@@ -56,6 +58,13 @@ class StructureIndex:
             self._by_label.setdefault(fold(step.objective.label), []).append(step)
             if step.objective.code:
                 self._by_code.setdefault(step.objective.code, []).append(step)
+        # A coded heading the layout cut ("1.1. Améliorer les" + "capacités de repérage …") names
+        # its objective by its whole label, as the tree read it.
+        self._whole_label: dict[str, str] = {}
+        for i, p in enumerate(passages):
+            code, label = objective_heading(p.text) if p.kind == BlockKind.HEADING else (None, None)
+            if code and label and (whole := complete_label(passages, i, label)) != label:
+                self._whole_label.setdefault(p.text, whole)
         # Reading-order fallback: the orientation in force at each passage.
         self._running: dict[str, Orientation | None] = {}
         current: Orientation | None = None
@@ -66,7 +75,7 @@ class StructureIndex:
 
     def place(self, passage: Passage) -> Place:
         orientation: Orientation | None = None
-        named: list[StrategyStep] | None = None
+        named: tuple[list[StrategyStep], list[StrategyStep]] | None = None
         for heading in reversed(passage.section_path):
             if named is None:
                 named = self._objectives_named(heading)
@@ -76,9 +85,7 @@ class StructureIndex:
                 break
         if orientation is None:
             orientation = self._running.get(passage.id)
-        # The objective of that name under the passage's own orientation; else the first of
-        # that name in the tree (a heading the tree hung elsewhere still names it).
-        step = next((s for s in named or () if s.orientation is orientation), (named or [None])[0])
+        step = _choose(named, orientation) if named else None
         objective = step.objective if step else None
         return Place(orientation.label if orientation else None, objective.label if objective else None,
                      orientation.id if orientation else None, objective.id if objective else None)
@@ -106,11 +113,33 @@ class StructureIndex:
             out.append(replace(r, orientation_id=orientation_id, objective_id=objective_id))
         return out
 
-    def _objectives_named(self, heading: str) -> list[StrategyStep] | None:
+    def _objectives_named(self, heading: str) -> tuple[list[StrategyStep], list[StrategyStep]] | None:
+        """(the objectives a heading names by its code, those it names by its words); None when
+        it names none."""
         if steps := self._by_label.get(fold(clean_label(heading))):
-            return steps
-        code = objective_code(heading)
-        return self._by_code.get(code) if code else None
+            return [], steps
+        code, label = objective_heading(heading)
+        if not code:
+            return None
+        label = self._whole_label.get(heading, label)
+        by_code, by_words = self._by_code.get(code, []), self._by_label.get(fold(label or ""), [])
+        return (by_code, by_words) if by_code or by_words else None
+
+
+def _choose(named: tuple[list[StrategyStep], list[StrategyStep]], orientation: Orientation | None) -> StrategyStep:
+    """Of the objectives a heading names, the one its code and its words both name, else its
+    code's, under the passage's own orientation first. A code alone may be the wrong one: a table
+    under orientation 6 numbered its row "1.1." for the words of objective 6.7.1.1; code and words
+    together name an objective of another orientation rightly ("1.1.1 Diminuer les freins…" in a
+    commune's table, below a heading the reader did not take for orientation 1)."""
+    by_code, by_words = named
+    worded = {id(s) for s in by_words}
+    both = [s for s in by_code if id(s) in worded]
+
+    def mine(steps: list[StrategyStep]) -> list[StrategyStep]:
+        return [s for s in steps if s.orientation is orientation]
+
+    return next(steps[0] for steps in (mine(both), mine(by_code), both, mine(by_words), by_code, by_words) if steps)
 
 
 def strategy_labels(orientations: Sequence[Orientation]) -> list[str]:

@@ -232,9 +232,13 @@ class _Walker:
                 and _first_match("strategic_objective", text) and i - self.last_heading.index <= 6:
             self._orientation_from_heading(self.last_heading)
         if self.current is None:
-            # A deep code ("5.1.1") names its orientation itself, even after a layout break.
+            # A deep code ("5.1.1"), or a code the word "Objectif" announces ("Objectif 1.1 :"),
+            # names its orientation itself, even after a layout break (a table's column header
+            # read as a heading). Missed there, the objective would take its label from a later
+            # heading of that code, which another orientation's table may give to another goal.
             m = _first_match("coded_objective", text)
-            if m and m.group("code").count(".") >= 2 and self.orientations.get(m.group("code").split(".")[0]):
+            if m and (m.group("code").count(".") >= 2 or fold(text).startswith("objectif")) \
+                    and self.orientations.get(m.group("code").split(".")[0]):
                 self.current = self.orientations[m.group("code").split(".")[0]]
             else:
                 return
@@ -255,7 +259,8 @@ class _Walker:
             return
         if m := _first_match("coded_objective", text):
             label = clean_label(m.group("label"))
-            self._add_coded(m.group("code"), self._complete(i, label) if label else self._label_after(i), None, p)
+            self._add_coded(m.group("code"), complete_label(self.passages, i, label) if label else self._label_after(i),
+                            None, p)
             return
         if _first_match("objective_lead_in", text) and p.kind != BlockKind.LIST_ITEM and words <= 12:
             self.list_mode = "strategic" if self.strategic is None else "operational"
@@ -302,15 +307,6 @@ class _Walker:
                 return ""
         return ""
 
-    def _complete(self, i: int, label: str) -> str:
-        """A coded heading cut by the layout ("1.1.1 Diminuer les freins" + "liés à …")."""
-        if i + 1 < len(self.passages) and not label.endswith((".", ";", "!", "?")):
-            nxt = self.passages[i + 1].text.strip()
-            if nxt[:1].islower():
-                label = f"{label} {nxt}"
-        # What follows the label's first sentence is the next table cell, not the label.
-        return clean_label(_first_sentence(label, _rules()["max_label_words"]).rstrip("…"))
-
     def _add_coded(self, code: str | None, label: str, level: str | None, p: Passage) -> None:
         assert self.current is not None
         code = re.sub(r"\s", "", code or "") or None
@@ -327,6 +323,17 @@ class _Walker:
             self.strategic = node
 
 
+def complete_label(passages: Sequence[Passage], i: int, label: str) -> str:
+    """The label of passage i's coded heading, cut by the layout ("1.1.1 Diminuer les freins" +
+    "liés à …"), completed by the next passage."""
+    if i + 1 < len(passages) and not label.endswith((".", ";", "!", "?")):
+        nxt = passages[i + 1].text.strip()
+        if nxt[:1].islower():
+            label = f"{label} {nxt}"
+    # What follows the label's first sentence is the next table cell, not the label.
+    return clean_label(_first_sentence(label, _rules()["max_label_words"]).rstrip("…"))
+
+
 def _cut_at_structure(label: str) -> str:
     """Drop what a table layout glued after a label: the next orientation's heading."""
     m = re.search(r"\s(?:orientation|pilier|axe)\s+\d", label, re.IGNORECASE)
@@ -338,8 +345,12 @@ def extract_orientations(document: Document, passages: Sequence[Passage]) -> lis
     return _Walker(passages).run()
 
 
-def objective_code(heading: str) -> str | None:
-    """The code a heading gives the objective it names ("Objectif stratégique 1 : …" -> "1")."""
+def objective_heading(heading: str) -> tuple[str | None, str | None]:
+    """The code and the label of the objective a heading names ("1.1. Repérer les jeunes" ->
+    ("1.1", "Repérer les jeunes")); (None, None) when it names none by code or level."""
     heading = heading.strip()
     m = _first_match("coded_objective", heading) or _first_match("strategic_objective", heading)
-    return re.sub(r"\s", "", m.group("code")) if m and m.groupdict().get("code") else None
+    if not m:
+        return None, None
+    code = re.sub(r"\s", "", m.group("code")) if m.groupdict().get("code") else None
+    return code, clean_label(m.group("label") or "") or None

@@ -18,6 +18,8 @@ from typing import Any
 
 from rapidfuzz import fuzz
 
+from ingest.extract.from_json import orientation_from_json
+from ingest.model import Objective, walk_strategy
 from ingest.normalise import fold
 
 # Types that name a single body in a territory: the type is enough to know the partner.
@@ -123,18 +125,9 @@ def _in_scope(line: int | None, scope: Any) -> bool:
     return any(a <= line <= b for a, b in scope)
 
 
-def _flatten_objectives(orientations: list[dict]) -> list[dict]:
-    out: list[dict] = []
-
-    def walk(items: list[dict]) -> None:
-        for o in items:
-            out.append(o)
-            walk(o.get("children") or [])
-
-    for orientation in orientations:
-        walk(orientation.get("objectives") or [])
-    return out
-
+def _objectives(orientations: list[dict]) -> list[Objective]:
+    """Every objective of the tree, in the order of the one walk of it (`walk_strategy`)."""
+    return [step.objective for step in walk_strategy(orientation_from_json(o) for o in orientations)]
 
 
 def evaluate(predicted: dict, gold: dict) -> dict[str, Score]:
@@ -174,13 +167,13 @@ def evaluate(predicted: dict, gold: dict) -> dict[str, Score]:
                                                        [g["label"], *g.get("aliases", [])]), 0.8)),
         len(po), len(go))
 
-    def obj_sim(p: dict, g: dict) -> float:
-        s = name_similarity([p["label"]], [g["label"]])
-        if p.get("code") and g.get("code") and _key(p["code"]) == _key(g["code"]):
+    def obj_sim(p: Objective, g: Objective) -> float:
+        s = name_similarity([p.label], [g.label])
+        if p.code and g.code and _key(p.code) == _key(g.code):
             s = max(s, 0.5 + s / 2)
         return s
 
-    pob, gob = _flatten_objectives(po), _flatten_objectives(go)
+    pob, gob = _objectives(po), _objectives(go)
     scores["objectives"] = Score(len(match(pob, gob, obj_sim, 0.85)), len(pob), len(gob))
     return _commitments_and_indicators(predicted, gold, scope, scores)
 

@@ -398,6 +398,10 @@ class _DocumentGraph:
             objective = None if orientation else self.objective_by_label.get(_fold(ind.orientation or ""))
         if orientation:
             g.add((node, CKG.orientation, orientation))
+        # Where it is written, as for a commitment: `measures` says what it follows (a commitment,
+        # else the orientation first), which leaves the objective it sits under unsaid.
+        if objective:
+            g.add((node, CKG.objective, objective))
         if ind.commitment in self.commitment_ids:  # never point at a commitment the graph lacks
             g.add((node, CKG.measures, uris.commitment_uri(self.doc.id, ind.commitment)))
         elif orientation or objective:
