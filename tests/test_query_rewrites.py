@@ -104,3 +104,16 @@ def test_same_rows_as_before_on_the_built_corpus(built, name: str) -> None:
         _same(store, name)
     finally:
         store.close()
+
+
+@pytest.mark.parametrize("name", ["commitments-with-indicators", "signatories"])
+def test_a_text_bound_at_its_start_only_gives_the_same_rows(small_store, name: str) -> None:
+    """These queries pick the territory asked for in a subquery (the project binds parameters
+    there too); a client of the endpoint that puts its own VALUES block at the start of the text
+    only must still get that territory's rows, not every territory's."""
+    text = find_saved_query(name).text
+    where = text.index("WHERE {") + len("WHERE {")
+    for territory in ("aa", "cb", "111111111"):
+        top_only = text[:where] + f' VALUES (?territory) {{ ("{territory}") }} ' + text[where:]
+        assert _rows(small_store.query(top_only), name) == _rows(small_store.query(text, {"territory": territory}), name)
+        assert _rows(small_store.query(top_only), name) == _rows(small_store.query(_old(name), {"territory": territory}), name)
