@@ -50,7 +50,9 @@ def main() -> None:
 
     build = current_build(args.data)  # fails early, with the command to run, when there is no build
     port = _free_port()
-    command = [str(ROOT / ".venv" / "bin" / "contrats"), "serve", "--data", str(args.data),
+    # This checkout's code (`python -m kg.cli` from ROOT), not whatever package the virtualenv's
+    # `contrats` script imports (in a git worktree sharing another checkout's .venv, that one's).
+    command = [sys.executable, "-m", "kg.cli", "serve", "--data", str(args.data),
                "--host", "127.0.0.1", "--port", str(port)]
     if args.workers:
         command += ["--workers", str(args.workers)]

@@ -15,6 +15,7 @@ import pytest
 from kg.queries import find_saved_query
 from kg.sparql.store import open_store
 from tests.test_queries import HOSTILE, normalised, write_small_graph
+from tests.test_store import virtuoso_url  # noqa: F401  (the fixture)
 
 BEFORE = Path(__file__).parent / "data" / "queries_before"
 REWRITTEN = sorted(p.stem.split("-", 1)[1] for p in BEFORE.glob("*.rq"))
@@ -104,3 +105,31 @@ def test_same_rows_as_before_on_the_built_corpus(built, name: str) -> None:
         _same(store, name)
     finally:
         store.close()
+
+
+@pytest.mark.parametrize("name", ["commitments-with-indicators", "signatories"])
+def test_a_text_bound_at_its_start_only_gives_the_same_rows(small_store, name: str) -> None:
+    """These queries pick the territory asked for in a subquery (the project binds parameters
+    there too); a client of the endpoint that puts its own VALUES block at the start of the text
+    only must still get that territory's rows, not every territory's."""
+    text = find_saved_query(name).text
+    where = text.index("WHERE {") + len("WHERE {")
+    for territory in ("aa", "cb", "111111111"):
+        top_only = text[:where] + f' VALUES (?territory) {{ ("{territory}") }} ' + text[where:]
+        assert _rows(small_store.query(top_only), name) == _rows(small_store.query(text, {"territory": territory}), name)
+        assert _rows(small_store.query(top_only), name) == _rows(small_store.query(_old(name), {"territory": territory}), name)
+
+
+@pytest.mark.slow
+@pytest.mark.server
+@pytest.mark.parametrize("name", ["commitments-with-indicators", "signatories"])
+def test_a_territory_bound_in_the_subquery_answers_alike_on_virtuoso(request, small_store, tmp_path, name) -> None:
+    """The VALUES row placed in the subquery that picks the territories is read by Virtuoso too."""
+    url = request.getfixturevalue("virtuoso_url")
+    server = open_store("sparql", url, update_url=url)
+    server.clear()
+    server.load_file(write_small_graph(tmp_path / "graph.nt"))
+    text = find_saved_query(name).text
+    for bindings in [{}, *BINDINGS[name]]:
+        assert normalised(server.query(text, bindings)) == normalised(small_store.query(text, bindings)), bindings
+    server.close()

@@ -176,6 +176,27 @@ def test_bind_values_places_the_block_in_the_where_group() -> None:
     assert bind_values(q, None) == q and bind_values(q, {}) == q
 
 
+def test_bind_values_reaches_the_subqueries_that_read_a_parameter(tmp_path) -> None:
+    """A subquery is evaluated on its own, so the value must be placed in it too: a saved query
+    picks the territory asked for in a subquery before it joins the indicators (kg/queries/08)."""
+    p, r = f"<{EX}p>", f"<{EX}q>"
+    q = ("SELECT ?s ?o WHERE {\n  { SELECT ?s WHERE { ?s _P_ ?o FILTER(!BOUND(?want) || ?o = ?want) } }\n"
+         "  # SELECT ?want { in a comment\n  { SELECT ?o WHERE { ?x _P_ ?o . ?x _R_ \"SELECT ?want {\" } }\n"
+         "  ?s _P_ ?o }").replace("_P_", p).replace("_R_", r)
+    out = bind_values(q, {"want": "b", "unread": 1})
+    assert out.count("VALUES") == 2 and out.count('VALUES (?want) { ("b") }') == 1
+    assert out.index('VALUES (?want) { ("b") }') < out.index(f"?s {p} ?o FILTER")
+    nt = tmp_path / "graph.nt"
+    nt.write_text(f'<{EX}one> <{EX}p> "a" .\n<{EX}two> <{EX}p> "b" .\n', encoding="utf-8")
+    for kind in ("memory", "oxigraph"):
+        store = open_store(kind, None if kind == "memory" else str(tmp_path / "store"))
+        store.load_file(nt)
+        text = "SELECT ?s WHERE { { SELECT ?s WHERE { ?s _P_ ?o FILTER(!BOUND(?want) || ?o = ?want) } } }".replace("_P_", p)
+        assert [str(r[0]) for r in store.query(text, {"want": "b"}).rows] == [EX + "two"], kind
+        assert len(store.query(text).rows) == 2, kind
+        store.close()
+
+
 def test_oxigraph_store_is_shared_read_only_between_processes(tmp_path) -> None:
     """The app, `contrats sparql` and the endpoint's workers open one built store at once."""
     nt = tmp_path / "graph.nt"

@@ -9,7 +9,8 @@ then plain SPARQL that runs as it is (the endpoint's example menu and the load b
 the text unchanged). A parameter is a variable the query reads but never binds itself: unbound,
 the query uses the default written in the `# param:` line (through `COALESCE(?partner, "caf")`)
 or, when the default is empty, does not filter on it (`!BOUND(?territory) || ...`). A caller
-binds it as a value with `store.query(text, {"partner": "caf-nord"})` (see kg.sparql.store).
+binds it as a value with `store.query(text, {"partner": "caf-nord"})` (see kg.sparql.store),
+in the query's WHERE group and in every subquery that reads it (kg.sparql.text.bind_values).
 """
 
 from __future__ import annotations

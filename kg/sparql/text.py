@@ -1,7 +1,10 @@
 """SPARQL query text: which form a query is, and bindings placed into it as values.
 
 Bindings are values, never query text: they become one row of a `VALUES` block placed at the
-start of the query's WHERE group (so FILTER and BIND in that group see them), each value
+start of the query's WHERE group (so FILTER and BIND in that group see them), and at the start of
+the WHERE group of every subquery that reads one of them (SPARQL evaluates a subquery on its own:
+a value joined outside it does not reach it, so a subquery that picks the few territories asked
+for must be given the value itself), each value
 serialised as an RDF term with its quotes and backslashes escaped and IRIs checked. A partner
 name holding `"`, `}` or `#` is a string literal, it cannot end the query or comment it out.
 The same text goes to every backend, so a saved query means the same on all three.
@@ -18,6 +21,7 @@ from rdflib.namespace import XSD
 Binding = str | int | float | Literal | URIRef
 
 _VARIABLE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_WORD = re.compile(r"[A-Za-z0-9_]+")
 IRI = re.compile(r'^[^<>"{}|^`\\\x00-\x20]+$')
 _LANG = re.compile(r"^[A-Za-z]+(-[A-Za-z0-9]+)*$")
 
@@ -143,17 +147,84 @@ def _where_start(query: str) -> int | None:
     return None
 
 
+def _group_end(query: str, start: int) -> int:
+    """Index of the `}` that closes the group whose `{` is at start - 1."""
+    i, depth = start, 1
+    while i < len(query):
+        j = skip_token(query, i)
+        if j != i:
+            i = j
+            continue
+        if query[i] == "{":
+            depth += 1
+        elif query[i] == "}":
+            depth -= 1
+            if depth == 0:
+                return i
+        i += 1
+    return len(query)
+
+
+def _subquery_groups(query: str, after: int) -> list[tuple[int, int]]:
+    """(start, end) of the WHERE group of every subquery (a SELECT after index `after`)."""
+    groups, i = [], after
+    while i < len(query):
+        j = skip_token(query, i)
+        if j != i:
+            i = j
+            continue
+        m = _WORD.match(query, i)
+        if m is None:
+            i += 1
+            continue
+        if m.group(0).upper() == "SELECT" and query[i - 1] not in "?$_:":
+            brace = m.end()
+            while brace < len(query) and query[brace] != "{":
+                brace = max(skip_token(query, brace), brace + 1)
+            if brace < len(query):
+                groups.append((brace + 1, _group_end(query, brace + 1)))
+        i = m.end()
+    return groups
+
+
+def _reads(query: str, start: int, end: int, name: str) -> bool:
+    """Whether ?name (or $name) occurs in query[start:end], outside comments, strings and IRIs."""
+    variable = re.compile(r"[?$]" + re.escape(name) + r"(?![A-Za-z0-9_])")
+    i = start
+    while i < end:
+        j = skip_token(query, i)
+        if j != i:
+            i = j
+            continue
+        if query[i] in "?$" and variable.match(query, i):
+            return True
+        i += 1
+    return False
+
+
+def _values_block(names: list[str], bindings: Mapping[str, Binding]) -> str:
+    return (" VALUES (" + " ".join(f"?{n}" for n in names) + ") { ("
+            + " ".join(term_sparql(as_term(bindings[n])) for n in names) + ") } ")
+
+
 def bind_values(query: str, bindings: Mapping[str, Binding] | None) -> str:
-    """The query with a one-row VALUES block for `bindings` at the start of its WHERE group."""
+    """The query with a one-row VALUES block for `bindings` at the start of its WHERE group, and
+    one for the bindings a subquery reads at the start of that subquery's WHERE group."""
     if not bindings:
         return query
     names = list(bindings)
     for name in names:
         if not _VARIABLE.match(name):
             raise ValueError(f"not a variable name: {name!r}")
-    block = (" VALUES (" + " ".join(f"?{n}" for n in names) + ") { ("
-             + " ".join(term_sparql(as_term(bindings[n])) for n in names) + ") } ")
+    block = _values_block(names, bindings)
     at = _where_start(query)
     if at is None:
         return query + "\n" + block
-    return query[:at] + block + query[at:]
+    inserts = [(at, block)]
+    for start, end in _subquery_groups(query, at):
+        read = [n for n in names if _reads(query, start, end, n)]
+        if read:
+            inserts.append((start, _values_block(read, bindings)))
+    for position, text in sorted(inserts, reverse=True):
+        query = query[:position] + text + query[position:]
+    return query
