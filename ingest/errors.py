@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import os
 from collections.abc import Iterator
 
 
@@ -26,6 +27,18 @@ class IngestError(Exception):
 DISK_ERRNOS = (errno.ENOSPC, errno.EDQUOT, errno.EROFS)
 
 
+def disk_error(e: BaseException) -> str | None:
+    """What the disk said, when `e` is the disk's fault, else None. Libraries written in other
+    languages (Oxigraph's RocksDB) raise an OSError without errno, whose message carries the
+    system's words ("IO error: … No space left on device"): those are the disk's too."""
+    if not isinstance(e, OSError):
+        return None
+    if e.errno in DISK_ERRNOS:
+        return e.strerror or os.strerror(e.errno)
+    text = str(e)
+    return next((os.strerror(n) for n in DISK_ERRNOS if os.strerror(n) in text), None)
+
+
 def one_line(e: BaseException, limit: int = 300) -> str:
     text = " ".join(str(e).split())
     return (text or type(e).__name__)[:limit]
@@ -39,7 +52,7 @@ def one_document(path: str) -> Iterator[None]:
     except IngestError:
         raise
     except OSError as e:
-        if e.errno in DISK_ERRNOS:
+        if disk_error(e):
             raise
         raise IngestError(str(path), f"cannot read or write ({e.strerror or one_line(e)})") from e
     except MemoryError as e:

@@ -189,3 +189,21 @@ def test_build_killed_with_sigkill_leaves_last_good_build(tmp_path: Path) -> Non
     again = _build(small, data)
     assert again.returncode == 0
     assert not list((data / "builds").glob(".tmp-*"))
+
+
+def test_a_full_disk_is_recognised_whoever_raises_it() -> None:
+    """Python's own writes raise OSError with errno ENOSPC; Oxigraph's RocksDB raises an OSError
+    without errno whose message carries the system's words. Both end the build in one line, the
+    previous build kept (tests/robustness: a real full tmpfs); any other OSError is not the disk."""
+    import errno
+    import os
+
+    from ingest.errors import disk_error
+
+    assert disk_error(OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))) == os.strerror(errno.ENOSPC)
+    rocks = OSError("IO error: DB::Open() failed --- Unable to persist Options file: IO error: "
+                    "No space left on device: While appending to file: /data/store/OPTIONS-000006.dbtmp")
+    assert rocks.errno is None and disk_error(rocks) == os.strerror(errno.ENOSPC)
+    assert disk_error(OSError(errno.EROFS, "Read-only file system")) == "Read-only file system"
+    assert disk_error(OSError(errno.ENOENT, "No such file or directory")) is None
+    assert disk_error(ValueError("No space left on device")) is None

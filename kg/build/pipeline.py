@@ -31,7 +31,7 @@ from pathlib import Path
 from ingest import __version__ as ingest_version
 from ingest import environment
 from ingest.corpus import Ingested, discover, ingest_file
-from ingest.errors import DISK_ERRNOS, IngestError, one_document, one_line
+from ingest.errors import IngestError, disk_error, one_document, one_line
 from ingest.limits import Limits, time_budget
 from kg.build.corrections import BuildCorrections
 from kg.build.pointer import NoBuild, current_build  # noqa: F401 (NoBuild: kg.build.pipeline's callers catch it)
@@ -220,7 +220,7 @@ def process_documents(files: Sequence[Path], cache_dir: Path, version: str, refe
     bar = progress(done, len(files), "read+extract") if progress else done
     failed = 0
     for n, outcome in bar:
-        if isinstance(outcome, OSError) and outcome.errno in DISK_ERRNOS:
+        if disk_error(outcome):
             raise outcome  # the disk, not the document: ends the build (see ingest.errors)
         if not isinstance(outcome, DocumentOutcome):  # the worker died, or the executor failed
             outcome = DocumentOutcome(failure=f"{files[n]}: {one_line(outcome)}; skipped")
@@ -269,8 +269,8 @@ def build(corpus: Sequence[Path], settings: Settings, progress: Callable | None 
     except BuildBusy as e:
         raise BuildError(str(e)) from e
     except OSError as e:
-        if e.errno in DISK_ERRNOS:  # disk full, quota, read-only: said in one line, not a traceback
-            raise BuildError(f"cannot write the build in {settings.data_dir}: {e.strerror}"
+        if said := disk_error(e):  # disk full, quota, read-only: said in one line, not a traceback
+            raise BuildError(f"cannot write the build in {settings.data_dir}: {said}"
                              + (f" ({e.filename})" if e.filename else "")) from e
         raise
 
