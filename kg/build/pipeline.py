@@ -220,7 +220,7 @@ def process_documents(files: Sequence[Path], cache_dir: Path, version: str, refe
     bar = progress(done, len(files), "read+extract") if progress else done
     failed = 0
     for n, outcome in bar:
-        if disk_error(outcome):
+        if isinstance(outcome, OSError) and disk_error(outcome):
             raise outcome  # the disk, not the document: ends the build (see ingest.errors)
         if not isinstance(outcome, DocumentOutcome):  # the worker died, or the executor failed
             outcome = DocumentOutcome(failure=f"{files[n]}: {one_line(outcome)}; skipped")
