@@ -13,7 +13,7 @@ The same text goes to every backend, so a saved query means the same on all thre
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 
 from rdflib import Literal, URIRef
 from rdflib.namespace import XSD
@@ -21,7 +21,6 @@ from rdflib.namespace import XSD
 Binding = str | int | float | Literal | URIRef
 
 _VARIABLE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-_WORD = re.compile(r"[A-Za-z0-9_]+")
 IRI = re.compile(r'^[^<>"{}|^`\\\x00-\x20]+$')
 _LANG = re.compile(r"^[A-Za-z]+(-[A-Za-z0-9]+)*$")
 
@@ -80,27 +79,39 @@ def skip_token(query: str, i: int) -> int:
     return i
 
 
+_TOKEN_WORD = re.compile(r"[A-Za-z0-9_]+")
+
+
+def code_tokens(query: str, start: int = 0, end: int | None = None) -> Iterator[tuple[int, str]]:
+    """(index, token) of query[start:end] outside comments, strings and IRIs: a run of letters,
+    digits and underscores as one token, any other character alone (spaces left out)."""
+    stop = len(query) if end is None else end
+    i = start
+    while i < stop:
+        j = skip_token(query, i)
+        if j != i:
+            i = j
+            continue
+        m = _TOKEN_WORD.match(query, i)
+        if m:
+            yield i, m.group(0)
+            i = m.end()
+            continue
+        if not query[i].isspace():
+            yield i, query[i]
+        i += 1
+
+
 QUERY_FORMS = ("SELECT", "ASK", "CONSTRUCT", "DESCRIBE")
 UPDATE_OPERATIONS = ("INSERT", "DELETE", "LOAD", "CLEAR", "DROP", "CREATE", "WITH", "COPY", "MOVE", "ADD")
 
 
 def _operation(query: str) -> str | None:
     """The first query form or update operation keyword, outside comments, strings and IRIs."""
-    i = 0
-    word = re.compile(r"[A-Za-z]+")
-    while i < len(query):
-        j = skip_token(query, i)
-        if j != i:
-            i = j
-            continue
-        m = word.match(query, i)
-        if m:
-            keyword = m.group(0).upper()
-            if keyword in QUERY_FORMS or keyword in UPDATE_OPERATIONS:
-                return keyword
-            i = m.end()
-            continue
-        i += 1
+    for _, token in code_tokens(query):
+        keyword = token.upper()
+        if keyword in QUERY_FORMS or keyword in UPDATE_OPERATIONS:
+            return keyword
     return None
 
 
@@ -149,57 +160,30 @@ def _where_start(query: str) -> int | None:
 
 def _group_end(query: str, start: int) -> int:
     """Index of the `}` that closes the group whose `{` is at start - 1."""
-    i, depth = start, 1
-    while i < len(query):
-        j = skip_token(query, i)
-        if j != i:
-            i = j
-            continue
-        if query[i] == "{":
-            depth += 1
-        elif query[i] == "}":
-            depth -= 1
-            if depth == 0:
-                return i
-        i += 1
+    depth = 1
+    for i, token in code_tokens(query, start):
+        depth += (token == "{") - (token == "}")
+        if depth == 0:
+            return i
     return len(query)
 
 
 def _subquery_groups(query: str, after: int) -> list[tuple[int, int]]:
     """(start, end) of the WHERE group of every subquery (a SELECT after index `after`)."""
-    groups, i = [], after
-    while i < len(query):
-        j = skip_token(query, i)
-        if j != i:
-            i = j
-            continue
-        m = _WORD.match(query, i)
-        if m is None:
-            i += 1
-            continue
-        if m.group(0).upper() == "SELECT" and query[i - 1] not in "?$_:":
-            brace = m.end()
-            while brace < len(query) and query[brace] != "{":
-                brace = max(skip_token(query, brace), brace + 1)
-            if brace < len(query):
+    groups = []
+    for i, token in code_tokens(query, after):
+        if token.upper() == "SELECT" and query[i - 1] not in "?$_:":
+            brace = next((j for j, t in code_tokens(query, i + len(token)) if t == "{"), None)
+            if brace is not None:
                 groups.append((brace + 1, _group_end(query, brace + 1)))
-        i = m.end()
     return groups
 
 
 def _reads(query: str, start: int, end: int, name: str) -> bool:
     """Whether ?name (or $name) occurs in query[start:end], outside comments, strings and IRIs."""
-    variable = re.compile(r"[?$]" + re.escape(name) + r"(?![A-Za-z0-9_])")
-    i = start
-    while i < end:
-        j = skip_token(query, i)
-        if j != i:
-            i = j
-            continue
-        if query[i] in "?$" and variable.match(query, i):
-            return True
-        i += 1
-    return False
+    tokens = list(code_tokens(query, start, end))
+    return any(t in "?$" and k + 1 < len(tokens) and tokens[k + 1] == (i + 1, name)
+               for k, (i, t) in enumerate(tokens))
 
 
 def _values_block(names: list[str], bindings: Mapping[str, Binding]) -> str:
