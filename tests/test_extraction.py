@@ -158,3 +158,49 @@ def test_themes_come_from_the_shared_scheme() -> None:
     assert themes_of("Lutter contre l'illettrisme et le décrochage scolaire") == ("education",)
     assert "safety" in themes_of("prévention de la délinquance et tranquillité publique")
     assert themes_of("") == ()
+
+
+def test_a_column_header_naming_whose_objectives_is_no_objective() -> None:
+    text = ("Orientation 2 : Favoriser la réussite éducative\n\n"
+            "Objectifs opérationnels du schéma départemental retenus dans le cadre du contrat\n\n"
+            "Objectif 2.1 : Réduire le décrochage scolaire\n")
+    orientations, _, _ = _extract(text)
+    (o,) = orientations
+    assert [ob.label for ob in o.objectives] == ["Réduire le décrochage scolaire"]
+
+
+def test_row_labels_of_a_table_with_an_axis_column_are_orientations() -> None:
+    text = ("Le comité de pilotage a retenu six orientations.\n\n"
+            "Axe\tCode\tOrientation 2020-2022\n"
+            "Insertion\t1A\tAméliorer la qualification des jeunes des quartiers\n"
+            "Insertion\t1B\tOuvrir les entreprises du bassin aux habitants\n"
+            "Santé\t2A\tRapprocher les habitants des médecins généralistes\n\n"
+            "Tableau de suivi\n\n"
+            "Orientation\tIndicateur\tFréquence\n"
+            "1A\tNombre de jeunes entrés en formation\tannuelle\n")
+    orientations, _, _ = _extract(text)
+    assert [o.label for o in orientations] == ["Insertion", "Santé"]
+    assert [(ob.code, ob.label) for ob in orientations[0].objectives] == [
+        ("1A", "Améliorer la qualification des jeunes des quartiers"),
+        ("1B", "Ouvrir les entreprises du bassin aux habitants")]
+
+
+def test_row_labels_of_a_table_read_flat_by_ocr_are_orientations() -> None:
+    # A scanned table loses its columns: its row labels stand alone between the other cells.
+    text = ("Engagements du Département pour le protocole\n\n"
+            "THÉMATIQUES - Enjeux, mesures, actions envisagées\n\n"
+            "Conseil départemental\n\n"
+            "- Schéma départemental d'insertion et plan de lutte contre la pauvreté\n\n"
+            "Insertion, emploi, formation\n\n"
+            "- Ouverture de deux plateformes de l'emploi dans les quartiers\n\n"
+            "Actualisation des orientations du programme de réussite éducative\n\n"
+            "Habitat, cadre de vie\n\n"
+            "- Aide aux ménages pour la rénovation énergétique des logements\n\n"
+            "AUTRES THÉMATIQUES - Enjeux, mesures ou actions envisagées\n\n"
+            "Égalité femmes-hommes Précisions sur la démarche engagée — voir la note annexée\n\n"
+            "Ce tableau sera décliné avec les partenaires dans les prochains mois.\n\n"
+            "PLAN D'ACTIONS DE L'AGGLOMÉRATION\n\n"
+            "Logement et cadre de vie des familles\n")
+    orientations, _, _ = _extract(text)
+    assert [o.label for o in orientations] == ["Insertion, emploi, formation", "Habitat, cadre de vie",
+                                               "Égalité femmes-hommes"]

@@ -12,6 +12,7 @@ from ingest.corpus import discover, ingest_file, ingest_paths
 from ingest.errors import IngestError
 from ingest.model import BlockKind
 from ingest.normalise import clean_characters, fold, repair_ocr, strip_markup
+from ingest.read.headings import heading_level
 from ingest.read.text import text_to_blocks
 
 NARROW = """Dès sa création en 2001, la Com-
@@ -283,3 +284,14 @@ def test_a_long_title_in_capitals_is_a_heading_a_long_row_of_figures_is_not() ->
     kinds = {b.text: b.kind for b in content.blocks}
     assert kinds[title] == BlockKind.HEADING
     assert kinds[row] != BlockKind.HEADING
+
+
+def test_a_plural_or_a_complement_after_a_structural_word_is_no_numbering() -> None:
+    # Matched without case, "Priorités d'intervention" once read as "Priorité D" and
+    # "Orientations de l'État" as "Orientation S": both are words of a sentence or a column.
+    assert heading_level("Priorités d'intervention du contrat de ville") is None
+    assert heading_level("Orientations de l'État pour les quartiers") is None
+    assert heading_level("Enjeux d'observation") is None
+    assert heading_level("Axe B – Emploi et insertion") == 2
+    assert heading_level("PILIER II : CADRE DE VIE") == 2
+    assert heading_level("Thématique transversale Lutter contre les discriminations") == 2

@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cache
 
+from ingest.extract.strategy_tables import RowOrientation, table_row_orientations
 from ingest.extract.themes import themes_of
 from ingest.model import BlockKind, Document, Objective, Orientation, Passage, Provenance
 from ingest.normalise import fold
@@ -168,7 +169,7 @@ def match_orientation(text: str) -> tuple[str, str] | None:
         return TRANSVERSAL + (m.group("num") or ""), clean_label(m.group("label") or "")
     if m := _first_match("orientation", text):
         label = clean_label(m.group("label") or "")
-        if len(label.split()) > _rules()["max_label_words"] or re.match(r"(du|de|des|d')\b", fold(label)):
+        if len(label.split()) > _rules()["max_label_words"] or _is_complement(label):
             return None  # "Axe 1 du plan régional": a complement, not a label
         return _number(m.group("num")), label
     return None
@@ -186,6 +187,7 @@ class _Walker:
         # The last chapter heading that is not itself an orientation: when objectives follow it,
         # it is an unnumbered orientation ("QUARTIER APAISÉ" above "Objectif stratégique 1").
         self.last_heading: Passage | None = None
+        self.row_labels = table_row_orientations(passages)
 
     def orientation(self, number: str) -> _OrientationNode:
         if number not in self.orientations:
@@ -203,6 +205,9 @@ class _Walker:
     def step(self, i: int, p: Passage) -> None:
         text = p.text.strip()
         words = len(text.split())
+        if i in self.row_labels:
+            self._orientation_from_row(self.row_labels[i], p)
+            return
         if p.kind == BlockKind.LIST_ITEM and self.list_mode and self.current is not None:
             self._add_listed(text, p)
             return
@@ -252,7 +257,7 @@ class _Walker:
             return
         if m := _first_match("operational_objective", text):
             label = clean_label(m.group("label") or "")
-            if label and len(label.split()) > 2:
+            if label and len(label.split()) > 2 and not _is_complement(label):
                 self._add_coded(m.group("code"), label, "operational", p)
             else:
                 self.list_mode = "operational"
@@ -278,6 +283,26 @@ class _Walker:
             self.current.add_objective(_ObjectiveNode(label, None, "strategic", [_prov(p)]))
         else:
             self.current.add_objective(_ObjectiveNode(label, None, "operational", [_prov(p)], self.strategic))
+
+    def _orientation_from_row(self, row: RowOrientation, p: Passage) -> None:
+        """A table's row label: a numbered orientation when it says its number ("Axe 2 : …"),
+        else one named by its label; with the coded objective of the row's other cells."""
+        cell = row.label
+        found = match_orientation(cell)
+        if found and found[1] and not found[0].startswith(TRANSVERSAL):
+            number, label = found
+        else:
+            label = clean_label(cell)
+            number = "H:" + fold(label)
+            if number not in self.orientations:
+                unnumbered = sum(1 for k in self.orientations if k.startswith("H:"))
+                self.orientations[number] = _OrientationNode(number, sort_rank=100 + unnumbered)
+        node = self.orientation(number)
+        node.labels.append(label)
+        node.provenance.append(_prov(p))
+        self.current, self.strategic, self.list_mode = node, None, None
+        if row.objective:
+            node.add_objective(_ObjectiveNode(clean_label(row.objective), row.objective_code, None, [_prov(p)]))
 
     def _orientation_from_heading(self, heading: Passage) -> None:
         label = clean_label(heading.text)
@@ -332,6 +357,12 @@ def complete_label(passages: Sequence[Passage], i: int, label: str) -> str:
             label = f"{label} {nxt}"
     # What follows the label's first sentence is the next table cell, not the label.
     return clean_label(_first_sentence(label, _rules()["max_label_words"]).rstrip("…"))
+
+
+def _is_complement(label: str) -> bool:
+    """Does the text after "Objectifs opérationnels" say whose they are ("du PTCS retenus …", "de
+    l'axe 2") rather than what one is? Then the line names a column or a list, not an objective."""
+    return re.match(r"(du|de|des|d')\b", fold(label)) is not None
 
 
 def _cut_at_structure(label: str) -> str:

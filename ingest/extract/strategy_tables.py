@@ -1,0 +1,124 @@
+"""Orientations written as the row labels of a table, not as headings.
+
+Protocols and action plans often lay their strategy out as a table whose first column names the
+orientation ("Axe" | "Actions" | "Pilote", "Thématiques – Enjeux, mesures, actions"): each row
+label is an orientation. A text layer keeps such a table as rows with cells, or, read by OCR or
+from a layout that lost its columns, as a header line followed by short labels standing alone
+between the bullets of the other cells. Both shapes are read here; the walker of
+ingest.extract.structure makes each label an orientation.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from itertools import pairwise
+
+from ingest.extract.themes import themes_of
+from ingest.model import BlockKind, Passage
+from ingest.normalise import fold
+
+# A column that names the strategy's level: the table's rows are orientations.
+_LEVEL_WORD = r"(?:autres\s+)?(?:th[ée]matiques?|axes?|orientations?|piliers?|priorit[ée]s?|ambitions?)"
+_LEVEL_CELL = re.compile(rf"^{_LEVEL_WORD}(?:\s+strat[ée]giques?)?\s*:?$", re.IGNORECASE)
+# A header line whose cells were flattened into one: the level word, then other columns' names
+# after a dash ("THÉMATIQUES – Enjeux, mesures, actions envisagées").
+_FLAT_HEADER = re.compile(rf"^{_LEVEL_WORD}\b[^.:]{{0,40}}?\s[-–—|]\s*[A-Za-zÀ-ÿ]", re.IGNORECASE)
+# Words that make a phrase an action or a relation ("Lien avec le projet …", "Actualisation des
+# orientations du …") rather than a domain's name ("Habitat, renouvellement urbain").
+_FUNCTION_WORDS = frozenset(["de", "des", "du", "d", "la", "le", "les", "l", "avec", "pour", "sur", "a", "en",
+                             "dans", "par", "au", "aux"])
+MAX_ROW_LABEL_WORDS = 14
+# A flattened table ends with the chapter or after this many passages.
+MAX_TABLE_PASSAGES = 120
+# A code cell ("1A", "2.3"): a reference to an orientation or objective, never a row label.
+_CODE = re.compile(r"(?:\d{1,2}(?-i:[A-H])?|\d{1,2}(?:\.\d{1,2}){1,3})\.?", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class RowOrientation:
+    """A table row's orientation label, and the coded objective its other cells name, if any
+    ("Emploi | 1A | Augmenter le niveau de qualification …")."""
+
+    label: str
+    objective_code: str | None = None
+    objective: str | None = None
+
+
+def is_level_column(cell: str) -> bool:
+    """Is `cell` the header of a column of orientations ("Axe", "Orientations stratégiques")?"""
+    return bool(_LEVEL_CELL.match(cell.strip()))
+
+
+def is_flat_header(text: str) -> bool:
+    """Is `text` a table's header row flattened to one line, its first column the strategy's level?"""
+    return bool(_FLAT_HEADER.match(text.strip()))
+
+
+def cut_glued_cell(text: str) -> str:
+    """The first cell of a line that glued two cells ("Égalité femmes-hommes Précisions sur …"):
+    a capitalised word right after a lower-case word starts the next cell."""
+    m = re.search(r"(?<=[a-zà-ÿ)])\s+(?=[A-ZÀ-Ý][a-zà-ÿ])", text)
+    head = text[: m.start()] if m else text
+    return re.sub(r"\s+(et|ou|de|des|du)$", "", head.strip(" -–—|:;,"))
+
+
+def is_domain_label(text: str) -> bool:
+    """Does `text` read as the name of a domain of the policy ("Mobilités quotidiennes",
+    "Jeunesse, éducation, formation"), as a table's row label does, not as an action or a note?"""
+    text = text.strip()
+    words = re.findall(r"[\wÀ-ÿ'’-]+", text)
+    if not words or len(words) > MAX_ROW_LABEL_WORDS or text.endswith((".", ":", ";")):
+        return False
+    if not re.match(r"[A-ZÀ-Ý]", text):
+        return False
+    function_words = sum(1 for w in re.split(r"[\s'’]+", fold(text)) if w in _FUNCTION_WORDS)
+    return function_words <= 1 and bool(themes_of(text))
+
+
+def _coded_objective(cells: Sequence[str]) -> tuple[str | None, str | None]:
+    """(code, label) of the objective named by a code cell and the cell after it."""
+    for code, label in pairwise(cells):
+        if _CODE.fullmatch(code) and len(label.split()) > 2:
+            return code.rstrip("."), label
+    return None, None
+
+
+def _row_labels_of_rows(passages: Sequence[Passage], start: int) -> list[tuple[int, RowOrientation]]:
+    """The first cells of the rows under a header row whose first cell is a level column."""
+    out = []
+    for i in range(start + 1, len(passages)):
+        p = passages[i]
+        if p.kind != BlockKind.TABLE_ROW:
+            break
+        cells = [c.strip() for c in p.text.split("|")]
+        if cells[0] and not _CODE.fullmatch(cells[0]) and not re.fullmatch(r"[\d\s.,%€-]*", cells[0]):
+            out.append((i, RowOrientation(cells[0], *_coded_objective(cells[1:]))))
+    return out
+
+
+def _row_labels_of_flat_table(passages: Sequence[Passage], start: int) -> list[tuple[int, RowOrientation]]:
+    """The row labels standing alone between the cells of a flattened table."""
+    out = []
+    for i in range(start + 1, min(len(passages), start + MAX_TABLE_PASSAGES)):
+        p = passages[i]
+        if p.kind == BlockKind.HEADING and not is_flat_header(p.text):
+            break
+        if p.kind != BlockKind.PARAGRAPH or is_flat_header(p.text):
+            continue
+        label = cut_glued_cell(p.text)
+        if is_domain_label(label):
+            out.append((i, RowOrientation(label)))
+    return out
+
+
+def table_row_orientations(passages: Sequence[Passage]) -> dict[int, RowOrientation]:
+    """passage index -> its orientation, for every row of a table of orientations."""
+    found: dict[int, RowOrientation] = {}
+    for i, p in enumerate(passages):
+        if p.kind == BlockKind.TABLE_ROW and is_level_column(p.text.split("|")[0]):
+            found.update(_row_labels_of_rows(passages, i))
+        elif p.kind != BlockKind.TABLE_ROW and is_flat_header(p.text):
+            found.update(_row_labels_of_flat_table(passages, i))
+    return found
