@@ -204,3 +204,32 @@ def test_row_labels_of_a_table_read_flat_by_ocr_are_orientations() -> None:
     orientations, _, _ = _extract(text)
     assert [o.label for o in orientations] == ["Insertion, emploi, formation", "Habitat, cadre de vie",
                                                "Égalité femmes-hommes"]
+
+
+def test_lettered_rows_of_a_strategy_table_carry_their_objectives_down() -> None:
+    # A row whose other cells are empty is read as a paragraph; the rows below it continue it.
+    text = ("Les objectifs retenus\n\n"
+            "Orientation stratégique\tObjectifs opérationnels\n"
+            "A. Améliorer la santé des familles\t\n"
+            "\tA1. Ouvrir une maison de santé dans le quartier\n"
+            "\tA2. Développer la prévention auprès des collégiens\n"
+            "B. Rompre l'isolement des personnes âgées\t\n"
+            "\tB1. Repérer les personnes âgées isolées\n")
+    orientations, _, _ = _extract(text)
+    assert [(o.number, o.label) for o in orientations] == [("A", "Améliorer la santé des familles"),
+                                                           ("B", "Rompre l'isolement des personnes âgées")]
+    assert [ob.code for ob in orientations[0].objectives] == ["A1", "A2"]
+
+
+def test_a_numbered_tree_under_a_strategy_heading_has_its_tops_as_orientations() -> None:
+    text = ("3. Méthode de travail\n\n3.1 Les ateliers\n\nTrois ateliers ont réuni les partenaires.\n\n"
+            "CHAPITRE 2 – LE CADRE STRATÉGIQUE\n\n"
+            "1. SANTÉ : RAPPROCHER LES SOINS DES HABITANTS\n"
+            "1.1 Ouvrir une maison de santé pluriprofessionnelle\n"
+            "1.2 Prévenir les addictions chez les jeunes\n"
+            "2. EMPLOI : OUVRIR LES ENTREPRISES AUX QUARTIERS\n"
+            "2.1 Développer les clauses d'insertion\n")
+    orientations, _, _ = _extract(text)
+    assert [(o.number, o.label) for o in orientations] == [
+        ("1", "SANTÉ : RAPPROCHER LES SOINS DES HABITANTS"), ("2", "EMPLOI : OUVRIR LES ENTREPRISES AUX QUARTIERS")]
+    assert [ob.code for ob in orientations[0].objectives] == ["1.1", "1.2"]

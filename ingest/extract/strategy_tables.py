@@ -34,14 +34,22 @@ MAX_ROW_LABEL_WORDS = 14
 MAX_TABLE_PASSAGES = 120
 # A code cell ("1A", "2.3"): a reference to an orientation or objective, never a row label.
 _CODE = re.compile(r"(?:\d{1,2}(?-i:[A-H])?|\d{1,2}(?:\.\d{1,2}){1,3})\.?", re.IGNORECASE)
+# An objective's code and label in one cell ("A1. Consolider …", "1.2 Réduire …", "2B – Impliquer …").
+_CODED_CELL = re.compile(r"^(?P<code>[A-Z]?\d{1,2}(?:\.\d{1,2}){0,3}[A-H]?)\.?\s*[:\-–—)]?\s+"
+                         r"(?P<label>[A-ZÀ-Ý].*)$")
+# A row label numbered by a letter, a figure or a Roman numeral ("A. Favoriser …", "II – Emploi").
+_NUMBERED_LABEL = re.compile(r"^(?P<num>[A-H]|\d{1,2}|[IVX]{1,4})\s*[.)\-–—]\s+(?P<label>\S.*)$")
+# A row of a table of orientations is a paragraph when its other cells are empty.
+MAX_LONE_ROW_WORDS = 20
 
 
 @dataclass(frozen=True)
 class RowOrientation:
-    """A table row's orientation label, and the coded objective its other cells name, if any
-    ("Emploi | 1A | Augmenter le niveau de qualification …")."""
+    """A table row's orientation (None: the row continues the one above) and the coded
+    objective its other cells name, if any ("Emploi | 1A | Augmenter le niveau de qualification …")."""
 
-    label: str
+    label: str | None
+    number: str | None = None
     objective_code: str | None = None
     objective: str | None = None
 
@@ -78,23 +86,53 @@ def is_domain_label(text: str) -> bool:
 
 
 def _coded_objective(cells: Sequence[str]) -> tuple[str | None, str | None]:
-    """(code, label) of the objective named by a code cell and the cell after it."""
+    """(code, label) of the objective named by a code cell and the cell after it, or by one cell
+    that holds both."""
     for code, label in pairwise(cells):
         if _CODE.fullmatch(code) and len(label.split()) > 2:
             return code.rstrip("."), label
+    for cell in cells:
+        if (m := _CODED_CELL.match(cell)) and len(m.group("label").split()) > 2:
+            return m.group("code"), m.group("label")
     return None, None
 
 
+def _row(cells: Sequence[str]) -> RowOrientation | None:
+    """The orientation and objective one row of a table of orientations names."""
+    first = cells[0]
+    if not first:  # the orientation above goes on
+        code, objective = _coded_objective(cells[1:])
+        return RowOrientation(None, None, code, objective) if objective else None
+    if _CODE.fullmatch(first) or re.fullmatch(r"[\d\s.,%€-]*", first):
+        return None  # a table that names orientations by code is about something else (indicators)
+    number, label = None, first
+    if m := _NUMBERED_LABEL.match(first):
+        number, label = m.group("num"), m.group("label")
+    return RowOrientation(label, number, *_coded_objective(cells[1:]))
+
+
+def _lone_row(passages: Sequence[Passage], i: int) -> bool:
+    """Is passage i a row whose other cells are empty (read as a short paragraph), the rows below
+    it continuing it with an empty first cell?"""
+    p = passages[i]
+    nxt = passages[i + 1] if i + 1 < len(passages) else None
+    return p.kind == BlockKind.PARAGRAPH and len(p.text.split()) <= MAX_LONE_ROW_WORDS \
+        and not p.text.rstrip().endswith((".", ":")) \
+        and nxt is not None and nxt.kind == BlockKind.TABLE_ROW and nxt.text.startswith("|")
+
+
 def _row_labels_of_rows(passages: Sequence[Passage], start: int) -> list[tuple[int, RowOrientation]]:
-    """The first cells of the rows under a header row whose first cell is a level column."""
+    """The rows under a header row whose first cell is a level column; a row whose other cells
+    are empty comes as a short paragraph."""
     out = []
     for i in range(start + 1, len(passages)):
         p = passages[i]
-        if p.kind != BlockKind.TABLE_ROW:
+        if p.kind != BlockKind.TABLE_ROW and not _lone_row(passages, i):
             break
-        cells = [c.strip() for c in p.text.split("|")]
-        if cells[0] and not _CODE.fullmatch(cells[0]) and not re.fullmatch(r"[\d\s.,%€-]*", cells[0]):
-            out.append((i, RowOrientation(cells[0], *_coded_objective(cells[1:]))))
+        if p.kind == BlockKind.TABLE_ROW and is_level_column(p.text.split("|")[0]):
+            break  # the header of the next table
+        if (row := _row([c.strip() for c in p.text.split("|")])) is not None:
+            out.append((i, row))
     return out
 
 

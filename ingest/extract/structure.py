@@ -25,6 +25,10 @@ from ingest.resources import load_yaml
 TRANSVERSAL = "T"
 # A passage longer than this is prose that mentions an orientation, not its heading.
 MAX_STRUCTURAL_WORDS = 45
+# A heading numbered by a figure alone ("2. CADRE DE VIE : …"), and the words of a section that
+# sets out the strategy ("L'arbre des objectifs", "Orientations stratégiques").
+_NUMBERED_HEADING = re.compile(r"^(\d{1,2})\s*[.)]\s+(\S.*)$")
+_STRATEGY_WORDS = re.compile(r"objectif|orientation|strat[ée]gi|\baxes?\b|pilier|priorit|ambition|enjeu", re.IGNORECASE)
 _ROMAN = {"I": 1, "II": 2, "III": 3, "IV": 4, "V": 5, "VI": 6, "VII": 7, "VIII": 8, "IX": 9, "X": 10}
 
 
@@ -215,7 +219,7 @@ class _Walker:
             self.list_mode = None
         if words > MAX_STRUCTURAL_WORDS or p.kind == BlockKind.TABLE_ROW:
             return
-        found = match_orientation(text)
+        found = match_orientation(text) or self._numbered_tree_top(i, p)
         if found:
             number, label = found
             if not label:
@@ -284,16 +288,39 @@ class _Walker:
         else:
             self.current.add_objective(_ObjectiveNode(label, None, "operational", [_prov(p)], self.strategic))
 
+    def _numbered_tree_top(self, i: int, p: Passage) -> tuple[str, str] | None:
+        """(number, label) of a heading numbered by a figure alone that heads a tree of coded
+        objectives ("2. CADRE DE VIE" above "2.1 Lutter contre …") in a section that sets out the
+        strategy: a numbered section elsewhere is a chapter, not an orientation."""
+        m = _NUMBERED_HEADING.match(p.text.strip())
+        if p.kind != BlockKind.HEADING or not m or m.group(1) in self.orientations:
+            return None
+        nxt = self.passages[i + 1].text.strip() if i + 1 < len(self.passages) else ""
+        if not re.match(rf"{m.group(1)}\.1\b", nxt):
+            return None
+        before = self.passages[i - 1] if i else None
+        context = [*p.section_path[-1:]]
+        if before is not None and (before.kind == BlockKind.HEADING or before.text.rstrip().endswith(":")):
+            context.append(before.text)
+        if not any(_STRATEGY_WORDS.search(c) for c in context):
+            return None
+        return m.group(1), clean_label(m.group(2))
+
     def _orientation_from_row(self, row: RowOrientation, p: Passage) -> None:
-        """A table's row label: a numbered orientation when it says its number ("Axe 2 : …"),
-        else one named by its label; with the coded objective of the row's other cells."""
-        cell = row.label
+        """A table's row: its orientation, numbered when it says its number ("Axe 2 : …", "A. …"),
+        else named by its label; and the coded objective of its other cells, under it."""
+        if row.label:
+            self._row_orientation(row.label, row.number, p)
+        if row.objective and self.current is not None:
+            self.current.add_objective(_ObjectiveNode(clean_label(row.objective), row.objective_code, None, [_prov(p)]))
+
+    def _row_orientation(self, cell: str, number: str | None, p: Passage) -> None:
         found = match_orientation(cell)
         if found and found[1] and not found[0].startswith(TRANSVERSAL):
             number, label = found
         else:
             label = clean_label(cell)
-            number = "H:" + fold(label)
+            number = _number(number) or "H:" + fold(label)
             if number not in self.orientations:
                 unnumbered = sum(1 for k in self.orientations if k.startswith("H:"))
                 self.orientations[number] = _OrientationNode(number, sort_rank=100 + unnumbered)
@@ -301,8 +328,6 @@ class _Walker:
         node.labels.append(label)
         node.provenance.append(_prov(p))
         self.current, self.strategic, self.list_mode = node, None, None
-        if row.objective:
-            node.add_objective(_ObjectiveNode(clean_label(row.objective), row.objective_code, None, [_prov(p)]))
 
     def _orientation_from_heading(self, heading: Passage) -> None:
         label = clean_label(heading.text)
