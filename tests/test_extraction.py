@@ -233,3 +233,23 @@ def test_a_numbered_tree_under_a_strategy_heading_has_its_tops_as_orientations()
     assert [(o.number, o.label) for o in orientations] == [
         ("1", "SANTÉ : RAPPROCHER LES SOINS DES HABITANTS"), ("2", "EMPLOI : OUVRIR LES ENTREPRISES AUX QUARTIERS")]
     assert [ob.code for ob in orientations[0].objectives] == ["1.1", "1.2"]
+
+
+def test_a_label_opening_with_des_after_a_dash_is_a_label_not_a_complement() -> None:
+    text = ("Ambition A – Des quartiers où chacun trouve un emploi\n\n"
+            "Le projet s'inscrit dans l'axe 2 du schéma régional.\n\n"
+            "Axe 2 du schéma régional de cohésion\n\n"
+            "Ambition B – Grandir et apprendre dans son quartier\n")
+    orientations, _, _ = _extract(text)
+    assert [(o.number, o.label) for o in orientations] == [
+        ("A", "Des quartiers où chacun trouve un emploi"), ("B", "Grandir et apprendre dans son quartier")]
+
+
+def test_an_orientation_heading_may_open_with_its_section_number() -> None:
+    text = ("4.2 ENJEU N°2 – L'ÉMANCIPATION PAR L'ÉDUCATION\n\n"
+            "OS3 – Garantir à chaque enfant un parcours éducatif sans rupture\n"
+            "   OO 3.1 Étendre le programme de réussite éducative\n")
+    orientations, _, _ = _extract(text)
+    (o,) = orientations
+    assert o.number == "2" and o.label.startswith("L'ÉMANCIPATION")
+    assert [ob.code for ob in o.objectives] == ["OS3"]

@@ -90,14 +90,23 @@ class _ObjectiveNode:
 def _code_parent(code: str, by_code: dict[str, _ObjectiveNode]) -> _ObjectiveNode | None:
     if m := re.fullmatch(r"(\d{1,2})([A-H])", code):  # "1A" under strategic objective "1"
         return by_code.get(m.group(1))
-    parts = re.sub(r"^O\.?[GSO]\.?", "", code).split(".")
+    parts = _strip_level(code).split(".")
     prefix = code[: len(code) - len(".".join(parts))]
+    # "OO 3.1" hangs under "OS3": the parent of an operational code may carry the strategic prefix.
+    by_number = {_strip_level(k): node for k, node in by_code.items() if k != code}
     while len(parts) > 1:
         parts = parts[:-1]
         for candidate in (prefix + ".".join(parts), ".".join(parts)):
             if candidate != code and (found := by_code.get(candidate)) is not None:
                 return found
+        if prefix and (found := by_number.get(".".join(parts))) is not None:
+            return found
     return None
+
+
+def _strip_level(code: str) -> str:
+    """A code without its level prefix ("OS3" -> "3", "O.G.1.2" -> "1.2")."""
+    return re.sub(r"^O\.?[GSO]\.?", "", code)
 
 
 @dataclass
@@ -173,8 +182,10 @@ def match_orientation(text: str) -> tuple[str, str] | None:
         return TRANSVERSAL + (m.group("num") or ""), clean_label(m.group("label") or "")
     if m := _first_match("orientation", text):
         label = clean_label(m.group("label") or "")
-        if len(label.split()) > _rules()["max_label_words"] or _is_complement(label):
-            return None  # "Axe 1 du plan régional": a complement, not a label
+        # "Axe 1 du plan régional" goes on with a complement; "Axe 1 – Des quartiers …" with a label.
+        separated = re.match(r"\s*[:.\-–—)/]", text[m.end("num"):]) is not None
+        if len(label.split()) > _rules()["max_label_words"] or (_is_complement(label) and not separated):
+            return None
         return _number(m.group("num")), label
     return None
 
