@@ -253,3 +253,18 @@ def test_an_orientation_heading_may_open_with_its_section_number() -> None:
     (o,) = orientations
     assert o.number == "2" and o.label.startswith("L'ÉMANCIPATION")
     assert [ob.code for ob in o.objectives] == ["OS3"]
+
+
+def test_sub_headings_in_sequence_under_an_announcement_are_transversal_axes() -> None:
+    text = ("Orientation 1 : Favoriser l'accès à l'emploi\n\n"
+            "3. Les axes transversaux du contrat de ville\n\n"
+            "3.1. La jeunesse\n\n"
+            "Les partenaires ont convenu d'un calendrier de travail :\n\n"
+            "1. Établir un diagnostic partagé\n\n"
+            "2. Clarifier les priorités\n\n"
+            "3.2. L'égalité femmes/hommes\n\n"
+            "3.4. Une section hors de la suite\n\n"
+            "Axe transversal : Jeunesse\n")
+    orientations, _, _ = _extract(text)
+    assert [o.label for o in orientations][0] == "Favoriser l'accès à l'emploi"
+    assert sorted(o.label for o in orientations[1:]) == ["L'égalité femmes/hommes", "La jeunesse"]

@@ -29,6 +29,12 @@ MAX_STRUCTURAL_WORDS = 45
 # sets out the strategy ("L'arbre des objectifs", "Orientations stratégiques").
 _NUMBERED_HEADING = re.compile(r"^(\d{1,2})\s*[.)]\s+(\S.*)$")
 _STRATEGY_WORDS = re.compile(r"objectif|orientation|strat[ée]gi|\baxes?\b|pilier|priorit|ambition|enjeu", re.IGNORECASE)
+# A numbered heading that announces the contract's transversal axes; its sub-headings in sequence
+# ("2.1. L'égalité femmes/hommes", "2.2. La jeunesse") name them.
+_TRANSVERSAL_ANNOUNCEMENT = re.compile(
+    r"^(?P<code>\d{1,2})\s*[.)]?\s+(?:les\s+)?(?:axes|th[ée]matiques|priorit[ée]s|enjeux|orientations)\s+"
+    r"transversa(?:ux|les)\b", re.IGNORECASE)
+_ARTICLE = re.compile(r"^(?:les?|la|l')\s*")
 _ROMAN = {"I": 1, "II": 2, "III": 3, "IV": 4, "V": 5, "VI": 6, "VII": 7, "VIII": 8, "IX": 9, "X": 10}
 
 
@@ -203,6 +209,8 @@ class _Walker:
         # it is an unnumbered orientation ("QUARTIER APAISÉ" above "Objectif stratégique 1").
         self.last_heading: Passage | None = None
         self.row_labels = table_row_orientations(passages)
+        # The code of the heading that announced the transversal axes, and the next one's number.
+        self.transversal: tuple[str, int] | None = None
 
     def orientation(self, number: str) -> _OrientationNode:
         if number not in self.orientations:
@@ -223,6 +231,8 @@ class _Walker:
         if i in self.row_labels:
             self._orientation_from_row(self.row_labels[i], p)
             return
+        if p.kind == BlockKind.HEADING and self._announced_transversal(p):
+            return
         if p.kind == BlockKind.LIST_ITEM and self.list_mode and self.current is not None:
             self._add_listed(text, p)
             return
@@ -238,8 +248,7 @@ class _Walker:
             if number == TRANSVERSAL:
                 if not label:
                     return
-                # Unnumbered transversal axes are told apart by their label.
-                number = f"{TRANSVERSAL}:{fold(label)[:30]}"
+                number = transversal_key(label)
             node = self.orientation(number)
             if label:
                 node.labels.append(label)
@@ -298,6 +307,31 @@ class _Walker:
             self.current.add_objective(_ObjectiveNode(label, None, "strategic", [_prov(p)]))
         else:
             self.current.add_objective(_ObjectiveNode(label, None, "operational", [_prov(p)], self.strategic))
+
+    def _announced_transversal(self, p: Passage) -> bool:
+        """Is heading p the announcement of the transversal axes, or the next of its sub-headings
+        (then a transversal orientation)? Sub-headings are taken in sequence only: the chapter's
+        own numbered lists ("1. Établir un diagnostic") are not axes."""
+        text = p.text.strip()
+        if m := _TRANSVERSAL_ANNOUNCEMENT.match(text):
+            self.transversal = (m.group("code"), 1)
+            self.current, self.strategic, self.list_mode = None, None, None
+            return True
+        if self.transversal is None:
+            return False
+        code, n = self.transversal
+        m = re.match(rf"{code}\.(\d{{1,2}})\.?\s+(\S.*)$", text)
+        if m is None or int(m.group(1)) != n or p.heading_level == 1:
+            if m is not None or p.heading_level == 1:
+                self.transversal = None
+            return False
+        self.transversal = (code, n + 1)
+        label = clean_label(m.group(2))
+        node = self.orientation(transversal_key(label))
+        node.labels.append(label)
+        node.provenance.append(_prov(p))
+        self.current, self.strategic, self.list_mode = None, None, None
+        return True
 
     def _numbered_tree_top(self, i: int, p: Passage) -> tuple[str, str] | None:
         """(number, label) of a heading numbered by a figure alone that heads a tree of coded
@@ -393,6 +427,14 @@ def complete_label(passages: Sequence[Passage], i: int, label: str) -> str:
             label = f"{label} {nxt}"
     # What follows the label's first sentence is the next table cell, not the label.
     return clean_label(_first_sentence(label, _rules()["max_label_words"]).rstrip("…"))
+
+
+def transversal_key(label: str) -> str:
+    """The key of an unnumbered transversal axis: its label's words without the article or the
+    plural, so that "La jeunesse" and "Jeunesse", "L'égalité femmes/hommes" and "Égalité femme –
+    homme" are one axis."""
+    words = re.findall(r"[a-z0-9]+", _ARTICLE.sub("", fold(label)))
+    return f"{TRANSVERSAL}:" + " ".join(w[:-1] if len(w) > 3 and w.endswith(("s", "x")) else w for w in words)[:30]
 
 
 def _is_complement(label: str) -> bool:
