@@ -266,5 +266,5 @@ def test_sub_headings_in_sequence_under_an_announcement_are_transversal_axes() -
             "3.4. Une section hors de la suite\n\n"
             "Axe transversal : Jeunesse\n")
     orientations, _, _ = _extract(text)
-    assert [o.label for o in orientations][0] == "Favoriser l'accès à l'emploi"
+    assert orientations[0].label == "Favoriser l'accès à l'emploi"
     assert sorted(o.label for o in orientations[1:]) == ["L'égalité femmes/hommes", "La jeunesse"]
