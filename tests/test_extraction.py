@@ -268,3 +268,26 @@ def test_sub_headings_in_sequence_under_an_announcement_are_transversal_axes() -
     orientations, _, _ = _extract(text)
     assert orientations[0].label == "Favoriser l'accès à l'emploi"
     assert sorted(o.label for o in orientations[1:]) == ["L'égalité femmes/hommes", "La jeunesse"]
+
+
+def test_the_chapter_of_a_table_orientation_gives_it_its_objectives() -> None:
+    text = ("Axe\tEngagements du Département\n"
+            "Santé, accès aux soins\tSchéma départemental de santé\n"
+            "Logement social, cadre de vie\tAide à la rénovation des logements\n\n"
+            "PLAN POUR LE LOGEMENT SOCIAL DES QUARTIERS\n\n"
+            "Ce plan a pour objectifs de :\n\n"
+            "- Rénover les logements les plus énergivores ;\n"
+            "- Requalifier les espaces publics des cités.\n\n"
+            "Cette stratégie se décline à travers 2 axes d'intervention :\n\n"
+            "1. Accompagner les copropriétés fragiles dans leurs\n"
+            "travaux de rénovation\n\n"
+            "2. Reconquérir les espaces publics délaissés\n\n"
+            "AUTRE CHAPITRE\n\n"
+            "1. Établir un état des lieux\n")
+    orientations, _, _ = _extract(text)
+    habitat = next(o for o in orientations if o.label == "Logement social, cadre de vie")
+    assert [(ob.code, ob.label) for ob in habitat.objectives] == [
+        ("1", "Accompagner les copropriétés fragiles dans leurs travaux de rénovation"),
+        ("2", "Reconquérir les espaces publics délaissés"),
+        (None, "Rénover les logements les plus énergivores"),
+        (None, "Requalifier les espaces publics des cités")]

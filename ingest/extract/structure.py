@@ -34,6 +34,12 @@ _STRATEGY_WORDS = re.compile(r"objectif|orientation|strat[ée]gi|\baxes?\b|pilie
 _TRANSVERSAL_ANNOUNCEMENT = re.compile(
     r"^(?P<code>\d{1,2})\s*[.)]?\s+(?:les\s+)?(?:axes|th[ée]matiques|priorit[ée]s|enjeux|orientations)\s+"
     r"transversa(?:ux|les)\b", re.IGNORECASE)
+# A lead-in that announces a counted list of the strategy's items ("Cette stratégie se décline à
+# travers 3 axes d'intervention :"): the numbered headings after it are its strategic objectives.
+_COUNTED_LEAD_IN = re.compile(
+    r"\b(?:se\s+d[ée]clinen?t?|s['’]articulen?t?|s['’]organisen?t?)\s+(?:en|autour\s+de|[àa]\s+travers|selon)\s+"
+    r"(?:\d{1,2}|deux|trois|quatre|cinq|six|sept)\s+(?:grands?\s+|grandes\s+)?"
+    r"(?:axes?|objectifs?|priorit[ée]s|enjeux|orientations)\b[^.]*:$", re.IGNORECASE)
 _ARTICLE = re.compile(r"^(?:les?|la|l')\s*")
 _ROMAN = {"I": 1, "II": 2, "III": 3, "IV": 4, "V": 5, "VI": 6, "VII": 7, "VIII": 8, "IX": 9, "X": 10}
 
@@ -236,6 +242,12 @@ class _Walker:
         if p.kind == BlockKind.LIST_ITEM and self.list_mode and self.current is not None:
             self._add_listed(text, p)
             return
+        if self.list_mode == "numbered" and self.current is not None and (m := _NUMBERED_HEADING.match(text)):
+            label = complete_label(self.passages, i, clean_label(m.group(2)))
+            self.strategic = self.current.add_objective(_ObjectiveNode(label, m.group(1), "strategic", [_prov(p)]))
+            return
+        if self.list_mode == "numbered" and text[:1].islower():
+            return  # the end of a numbered item the layout wrapped
         if self.list_mode and (p.kind == BlockKind.HEADING or words > 3):
             self.list_mode = None
         if words > MAX_STRUCTURAL_WORDS or p.kind == BlockKind.TABLE_ROW:
@@ -291,11 +303,15 @@ class _Walker:
             self._add_coded(m.group("code"), complete_label(self.passages, i, label) if label else self._label_after(i),
                             None, p)
             return
+        if _COUNTED_LEAD_IN.search(text) and p.kind != BlockKind.LIST_ITEM:
+            self.list_mode = "numbered"
+            return
         if _first_match("objective_lead_in", text) and p.kind != BlockKind.LIST_ITEM and words <= 12:
             self.list_mode = "strategic" if self.strategic is None else "operational"
             return
         if p.kind == BlockKind.HEADING and (p.heading_level or 9) <= 2:
-            self.current, self.strategic = None, None  # a new part of the document
+            # A new part of the document, unless it is the chapter of an orientation named elsewhere.
+            self.current, self.strategic = self._orientation_named_by(p), None
 
     def _add_listed(self, text: str, p: Passage) -> None:
         assert self.current is not None
@@ -307,6 +323,20 @@ class _Walker:
             self.current.add_objective(_ObjectiveNode(label, None, "strategic", [_prov(p)]))
         else:
             self.current.add_objective(_ObjectiveNode(label, None, "operational", [_prov(p)], self.strategic))
+
+    def _orientation_named_by(self, heading: Passage) -> _OrientationNode | None:
+        """The unnumbered orientation whose chapter a heading opens: a table named it by its
+        domains ("Développement économique, emploi, …") and the chapter's title carries the words
+        of its first ("Stratégie de développement économique pour les quartiers")."""
+        words = set(re.findall(r"[a-z]+", fold(heading.text)))
+        for key, node in self.orientations.items():
+            if not key.startswith("H:") or not node.labels:
+                continue
+            first = [w for w in re.findall(r"[a-z]+", fold(node.labels[0].split(",")[0])) if len(w) > 3]
+            if len(first) >= 2 and set(first) <= words:
+                node.provenance.append(_prov(heading))
+                return node
+        return None
 
     def _announced_transversal(self, p: Passage) -> bool:
         """Is heading p the announcement of the transversal axes, or the next of its sub-headings
