@@ -291,3 +291,19 @@ def test_the_chapter_of_a_table_orientation_gives_it_its_objectives() -> None:
         ("2", "Reconquérir les espaces publics délaissés"),
         (None, "Rénover les logements les plus énergivores"),
         (None, "Requalifier les espaces publics des cités")]
+
+
+def test_a_list_of_aims_right_under_an_orientation_heading_is_its_objectives() -> None:
+    text = ("PILIER 2 – CADRE DE VIE ET RENOUVELLEMENT URBAIN\n"
+            "– Achever la transformation urbaine du quartier des Tilleuls\n"
+            "– améliorer la gestion urbaine de proximité\n\n"
+            "PILIER 3 – EMPLOI\n"
+            "– Le centre social est ouvert le samedi. Il accueille les familles.\n"
+            "– Favoriser l'accès à l'emploi des jeunes\n\n"
+            "La Commune de Lysville\n\n"
+            "PILIER 2 – CADRE DE VIE ET RENOUVELLEMENT URBAIN\n"
+            "– Rénover l'éclairage public des Tilleuls\n")
+    orientations, _, _ = _extract(text)
+    assert [ob.label for ob in orientations[0].objectives] == [
+        "Achever la transformation urbaine du quartier des Tilleuls", "améliorer la gestion urbaine de proximité"]
+    assert orientations[1].objectives == ()

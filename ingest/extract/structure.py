@@ -40,6 +40,12 @@ _COUNTED_LEAD_IN = re.compile(
     r"\b(?:se\s+d[ée]clinen?t?|s['’]articulen?t?|s['’]organisen?t?)\s+(?:en|autour\s+de|[àa]\s+travers|selon)\s+"
     r"(?:\d{1,2}|deux|trois|quatre|cinq|six|sept)\s+(?:grands?\s+|grandes\s+)?"
     r"(?:axes?|objectifs?|priorit[ée]s|enjeux|orientations)\b[^.]*:$", re.IGNORECASE)
+# An aim opens on an infinitive ("Développer …", "repérer …"); these words end like one and are not.
+_NOT_INFINITIVES = frozenset(["entre", "notre", "votre", "autre", "contre", "leur", "premier", "dernier", "quartier",
+                              "chantier", "atelier", "centre", "cadre", "titre", "nombre", "offre", "lettre",
+                              "membre", "ordre", "plusieurs", "pour", "par", "sur", "hier", "fer", "mer"])
+# Items of a list that states aims are short.
+MAX_AIM_WORDS = 20
 _ARTICLE = re.compile(r"^(?:les?|la|l')\s*")
 _ROMAN = {"I": 1, "II": 2, "III": 3, "IV": 4, "V": 5, "VI": 6, "VII": 7, "VIII": 8, "IX": 9, "X": 10}
 
@@ -215,6 +221,8 @@ class _Walker:
         # it is an unnumbered orientation ("QUARTIER APAISÉ" above "Objectif stratégique 1").
         self.last_heading: Passage | None = None
         self.row_labels = table_row_orientations(passages)
+        # The passage of the orientation heading in force: a list of aims must follow it closely.
+        self.opened_at: int | None = None
         # The code of the heading that announced the transversal axes, and the next one's number.
         self.transversal: tuple[str, int] | None = None
 
@@ -250,6 +258,10 @@ class _Walker:
             return  # the end of a numbered item the layout wrapped
         if self.list_mode and (p.kind == BlockKind.HEADING or words > 3):
             self.list_mode = None
+        if p.kind == BlockKind.LIST_ITEM and self.list_mode is None and self._aims_list_starts(i):
+            self.list_mode = "strategic" if self.strategic is None else "operational"
+            self._add_listed(text, p)
+            return
         if words > MAX_STRUCTURAL_WORDS or p.kind == BlockKind.TABLE_ROW:
             return
         found = match_orientation(text) or self._numbered_tree_top(i, p)
@@ -266,6 +278,7 @@ class _Walker:
                 node.labels.append(label)
             node.provenance.append(_prov(p))
             self.current, self.strategic, self.list_mode = node, None, None
+            self.opened_at = i
             return
         if p.kind == BlockKind.HEADING and (p.heading_level or 9) <= 2:
             self.last_heading = p
@@ -323,6 +336,27 @@ class _Walker:
             self.current.add_objective(_ObjectiveNode(label, None, "strategic", [_prov(p)]))
         else:
             self.current.add_objective(_ObjectiveNode(label, None, "operational", [_prov(p)], self.strategic))
+
+    def _aims_list_starts(self, i: int) -> bool:
+        """Does a list of aims start at passage i, right under the orientation in force ("PILIER 2 –
+        CADRE DE VIE" above "– Achever la transformation urbaine …")? Every item must open on an
+        infinitive and be short, and the heading must be the orientation's first: where a partner's
+        or a commune's chapter names it again, the list under it is what that body will do."""
+        if self.current is None or self.opened_at is None or len(self.current.provenance) > 1:
+            return False
+        if self.passages[i - 1].kind == BlockKind.LIST_ITEM:
+            return False
+        # Only short lead-ins ("En matière de santé :") and lists between the heading and here.
+        between = self.passages[self.opened_at + 1:i]
+        if any(q.kind == BlockKind.HEADING or (q.kind != BlockKind.LIST_ITEM and len(q.text.split()) > 12)
+               for q in between):
+            return False
+        items = []
+        for q in self.passages[i:]:
+            if q.kind != BlockKind.LIST_ITEM:
+                break
+            items.append(q.text.strip())
+        return all(_is_aim(item) for item in items)
 
     def _orientation_named_by(self, heading: Passage) -> _OrientationNode | None:
         """The unnumbered orientation whose chapter a heading opens: a table named it by its
@@ -457,6 +491,15 @@ def complete_label(passages: Sequence[Passage], i: int, label: str) -> str:
             label = f"{label} {nxt}"
     # What follows the label's first sentence is the next table cell, not the label.
     return clean_label(_first_sentence(label, _rules()["max_label_words"]).rstrip("…"))
+
+
+def _is_aim(item: str) -> bool:
+    """Is a list item a short aim on an infinitive ("Soutenir la fonction parentale :")?"""
+    words = re.findall(r"[a-z]+", fold(item))
+    if not words or len(item.split()) > MAX_AIM_WORDS or re.search(r"[.!?]\s+[A-ZÀ-Ý]", item):
+        return False
+    first = words[0]
+    return first.endswith(("er", "ir", "re")) and first not in _NOT_INFINITIVES
 
 
 def transversal_key(label: str) -> str:
