@@ -307,3 +307,14 @@ def test_a_list_of_aims_right_under_an_orientation_heading_is_its_objectives() -
     assert [ob.label for ob in orientations[0].objectives] == [
         "Achever la transformation urbaine du quartier des Tilleuls", "améliorer la gestion urbaine de proximité"]
     assert orientations[1].objectives == ()
+
+
+def test_a_short_title_the_reader_left_as_text_names_the_orientation_above_strategic_objectives() -> None:
+    text = ("- Un manque d'équipements pour les adolescents\n\n"
+            "Enjeux et objectifs retenus pour le quartier\n"
+            "Objectif stratégique 1 : Ouvrir le quartier sur la ville\n"
+            "Objectif stratégique 2 : Accompagner les jeunes vers l'autonomie\n")
+    orientations, _, _ = _extract(text)
+    (o,) = orientations
+    assert o.label == "Enjeux et objectifs retenus pour le quartier"
+    assert [ob.code for ob in o.objectives] == ["1", "2"]

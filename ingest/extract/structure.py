@@ -282,9 +282,11 @@ class _Walker:
             return
         if p.kind == BlockKind.HEADING and (p.heading_level or 9) <= 2:
             self.last_heading = p
-        if self.current is None and self.last_heading is not None \
-                and _first_match("strategic_objective", text) and i - self.last_heading.index <= 6:
-            self._orientation_from_heading(self.last_heading)
+        if self.current is None and _first_match("strategic_objective", text):
+            if self.last_heading is not None and i - self.last_heading.index <= 6:
+                self._orientation_from_heading(self.last_heading)
+            elif (title := self._title_before(i)) is not None:
+                self._orientation_from_heading(title)
         if self.current is None:
             # A deep code ("5.1.1"), or a code the word "Objectif" announces ("Objectif 1.1 :"),
             # names its orientation itself, even after a layout break (a table's column header
@@ -336,6 +338,17 @@ class _Walker:
             self.current.add_objective(_ObjectiveNode(label, None, "strategic", [_prov(p)]))
         else:
             self.current.add_objective(_ObjectiveNode(label, None, "operational", [_prov(p)], self.strategic))
+
+    def _title_before(self, i: int) -> Passage | None:
+        """The short line right above passage i when it reads as a title the reader did not take
+        for a heading ("Enjeux et objectifs retenus pour le quartier" above "Objectif stratégique 1")."""
+        before = self.passages[i - 1] if i else None
+        if before is None or before.kind not in (BlockKind.PARAGRAPH, BlockKind.HEADING):
+            return None
+        text = before.text.strip()
+        if len(text.split()) > 12 or text.endswith((".", ":", ";", ",")) or not text[:1].isupper():
+            return None
+        return before
 
     def _aims_list_starts(self, i: int) -> bool:
         """Does a list of aims start at passage i, right under the orientation in force ("PILIER 2 –
