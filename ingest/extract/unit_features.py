@@ -31,8 +31,9 @@ from ingest.units import Unit
 _WORD = re.compile(r"[a-z0-9]+(?:'[a-z0-9]+)?")
 _STOP = frozenset(["de", "la", "le", "les", "des", "du", "un", "une", "et", "en", "a", "au", "aux", "l", "d", "dans", "pour", "par", "sur", "est", "sont", "ce", "ces", "qui", "que", "ou", "se", "sa", "son", "ses", "leur", "leurs", "avec", "il", "elle", "ils", "elles", "on", "y"])
 UNIT_CUES = ("binding", "binding_in_zone", "possibility", "lead_in", "not_an_action", "goals_lead_in",
-             "proposal", "zone", "not_zone", "commitment_question", "diagnosis")
-HEADING_CUES = ("zone", "not_zone", "proposal", "chapter", "goals_lead_in", "diagnosis", "preface")
+             "proposal", "zone", "not_zone", "commitment_question", "diagnosis", "indicators_lead_in")
+HEADING_CUES = ("zone", "not_zone", "proposal", "chapter", "goals_lead_in", "diagnosis", "preface",
+                "indicators_lead_in")
 _INDICATOR_WORDS = re.compile(r"\b(?:nombre|taux|part|evolution|pourcentage|proportion|nb)\b")
 _INDICATOR_HEAD = re.compile(r"\bindicateurs?\b|\bsuivi\b|\bevaluation\b")
 MAX_PARSE_CHARS = 400  # the verbs that decide are at the start; parse no more than this
@@ -340,6 +341,11 @@ class UnitFeaturizer:
                     f[f"lw={w}"] = 1.0
                 if ctx.lead_orgs:
                     f["lead_names_body"] = 1.0
+            elif u.kind == BlockKind.PARAGRAPH and ctx.lead is not None and n - ctx.lead_at <= 40 \
+                    and any_cue("indicators_lead_in", fold(ctx.lead.text)):
+                # "Évaluation quantitative :" over a paragraph that enumerates measures ("Le nombre
+                # de …, le % des …"): the lead-in says what the paragraph is, as it does for a list.
+                f["lead_cue=indicators_lead_in"] = 1.0
             if ctx.question is not None:
                 f.update(_cues("q_", ctx.question.text, ("commitment_question",)))
                 f["after_question"] = 1.0
