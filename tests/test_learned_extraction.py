@@ -346,6 +346,11 @@ def test_measures_listed_in_one_unit_are_one_indicator_each():
                               "annuel de l'appel à projets.") == [
         "nombre d'enfants suivis", "nombre de parcours clôturés", "montant annuel de l'appel à projets"]
     assert inline_measures("La CAF s'engage à financer trois ateliers de parents.") == []
+    # a year's code after "et" is not a measure of its own; an acronym is
+    assert inline_measures("Indicateurs : comparaison des fiches d'engagement de 2024 à N+2 et N+3") == [
+        "comparaison des fiches d'engagement de 2024 à N+2 et N+3"]
+    assert inline_measures("Indicateurs : la part de ménages pauvres, IPS, le chômage") == [
+        "la part de ménages pauvres", "IPS", "le chômage"]
     # A unit the model reads as an indicator, listing measures after a lead-in.
     assert _listed_measures("Les parties suivent : le nombre de voyageurs de la ligne express, le taux "
                             "d'emploi des jeunes et la part des logements réhabilités.") == [

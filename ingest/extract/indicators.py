@@ -38,7 +38,10 @@ def split_measures(text: str) -> list[str]:
     parts = [p.strip() for p in re.split(r"\s*;\s*|(?<=[a-zé)»])\.\s+(?=[A-ZÀ-Ý])|\s+-\s+|\s*•\s*", text) if p.strip()]
     out: list[str] = []
     for part in parts:
-        pieces = [x.strip() for x in re.split(rf"(?:,|\s+et)\s+(?=(?i:{_DETERMINER})|[A-ZÀ-Ý])", part) if x.strip()]
+        # A capital opens a measure when it opens a word ("IPS", "Données …"); "N+3" of "2024 à N+2
+        # et N+3" is a year's code, not a measure of its own.
+        pieces = [x.strip() for x in re.split(rf"(?:,|\s+et)\s+(?=(?i:{_DETERMINER})|[A-ZÀ-Ý][A-Za-zà-ÿ])", part)
+                  if x.strip()]
         out.extend(pieces if all(len(x.split()) <= 25 for x in pieces) else [part])
     return [p for p in out if 1 <= len(p.split()) <= MAX_INDICATOR_WORDS]
 
