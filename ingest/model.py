@@ -198,6 +198,15 @@ class Provenance:
     page: int | None = None
     line: int | None = None
 
+    @classmethod
+    def from_json(cls, d: dict[str, Any] | None) -> Provenance:
+        d = d or {}
+        return cls(d.get("passage_id") or "", d.get("page"), d.get("line"))
+
+
+def _provenances(items: list[dict[str, Any]] | None) -> tuple[Provenance, ...]:
+    return tuple(Provenance.from_json(p) for p in items or ())
+
 
 @dataclass(frozen=True)
 class Territory:
@@ -275,6 +284,16 @@ class Objective:
     # contract repeats under several orientations. None in extractions made before ids existed.
     id: str | None = None
 
+    @classmethod
+    def from_json(cls, o: dict[str, Any]) -> Objective:
+        """One objective with its children, from the JSON of `contrats extract`
+        (ingest/extract/to_json.py) or a gold file's (whose objectives carry a `line` instead of a
+        provenance)."""
+        return cls(label=o["label"], code=o.get("code"), level=o.get("level") or "strategic",
+                   children=tuple(cls.from_json(c) for c in o.get("children") or ()),
+                   themes=tuple(o.get("themes") or ()), provenance=_provenances(o.get("provenance")),
+                   id=o.get("id"))
+
 
 @dataclass(frozen=True)
 class Orientation:
@@ -285,6 +304,16 @@ class Orientation:
     themes: tuple[str, ...] = ()
     provenance: tuple[Provenance, ...] = ()
     id: str | None = None  # "o2": the orientation's place in the extraction (see Objective.id)
+
+    @classmethod
+    def from_json(cls, o: dict[str, Any]) -> Orientation:
+        """One orientation with its objective tree, from the JSON of `contrats extract` or a gold
+        file's: here, with the records, so that the views walk the typed tree without importing
+        the extraction stage."""
+        return cls(label=o["label"], number=o.get("number"), aliases=tuple(o.get("aliases") or ()),
+                   objectives=tuple(Objective.from_json(ob) for ob in o.get("objectives") or ()),
+                   themes=tuple(o.get("themes") or ()), provenance=_provenances(o.get("provenance")),
+                   id=o.get("id"))
 
     def walk(self) -> Iterator[StrategyStep]:
         """Every objective under this orientation, depth first, each before its children, with

@@ -31,7 +31,7 @@ from ingest.extract.commitment_language import (
     sentences,
     starts_with_infinitive,
 )
-from ingest.extract.structure import match_orientation
+from ingest.extract.strategy_headings import match_orientation
 from ingest.extract.themes import themes_of
 from ingest.model import (
     BlockKind,

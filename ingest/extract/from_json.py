@@ -26,7 +26,6 @@ from ingest.model import (
     Extraction,
     Indicator,
     Neighbourhood,
-    Objective,
     Organisation,
     Orientation,
     Provenance,
@@ -37,8 +36,7 @@ from ingest.model import (
 
 
 def _prov(p: dict[str, Any] | None) -> Provenance:
-    p = p or {}
-    return Provenance(p.get("passage_id") or "", p.get("page"), p.get("line"))
+    return Provenance.from_json(p)
 
 
 def _provs(items: list[dict[str, Any]] | None) -> tuple[Provenance, ...]:
@@ -63,18 +61,10 @@ def _org(o: dict[str, Any]) -> Organisation:
                         siren=o.get("siren"))
 
 
-def _objective(o: dict[str, Any]) -> Objective:
-    return Objective(label=o["label"], code=o.get("code"), level=o.get("level") or "strategic",
-                     children=tuple(_objective(c) for c in o.get("children") or ()),
-                     themes=tuple(o.get("themes") or ()), provenance=_provs(o.get("provenance")), id=o.get("id"))
-
-
 def orientation_from_json(o: dict[str, Any]) -> Orientation:
     """One orientation with its objective tree, from an extraction's JSON or a gold file's (whose
-    objectives carry a `line` instead of a provenance)."""
-    return Orientation(label=o["label"], number=o.get("number"), aliases=tuple(o.get("aliases") or ()),
-                       objectives=tuple(_objective(ob) for ob in o.get("objectives") or ()),
-                       themes=tuple(o.get("themes") or ()), provenance=_provs(o.get("provenance")), id=o.get("id"))
+    objectives carry a `line` instead of a provenance): `Orientation.from_json`."""
+    return Orientation.from_json(o)
 
 
 def _document(d: dict[str, Any], territory: dict[str, Any]) -> Document:

@@ -21,6 +21,7 @@ import re
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -50,35 +51,35 @@ from ingest.extract.signatories import (
 )
 from ingest.model import BlockKind, Document, Organisation, Passage, Provenance, Signatory
 from ingest.normalise import fold
+from ingest.resources import load_yaml
 
 FORMAT = "contrats-kg/signatory-model/1"
 SHIPPED_SIGNATORY_MODEL = Path(__file__).resolve().parent.parent / "data" / "signatory_model.json"
 
 _WORD = re.compile(r"[a-zà-ÿœæ]+(?:['’][a-zà-ÿœæ]+)?")
-_COMMIT = re.compile(r"(?i:s['’]\s*engag|engagera|financ|mobilis|accompagn|veill|particip|pilot|"
-                     r"contribu|soutien|soutiendr|mettra|mettront|d[ée]ploi)")
-_GOVERNANCE = re.compile(r"(?i:comit[ée]|instance|compos[ée]|r[ée]uni[rts]|co-?pr[ée]sid|membres?\b|"
-                         r"copil|cotech|gouvernance|pilotage)")
-_HEADING_CUES = {
-    "sig": re.compile(r"(?i:signat|soussign)"),
-    "parties": re.compile(r"(?i:parties|partenaires)"),
-    "preamble": re.compile(r"(?i:pr[ée]ambule|entre\b)"),
-    "commit": re.compile(r"(?i:engagement)"),
-    "gov": re.compile(r"(?i:gouvernance|pilotage|comit[ée]|instance)"),
-    "attend": re.compile(r"(?i:particip|remerci|[ée]laboration|m[ée]thod|concertation|s[ée]minaire|atelier|"
-                         r"contribut|pr[ée]sence|associ[ée]s)"),
-}
-_LEAD_SIG = re.compile(r"(?i:signat|soussign|\bparties\b|\bentre\b|conclu|repr[ée]sent|sign[ée])")
-# Lists of bodies that took part without signing: who attended a seminar, who wrote the contract,
-# who sits on a committee, who is thanked, who is present. "représentées lors des ateliers" also
-# sets `lead=sig` (through "représent"); the model weighs the two together.
-_LEAD_ATTEND = re.compile(r"(?i:particip|(?<![a-zé])pr[ée]sente?s\b|(?<![a-zé])pr[ée]sence\b|excus[ée]|assist|"
-                          r"associ[ée]e?s\b|consult[ée]|contribu|s[ée]minaire|atelier|r[ée]union|invit[ée]|"
-                          r"concertation|remerci|[ée]labor|r[ée]dact|r[ée]dig|compos[ée]|r[ée]uni|membres?\b|"
-                          r"soutien|concours|non[\s-]signataire)")
 LONG_DOCUMENT = 400  # passages: a whole contract, not an opening or an excerpt
 NEAR_PASSAGES = 40  # a signatory list or signature block spans fewer passages than this
 _UPPER_LINE = re.compile(r"^[^a-zà-ÿ]*$")
+
+
+# The genre's words around a signing party (a committing verb, a committee, a section's heading,
+# the lead-in of a list of bodies) are data, ingest/data/signatory_cues.yaml: a new genre's
+# vocabulary is a data change.
+def _any_of(alternatives: Sequence[str]) -> re.Pattern[str]:
+    # In any case: the text is matched as written, not folded.
+    return re.compile("(?i:" + "|".join(alternatives) + ")")
+
+
+@cache
+def _cues() -> dict[str, re.Pattern[str]]:
+    """The cues of signatory_cues.yaml but the headings', each one pattern of its alternatives."""
+    return {k: _any_of(v) for k, v in load_yaml("signatory_cues.yaml").items() if k != "headings"}
+
+
+@cache
+def _heading_cues() -> dict[str, re.Pattern[str]]:
+    """Heading cue name -> its pattern, in the order of the data file (the features' order)."""
+    return {k: _any_of(v) for k, v in load_yaml("signatory_cues.yaml")["headings"].items()}
 
 
 def _bucket(n: float, edges: Sequence[float]) -> str:
@@ -209,7 +210,7 @@ def candidates(document: Document, passages: Sequence[Passage], resolver: Organi
             base["cells"] = 1.0
         if _DELEGATION.search(text):
             base["delegation"] = 1.0
-        for name, pat in _HEADING_CUES.items():
+        for name, pat in _heading_cues().items():
             if p.section_path and pat.search(p.section_path[-1]):
                 base["head_" + name] = 1.0
         for off, tag in ((-1, "prev"), (0, "self"), (1, "next")):
@@ -222,20 +223,20 @@ def candidates(document: Document, passages: Sequence[Passage], resolver: Organi
             j -= 1
         if p.kind in (BlockKind.LIST_ITEM, BlockKind.TABLE_ROW) and j >= 0:
             lead_text = passages[j].text[-200:]
-            base["lead=" + ("sig" if _LEAD_SIG.search(lead_text) else "other")] = 1.0
-            if _LEAD_ATTEND.search(lead_text):
+            base["lead=" + ("sig" if _cues()["lead_signing"].search(lead_text) else "other")] = 1.0
+            if _cues()["lead_attendance"].search(lead_text):
                 base["lead_attend"] = 1.0
         # The nearest short line above that ends with a colon: the lead-in of what follows, when
         # the items are paragraphs rather than a list ("Étaient présents :" then one body a line).
         for k in range(i - 1, max(-1, i - 12), -1):
             above = passages[k].text.strip()
             if above.endswith(":") and len(above) < 200:
-                if _LEAD_ATTEND.search(above):
+                if _cues()["lead_attendance"].search(above):
                     base["colon_attend"] = 1.0
                 break
         # "Ont participé : la CAF, …" on one line.
         head = text[:160].split(":", 1)
-        if len(head) == 2 and _LEAD_ATTEND.search(head[0]):
+        if len(head) == 2 and _cues()["lead_attendance"].search(head[0]):
             base["opens_attend"] = 1.0
         run = 0
         for j in range(i - 1, max(-1, i - 15), -1):
@@ -263,9 +264,9 @@ def candidates(document: Document, passages: Sequence[Passage], resolver: Organi
             sent_start = max(text.rfind(". ", 0, s), text.rfind("; ", 0, s), -1) + 1
             sent_end_c = [x for x in (text.find(". ", e), text.find("; ", e)) if x >= 0]
             sent = text[sent_start:min(sent_end_c) if sent_end_c else len(text)]
-            if _COMMIT.search(sent):
+            if _cues()["commit"].search(sent):
                 f["commit_verb"] = 1.0
-            if _GOVERNANCE.search(sent):
+            if _cues()["governance"].search(sent):
                 f["governance"] = 1.0
             if _CUE_AFTER.search(text[max(0, s - 400):s]):
                 f["cue_after"] = 1.0

@@ -15,7 +15,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from typing import TypeVar
 
-from ingest.extract.structure import (
+from ingest.extract.strategy_headings import (
     MAX_STRUCTURAL_WORDS,
     TRANSVERSAL,
     clean_label,

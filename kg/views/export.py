@@ -16,6 +16,7 @@ from pathlib import Path
 
 from rdflib import Literal, URIRef
 
+from ingest.model import Orientation
 from kg.jsonl import read_jsonl
 from kg.sparql.results import serialize_solutions
 from kg.sparql.store import QueryResult, to_oxigraph
@@ -88,16 +89,19 @@ def _flat(document_id: str, record: dict, skip: tuple[str, ...] = ()) -> dict:
 
 
 def _objectives(document_id: str, orientation: dict) -> Iterator[dict]:
-    # The JSON's tree, not the typed one (ingest.model.walk_strategy): the tables are the JSON's
-    # columns. The ids (absent from JSON written before them) join the commitments' objective_id.
-    def walk(items: list[dict], parent: dict | None) -> Iterator[dict]:
-        for o in items:
-            yield {**_flat(document_id, o, skip=("children",)), "orientation": orientation["label"],
-                   "parent": parent["label"] if parent else None,
-                   "orientation_id": orientation.get("id"), "parent_id": parent.get("id") if parent else None}
-            yield from walk(o.get("children") or [], o)
-
-    yield from walk(orientation.get("objectives") or [], None)
+    # The one walk of the tree (Orientation.walk), so that the table lists the objectives in the
+    # order the graph and the search records meet them; the columns are the JSON's, in the order
+    # extraction_to_json writes them. The ids (None in JSON written before them) join the
+    # commitments' objective_id.
+    for step in Orientation.from_json(orientation).walk():
+        o, parent = step.objective, step.parent
+        first = o.provenance[0] if o.provenance else None
+        yield {"document_id": document_id, "label": o.label, "code": o.code, "level": o.level,
+               "themes": _cell(list(o.themes)), "id": o.id,
+               "page": first.page if first else None, "line": first.line if first else None,
+               "passage_id": first.passage_id if first else None,
+               "orientation": step.orientation.label, "parent": parent.label if parent else None,
+               "orientation_id": step.orientation.id, "parent_id": parent.id if parent else None}
 
 
 def record_tables(extractions: Iterable[dict]) -> dict[str, list[dict]]:
