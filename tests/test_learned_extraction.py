@@ -386,24 +386,30 @@ def test_the_shipped_model_reads_the_sentence_vector_it_was_trained_with():
     assert model.context is not None and model.context.dense.shape[1] == width
 
 
-def test_a_goal_heading_and_a_preface_heading_are_read_as_such(tmp_path: Path) -> None:
-    """Items under a heading that is itself a coded goal ("2.1. Favoriser …") are its sub-goals more
-    often than actions, and the paragraphs of an elected official's word commit no one: the
-    featurizer says where a unit stands, whatever words the heading uses."""
+def _views_by_first_word(tmp_path: Path, body: str) -> dict:
+    """The featurised units of a small contract (a title, then `body`), by their first word."""
     from ingest.corpus import ingest_file
     from ingest.extract.unit_features import UnitFeaturizer
     from ingest.training.extraction import document_resolver
     from ingest.units import units_of
 
     path = tmp_path / "contrat.txt"
-    path.write_text("CONTRAT DE VILLE 2024-2030 DE LA COMMUNAUTÉ D'AGGLOMÉRATION DU GRAND EXEMPLE\n\n"
-                    "LE MOT DU PRÉSIDENT\n\nNotre territoire porte une ambition forte pour ses quartiers.\n\n"
-                    "Axe 2 : Favoriser l'accès à l'emploi\n\n2.1. Lever les freins à la mobilité\n\n"
-                    "- développer l'apprentissage du code de la route ;\n- soutenir les garages solidaires ;\n\n"
-                    "LES ACTIONS DE LA COMMUNE\n\nLa commune ouvrira un atelier vélo en 2025.\n", encoding="utf-8")
+    path.write_text("CONTRAT DE VILLE 2024-2030 DE LA COMMUNAUTÉ D'AGGLOMÉRATION DU GRAND EXEMPLE\n\n" + body,
+                    encoding="utf-8")
     ingested = ingest_file(path)
     views = UnitFeaturizer(document_resolver(ingested.document, ingested.passages)).views(units_of(ingested.passages))
-    by_start = {v.unit.text.split()[0]: v for v in views}
+    return {v.unit.text.split()[0]: v for v in views}
+
+
+def test_a_goal_heading_and_a_preface_heading_are_read_as_such(tmp_path: Path) -> None:
+    """Items under a heading that is itself a coded goal ("2.1. Favoriser …") are its sub-goals more
+    often than actions, and the paragraphs of an elected official's word commit no one: the
+    featurizer says where a unit stands, whatever words the heading uses."""
+    by_start = _views_by_first_word(
+        tmp_path, "LE MOT DU PRÉSIDENT\n\nNotre territoire porte une ambition forte pour ses quartiers.\n\n"
+                  "Axe 2 : Favoriser l'accès à l'emploi\n\n2.1. Lever les freins à la mobilité\n\n"
+                  "- développer l'apprentissage du code de la route ;\n- soutenir les garages solidaires ;\n\n"
+                  "LES ACTIONS DE LA COMMUNE\n\nLa commune ouvrira un atelier vélo en 2025.\n")
     preface = by_start["Notre"]
     assert "h0_cue=preface" in preface.features
     goal = by_start["développer"]
@@ -417,23 +423,14 @@ def test_a_paragraph_under_an_indicators_lead_in_is_read_as_such(tmp_path: Path)
     """"Évaluation quantitative :" over a paragraph that enumerates measures says what the paragraph
     is, as a lead-in does for a list; under a "Suivi et évaluation" part, a sentence of governance
     prose carries no such cue, and a long paragraph ends the lead-in's reach."""
-    from ingest.corpus import ingest_file
-    from ingest.extract.unit_features import UnitFeaturizer
-    from ingest.training.extraction import document_resolver
-    from ingest.units import units_of
-
-    path = tmp_path / "contrat.txt"
-    path.write_text("CONTRAT DE VILLE 2024-2030 DE LA COMMUNAUTÉ D'AGGLOMÉRATION DU GRAND EXEMPLE\n\n"
-                    "Suivi et évaluation des engagements\n\n"
-                    "Un comité technique se réunira chaque trimestre pour suivre les actions engagées par les partenaires.\n\n"
-                    "Évaluation quantitative :\n\n"
-                    "Le nombre de jeunes accompagnés, le nombre d'ateliers réalisés, la part des femmes parmi les "
-                    "bénéficiaires.\n\n"
-                    "La commune ouvrira un atelier vélo en 2025 dans chacun des quartiers prioritaires de son territoire.\n\n"
-                    "Indicateurs de suivi\n\n- Taux de retour à l'emploi des bénéficiaires\n", encoding="utf-8")
-    ingested = ingest_file(path)
-    views = UnitFeaturizer(document_resolver(ingested.document, ingested.passages)).views(units_of(ingested.passages))
-    by_start = {v.unit.text.split()[0]: v for v in views}
+    by_start = _views_by_first_word(
+        tmp_path, "Suivi et évaluation des engagements\n\n"
+                  "Un comité technique se réunira chaque trimestre pour suivre les actions engagées par les partenaires.\n\n"
+                  "Évaluation quantitative :\n\n"
+                  "Le nombre de jeunes accompagnés, le nombre d'ateliers réalisés, la part des femmes parmi les "
+                  "bénéficiaires.\n\n"
+                  "La commune ouvrira un atelier vélo en 2025 dans chacun des quartiers prioritaires de son territoire.\n\n"
+                  "Indicateurs de suivi\n\n- Taux de retour à l'emploi des bénéficiaires\n")
     assert "lead_cue=indicators_lead_in" in by_start["Le"].features
     assert "lead_cue=indicators_lead_in" not in by_start["Un"].features
     assert "lead_cue=indicators_lead_in" not in by_start["La"].features
