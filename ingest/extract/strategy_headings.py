@@ -25,16 +25,22 @@ _ROMAN = {"I": 1, "II": 2, "III": 3, "IV": 4, "V": 5, "VI": 6, "VII": 7, "VIII":
 
 
 @cache
-def _rules() -> dict[str, list[re.Pattern[str]] | int]:
+def _rules() -> dict[str, list[re.Pattern[str]] | int | str]:
     data = load_yaml("structure.yaml")
     rules: dict = {k: [re.compile(p, re.IGNORECASE) for p in v] for k, v in data.items() if isinstance(v, list)}
     rules["max_label_words"] = int(data.get("max_label_words", 30))
+    rules["table_level_word"] = str(data["table_level_word"])
     return rules
 
 
 def first_match(kind: str, text: str) -> re.Match[str] | None:
     """The first of the genre's patterns of `kind` (a key of structure.yaml) that matches `text`."""
     return next((m for p in _rules()[kind] if (m := p.match(text))), None)
+
+
+def table_level_word() -> str:
+    """The pattern of the words that name a strategy's level in a table's header."""
+    return str(_rules()["table_level_word"])
 
 
 def max_label_words() -> int:

@@ -13,18 +13,27 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cache
 from itertools import pairwise
 
+from ingest.extract.strategy_headings import table_level_word
 from ingest.extract.themes import themes_of
 from ingest.model import BlockKind, Passage
 from ingest.normalise import fold
 
-# A column that names the strategy's level: the table's rows are orientations.
-_LEVEL_WORD = r"(?:autres\s+)?(?:th[ée]matiques?|axes?|orientations?|piliers?|priorit[ée]s?|ambitions?)"
-_LEVEL_CELL = re.compile(rf"^{_LEVEL_WORD}(?:\s+strat[ée]giques?)?\s*:?$", re.IGNORECASE)
-# A header line whose cells were flattened into one: the level word, then other columns' names
-# after a dash ("THÉMATIQUES – Enjeux, mesures, actions envisagées").
-_FLAT_HEADER = re.compile(rf"^{_LEVEL_WORD}\b[^.:]{{0,40}}?\s[-–—|]\s*[A-Za-zÀ-ÿ]", re.IGNORECASE)
+
+@cache
+def _level_cell() -> re.Pattern[str]:
+    """A column that names the strategy's level (structure.yaml): the table's rows are orientations."""
+    return re.compile(rf"^{table_level_word()}(?:\s+strat[ée]giques?)?\s*:?$", re.IGNORECASE)
+
+
+@cache
+def _flat_header() -> re.Pattern[str]:
+    """A header line whose cells were flattened into one: the level word, then other columns' names
+    after a dash ("THÉMATIQUES – Enjeux, mesures, actions envisagées")."""
+    return re.compile(rf"^{table_level_word()}\b[^.:]{{0,40}}?\s[-–—|]\s*[A-Za-zÀ-ÿ]", re.IGNORECASE)
+
 # Words that make a phrase an action or a relation ("Lien avec le projet …", "Actualisation des
 # orientations du …") rather than a domain's name ("Habitat, renouvellement urbain").
 _FUNCTION_WORDS = frozenset(["de", "des", "du", "d", "la", "le", "les", "l", "avec", "pour", "sur", "a", "en",
@@ -56,12 +65,12 @@ class RowOrientation:
 
 def is_level_column(cell: str) -> bool:
     """Is `cell` the header of a column of orientations ("Axe", "Orientations stratégiques")?"""
-    return bool(_LEVEL_CELL.match(cell.strip()))
+    return bool(_level_cell().match(cell.strip()))
 
 
 def is_flat_header(text: str) -> bool:
     """Is `text` a table's header row flattened to one line, its first column the strategy's level?"""
-    return bool(_FLAT_HEADER.match(text.strip()))
+    return bool(_flat_header().match(text.strip()))
 
 
 def cut_glued_cell(text: str) -> str:
