@@ -434,17 +434,7 @@ def test_build_into_virtuoso_gives_the_same_answers_as_oxigraph(built, corpus, t
         server = open_store("sparql", url, update_url=url)
         assert server.triples_count() == summary.triples == oxigraph.triples_count()
         for q in saved_queries():
-            got, want = normalised(server.query(q.text)), normalised(oxigraph.query(q.text))
-            if q.name == "generation-changes":
-                # Known defect (open): Virtuoso answers this query wrongly. On 2026-12-06 it dropped
-                # two "added partner" rows; since the 2019 protocol has orientations too
-                # (2026-12-07 evening) it answers no row at all of Oxigraph's 65, and neither a
-                # plain-group MINUS nor a NOT EXISTS rewrite changed that (the latter also changed
-                # the answers on rdflib). README ("Stores") tells Virtuoso users; held here: it
-                # never invents a row, and the other saved queries agree exactly.
-                assert set(got) <= set(want), q.name
-                continue
-            assert got == want, q.name
+            assert normalised(server.query(q.text)) == normalised(oxigraph.query(q.text)), q.name
         bound = {"partner": "region-hauts-de-france"}
         query = find_saved_query("partner-commitments").text
         assert normalised(server.query(query, bound)) == normalised(oxigraph.query(query, bound))
