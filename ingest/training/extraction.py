@@ -119,11 +119,12 @@ def training_documents(gold_dir: Path, root: Path) -> list[AnnotatedDocument]:
 SYNTHETIC_SETS = ("openings", "bodies")
 
 
-def synthetic_documents(folder: Path, split: str = "dev") -> list[AnnotatedDocument]:
-    """The synthetic documents of one folder and split, as training documents: their gold lists
+def synthetic_documents(folder: Path, split: str = "dev", for_training: bool = True) -> list[AnnotatedDocument]:
+    """The synthetic documents of one folder and split, as annotated documents: their gold lists
     every commitment, indicator (and, in tests/gold/bodies, objective) of the document, so every
-    other unit is a 'none'. Only the `dev` split may ever be trained on: `test` measures the model."""
-    if split != "dev":
+    other unit is a 'none'. Only the `dev` split may ever be trained on: `test` measures the model
+    (`for_training=False`, for a benchmark's blind read)."""
+    if split != "dev" and for_training:
         raise ValueError("only the dev split of a synthetic set is for training")
     out = []
     for slug, s in sorted(openings_split(folder).items()):
@@ -485,7 +486,7 @@ def train(docs: Sequence[AnnotatedDocument], c_units: float = 0.5, c_actors: flo
             hits = [same_actor(c.organisation, actor) for c in v.candidates]
             if not any(hits) or all(hits):
                 continue  # nothing to rank: the right body is not among the candidates, or all are
-            context = ActorContext.of(v.unit)
+            context = ActorContext.of(v.unit, v.candidates)
             rows = [{k: x for k, x in c.features(context).items() if not local.intersection(_words_of(k))}
                     for c in v.candidates]
             actor_groups.append((rows, hits))
