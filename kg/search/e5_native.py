@@ -58,7 +58,11 @@ _GELU_BODY = 0x3940  # forward_batch._omp_fn.2: mid[i] = gelu(mid[i]), one libm 
 _QUANT_BODY = 0x3b90  # quantize_acts._omp_fn.0: activations to int8 blocks
 _GOT_GOMP_PARALLEL = 0x130E0  # R_X86_64_JUMP_SLOT GOMP_parallel@GOMP_4.0
 _MODEL_LAYERS = 88  # offsetof(e5_model, layers); H, NL, FF are the ints at 0, 4, 12
-_PROBES = ("soutien à la parentalité : 12 %",)  # encoded with and without the hook: the same bits
+# Encoded with and without the hook, as questions and as a batch of passages: the same bits. (One
+# short question alone did not show regions computed by the wrong OpenMP runtime.)
+_PROBES = ("soutien à la parentalité : 12 %",
+           "La caisse d'allocations familiales finance les lieux d'accueil enfants-parents des quartiers",
+           "Le club de football accueille les jeunes le mercredi après-midi")
 
 _lock = threading.Lock()
 _state: dict = {}
@@ -161,7 +165,16 @@ def install(engine) -> bool:
             return False
         real = ctypes.cast(ctypes.CDLL(str(gomp_libs[0])).GOMP_parallel, ctypes.c_void_p).value
         slot = base + _GOT_GOMP_PARALLEL
-        before = [engine.encode(t, is_query=True) for t in _PROBES]
+        before = _probe(engine)
+        # The engine's OpenMP calls bind to the libgomp the process loaded first, which is torch's
+        # when torch was imported before (it loads its own globally): regions handed to another
+        # runtime than the one the engine's bodies ask "which thread am I?" all compute the first
+        # share — wrong vectors, different at each call (and a hook refused by the probes would have
+        # restored the wrong runtime). So the hook passes regions on to whatever the engine's slot
+        # was bound to by the calls above.
+        bound = ctypes.c_void_p.from_address(slot).value
+        if bound and not base <= bound < base + os.path.getsize(path):  # bound, not the engine's own PLT
+            real = bound
         state = {"lib": lib, "slot": slot, "real": real, "engines": set()}
         lib.e5u_configure(ctypes.c_void_p(base + _MATMUL_BODY), ctypes.c_void_p(real), MAX_TOKENS)
         lib.e5u_allow_wide(0 if kernel_choice() == "avx2" else 1)
@@ -171,7 +184,7 @@ def install(engine) -> bool:
             return False
         state["gelu"] = _gelu_matches(lib) and bool(lib.e5u_gelu(ctypes.c_void_p(base + _GELU_BODY), 1))
         state["quantize"] = kernel_choice() == "auto" and bool(lib.e5u_quantize(ctypes.c_void_p(base + _QUANT_BODY), 1))
-        after = [engine.encode(t, is_query=True) for t in _PROBES]
+        after = _probe(engine)
         if lib.e5u_served() == 0 or any((a != b).any() for a, b in zip(after, before, strict=True)):
             lib.e5u_gelu(None, 0)
             lib.e5u_quantize(None, 0)
@@ -225,6 +238,11 @@ def _register(engine, state: dict) -> bool:
                 return False
     state["engines"].add(model)
     return True
+
+
+def _probe(engine) -> list:
+    return [*(np.asarray(engine.encode(t, is_query=True)) for t in _PROBES),
+            np.asarray(engine.encode(list(_PROBES), is_query=False))]
 
 
 def _write_slot(slot: int, value: int) -> bool:
