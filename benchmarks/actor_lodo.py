@@ -41,7 +41,7 @@ def _groups(docs, local) -> list:
             hits = [same_actor(c.organisation, actor) for c in v.candidates]
             if not any(hits) or all(hits):
                 continue
-            context = ActorContext.of(v.unit, v.candidates)
+            context = ActorContext.of(v.unit)
             out.append(([{k: x for k, x in c.features(context).items() if not local.intersection(_words_of(k))}
                          for c in v.candidates], hits))
     return out

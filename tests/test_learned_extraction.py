@@ -326,43 +326,6 @@ def test_the_actor_ranker_learns_which_candidate_beats_which() -> None:
     assert "bias" not in ranker.weights  # the same for every candidate of a unit: it cannot order them
 
 
-def test_the_actor_ranker_reads_which_place_proposes_each_rival() -> None:
-    """A candidate's features say which places propose the other candidates of its unit, so that the
-    ranker can learn preferences that no per-source strength can express: here a commune that
-    dominates the page beats the holder, the holder beats a body named in passing, and that body
-    beats the commune — a cycle, learnt only through the rivals."""
-    from collections import Counter
-
-    from ingest.extract.unit_features import ActorContext, Candidate
-    from ingest.model import Organisation
-    from ingest.training.extraction import _fit_ranker
-
-    commune = Organisation("commune-x", "X", "commune")
-    holder = Organisation("epci-1", "CA de X", "epci")
-    caf = Organisation("caf-59", "CAF du Nord", "caf")
-
-    def unit(*pairs):
-        cands = [Candidate(org, {source}) for org, source in pairs]
-        context = ActorContext("paragraph", frozenset(), frozenset(), dict(Counter(s for c in cands for s in c.sources)))
-        return cands, [c.features(context) for c in cands]
-
-    _, rows = unit((commune, "dominant_commune"), (caf, "named"))
-    assert "src=dominant_commune|vs=named" in rows[0] and "src=named|vs=dominant_commune" in rows[1]
-    assert not any("|vs=dominant_commune" in k for k in rows[0])  # never its own place
-    both = Candidate(caf, {"named", "partner_line"})
-    context = ActorContext("paragraph", frozenset(), frozenset(), {"named": 2, "partner_line": 1})
-    # The other candidate is named too, but a place both share does not set them apart.
-    assert not any("|vs=" in k for k in both.features(context))
-
-    groups = [(unit((commune, "dominant_commune"), (holder, "holder"))[1], [True, False])] * 20 \
-        + [(unit((holder, "holder"), (caf, "named"))[1], [True, False])] * 20 \
-        + [(unit((caf, "named"), (commune, "dominant_commune"))[1], [True, False])] * 20
-    ranker = _fit_ranker(groups, c=1.0)
-    for rows, _ in groups[::20]:
-        scores = [ranker.scores(r)[0] for r in rows]
-        assert scores[0] > scores[1]
-
-
 @pytest.mark.skipif(shipped_model() is None, reason="no shipped model")
 def test_a_text_of_a_few_units_is_decided_by_the_first_pass(tmp_path: Path) -> None:
     """The second pass reads a unit's neighbours; a two-line text has none, and an empty context

@@ -41,7 +41,7 @@ def unit_probabilities(model: ExtractionModel, views: Sequence[UnitView]) -> lis
 
 def rank_actors(model: ExtractionModel, view: UnitView) -> list[tuple[float, object]]:
     """Candidates with a probability each (softmax of the ranker's scores), best first."""
-    context = ActorContext.of(view.unit, view.candidates)
+    context = ActorContext.of(view.unit)
     scored = [(model.actors.scores(c.features(context))[0], c.organisation) for c in view.candidates]
     if not scored:
         return []

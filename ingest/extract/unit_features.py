@@ -68,14 +68,6 @@ class Candidate:
             f[f"src={s}|kind={context.unit_kind}"] = 1.0
         f["n_sources"] = len(self.sources) / 3
         f["dist<=3" if self.distance <= 3 else "dist<=15" if self.distance <= 15 else "dist>15"] = 1.0
-        # What this body is up against in the same unit: which place proposes its rivals (a
-        # commune that dominates the page against a partner's own line above the list, the
-        # contract's holder against a table's operator). Crossed per source, so that the ranker
-        # learns which place beats which, across contracts, and not only how strong each is alone.
-        rivals = {s for s, k in context.sources.items() if k - (s in self.sources) > 0}
-        for s in self.sources:
-            for r in rivals - self.sources:
-                f[f"src={s}|vs={r}"] = 1.0
         for w in context.words:
             f[f"t={kind}|w={w}"] = 1.0
         for w in context.heading_words:
@@ -95,14 +87,11 @@ class ActorContext:
     unit_kind: str
     words: frozenset[str]
     heading_words: frozenset[str]
-    # How many of the unit's candidates each place proposes (ingest's Candidate.sources).
-    sources: dict[str, int] = field(default_factory=dict)
 
     @classmethod
-    def of(cls, unit: Unit, candidates: Sequence[Candidate] = ()) -> ActorContext:
+    def of(cls, unit: Unit) -> ActorContext:
         headings = frozenset(w for h in unit.passage.section_path[-2:] for w in words(h)[:10])
-        return cls(str(unit.kind), frozenset(words(unit.text)[:30]), headings,
-                   dict(Counter(s for c in candidates for s in c.sources)))
+        return cls(str(unit.kind), frozenset(words(unit.text)[:30]), headings)
 
 
 @dataclass
@@ -217,18 +206,7 @@ def _shape(text: str) -> dict[str, float]:
         f["numbered"] = 1.0
     if _OUTLINE_CODE.match(text):
         f["outline_code"] = 1.0
-    # The word list drops articles and pronouns, yet the first one says what kind of sentence it
-    # is: "Un nombre d'habitants en baisse" states a finding where "Nombre d'habitants accueillis"
-    # names a measure; "Elle finance", "Nous mettrons" speak of a body; "Le dispositif permet" describes.
-    first = _FIRST_WORD.match(fold(text))
-    if first and first.group(1) in _OPENING_WORDS:
-        f[f"s0={first.group(1)}"] = 1.0
     return f
-
-
-_FIRST_WORD = re.compile(r"^[\s\W\d_]*([a-z]+)")
-_OPENING_WORDS = frozenset(["un", "une", "des", "le", "la", "les", "l", "ce", "cette", "ces", "il", "elle", "ils",
-                            "elles", "on", "nous", "notre", "nos", "leur", "leurs", "son", "sa", "ses", "chaque"])
 
 
 # A heading's number ("3.", "2.1 -", "II.", "IV)"): roman numerals only with their punctuation,

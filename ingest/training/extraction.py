@@ -486,7 +486,7 @@ def train(docs: Sequence[AnnotatedDocument], c_units: float = 0.5, c_actors: flo
             hits = [same_actor(c.organisation, actor) for c in v.candidates]
             if not any(hits) or all(hits):
                 continue  # nothing to rank: the right body is not among the candidates, or all are
-            context = ActorContext.of(v.unit, v.candidates)
+            context = ActorContext.of(v.unit)
             rows = [{k: x for k, x in c.features(context).items() if not local.intersection(_words_of(k))}
                     for c in v.candidates]
             actor_groups.append((rows, hits))
