@@ -29,24 +29,6 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
 
-def _groups(docs, local) -> list:
-    from ingest.extract.unit_features import ActorContext
-    from ingest.training.extraction import _words_of, same_actor
-
-    out = []
-    for d in docs:
-        for v, actor in zip(d.views, d.gold_actors, strict=True):
-            if actor is None:
-                continue
-            hits = [same_actor(c.organisation, actor) for c in v.candidates]
-            if not any(hits) or all(hits):
-                continue
-            context = ActorContext.of(v.unit)
-            out.append(([{k: x for k, x in c.features(context).items() if not local.intersection(_words_of(k))}
-                         for c in v.candidates], hits))
-    return out
-
-
 class _Ranker:
     """What ingest.extract.learned.rank_actors reads of a model: its ranker."""
 
@@ -55,9 +37,9 @@ class _Ranker:
 
 
 def ranker(docs: Sequence) -> _Ranker:
-    from ingest.training.extraction import _fit_ranker, local_words
+    from ingest.training.extraction import _fit_ranker, local_words, ranker_groups
 
-    return _Ranker(_fit_ranker(_groups(docs, local_words(docs)), 0.1))
+    return _Ranker(_fit_ranker(ranker_groups(docs, local_words(docs)), 0.1))
 
 
 def first(model: _Ranker, doc) -> tuple[int, int, int, int]:

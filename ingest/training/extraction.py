@@ -471,13 +471,12 @@ def _fit_ranker(groups: Sequence[tuple[list[dict[str, float]], list[bool]]], c: 
     return LinearClassifier(("other", "actor"), weights, (0.0,))
 
 
-def train(docs: Sequence[AnnotatedDocument], c_units: float = 0.5, c_actors: float = 0.1,
-          thresholds: dict[str, float] | None = None) -> ExtractionModel:
-    docs = [prepare(d) for d in docs]
-    # The ranker reads words too (a body's type crossed with the unit's words): the same care as
-    # for the units, place names out and a word met once dropped.
-    local = local_words(docs)
-    actor_groups: list[tuple[list[dict[str, float]], list[bool]]] = []
+def ranker_groups(docs: Sequence[AnnotatedDocument], local: frozenset[str]) \
+        -> list[tuple[list[dict[str, float]], list[bool]]]:
+    """What the actor ranker learns from (`_fit_ranker`): for each annotated commitment whose body
+    is among its unit's candidates (and not all of them), each candidate's features, place names
+    (`local`) left out, and whether it is that body."""
+    groups = []
     for d in docs:
         assert d.views is not None and d.gold_labels is not None and d.gold_actors is not None
         for v, actor in zip(d.views, d.gold_actors, strict=True):
@@ -489,7 +488,16 @@ def train(docs: Sequence[AnnotatedDocument], c_units: float = 0.5, c_actors: flo
             context = ActorContext.of(v.unit)
             rows = [{k: x for k, x in c.features(context).items() if not local.intersection(_words_of(k))}
                     for c in v.candidates]
-            actor_groups.append((rows, hits))
+            groups.append((rows, hits))
+    return groups
+
+
+def train(docs: Sequence[AnnotatedDocument], c_units: float = 0.5, c_actors: float = 0.1,
+          thresholds: dict[str, float] | None = None) -> ExtractionModel:
+    docs = [prepare(d) for d in docs]
+    # The ranker reads words too (a body's type crossed with the unit's words): the same care as
+    # for the units, place names out and a word met once dropped.
+    actor_groups = ranker_groups(docs, local_words(docs))
     units, context, out_of_fold = _fit_stacked(docs, c_units)
     if thresholds is None:
         thresholds = choose_thresholds(docs, out_of_fold)
