@@ -102,6 +102,13 @@ def contract_rows(path: Path) -> tuple[ReferenceContract, ...]:
                  for r in _rows(path) if r.get("codgeo"))
 
 
+def qpv_table_path(folder: Path | str) -> Path:
+    """The QPV-by-commune table neighbourhoods are linked with: the complete one (all 1,584 QPV of
+    2024 and every commune of each) when the folder has it, else the older partial one."""
+    full = Path(folder) / QPV_TABLE_FULL
+    return full if full.exists() else Path(folder) / QPV_TABLE
+
+
 def qpv_table(folder: Path | str) -> tuple[ReferenceQpv, ...]:
     return qpv_rows(Path(folder) / QPV_TABLE)
 

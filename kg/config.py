@@ -71,8 +71,9 @@ class Settings:
     def qpv_table(self) -> Path:
         """The QPV-by-commune table neighbourhoods are linked with: the complete one (all 1,584 QPV
         of 2024 and every commune of each) when present, else the older partial one."""
-        full = self.reference_dir / "qpv_2024_communes_full.csv"
-        return full if full.exists() else self.reference_dir / "qpv_2024_communes.csv"
+        from ingest.reference import qpv_table_path
+
+        return qpv_table_path(self.reference_dir)
 
     def with_workers(self, workers: int | None) -> Settings:
         """These settings with `--workers` applied when it was given."""

@@ -452,3 +452,31 @@ def test_the_indicator_threshold_can_go_below_the_commitments_floor() -> None:
     chosen = choose_thresholds(docs, {id(d): probs for d in docs})  # type: ignore[arg-type]
     assert chosen["indicator"] == 0.1
     assert chosen["commitment"] == min(THRESHOLD_GRID)
+
+
+def test_training_reads_the_units_as_a_build_does() -> None:
+    """The model learns from units featurised exactly as a build featurises them: with the
+    neighbourhoods linked to the QPV table, whose communes are actor candidates. Until 2026-12-07
+    training read its documents without the table, so in a build the ranker met communes of places
+    it had never seen proposed (and this document's units read differently without it)."""
+    from ingest.corpus import ingest_file
+    from ingest.extract.gazetteer import reference_folder
+    from ingest.extract.pipeline import linked_neighbourhoods, unit_views
+    from ingest.extract.territory import extract_territory
+    from ingest.reference import qpv_table_path
+    from ingest.training.extraction import prepare, synthetic_documents
+
+    doc = next(d for d in synthetic_documents(ROOT / "tests/gold/openings")
+               if d.document_id == "perr2019-saint-etienne-metropole")
+    ingested = ingest_file(doc.source)
+    territory = extract_territory(ingested.document, ingested.passages)
+
+    def read(reference):
+        neighbourhoods, _ = linked_neighbourhoods(ingested.document, ingested.passages, territory, reference)
+        return [(v.unit.id, v.features, sorted((c.organisation.id, sorted(c.sources)) for c in v.candidates))
+                for v in unit_views(ingested.document, ingested.passages, territory, neighbourhoods)]
+
+    as_built = read(qpv_table_path(reference_folder()))
+    assert as_built != read(None)  # the table changes how this document's units read
+    assert [(v.unit.id, v.features, sorted((c.organisation.id, sorted(c.sources)) for c in v.candidates))
+            for v in prepare(doc).views] == as_built

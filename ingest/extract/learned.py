@@ -16,10 +16,10 @@ from ingest.extract.commitment_language import is_possibility
 from ingest.extract.indicators import inline_measures, split_measures
 from ingest.extract.linear_model import ExtractionModel
 from ingest.extract.themes import themes_of
-from ingest.extract.unit_features import ActorContext, UnitFeaturizer, UnitView
+from ingest.extract.unit_features import ActorContext, UnitView
 from ingest.model import Commitment, CommitmentKind, Document, Indicator, Passage, Provenance
 from ingest.normalise import fold
-from ingest.units import Unit, units_of
+from ingest.units import Unit
 
 Locate = Callable[[Passage], tuple[str | None, str | None]]
 COMMITMENT_LABELS = ("commitment", "proposal")
@@ -56,23 +56,21 @@ def _text_key(text: str) -> str:
 
 
 class LearnedExtractor:
-    def __init__(self, model: ExtractionModel, document: Document, passages: Sequence[Passage], resolver,
-                 locate: Locate, neighbourhood_names: Sequence[str] = (),
-                 place_communes: dict[str, str] | None = None) -> None:
+    """Reads the unit views of one document (ingest/extract/pipeline.py's `unit_views`, which
+    training featurises with too) with the model."""
+
+    def __init__(self, model: ExtractionModel, document: Document, views: Sequence[UnitView],
+                 locate: Locate, neighbourhood_names: Sequence[str] = ()) -> None:
         self.model = model
         self.document = document
-        self.passages = passages
-        self.resolver = resolver
+        self.views = views
         self.locate = locate
         self.names = {fold(n): n for n in neighbourhood_names if n and len(n) >= 4}
         self.thresholds = {**DEFAULT_THRESHOLDS, **model.thresholds}
-        self.place_communes = place_communes or {}
 
     def run(self) -> tuple[list[Commitment], list[Indicator], list[Commitment]]:
         """(commitments, indicators, uncertain commitments) in reading order."""
-        units = units_of(self.passages)
-        views = UnitFeaturizer(self.resolver, place_communes=self.place_communes,
-                               sentence_weight=self.model.sentence_weight).views(units)
+        views = self.views
         probs = unit_probabilities(self.model, views)
         commitments: list[Commitment] = []
         uncertain: list[Commitment] = []

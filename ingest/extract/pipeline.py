@@ -31,7 +31,6 @@ def extract(document: Document, passages: Sequence[Passage],
         model = shipped_model()
     from ingest.extract.commitments import extract_commitments
     from ingest.extract.indicators import extract_indicators
-    from ingest.extract.neighbourhoods.find import extract_neighbourhoods
     from ingest.extract.organisations import OrganisationResolver, departments_of
     from ingest.extract.signatories import extract_signatories
     from ingest.extract.strategy_index import StructureIndex, strategy_labels
@@ -40,13 +39,8 @@ def extract(document: Document, passages: Sequence[Passage],
 
     warnings: list[str] = []
     territory = extract_territory(document, passages)
-    neighbourhoods = extract_neighbourhoods(document, passages, territory, reference_csv)
-    if reference_csv is not None and reference_csv.exists():
-        from ingest.extract.neighbourhoods.reference_link import generation_of, link_neighbourhoods
-
-        neighbourhoods, unmatched = link_neighbourhoods(neighbourhoods, territory, reference_csv,
-                                                        generation=generation_of(document))
-        warnings.extend(f"{document.id}: {line}" for line in unmatched)
+    neighbourhoods, unmatched = linked_neighbourhoods(document, passages, territory, reference_csv)
+    warnings.extend(f"{document.id}: {line}" for line in unmatched)
     resolver = OrganisationResolver(departments=departments_of(territory, passages), epci=territory)
     orientations = extract_orientations(document, passages)
     structure = StructureIndex(orientations, passages)
@@ -61,10 +55,9 @@ def extract(document: Document, passages: Sequence[Passage],
     if model is not None:
         from ingest.extract.learned import LearnedExtractor
 
-        resolver.learn(passages)  # every short form known before the walk: answers do not depend on order
+        views = unit_views(document, passages, territory, neighbourhoods, model.sentence_weight)
         commitments, indicators, uncertain = LearnedExtractor(
-            model, document, passages, resolver, structure.locate, neighbourhood_names=names,
-            place_communes=place_communes(neighbourhoods)).run()
+            model, document, views, structure.locate, neighbourhood_names=names).run()
     else:
         commitments = extract_commitments(
             document, passages, resolver, locate=structure.locate, neighbourhood_names=names,
@@ -95,6 +88,47 @@ def extract(document: Document, passages: Sequence[Passage],
         warnings=tuple(warnings),
         uncertain_commitments=tuple(uncertain),
     )
+
+
+def linked_neighbourhoods(document: Document, passages: Sequence[Passage], territory,
+                          reference_csv: Path | None) -> tuple[list, list[str]]:
+    """The document's neighbourhoods, linked to the QPV table when there is one, and the mentions
+    left unlinked. Training featurises its documents through this too (ingest/training/extraction.py):
+    the communes of the places feed the actor candidates, and a model that learnt them without the
+    table would read them differently in a build."""
+    from ingest.extract.neighbourhoods.find import extract_neighbourhoods
+
+    neighbourhoods = extract_neighbourhoods(document, passages, territory, reference_csv)
+    if reference_csv is None or not reference_csv.exists():
+        return neighbourhoods, []
+    from ingest.extract.neighbourhoods.reference_link import generation_of, link_neighbourhoods
+
+    linked, unmatched = link_neighbourhoods(neighbourhoods, territory, reference_csv, generation=generation_of(document))
+    return linked, list(unmatched)
+
+
+def units_resolver(document: Document, passages: Sequence[Passage], territory):
+    """The organisation resolver the learned extractor reads units with, built as training builds
+    it (ingest/training/extraction.py): every short form learnt from the whole text, in reading
+    order, before the walk, and nothing learnt after (answers do not depend on the order of calls).
+    Not the signatories' resolver, which has read the signature block first."""
+    from ingest.extract.organisations import OrganisationResolver, departments_of
+
+    resolver = OrganisationResolver(departments=departments_of(territory, passages), epci=territory)
+    resolver.learn(passages)
+    return resolver
+
+
+def unit_views(document: Document, passages: Sequence[Passage], territory, neighbourhoods,
+               sentence_weight: float = 0.0) -> list:
+    """Every unit of the document with its features and actor candidates: what the learned model
+    reads in a build, and what it learns from in training (ingest/training/extraction.py's
+    `prepare` calls this with the same inputs, so that a feature means the same in both)."""
+    from ingest.extract.unit_features import UnitFeaturizer
+    from ingest.units import units_of
+
+    return UnitFeaturizer(units_resolver(document, passages, territory), place_communes=place_communes(neighbourhoods),
+                          sentence_weight=sentence_weight).views(units_of(passages))
 
 
 def place_communes(neighbourhoods) -> dict[str, str]:

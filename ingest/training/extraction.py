@@ -25,7 +25,6 @@ from ingest.extract.linear_model import ExtractionModel, LinearClassifier
 from ingest.extract.unit_features import (
     SENTENCE_WEIGHT,
     ActorContext,
-    UnitFeaturizer,
     UnitView,
     context_features,
     words,
@@ -155,22 +154,26 @@ def _text_key(text: str) -> str:
 
 
 def prepare(doc: AnnotatedDocument, reference_csv: Path | None = None) -> AnnotatedDocument:
-    """Featurise the document's units and align them with the labels (by unit id, else by text)."""
+    """Featurise the document's units and align them with the labels (by unit id, else by text).
+
+    The units are featurised as a build featurises them (ingest/extract/pipeline.py): with the
+    neighbourhoods linked to the QPV table (`reference_csv`, default the reference folder's), whose
+    communes make actor candidates. Until 2026-12-07 training read the documents without the
+    table, so a commune of a place was a candidate in builds that the ranker had never seen.
+    """
     if doc.views is not None:
         return doc
     from ingest.corpus import ingest_file
-    from ingest.extract.neighbourhoods.find import extract_neighbourhoods
-    from ingest.extract.pipeline import place_communes
+    from ingest.extract.pipeline import linked_neighbourhoods, unit_views
     from ingest.extract.territory import extract_territory
-    from ingest.units import units_of
+    from ingest.reference import qpv_table_path
 
+    if reference_csv is None:
+        reference_csv = qpv_table_path(reference_folder())
     ingested = ingest_file(doc.source)
-    resolver = document_resolver(ingested.document, ingested.passages)
     territory = extract_territory(ingested.document, ingested.passages)
-    neighbourhoods = extract_neighbourhoods(ingested.document, ingested.passages, territory, reference_csv)
-    units = units_of(ingested.passages)
-    views = UnitFeaturizer(resolver, place_communes=place_communes(neighbourhoods),
-                           sentence_weight=SENTENCE_WEIGHT).views(units)
+    neighbourhoods, _ = linked_neighbourhoods(ingested.document, ingested.passages, territory, reference_csv)
+    views = unit_views(ingested.document, ingested.passages, territory, neighbourhoods, SENTENCE_WEIGHT)
     by_id = {lab.unit_id: lab for lab in doc.labels}
     by_text: dict[str, UnitLabel] = {}
     for lab in doc.labels:
@@ -218,13 +221,10 @@ def _piece_of(unit, labels: Sequence[UnitLabel]) -> UnitLabel | None:
 
 
 def document_resolver(document, passages):
-    from ingest.extract.organisations import OrganisationResolver, departments_of
+    from ingest.extract.pipeline import units_resolver
     from ingest.extract.territory import extract_territory
 
-    territory = extract_territory(document, passages)
-    resolver = OrganisationResolver(departments=departments_of(territory, passages), epci=territory)
-    resolver.learn(passages)
-    return resolver
+    return units_resolver(document, passages, extract_territory(document, passages))
 
 
 def same_actor(org, lab: UnitLabel) -> bool:
