@@ -195,12 +195,17 @@ def _commitments_and_indicators(predicted: dict, gold: dict, scope: dict, scores
 
 
 def _same_partner(p: dict, g: dict) -> bool:
-    ptype, gtype = p.get("partner_type"), g.get("partner_type")
-    if ptype != gtype:
+    return same_partner(p.get("partner") or "", p.get("partner_type"), g.get("partner") or "", g.get("partner_type"))
+
+
+def same_partner(name: str, type_: str | None, gold_name: str, gold_type: str | None) -> bool:
+    """Is an extracted partner the annotated one? The same type; for a type with one body per
+    contract (the CAF, the Région, the State…) that is enough, else the names must match."""
+    if type_ != gold_type:
         return False
-    if ptype in _SINGLETON_TYPES or ptype == "state":
+    if type_ in _SINGLETON_TYPES or type_ == "state":
         return True
-    return name_similarity([p.get("partner") or ""], [g.get("partner") or ""]) >= 0.7
+    return name_similarity([name], [gold_name]) >= 0.7
 
 
 def load_gold(folder: Path) -> dict[str, dict]:

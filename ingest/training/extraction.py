@@ -32,8 +32,6 @@ from ingest.extract.unit_features import (
 from ingest.normalise import fold
 
 LABELS = ("commitment", "proposal", "objective", "indicator", "none")
-SINGLETON_TYPES = {"caf", "cpam", "region", "department", "france_travail", "epci", "caisse_des_depots",
-                   "bpifrance", "mission_locale"}
 MODEL_FORMAT_VERSION = 2
 
 
@@ -228,15 +226,18 @@ def document_resolver(document, passages):
 
 
 def same_actor(org, lab: UnitLabel) -> bool:
-    """Does a resolved organisation name the annotated actor? (type, then name for plural types)."""
-    from rapidfuzz import fuzz
+    """Does a resolved organisation name the annotated actor? The very test `contrats eval` makes of
+    an extracted partner (ingest.training.evaluate.same_partner: type, then the organisation's name
+    for plural types), so that the ranker learns to be right as it is measured.
 
-    if lab.actor_type and org.type != lab.actor_type:
-        return False
-    if org.type in SINGLETON_TYPES or org.type == "state":
-        return True
-    names = [org.name, *org.aliases]
-    return max(fuzz.token_set_ratio(fold(n), fold(lab.actor or "")) for n in names) >= 70
+    Until 2026-12-07 this also read the names a body was met under, with a token-set ratio: the
+    alias "Commune de Anzin" shares "commune de" with "Commune de Saint-Saulve" (ratio 0.77), so
+    the wrong commune counted as the annotated actor, in the ranker's training pairs (the first
+    such candidate became the body to rank first) and in the screens' figures: 421 of 2,729
+    training groups had two different bodies counted right."""
+    from ingest.training.evaluate import same_partner
+
+    return same_partner(org.name, org.type, lab.actor or "", lab.actor_type or org.type)
 
 
 # Classes are not reweighted. Balanced weights (used until 2026-12-07) multiplied the rare classes'
