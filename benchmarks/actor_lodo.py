@@ -44,19 +44,10 @@ def ranker(docs: Sequence) -> _Ranker:
 
 def first(model: _Ranker, doc) -> tuple[int, int, int, int]:
     """(annotated actors, ranked first; the same for commitments only) on one document."""
-    from ingest.extract.learned import rank_actors
-    from ingest.training.extraction import same_actor
+    from unit_lodo import actor_counts
 
-    total = right = total_c = right_c = 0
-    for v, actor, label in zip(doc.views, doc.gold_actors, doc.gold_labels, strict=True):
-        if actor is None:
-            continue
-        ranked = rank_actors(model, v)
-        ok = bool(ranked) and same_actor(ranked[0][1], actor)
-        total, right = total + 1, right + ok
-        if label == "commitment":
-            total_c, right_c = total_c + 1, right_c + ok
-    return total, right, total_c, right_c
+    n = actor_counts(model, doc)
+    return n.total, n.first, n.commitments, n.commitments_first
 
 
 def _blind(contracts, extra, key: str) -> dict:

@@ -22,6 +22,7 @@ import json
 import pickle
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -68,21 +69,42 @@ def _scores(probs, labels, th: float) -> tuple[float, float, float]:
     return prec, rec, (2 * prec * rec / (prec + rec) if prec + rec else 0.0)
 
 
-def _partner(model, held) -> tuple[float, float]:
-    """Of the held-out contract's annotated commitments with an actor: the share whose body is among
-    the ranker's candidates, and the share it ranks first (the partner the extractor would write)."""
+@dataclass(frozen=True)
+class ActorCounts:
+    """On one document's annotated commitments and proposals with an actor: how many, how many have
+    their body among the ranker's candidates, how many it ranks first; and the last two for the
+    commitments alone (what `contrats eval --cross-document`'s right partner counts)."""
+
+    total: int
+    among: int
+    first: int
+    commitments: int
+    commitments_first: int
+
+
+def actor_counts(model, doc) -> ActorCounts:
+    """The ranker (`model.actors`, read by ingest.extract.learned.rank_actors) on one featurised
+    document, judged as the evaluation judges a partner (ingest.training.extraction.same_actor)."""
     from ingest.extract.learned import rank_actors
     from ingest.training.extraction import same_actor
 
-    total = among = first = 0
-    for view, actor in zip(held.views, held.gold_actors, strict=True):
+    total = among = first = total_c = first_c = 0
+    for view, actor, label in zip(doc.views, doc.gold_actors, doc.gold_labels, strict=True):
         if actor is None:
             continue
-        total += 1
-        among += any(same_actor(c.organisation, actor) for c in view.candidates)
         ranked = rank_actors(model, view)
-        first += bool(ranked) and same_actor(ranked[0][1], actor)
-    return (among / total, first / total) if total else (0.0, 0.0)
+        ok = bool(ranked) and same_actor(ranked[0][1], actor)
+        total, first = total + 1, first + ok
+        among += any(same_actor(c.organisation, actor) for c in view.candidates)
+        if label == "commitment":
+            total_c, first_c = total_c + 1, first_c + ok
+    return ActorCounts(total, among, first, total_c, first_c)
+
+
+def _partner(model, held) -> tuple[float, float]:
+    """The share of the held-out contract's annotated actors among the candidates, and ranked first."""
+    n = actor_counts(model, held)
+    return (n.among / n.total, n.first / n.total) if n.total else (0.0, 0.0)
 
 
 def main(argv: list[str] | None = None) -> int:
