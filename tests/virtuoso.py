@@ -29,7 +29,11 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def _private_ini(folder: Path, isql_port: int, http_port: int) -> Path:
+def _private_ini(folder: Path, isql_port: int, http_port: int,
+                 settings: dict[tuple[str, str], str] | None = None) -> Path:
+    """`settings`: (section, key) -> value, replacing the packaged ones (say `("SPARQL",
+    "ResultSetMaxRows")`, 10,000 as packaged, or `("Parameters", "NumberOfBuffers")`)."""
+    settings = settings or {}
     text = PACKAGED_INI.read_text(encoding="utf-8", errors="replace")
     db = folder / "db"
     db.mkdir()
@@ -52,6 +56,8 @@ def _private_ini(folder: Path, isql_port: int, http_port: int) -> Path:
             line = f"ServerPort = {http_port}"
         elif section == "Parameters" and key == "DirsAllowed":
             line = f"DirsAllowed = ., /usr/share/virtuoso-opensource-7/vad, {folder}"
+        elif (section, key) in settings:
+            line = f"{key} = {settings[(section, key)]}"
         out.append(line)
     ini = folder / "virtuoso.ini"
     ini.write_text("\n".join(out) + "\n", encoding="utf-8")
@@ -59,10 +65,11 @@ def _private_ini(folder: Path, isql_port: int, http_port: int) -> Path:
 
 
 @contextmanager
-def running_virtuoso(folder: Path):
-    """Yields the SPARQL endpoint URL (queries and updates) of a fresh Virtuoso."""
+def running_virtuoso(folder: Path, settings: dict[tuple[str, str], str] | None = None):
+    """Yields the SPARQL endpoint URL (queries and updates) of a fresh Virtuoso; `settings` as
+    for `_private_ini` (packaged values otherwise)."""
     isql_port, http_port = _free_port(), _free_port()
-    ini = _private_ini(folder, isql_port, http_port)
+    ini = _private_ini(folder, isql_port, http_port, settings)
     proc = subprocess.Popen(["virtuoso-t", "-f", "-c", str(ini)], cwd=folder,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{http_port}/sparql"
