@@ -121,6 +121,12 @@ def create_app(build_dir: Path | None = None, *, data_dir: Path | None = None, s
         return cache.get_or_run(served.build_dir.name, (text, fmt),
                                 lambda: served.run(text, fmt, timeout=saved_seconds, max_rows=saved_rows))
 
+    def peek_saved(text: str, fmt: str):
+        """The answer kept for a saved query in the build served now, or None."""
+        served: ServedBuild = state["served"]
+        served.refresh()  # a new build published: its answers, not the old one's
+        return cache.peek(served.build_dir.name, (text, fmt))
+
     async def answer(query: str | None, request: Request, requested_format: str | None = None,
                      saved: SavedQuery | None = None) -> Response:
         """`saved`: the saved query `query` is (with its parameters bound); else a query that is a
@@ -134,8 +140,7 @@ def create_app(build_dir: Path | None = None, *, data_dir: Path | None = None, s
         fmt = negotiate(request.headers.get("accept"), requested_format or request.query_params.get("format"))
         saved = saved or match_saved_query(query)
         if saved is not None:
-            served: ServedBuild = state["served"]
-            kept = cache.peek(served.build_dir.name, (query, fmt))
+            kept = await run_in_threadpool(peek_saved, query, fmt)
             if kept is not None:  # no worker needed: no turn to wait for
                 return Response(kept.body, media_type=kept.media_type)
         client = request.client.host if request.client else "?"
