@@ -171,7 +171,9 @@ def _compacted(store_path: Path, scratch: Path) -> Path:
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--data", type=Path, required=True)
+    parser.add_argument("--data", type=Path, default=None)
+    parser.add_argument("--build", type=Path, default=None,
+                        help="a build folder instead of --data's current one (a running build's, once its index stage began)")
     parser.add_argument("--before", default="495b1d8", help="git revision of the queries before the cube")
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--budget", type=float, default=120.0, help="seconds per query (all its runs)")
@@ -187,7 +189,9 @@ def main() -> None:
                         help="add the counts per contract to a copy of a build made without them")
     args = parser.parse_args()
 
-    folder = current_build(args.data)
+    if (args.data is None) == (args.build is None):
+        parser.error("give --data or --build")
+    folder = args.build or current_build(args.data)
     print(f"build {folder}, {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, load {os.getloadavg()}",
           flush=True)
     store_path, graph_nt = folder / "store", folder / "graph.nt"
