@@ -39,6 +39,8 @@ def _private_ini(folder: Path, isql_port: int, http_port: int,
     db.mkdir()
     section = None
     out = []
+    applied: set[tuple[str, str]] = set()
+    headers: dict[str, int] = {}  # section -> index of the line after its header
     for line in text.splitlines():
         m = re.match(r"^\[(.+)\]", line)
         if m:
@@ -58,7 +60,13 @@ def _private_ini(folder: Path, isql_port: int, http_port: int,
             line = f"DirsAllowed = ., /usr/share/virtuoso-opensource-7/vad, {folder}"
         elif (section, key) in settings:
             line = f"{key} = {settings[(section, key)]}"
+            applied.add((section, key))
         out.append(line)
+        if m and any(s == section for s, _ in settings):  # a setting the packaged ini comments out or lacks
+            headers[section] = len(out)
+    for (section, key), value in sorted(settings.items(), reverse=True):
+        if (section, key) not in applied and section in headers:
+            out.insert(headers[section], f"{key} = {value}")
     ini = folder / "virtuoso.ini"
     ini.write_text("\n".join(out) + "\n", encoding="utf-8")
     return ini
