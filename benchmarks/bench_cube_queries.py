@@ -8,8 +8,12 @@ counts, kg/graph/cube.py), on the build's own Oxigraph store opened read-only an
 Debian's Virtuoso started on loopback (tests/virtuoso.py) and bulk-loaded with the build's
 graph.nt. Median of `--repeat` runs after one warm-up, each query in a forked child with a time
 budget (bench_scale's helpers), so a slow one is reported as "> budget", not waited for.
-Virtuoso 7 as packaged by Debian caps a result at 10,000 rows (ResultSetMaxRows) and takes no
-polygon literals: geometries are loaded as plain strings, as the SPARQL-server store does.
+Virtuoso 7 as packaged by Debian caps a result at 10,000 rows (ResultSetMaxRows; raised here
+to `--virtuoso-max-rows`, 1,000,000 by default, so that a national listing is compared whole;
+the rows column says when the two stores' counts differ) and takes no polygon literals:
+geometries are loaded as plain strings, as the SPARQL-server store does. `--virtuoso-buffers N`
+sets its page buffers (NumberOfBuffers, 8 KB each; MaxDirtyBuffers three quarters of it) instead
+of the packaged ini's.
 Prints a Markdown table for BENCHMARKS.md, each cell "CPU ms / wall ms" (medians): on Oxigraph the
 query process's CPU time, on Virtuoso the server process's (virtuoso-t, read from /proc around each
 run) plus the client's (parsing the results), since on a machine shared with other jobs the wall
@@ -167,7 +171,9 @@ def _compacted(store_path: Path, scratch: Path) -> Path:
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--data", type=Path, required=True)
+    parser.add_argument("--data", type=Path, default=None)
+    parser.add_argument("--build", type=Path, default=None,
+                        help="a build folder instead of --data's current one (a running build's, once its index stage began)")
     parser.add_argument("--before", default="495b1d8", help="git revision of the queries before the cube")
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--budget", type=float, default=120.0, help="seconds per query (all its runs)")
@@ -175,11 +181,17 @@ def main() -> None:
     parser.add_argument("--queries", nargs="*", default=None)
     parser.add_argument("--cpu", action="store_true", help="no effect: CPU and wall time are both printed now")
     parser.add_argument("--optimize", action="store_true", help="measure a compacted copy of the Oxigraph store")
+    parser.add_argument("--virtuoso-max-rows", type=int, default=1_000_000,
+                        help="Virtuoso's ResultSetMaxRows (packaged: 10,000)")
+    parser.add_argument("--virtuoso-buffers", type=int, default=None,
+                        help="Virtuoso's NumberOfBuffers (8 KB pages; default: the packaged ini's)")
     parser.add_argument("--add-contract-counts", action="store_true",
                         help="add the counts per contract to a copy of a build made without them")
     args = parser.parse_args()
 
-    folder = current_build(args.data)
+    if (args.data is None) == (args.build is None):
+        parser.error("give --data or --build")
+    folder = args.build or current_build(args.data)
     print(f"build {folder}, {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, load {os.getloadavg()}",
           flush=True)
     store_path, graph_nt = folder / "store", folder / "graph.nt"
@@ -202,7 +214,11 @@ def main() -> None:
         original = virtuoso._free_port
         ports = iter([isql_port])
         virtuoso._free_port = lambda: next(ports, None) or original()  # learn the isql port it uses
-        virtuoso_ctx = virtuoso.running_virtuoso(tmp)
+        settings = {("SPARQL", "ResultSetMaxRows"): str(args.virtuoso_max_rows)}
+        if args.virtuoso_buffers:
+            settings[("Parameters", "NumberOfBuffers")] = str(args.virtuoso_buffers)
+            settings[("Parameters", "MaxDirtyBuffers")] = str(args.virtuoso_buffers * 3 // 4)
+        virtuoso_ctx = virtuoso.running_virtuoso(tmp, settings)
         url = virtuoso_ctx.__enter__()
         seconds = _load_virtuoso(tmp, graph_nt, isql_port)
         print(f"Virtuoso loaded graph.nt in {seconds:.0f} s", flush=True)
@@ -214,9 +230,11 @@ def main() -> None:
         for q in queries:
             before = _before(args.before, q.path)
             cells, rows = [], ""
-            for target, where in stores.values():
+            for name, (target, where) in stores.items():
                 after = _timed(target, (where, q.text, args.repeat), args.budget)
                 after_ms, after_rows = _cell(after, args.budget)
+                if rows and after_rows and after_rows != rows:
+                    after_rows, rows = "", f"{rows} ({name}: {after_rows})"  # the stores disagree: say so
                 if before is not None and before != q.text:
                     before_ms, _ = _cell(_timed(target, (where, before, args.repeat), args.budget), args.budget)
                 else:

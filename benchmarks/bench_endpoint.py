@@ -7,6 +7,12 @@ client posts the saved queries (kg/queries/*.rq, default bindings) in turn, one 
 HTTP status or exception; the load average before and after is printed.
 
     .venv/bin/python benchmarks/bench_endpoint.py --data data --clients 50 --seconds 60
+
+The clients post each saved query's text unchanged, so the server runs them as saved queries
+(kg.serve: their own row limit and timeout, their answers kept for the build); `--cache-mb 0`
+measures the store itself, every request run. Every client is 127.0.0.1, one client address for
+the server's per-client limit (`--max-per-client`, default workers - 1): pass `--max-per-client`
+to let the 50 threads stand for 50 machines.
 """
 
 from __future__ import annotations
@@ -46,6 +52,8 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=60)
     parser.add_argument("--workers", type=int, default=None, help="`contrats serve --workers` (default: its own)")
     parser.add_argument("--timeout", type=float, default=None, help="`contrats serve --timeout` (default: its own)")
+    parser.add_argument("--cache-mb", type=int, default=None, help="`contrats serve --cache-mb` (0: no answer kept)")
+    parser.add_argument("--max-per-client", type=int, default=None, help="`contrats serve --max-per-client`")
     args = parser.parse_args()
 
     build = current_build(args.data)  # fails early, with the command to run, when there is no build
@@ -58,11 +66,21 @@ def main() -> None:
         command += ["--workers", str(args.workers)]
     if args.timeout:
         command += ["--timeout", str(args.timeout)]
+    if args.cache_mb is not None:
+        command += ["--cache-mb", str(args.cache_mb)]
+    if args.max_per_client:
+        command += ["--max-per-client", str(args.max_per_client)]
     server = subprocess.Popen(command, cwd=ROOT, start_new_session=True)
     try:
         _run(args, build, f"http://127.0.0.1:{port}", server)
     finally:
         stop_server(server)
+
+
+def command_options(args: argparse.Namespace) -> list[str]:
+    """The server's options this run set (the others are its defaults)."""
+    return [f"--{k.replace('_', '-')} {v}" for k, v in vars(args).items()
+            if k in ("workers", "timeout", "cache_mb", "max_per_client") and v is not None] or ["defaults"]
 
 
 def _run(args: argparse.Namespace, build: Path, base: str, server: subprocess.Popen) -> None:
@@ -108,7 +126,8 @@ def _run(args: argparse.Namespace, build: Path, base: str, server: subprocess.Po
     threads = [threading.Thread(target=client, args=(n,)) for n in range(args.clients)]
     elapsed = run_threads(threads)
     p50, p95 = p50_p95(latencies)
-    print(f"build {build.name}; load average (1 min) {load_before:.1f} before, {os.getloadavg()[0]:.1f} after\n")
+    print(f"build {build.name}; load average (1 min) {load_before:.1f} before, {os.getloadavg()[0]:.1f} after; "
+          f"server {' '.join(command_options(args))}\n")
     print("| clients | seconds | saved queries | requests | throughput req/s | p50 ms | p95 ms | errors |")
     print("|---|---|---|---|---|---|---|---|")
     print(f"| {args.clients} | {elapsed:.0f} | {len(queries)} | {len(latencies)} | {len(latencies) / elapsed:.1f} | "

@@ -476,8 +476,14 @@ def train(gold: Path | None, out: Path | None, with_corrections: bool, data_dir:
               help="Queries one client address runs at once (default: workers - 1, at least 1).")
 @click.option("--memory-mb", default=None, type=click.IntRange(min=256),
               help="Address-space limit of each query worker in MB (default 2048).")
+@click.option("--saved-max-rows", default=None, type=click.IntRange(min=1),
+              help="Row limit of a saved query, at /queries/NAME or sent as its text (default 1000000).")
+@click.option("--saved-timeout", default=None, type=click.FloatRange(min=0, min_open=True),
+              help="Timeout of a saved query in seconds (default 60).")
+@click.option("--cache-mb", default=None, type=click.IntRange(min=0),
+              help="Memory kept for saved queries' answers, per build served (default 256; 0: none).")
 def serve(data_dir, host, port, timeout, max_rows, workers, allow_services, cors_origins, allowed_hosts,
-          max_per_client, memory_mb) -> None:
+          max_per_client, memory_mb, saved_max_rows, saved_timeout, cache_mb) -> None:
     """SPARQL 1.1 Protocol endpoint at /sparql (read-only), with a query form at /; search as JSON at /search."""
     import uvicorn
 
@@ -494,8 +500,10 @@ def serve(data_dir, host, port, timeout, max_rows, workers, allow_services, cors
     app = create_app(settings=settings, timeout=timeout, max_rows=max_rows,
                      workers=workers, host=host, allowed_hosts=list(allowed_hosts) or None,
                      cors_origins=list(cors_origins) or None, allowed_services=list(allow_services) or None,
-                     per_client=max_per_client, memory_mb=memory_mb, search=lambda: open_searcher_of(settings))
-    click.echo(f"SPARQL endpoint: http://{host}:{port}/sparql, search: http://{host}:{port}/search?q=… "
+                     per_client=max_per_client, memory_mb=memory_mb, search=lambda: open_searcher_of(settings),
+                     saved_max_rows=saved_max_rows, saved_timeout=saved_timeout, cache_mb=cache_mb)
+    click.echo(f"SPARQL endpoint: http://{host}:{port}/sparql, saved queries: http://{host}:{port}/queries, "
+               f"search: http://{host}:{port}/search?q=… "
                f"(OpenAPI: /openapi.json; build {build.name})", err=True)
     uvicorn.run(app, host=host, port=port, log_level="warning")
 

@@ -29,12 +29,18 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def _private_ini(folder: Path, isql_port: int, http_port: int) -> Path:
+def _private_ini(folder: Path, isql_port: int, http_port: int,
+                 settings: dict[tuple[str, str], str] | None = None) -> Path:
+    """`settings`: (section, key) -> value, replacing the packaged ones (say `("SPARQL",
+    "ResultSetMaxRows")`, 10,000 as packaged, or `("Parameters", "NumberOfBuffers")`)."""
+    settings = settings or {}
     text = PACKAGED_INI.read_text(encoding="utf-8", errors="replace")
     db = folder / "db"
     db.mkdir()
     section = None
     out = []
+    applied: set[tuple[str, str]] = set()
+    headers: dict[str, int] = {}  # section -> index of the line after its header
     for line in text.splitlines():
         m = re.match(r"^\[(.+)\]", line)
         if m:
@@ -52,17 +58,26 @@ def _private_ini(folder: Path, isql_port: int, http_port: int) -> Path:
             line = f"ServerPort = {http_port}"
         elif section == "Parameters" and key == "DirsAllowed":
             line = f"DirsAllowed = ., /usr/share/virtuoso-opensource-7/vad, {folder}"
+        elif (section, key) in settings:
+            line = f"{key} = {settings[(section, key)]}"
+            applied.add((section, key))
         out.append(line)
+        if m and any(s == section for s, _ in settings):  # a setting the packaged ini comments out or lacks
+            headers[section] = len(out)
+    for (section, key), value in sorted(settings.items(), reverse=True):
+        if (section, key) not in applied and section in headers:
+            out.insert(headers[section], f"{key} = {value}")
     ini = folder / "virtuoso.ini"
     ini.write_text("\n".join(out) + "\n", encoding="utf-8")
     return ini
 
 
 @contextmanager
-def running_virtuoso(folder: Path):
-    """Yields the SPARQL endpoint URL (queries and updates) of a fresh Virtuoso."""
+def running_virtuoso(folder: Path, settings: dict[tuple[str, str], str] | None = None):
+    """Yields the SPARQL endpoint URL (queries and updates) of a fresh Virtuoso; `settings` as
+    for `_private_ini` (packaged values otherwise)."""
     isql_port, http_port = _free_port(), _free_port()
-    ini = _private_ini(folder, isql_port, http_port)
+    ini = _private_ini(folder, isql_port, http_port, settings)
     proc = subprocess.Popen(["virtuoso-t", "-f", "-c", str(ini)], cwd=folder,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{http_port}/sparql"

@@ -87,12 +87,13 @@ class ServedBuild:
             except Exception as e:  # keep answering from the build we hold
                 self.log(f"cannot switch to build {latest.name}: {e}; still serving {self.build_dir.name}")
 
-    def run(self, query: str, fmt: str, wait: float | None = None) -> QueryAnswer:
+    def run(self, query: str, fmt: str, wait: float | None = None, **limits) -> QueryAnswer:
+        """`limits`: this query's own `timeout` and `max_rows` (kg.sparql.query_worker.QueryPool.run)."""
         self.refresh()
         for _ in range(3):
             pool = self.pool
             try:
-                return pool.run(query, fmt, wait)
+                return pool.run(query, fmt, wait, **limits)
             except PoolClosed:
                 continue  # switched while we asked: the new pool answers
         raise BuildUnavailable("the served build changed three times during one query")
@@ -112,7 +113,7 @@ class ServedBuild:
 
 def _retire(pool: QueryPool, lease: BuildLease | None) -> None:
     """Close a replaced pool once its running queries are done (bounded by its own limits)."""
-    deadline = time.monotonic() + pool.timeout + 5
+    deadline = time.monotonic() + max(pool.timeout, getattr(pool, "longest_timeout", 0)) + 5
     pool.closed = True  # new requests go to the new pool
     while not pool.idle() and time.monotonic() < deadline:
         time.sleep(0.05)

@@ -11,6 +11,11 @@ the query uses the default written in the `# param:` line (through `COALESCE(?pa
 or, when the default is empty, does not filter on it (`!BOUND(?territory) || ...`). A caller
 binds it as a value with `store.query(text, {"partner": "caf-nord"})` (see kg.sparql.store),
 in the query's WHERE group and in every subquery that reads it (kg.sparql.text.bind_values).
+
+The endpoint (kg.serve) serves them by name, `/queries/NAME?param=value`, and knows their texts:
+a query sent to /sparql that is a saved query's text unchanged is run as that saved query
+(`match_saved_query`), with the row limit and timeout of saved queries rather than those of free
+SPARQL: their rows are bounded by the corpus, and a national listing is a legitimate export.
 """
 
 from __future__ import annotations
@@ -67,3 +72,25 @@ def find_saved_query(name: str, folder: Path = FOLDER) -> SavedQuery | None:
         if name in (q.name, q.path.stem, q.path.name) or q.path.stem.split("-", 1)[0] == name:
             return q
     return None
+
+
+def _normalised(text: str) -> str:
+    """A query text as a browser's form or a client sends it back: line ends made `\n` (a
+    textarea submits CRLF), spaces at the ends of lines and of the text dropped."""
+    return "\n".join(line.rstrip() for line in text.replace("\r\n", "\n").replace("\r", "\n").strip().split("\n"))
+
+
+_by_text: dict[tuple[Path, tuple], dict[str, SavedQuery]] = {}
+
+
+def match_saved_query(text: str, folder: Path = FOLDER) -> SavedQuery | None:
+    """The saved query whose text `text` is, unchanged (line ends and trailing spaces aside), or
+    None: an edited text, or one with a VALUES block added, is free SPARQL. The folder is read
+    again only when one of its files changes."""
+    paths = sorted(folder.glob("*.rq"))
+    stamp = tuple((p.name, p.stat().st_mtime_ns, p.stat().st_size) for p in paths)
+    key = (folder, stamp)
+    if key not in _by_text:
+        _by_text.clear()
+        _by_text[key] = {_normalised(q.text): q for q in map(parse_query_file, paths)}
+    return _by_text[key].get(_normalised(text))

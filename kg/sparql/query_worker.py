@@ -137,10 +137,13 @@ def _worker(conn, source: StoreSource, max_rows: int, memory_mb: int | None = No
         message = conn.recv()
         if message is None:
             return
-        query, fmt = message
+        # (query, format) or (query, format, row limit): a saved query asked as such may return
+        # more rows than free SPARQL (kg.serve); the pool's own limit otherwise.
+        query, fmt = message[0], message[1]
+        limit = message[2] if len(message) > 2 and message[2] else max_rows
         try:
             if source.kind == "sparql":
-                body, media = _server_answer(store, query, fmt, max_rows)
+                body, media = _server_answer(store, query, fmt, limit)
                 conn.send(("ok", body, media))
                 continue
             result = store.query(query)
@@ -151,15 +154,15 @@ def _worker(conn, source: StoreSource, max_rows: int, memory_mb: int | None = No
                 rows = []
                 for solution in result:
                     rows.append([solution[v] for v in variables])
-                    if len(rows) > max_rows:
-                        raise QueryFailed(f"more than {max_rows} result rows: add a LIMIT", 413)
+                    if len(rows) > limit:
+                        raise QueryFailed(f"more than {limit} result rows: add a LIMIT", 413)
                 body, media = serialize_solutions(variables, rows, fmt)
             else:
                 triples = []
                 for triple in result:
                     triples.append(triple)
-                    if len(triples) > max_rows:
-                        raise QueryFailed(f"more than {max_rows} result triples: add a LIMIT", 413)
+                    if len(triples) > limit:
+                        raise QueryFailed(f"more than {limit} result triples: add a LIMIT", 413)
                 body, media = serialize_graph(triples, fmt)
             conn.send(("ok", body, media))
         except QueryFailed as e:
@@ -229,6 +232,7 @@ class QueryPool:
         self.workers = workers
         self.closed = False
         self.timeout = timeout
+        self.longest_timeout = timeout  # the longest a query given its own timeout may run (a retiring pool waits for it)
         # How long a request may wait for a free worker. Kept apart from the query timeout: under
         # load, counting the wait against the timeout killed workers running ordinary queries.
         self.queue_wait = queue_wait if queue_wait is not None else float(
@@ -245,7 +249,10 @@ class QueryPool:
         self._extra = 0
         self._busy: dict[int, float] = {}  # id(worker) -> when its query started
 
-    def run(self, query: str, fmt: str, wait: float | None = None) -> QueryAnswer:
+    def run(self, query: str, fmt: str, wait: float | None = None, *, timeout: float | None = None,
+            max_rows: int | None = None) -> QueryAnswer:
+        """`timeout` and `max_rows`, when given, replace the pool's for this query only (the
+        endpoint gives a saved query its own: kg.serve)."""
         from kg.sparql.guard import QueryRefused, check_query
 
         try:
@@ -263,12 +270,14 @@ class QueryPool:
             if not worker.process.is_alive():  # died while idle (killed, or its host slept): the query never ran
                 worker.kill()
                 worker = _Worker(*self._args)
-            worker.conn.send((query, fmt))
+            worker.conn.send((query, fmt, max_rows) if max_rows else (query, fmt))
             # The timeout counts the query's own run, from the moment a worker takes it.
-            if not worker.conn.poll(self.timeout):
+            limit = timeout or self.timeout
+            self.longest_timeout = max(self.longest_timeout, limit)
+            if not worker.conn.poll(limit):
                 worker.kill()
                 worker = _Worker(*self._args)
-                raise QueryTimeout(f"query exceeded the {self.timeout:.0f} s timeout")
+                raise QueryTimeout(f"query exceeded the {limit:.0f} s timeout")
             status, payload, extra = worker.conn.recv()
         except (EOFError, BrokenPipeError, ConnectionResetError) as e:
             worker.kill()
