@@ -99,19 +99,26 @@ def wait_for_health(proc: subprocess.Popen, url: str, log: Path, budget: float =
 def endpoint(tmp_path_factory) -> Iterator[str]:
     build = tmp_path_factory.mktemp("build")
     _graph(build / "graph.nt")
+    with serve_graph(build, SERVER, (), build.parent / "endpoint.log") as url:
+        yield url + "/sparql"
+
+
+@contextlib.contextmanager
+def serve_graph(build: Path, server: str, args: tuple[str, ...], log: Path) -> Iterator[str]:
+    """Load `build`/graph.nt into an Oxigraph store there, run the `server` script on it (argv: the
+    build, a free port, then `args`) until it answers /health, and give its base URL."""
     store = ox.Store(str(build / "store"))
     store.bulk_load(path=str(build / "graph.nt"), format=ox.RdfFormat.N_TRIPLES)
     del store
     port = _free_port()
-    log = build.parent / "endpoint.log"
     with log.open("wb") as out:
-        proc = subprocess.Popen([sys.executable, "-c", SERVER, str(build), str(port)], cwd=ROOT,
+        proc = subprocess.Popen([sys.executable, "-c", server, str(build), str(port), *args], cwd=ROOT,
                                 stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
                                 start_new_session=True)
     url = f"http://127.0.0.1:{port}"
     try:
         wait_for_health(proc, url + "/health", log)
-        yield url + "/sparql"
+        yield url
     finally:
         _stop(proc)
 

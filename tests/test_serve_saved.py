@@ -11,8 +11,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import subprocess
-import sys
 import threading
 import time
 import urllib.error
@@ -21,11 +19,10 @@ import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
-import pyoxigraph as ox
 import pytest
 
 from kg.queries import find_saved_query, match_saved_query, saved_queries
-from tests.test_serve import _free_port, _stop, wait_for_health
+from tests.test_serve import serve_graph
 
 ROOT = Path(__file__).resolve().parent.parent
 CKG = "https://w3id.org/contrats-kg/ontology#"
@@ -82,21 +79,8 @@ def _lines() -> list[str]:
 def base(tmp_path_factory) -> Iterator[str]:
     build = tmp_path_factory.mktemp("saved")
     (build / "graph.nt").write_text("\n".join(_lines()) + "\n", encoding="utf-8")
-    store = ox.Store(str(build / "store"))
-    store.bulk_load(path=str(build / "graph.nt"), format=ox.RdfFormat.N_TRIPLES)
-    del store
-    port = _free_port()
-    log = build.parent / "endpoint-saved.log"
-    with log.open("wb") as out:
-        proc = subprocess.Popen([sys.executable, "-c", SERVER, str(build), str(port), str(MAX_ROWS)], cwd=ROOT,
-                                stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
-                                start_new_session=True)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        wait_for_health(proc, url + "/health", log)
+    with serve_graph(build, SERVER, (str(MAX_ROWS),), build.parent / "endpoint-saved.log") as url:
         yield url
-    finally:
-        _stop(proc)
 
 
 def _get(url: str, accept: str = "application/sparql-results+json") -> tuple[int, bytes]:
