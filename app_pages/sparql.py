@@ -10,13 +10,10 @@ import pandas as pd
 import streamlit as st
 
 from app_pages.common import query_pool, require_build
+from kg.queries import SAVED_MAX_ROWS, SAVED_TIMEOUT
 
 TIMEOUT_SECONDS = 20
 MAX_ROWS = 20_000
-# A saved query left as it is: its rows are bounded by the corpus (the national listing of
-# commitments with indicators is 37,468 rows at 359 contracts), as on the endpoint (kg.serve).
-SAVED_TIMEOUT_SECONDS = 60
-SAVED_MAX_ROWS = 1_000_000
 
 st.title("Console SPARQL")
 build = require_build()
@@ -41,14 +38,14 @@ if choice is not None and saved[choice].params:
                                         placeholder=p.default or "(tous)", help=p.help or None).strip()
 query = st.text_area("Requête", key="s_query", height=300)
 st.caption(f"Lecture seule · délai maximal {TIMEOUT_SECONDS} s · {MAX_ROWS} lignes au plus "
-           f"(requête enregistrée non modifiée : {SAVED_TIMEOUT_SECONDS} s, {SAVED_MAX_ROWS} lignes).")
+           f"(requête enregistrée non modifiée : {SAVED_TIMEOUT} s, {SAVED_MAX_ROWS} lignes).")
 if st.button("Exécuter", key="s_run", type="primary"):
     from kg.facade import QueryFailed, QueryTimeout
     from kg.queries import match_saved_query
     from kg.sparql.text import bind_values
 
     bindings = {name: value for name, value in values.items() if value}
-    limits = ({"timeout": SAVED_TIMEOUT_SECONDS, "max_rows": SAVED_MAX_ROWS}
+    limits = ({"timeout": SAVED_TIMEOUT, "max_rows": SAVED_MAX_ROWS}
               if match_saved_query(query) is not None else {})
     try:
         text = bind_values(query, bindings) if bindings else query

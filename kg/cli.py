@@ -546,7 +546,7 @@ def _graph_store(data_dir: Path | None):
 
 def _parse_bindings(pairs: tuple[str, ...]) -> dict:
     """`name=value` pairs: a value in <...> is an IRI, anything else a string literal."""
-    from rdflib import URIRef
+    from kg.queries import binding_value
 
     bindings: dict = {}
     for pair in pairs:
@@ -554,7 +554,7 @@ def _parse_bindings(pairs: tuple[str, ...]) -> dict:
         if not sep or not name:
             _fail(f"--bind expects name=value, got {pair!r}")
         name = name.lstrip("?$")
-        bindings[name] = URIRef(value[1:-1]) if value.startswith("<") and value.endswith(">") else value
+        bindings[name] = binding_value(value)
     return bindings
 
 

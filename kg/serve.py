@@ -39,15 +39,20 @@ from kg.endpoint.answer_cache import AnswerCache
 from kg.endpoint.http_guard import HostCheck, PerClient, served_names
 from kg.endpoint.served_build import ServedBuild
 from kg.facade import Build, BuildUnavailable, QueryFailed, QueryTimeout
-from kg.queries import SavedQuery, find_saved_query, match_saved_query, saved_queries
+from kg.queries import (
+    SAVED_MAX_ROWS,
+    SAVED_TIMEOUT,
+    SavedQuery,
+    binding_value,
+    find_saved_query,
+    match_saved_query,
+    saved_queries,
+)
 from kg.sparql.guard import allowed_services_from_env
 from kg.sparql.results import negotiate
 from kg.sparql.text import bind_values, is_update
 
 MAX_QUERY_CHARS = 100_000
-# Saved queries' own limits: a national listing is an export, not a runaway query.
-DEFAULT_SAVED_MAX_ROWS = 1_000_000
-DEFAULT_SAVED_TIMEOUT = 60.0
 DEFAULT_CACHE_MB = 256
 HEALTH_QUERY = "ASK { ?s ?p ?o }"
 
@@ -78,9 +83,9 @@ def create_app(build_dir: Path | None = None, *, data_dir: Path | None = None, s
     max_rows = max_rows or environment.whole("CONTRATS_SPARQL_MAX_ROWS", 10_000)
     workers = workers or environment.whole("CONTRATS_SPARQL_WORKERS", 2)
     saved_rows = max(max_rows, saved_max_rows or environment.whole("CONTRATS_SPARQL_SAVED_MAX_ROWS",
-                                                                   DEFAULT_SAVED_MAX_ROWS))
+                                                                   SAVED_MAX_ROWS))
     saved_seconds = max(timeout, saved_timeout or environment.number("CONTRATS_SPARQL_SAVED_TIMEOUT",
-                                                                      DEFAULT_SAVED_TIMEOUT))
+                                                                      SAVED_TIMEOUT))
     if cache_mb is None:
         cache_mb = environment.whole("CONTRATS_SPARQL_CACHE_MB", DEFAULT_CACHE_MB, minimum=0)
     cache = AnswerCache(cache_mb * 1024 * 1024)
@@ -193,7 +198,7 @@ def create_app(build_dir: Path | None = None, *, data_dir: Path | None = None, s
         if unknown:
             takes = ", ".join(p.name for p in saved.params) or "no parameter"
             return PlainTextResponse(f"{saved.name} takes {takes}; not {', '.join(unknown)}", status_code=400)
-        bindings = {k: _binding(v) for k, v in values.items() if v != ""}
+        bindings = {k: binding_value(v) for k, v in values.items() if v != ""}
         try:
             text = bind_values(saved.text, bindings)
         except (ValueError, TypeError) as e:
@@ -240,13 +245,6 @@ def create_app(build_dir: Path | None = None, *, data_dir: Path | None = None, s
         return _home_page(state["served"].build_dir.name)
 
     return app
-
-
-def _binding(value: str):
-    """A parameter's value as `contrats sparql --bind` reads it: `<IRI>` an IRI, else a string."""
-    from rdflib import URIRef
-
-    return URIRef(value[1:-1]) if value.startswith("<") and value.endswith(">") else value
 
 
 def _examples() -> list[tuple[str, str]]:

@@ -25,6 +25,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 FOLDER = Path(__file__).resolve().parent
+# A saved query's own limits, wherever it is run as such (the endpoint, kg.serve; the app's
+# console): its rows are bounded by the corpus, and a national listing is an export, not a
+# runaway query (commitments with indicators: 37,468 rows at 359 contracts).
+SAVED_MAX_ROWS = 1_000_000
+SAVED_TIMEOUT = 60.0
 _PARAM = re.compile(r"^#\s*param:\s*([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(\S*)\s*(?:\((.*)\))?\s*$")
 
 
@@ -94,3 +99,11 @@ def match_saved_query(text: str, folder: Path = FOLDER) -> SavedQuery | None:
         _by_text.clear()
         _by_text[key] = {_normalised(q.text): q for q in map(parse_query_file, paths)}
     return _by_text[key].get(_normalised(text))
+
+
+def binding_value(value: str):
+    """A parameter's value as given on a command line or in a URL: `<IRI>` an IRI, anything else a
+    string literal (`contrats sparql --bind`, the endpoint's /queries/NAME)."""
+    from rdflib import URIRef
+
+    return URIRef(value[1:-1]) if value.startswith("<") and value.endswith(">") else value
